@@ -1,0 +1,328 @@
+// Record commands: init, put, get, list, delete, history, schema, status, dump, load.
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "client/cli_context.h"
+#include "core/json_codec.h"
+#include "core/time_format.h"
+
+namespace accord::cli {
+
+namespace {
+
+using nlohmann::json;
+
+Result<FieldWrite> ParseAssignment(const std::string& text) {
+  size_t eq = text.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    return InvalidArgument("'" + text + "' is not FIELD=VALUE");
+  }
+  FieldWrite fw;
+  fw.field = text.substr(0, eq);
+  std::string value = text.substr(eq + 1);
+  if (!value.empty()) fw.value = std::move(value);  // FIELD= clears the field
+  return fw;
+}
+
+std::string Shown(const std::optional<std::string>& value) { return value ? *value : "(empty)"; }
+
+void PrintRecord(const RecordView& record) {
+  std::cout << record.type << " " << record.id;
+  if (record.delete_conflict) std::cout << "  [deleted on one node, edited on another: see `accord conflicts`]";
+  std::cout << "\n";
+  const TypeSpec* type = Schema::Get().FindType(record.type);
+  for (const FieldSpec& field : type->fields) {
+    auto it = record.fields.find(field.name);
+    if (it == record.fields.end() || !it->second.value) continue;
+    std::cout << "  " << field.name << ": " << *it->second.value;
+    if (record.conflicts.count(field.name)) std::cout << "   [CONFLICT: see `accord conflicts`]";
+    std::cout << "\n";
+  }
+}
+
+std::string Label(const RecordView& record) {
+  const TypeSpec* type = Schema::Get().FindType(record.type);
+  std::string label;
+  for (const auto& name : type->label_fields) {
+    const auto* value = record.Value(name);
+    if (value && *value) label += (label.empty() ? "" : " ") + **value;
+  }
+  return label;
+}
+
+int RunInit(const Context& ctx, const std::string& node_id) {
+  std::error_code ec;
+  std::filesystem::create_directories(ctx.TlsDir(), ec);
+  if (ec) return Fail(IoError("cannot create " + ctx.TlsDir() + ": " + ec.message()));
+  auto store = Store::Create(ctx.DatabasePath(), node_id);
+  if (!store.ok()) return Fail(store.status());
+  json config = {{"node_id", node_id}, {"database", "accord.db"}, {"listen", "127.0.0.1:8443"}};
+  std::ofstream(ctx.dir + "/node.json") << config.dump(2) << "\n";
+  if (ctx.json) {
+    PrintJson({{"node_id", node_id}, {"dir", ctx.dir}});
+  } else {
+    std::cout << "initialised node " << node_id << " in " << ctx.dir << "\n";
+  }
+  return kExitOk;
+}
+
+int RunPut(const Context& ctx, const std::string& type, const std::string& id,
+           const std::vector<std::string>& assignments) {
+  RecordWrite write;
+  write.type = type;
+  if (!id.empty()) write.id = id;
+  for (const auto& a : assignments) {
+    auto fw = ParseAssignment(a);
+    if (!fw.ok()) return Fail(fw.status());
+    write.writes.push_back(std::move(fw).value());
+  }
+  if (write.writes.empty()) return Fail(InvalidArgument("put needs at least one FIELD=VALUE"));
+  auto store = ctx.OpenStore();
+  if (!store.ok()) return Fail(store.status(), false);
+  auto written = (*store)->Put(write);
+  if (!written.ok()) return Fail(written.status());
+  if (ctx.json) {
+    auto record = (*store)->Get(*written);
+    if (!record.ok()) return Fail(record.status(), false);
+    PrintJson(RecordJson(*record));
+  } else {
+    std::cout << *written << "\n";
+  }
+  return kExitOk;
+}
+
+int RunGet(const Context& ctx, const std::string& id) {
+  auto store = ctx.OpenStore();
+  if (!store.ok()) return Fail(store.status(), false);
+  auto record = (*store)->Get(id);
+  if (!record.ok()) return Fail(record.status(), record.status().code() == Code::kInvalidArgument);
+  if (ctx.json) {
+    PrintJson(RecordJson(*record));
+  } else {
+    PrintRecord(*record);
+    if (record->deleted) std::cout << "  (deleted)\n";
+  }
+  return kExitOk;
+}
+
+int RunList(const Context& ctx, const std::string& type, const std::string& where_text) {
+  std::optional<FieldWrite> where;
+  if (!where_text.empty()) {
+    auto fw = ParseAssignment(where_text);
+    if (!fw.ok()) return Fail(fw.status());
+    where = std::move(fw).value();
+  }
+  auto store = ctx.OpenStore();
+  if (!store.ok()) return Fail(store.status(), false);
+  auto records = (*store)->List(type, where);
+  if (!records.ok()) return Fail(records.status());
+  if (ctx.json) {
+    json out = json::array();
+    for (const auto& r : *records) out.push_back(RecordJson(r));
+    PrintJson(out);
+  } else {
+    for (const auto& r : *records) {
+      std::cout << r.id << "  " << Label(r) << (r.conflicts.empty() && !r.delete_conflict ? "" : "  [conflict]")
+                << "\n";
+    }
+    std::cerr << records->size() << " " << type << " record(s)\n";
+  }
+  return kExitOk;
+}
+
+int RunDelete(const Context& ctx, const std::string& id) {
+  auto store = ctx.OpenStore();
+  if (!store.ok()) return Fail(store.status(), false);
+  Status st = (*store)->Delete(id);
+  if (!st.ok()) return Fail(st);
+  if (ctx.json) {
+    PrintJson({{"deleted", id}});
+  } else {
+    std::cout << "deleted " << id << "\n";
+  }
+  return kExitOk;
+}
+
+int RunHistory(const Context& ctx, const std::string& id, const std::string& field) {
+  auto store = ctx.OpenStore();
+  if (!store.ok()) return Fail(store.status(), false);
+  std::optional<std::string> only;
+  if (!field.empty()) only = field;
+  auto history = (*store)->History(id, only);
+  if (!history.ok()) return Fail(history.status());
+  if (ctx.json) {
+    json out = json::array();
+    for (const auto& v : *history) out.push_back(HistoryEntryJson(v));
+    PrintJson(out);
+    return kExitOk;
+  }
+  for (const auto& v : *history) {
+    std::cout << FormatUtcMs(v.version.origin_time_ms) << "  " << v.version.field << " = "
+              << Shown(v.version.value) << "\n    by " << v.version.origin << "  version "
+              << v.version.version.ToText() << "  "
+              << (!v.live ? "superseded" : v.winner ? "current" : "concurrent");
+    if (!v.received_from.empty()) std::cout << "  (received from " << v.received_from << ")";
+    if (!v.version.note.empty()) std::cout << "\n    note: " << v.version.note;
+    std::cout << "\n";
+  }
+  return kExitOk;
+}
+
+int RunSchema(const Context& ctx) {
+  json out = json::array();
+  for (const TypeSpec& type : Schema::Get().types()) {
+    json fields = json::array();
+    for (const FieldSpec& f : type.fields) {
+      json field = {{"name", f.name}, {"kind", FieldKindName(f.kind)}, {"required", f.required},
+                    {"help", f.help}};
+      if (f.kind == FieldKind::kEnum) field["values"] = f.enum_values;
+      if (f.kind == FieldKind::kRef) field["ref"] = f.ref_type;
+      fields.push_back(std::move(field));
+    }
+    out.push_back({{"type", type.name}, {"view", type.view}, {"help", type.help}, {"fields", fields}});
+  }
+  if (ctx.json) {
+    PrintJson(out);
+    return kExitOk;
+  }
+  for (const TypeSpec& type : Schema::Get().types()) {
+    std::cout << type.name << " — " << type.help << " (SQL view: " << type.view << ")\n";
+    for (const FieldSpec& f : type.fields) {
+      std::cout << "  " << f.name << "  " << FieldKindName(f.kind);
+      if (f.kind == FieldKind::kRef) std::cout << " -> " << f.ref_type;
+      if (f.required) std::cout << "  required";
+      if (f.kind == FieldKind::kEnum) {
+        std::cout << "  {";
+        for (size_t i = 0; i < f.enum_values.size(); ++i) std::cout << (i ? "|" : "") << f.enum_values[i];
+        std::cout << "}";
+      }
+      std::cout << "\n";
+    }
+  }
+  return kExitOk;
+}
+
+int RunStatus(const Context& ctx) {
+  auto store = ctx.OpenStore();
+  if (!store.ok()) return Fail(store.status(), false);
+  auto status = (*store)->GetStatus();
+  if (!status.ok()) return Fail(status.status(), false);
+  if (ctx.json) {
+    json counts = json::object();
+    for (const auto& [type, n] : status->records_per_type) counts[type] = n;
+    PrintJson({{"node_id", status->node_id},
+               {"version_vector", VersionVectorJson(status->knowledge)},
+               {"records", counts},
+               {"deleted_records", status->deleted_records},
+               {"last_change_seq", status->last_seq},
+               {"open_conflicts", status->open_conflicts}});
+    return kExitOk;
+  }
+  std::cout << "node            " << status->node_id << "\n"
+            << "version vector  " << status->knowledge.ToText() << "\n"
+            << "last change     " << status->last_seq << "\n"
+            << "open conflicts  " << status->open_conflicts
+            << (status->open_conflicts ? "   (review with `accord conflicts`)" : "") << "\n"
+            << "records\n";
+  for (const auto& [type, n] : status->records_per_type) std::cout << "  " << type << "  " << n << "\n";
+  if (status->deleted_records) std::cout << "  (deleted: " << status->deleted_records << ")\n";
+  return kExitOk;
+}
+
+int RunDump(const Context& ctx) {
+  auto store = ctx.OpenStore();
+  if (!store.ok()) return Fail(store.status(), false);
+  Status st = (*store)->Dump(std::cout);
+  return st.ok() ? kExitOk : Fail(st, false);
+}
+
+int RunLoad(const Context& ctx, const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return Fail(NotFound("cannot read " + file), false);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  auto writes = ParseLoadDocument(buffer.str());
+  if (!writes.ok()) return Fail(writes.status().WithContext(file + ": "), false);
+  auto store = ctx.OpenStore();
+  if (!store.ok()) return Fail(store.status(), false);
+  auto ids = (*store)->PutMany(*writes);
+  // Errors in the file's content are failures of the load (1), not of usage.
+  if (!ids.ok()) return Fail(ids.status().WithContext(file + ": nothing loaded: "), false);
+  if (ctx.json) {
+    PrintJson({{"loaded", ids->size()}, {"file", file}});
+  } else {
+    std::cout << "loaded " << ids->size() << " records from " << file << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddRecordCommands(CLI::App& app, Context& ctx, Runner& run) {
+  auto json_flag = [&](CLI::App* cmd) {
+    cmd->add_flag("--json", ctx.json, "Print JSON for scripts");
+  };
+
+  auto* init = app.add_subcommand("init", "Create a node in --dir");
+  static std::string node_id;
+  init->add_option("--node-id", node_id, "This office's node id, e.g. KH-POIPET")->required();
+  json_flag(init);
+  init->callback([&] { run = [&] { return RunInit(ctx, node_id); }; });
+
+  auto* put = app.add_subcommand("put", "Create or update a record; prints its id");
+  static std::string put_type, put_id;
+  static std::vector<std::string> assignments;
+  put->add_option("type", put_type, "Record type (see `accord schema`)")->required();
+  put->add_option("--id", put_id, "Update this record (or create it with this id)");
+  put->add_option("fields", assignments, "FIELD=VALUE ... (FIELD= clears a field)");
+  json_flag(put);
+  put->callback([&] { run = [&] { return RunPut(ctx, put_type, put_id, assignments); }; });
+
+  auto* get = app.add_subcommand("get", "Show a record");
+  static std::string get_id;
+  get->add_option("id", get_id, "Record id")->required();
+  json_flag(get);
+  get->callback([&] { run = [&] { return RunGet(ctx, get_id); }; });
+
+  auto* list = app.add_subcommand("list", "List records of a type");
+  static std::string list_type, where;
+  list->add_option("type", list_type, "Record type")->required();
+  list->add_option("--where", where, "Only records whose FIELD=VALUE");
+  json_flag(list);
+  list->callback([&] { run = [&] { return RunList(ctx, list_type, where); }; });
+
+  auto* del = app.add_subcommand("delete", "Delete a record (a tombstone that syncs)");
+  static std::string del_id;
+  del->add_option("id", del_id, "Record id")->required();
+  json_flag(del);
+  del->callback([&] { run = [&] { return RunDelete(ctx, del_id); }; });
+
+  auto* history = app.add_subcommand("history", "Every value a record's fields have had");
+  static std::string history_id, history_field;
+  history->add_option("id", history_id, "Record id")->required();
+  history->add_option("field", history_field, "Only this field");
+  json_flag(history);
+  history->callback([&] { run = [&] { return RunHistory(ctx, history_id, history_field); }; });
+
+  auto* schema = app.add_subcommand("schema", "The record types and their fields");
+  json_flag(schema);
+  schema->callback([&] { run = [&] { return RunSchema(ctx); }; });
+
+  auto* status = app.add_subcommand("status", "Node id, version vector, counts, conflicts");
+  json_flag(status);
+  status->callback([&] { run = [&] { return RunStatus(ctx); }; });
+
+  auto* dump = app.add_subcommand("dump", "Canonical JSON dump of every record (deterministic)");
+  json_flag(dump);
+  dump->callback([&] { run = [&] { return RunDump(ctx); }; });
+
+  auto* load = app.add_subcommand("load", "Load records from a JSON file, all or nothing");
+  static std::string load_file;
+  load->add_option("file", load_file, "FILE.json")->required();
+  json_flag(load);
+  load->callback([&] { run = [&] { return RunLoad(ctx, load_file); }; });
+}
+
+}  // namespace accord::cli

@@ -1,0 +1,6 @@
+#include "client/cli_context.h"
+
+namespace accord::cli {
+void AddSyncCommands(CLI::App&, Context&, Runner&) {}
+void AddConflictCommands(CLI::App&, Context&, Runner&) {}
+}  // namespace accord::cli

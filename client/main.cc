@@ -1,0 +1,36 @@
+// `accord`: the command line of an Accord node.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "client/cli_context.h"
+
+int main(int argc, char** argv) {
+  using namespace accord::cli;
+  CLI::App app{
+      "accord: an offline-first node for joint plans of action, meetings and cases.\n"
+      "Every command works with no network; `accord sync` exchanges changes with a peer."};
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "Show help for every command");
+  Context ctx;
+  ctx.dir = DefaultNodeDir();
+  app.add_option("--dir", ctx.dir, "Node directory (default: $ACCORD_DIR, else the XDG data dir)");
+  Runner run;
+  AddRecordCommands(app, ctx, run);
+  AddSyncCommands(app, ctx, run);
+  AddConflictCommands(app, ctx, run);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);  // --help
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitUsage;
+  }
+  if (!run) return kExitUsage;
+  try {
+    return run();
+  } catch (const std::exception& e) {
+    std::cerr << "accord: internal error: " << e.what() << "\n";
+    return kExitFailure;
+  }
+}

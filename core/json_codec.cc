@@ -1,0 +1,114 @@
+#include "core/json_codec.h"
+
+#include "core/time_format.h"
+
+namespace accord {
+
+using nlohmann::json;
+
+json VersionVectorJson(const VersionVector& vv) {
+  json out = json::object();
+  for (const auto& [node, counter] : vv.entries()) out[node] = counter;
+  return out;
+}
+
+json FieldVersionJson(const FieldVersion& v) {
+  json out;
+  out["value"] = v.value ? json(*v.value) : json(nullptr);
+  out["version"] = VersionVectorJson(v.version);
+  out["origin"] = v.origin;
+  out["written_at"] = FormatUtcMs(v.origin_time_ms);
+  if (!v.note.empty()) out["note"] = v.note;
+  return out;
+}
+
+json RecordJson(const RecordView& record) {
+  json out;
+  out["id"] = record.id;
+  out["type"] = record.type;
+  json fields = json::object();
+  for (const auto& [name, v] : record.fields) {
+    fields[name] = v.value ? json(*v.value) : json(nullptr);
+  }
+  out["fields"] = std::move(fields);
+  if (record.deleted) out["deleted"] = true;
+  if (record.delete_conflict) out["delete_conflict"] = true;
+  if (!record.conflicts.empty()) {
+    json conflicts = json::object();
+    for (const auto& [name, versions] : record.conflicts) {
+      json list = json::array();
+      for (const auto& v : versions) list.push_back(FieldVersionJson(v));
+      conflicts[name] = std::move(list);
+    }
+    out["conflicts"] = std::move(conflicts);
+  }
+  return out;
+}
+
+json HistoryEntryJson(const StoredVersion& v) {
+  json out = FieldVersionJson(v.version);
+  out["field"] = v.version.field;
+  out["seq"] = v.seq;
+  out["state"] = !v.live ? "superseded" : (v.winner ? "current" : "concurrent");
+  out["received_from"] = v.received_from.empty() ? json(nullptr) : json(v.received_from);
+  return out;
+}
+
+Result<std::vector<RecordWrite>> ParseLoadDocument(const std::string& text) {
+  json doc;
+  try {
+    doc = json::parse(text);
+  } catch (const json::parse_error& e) {
+    // e.what() names the byte position of the error.
+    return InvalidArgument(std::string("not valid JSON: ") + e.what());
+  }
+  const json* records = nullptr;
+  if (doc.is_object() && doc.contains("records")) {
+    records = &doc["records"];
+  } else if (doc.is_array()) {
+    records = &doc;
+  }
+  if (!records || !records->is_array()) {
+    return InvalidArgument("expected {\"records\": [...]} or a JSON array of records");
+  }
+  std::vector<RecordWrite> writes;
+  writes.reserve(records->size());
+  for (size_t i = 0; i < records->size(); ++i) {
+    const json& r = (*records)[i];
+    std::string where = "record #" + std::to_string(i + 1) + ": ";
+    if (!r.is_object()) return InvalidArgument(where + "is not a JSON object");
+    RecordWrite write;
+    auto type = r.find("type");
+    if (type == r.end() || !type->is_string()) {
+      return InvalidArgument(where + "needs a \"type\" string");
+    }
+    write.type = type->get<std::string>();
+    auto id = r.find("id");
+    if (id != r.end()) {
+      if (!id->is_string()) return InvalidArgument(where + "\"id\" must be a string");
+      write.id = id->get<std::string>();
+      where = "record #" + std::to_string(i + 1) + " (id " + *write.id + "): ";
+    }
+    for (auto it = r.begin(); it != r.end(); ++it) {
+      if (it.key() == "type" || it.key() == "id") continue;
+      FieldWrite fw;
+      fw.field = it.key();
+      const json& value = it.value();
+      if (value.is_string()) {
+        fw.value = value.get<std::string>();
+      } else if (value.is_number_integer()) {
+        fw.value = std::to_string(value.get<int64_t>());
+      } else if (value.is_null()) {
+        fw.value = std::nullopt;
+      } else {
+        return InvalidArgument(where + "field \"" + fw.field +
+                               "\" must be a string, an integer or null");
+      }
+      write.writes.push_back(std::move(fw));
+    }
+    writes.push_back(std::move(write));
+  }
+  return writes;
+}
+
+}  // namespace accord

@@ -1,0 +1,26 @@
+// JSON forms of records and versions: the canonical dump, `--json` output, and
+// the `accord load` input format (docs/schema.md).
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/field_version.h"
+#include "core/status.h"
+#include "core/store.h"
+
+namespace accord {
+
+nlohmann::json VersionVectorJson(const VersionVector& vv);
+// A version as every node sees it: value, vector, origin, time (no local detail).
+nlohmann::json FieldVersionJson(const FieldVersion& v);
+// A record's current values ({"field": value}) plus conflicts and flags.
+nlohmann::json RecordJson(const RecordView& record);
+nlohmann::json HistoryEntryJson(const StoredVersion& v);
+
+// Parses an `accord load` document: {"records": [{"type": T, "id": I, field: value...}]}.
+// Errors name the record's position and the offending field.
+Result<std::vector<RecordWrite>> ParseLoadDocument(const std::string& text);
+
+}  // namespace accord

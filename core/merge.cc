@@ -1,0 +1,139 @@
+// Merging one field version into the store: the heart of conflict detection.
+// Local writes and received states go through the same MergeVersion, so a
+// node applies its own writes by exactly the rule it applies to its peers'.
+#include <set>
+
+#include "core/store.h"
+
+namespace accord {
+
+Status Store::SetConflict(std::string_view record_id, std::string_view field, bool open,
+                          int64_t now, bool* newly_opened) {
+  if (open) {
+    ASSIGN_OR_RETURN(Statement * stmt,
+                     db_->Prepare("INSERT OR IGNORE INTO conflicts(record_id, field, detected_at) "
+                                  "VALUES(?, ?, ?)"));
+    RETURN_IF_ERROR(stmt->Bind(1, record_id).Bind(2, field).Bind(3, now).Run());
+    if (newly_opened) *newly_opened = db_->Changes() > 0;
+  } else {
+    ASSIGN_OR_RETURN(Statement * stmt,
+                     db_->Prepare("DELETE FROM conflicts WHERE record_id = ? AND field = ?"));
+    RETURN_IF_ERROR(stmt->Bind(1, record_id).Bind(2, field).Run());
+  }
+  return Status::Ok();
+}
+
+Result<Store::MergeOutcome> Store::MergeVersion(const FieldVersion& incoming,
+                                                std::string_view received_from, int64_t now) {
+  MergeOutcome outcome;
+  ASSIGN_OR_RETURN(std::vector<StoredVersion> live,
+                   LiveVersions(incoming.record_id, incoming.field));
+  std::vector<StoredVersion*> concurrent;
+  std::vector<int64_t> superseded;
+  for (auto& held : live) {
+    switch (incoming.version.Compare(held.version.version)) {
+      case Order::kEqual:
+        // One write has one value: the same vector with another value means a
+        // peer rewrote history. Refuse rather than pick one silently.
+        if (held.version.value != incoming.value || held.version.origin != incoming.origin) {
+          return Corruption("record " + incoming.record_id + " field " + incoming.field +
+                            ": version " + incoming.version.ToText() +
+                            " arrived with a different value than the one held");
+        }
+        return outcome;  // already held
+      case Order::kBefore:
+        return outcome;  // an older version: this node has seen newer
+      case Order::kAfter:
+        superseded.push_back(held.seq);
+        break;
+      case Order::kConcurrent:
+        concurrent.push_back(&held);
+        break;
+    }
+  }
+
+  const FieldVersion* winner = &incoming;
+  for (const StoredVersion* sibling : concurrent) {
+    if (WinsOver(sibling->version, *winner)) winner = &sibling->version;
+  }
+  if (!superseded.empty()) {
+    ASSIGN_OR_RETURN(Statement * retire, db_->Prepare("UPDATE versions SET state = 0 WHERE seq = ?"));
+    for (int64_t seq : superseded) RETURN_IF_ERROR(retire->Bind(1, seq).Run());
+  }
+  ASSIGN_OR_RETURN(Statement * restate, db_->Prepare("UPDATE versions SET state = ? WHERE seq = ?"));
+  for (StoredVersion* sibling : concurrent) {
+    bool should_win = winner == &sibling->version;
+    if (should_win != sibling->winner) {
+      RETURN_IF_ERROR(restate->Bind(1, int64_t{should_win ? 2 : 1}).Bind(2, sibling->seq).Run());
+    }
+  }
+  ASSIGN_OR_RETURN(
+      Statement * insert,
+      db_->Prepare("INSERT INTO versions(record_id, field, value, vv, origin, origin_time, note, "
+                   "state, received_at, received_from) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+  RETURN_IF_ERROR(insert->Bind(1, incoming.record_id)
+                      .Bind(2, incoming.field)
+                      .BindOptional(3, incoming.value)
+                      .Bind(4, incoming.version.ToText())
+                      .Bind(5, incoming.origin)
+                      .Bind(6, incoming.origin_time_ms)
+                      .Bind(7, incoming.note)
+                      .Bind(8, int64_t{winner == &incoming ? 2 : 1})
+                      .Bind(9, now)
+                      .Bind(10, received_from)
+                      .Run());
+  outcome.stored = true;
+
+  // Concurrent writes of one value agree: kept as siblings, but nothing to review.
+  bool differing = false;
+  for (const StoredVersion* sibling : concurrent) {
+    if (sibling->version.value != incoming.value) differing = true;
+  }
+  // The tombstone's conflicts (delete versus edit) are RefreshDeletion's to judge.
+  if (incoming.field != kDeletedField && (differing || !live.empty())) {
+    RETURN_IF_ERROR(SetConflict(incoming.record_id, incoming.field, differing, now,
+                                &outcome.new_conflict));
+    if (!differing) outcome.new_conflict = false;
+  }
+  return outcome;
+}
+
+Result<bool> Store::RefreshDeletion(std::string_view record_id, int64_t now) {
+  ASSIGN_OR_RETURN(std::vector<StoredVersion> tombs, LiveVersions(record_id, kDeletedField));
+  std::set<std::optional<std::string>> values;
+  VersionVector tomb_vector;
+  for (const auto& t : tombs) {
+    values.insert(t.version.value);
+    tomb_vector.MergeFrom(t.version.version);
+  }
+  bool has_tombstone = values.size() == 1 && *values.begin() == "1";
+  bool edits_unseen = false;
+  if (has_tombstone) {
+    // An edit the tombstone's vector has not seen was concurrent with the delete.
+    ASSIGN_OR_RETURN(Statement * stmt,
+                     db_->Prepare("SELECT vv FROM versions WHERE record_id = ? AND state > 0 "
+                                  "AND field <> '_deleted'"));
+    stmt->Bind(1, record_id);
+    while (!edits_unseen) {
+      ASSIGN_OR_RETURN(bool row, stmt->Step());
+      if (!row) break;
+      auto vv = VersionVector::FromText(stmt->Text(0));
+      if (!vv.ok()) {
+        stmt->Reset();
+        return vv.status();
+      }
+      if (!vv->DominatedByOrEqual(tomb_vector)) edits_unseen = true;
+    }
+    stmt->Reset();
+  }
+  bool deleted = has_tombstone && !edits_unseen;
+  ASSIGN_OR_RETURN(Statement * update,
+                   db_->Prepare("UPDATE records SET deleted = ?, has_tombstone = ? WHERE id = ?"));
+  RETURN_IF_ERROR(update->Bind(1, int64_t{deleted}).Bind(2, int64_t{has_tombstone}).Bind(3, record_id).Run());
+  bool open = values.size() > 1 || (has_tombstone && edits_unseen);
+  bool newly_opened = false;
+  RETURN_IF_ERROR(SetConflict(record_id, kDeletedField, open, now, &newly_opened));
+  return newly_opened;
+}
+
+}  // namespace accord

@@ -1,0 +1,137 @@
+#include "core/migrations.h"
+
+#include <string>
+#include <vector>
+
+#include "core/schema.h"
+
+namespace accord {
+
+namespace {
+
+// Each entry moves the database from version i to i+1. Never edit a shipped
+// entry: append a new one.
+const std::vector<const char*> kMigrations = {
+    // 0 -> 1: the initial layout.
+    R"sql(
+    CREATE TABLE meta(
+      key TEXT PRIMARY KEY,
+      value TEXT NOT NULL
+    ) WITHOUT ROWID;
+
+    CREATE TABLE records(
+      id TEXT PRIMARY KEY,
+      type TEXT NOT NULL,
+      deleted INTEGER NOT NULL DEFAULT 0,        -- derived: tombstone has seen every edit
+      has_tombstone INTEGER NOT NULL DEFAULT 0,  -- derived: a live _deleted = 1 exists
+      created_at INTEGER NOT NULL                -- local time of first sight
+    ) WITHOUT ROWID;
+    CREATE INDEX records_by_type ON records(type, id);
+
+    -- The change log and the history: one row per version ever stored.
+    -- state: 0 superseded, 1 live (conflicting sibling), 2 live provisional winner.
+    CREATE TABLE versions(
+      seq INTEGER PRIMARY KEY,
+      record_id TEXT NOT NULL,
+      field TEXT NOT NULL,
+      value TEXT,
+      vv TEXT NOT NULL,
+      origin TEXT NOT NULL,
+      origin_time INTEGER NOT NULL,
+      note TEXT NOT NULL DEFAULT '',
+      state INTEGER NOT NULL,
+      received_at INTEGER NOT NULL,
+      received_from TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX versions_by_field ON versions(record_id, field, state);
+
+    CREATE TABLE knowledge(
+      node TEXT PRIMARY KEY,
+      counter INTEGER NOT NULL
+    ) WITHOUT ROWID;
+
+    CREATE TABLE conflicts(
+      record_id TEXT NOT NULL,
+      field TEXT NOT NULL,
+      detected_at INTEGER NOT NULL,
+      PRIMARY KEY(record_id, field)
+    ) WITHOUT ROWID;
+
+    -- The address book: peers this node syncs with by name.
+    CREATE TABLE peers(
+      name TEXT PRIMARY KEY,
+      url TEXT NOT NULL,
+      peer_id TEXT NOT NULL DEFAULT ''  -- learnt at first contact
+    ) WITHOUT ROWID;
+
+    -- What this node knows of each peer node, whichever side started the sync.
+    CREATE TABLE peer_state(
+      peer_id TEXT PRIMARY KEY,
+      inbound_cursor INTEGER NOT NULL DEFAULT 0,  -- how far into its log we have applied
+      their_knowledge TEXT NOT NULL DEFAULT '',   -- what it held at last contact
+      last_contact_at INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID;
+    )sql",
+};
+
+std::string QuoteIdentifier(const std::string& name) { return "\"" + name + "\""; }
+
+std::string QuoteLiteral(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) {
+    out += c;
+    if (c == '\'') out += '\'';
+  }
+  return out + "'";
+}
+
+}  // namespace
+
+Status RebuildViews(Database& db) {
+  for (const TypeSpec& type : Schema::Get().types()) {
+    std::string sql = "DROP VIEW IF EXISTS " + QuoteIdentifier(type.view) + ";\nCREATE VIEW " +
+                      QuoteIdentifier(type.view) + " AS SELECT r.id AS id";
+    for (const FieldSpec& field : type.fields) {
+      sql += ",\n  (SELECT v.value FROM versions v WHERE v.record_id = r.id AND v.field = " +
+             QuoteLiteral(field.name) + " AND v.state = 2) AS " + QuoteIdentifier(field.name);
+    }
+    sql += "\nFROM records r WHERE r.type = " + QuoteLiteral(type.name) + " AND r.deleted = 0;";
+    RETURN_IF_ERROR(db.Exec(sql));
+  }
+  return Status::Ok();
+}
+
+Status MigrateDatabase(Database& db) {
+  ASSIGN_OR_RETURN(Statement * version_stmt, db.Prepare("PRAGMA user_version"));
+  ASSIGN_OR_RETURN(bool has_row, version_stmt->Step());
+  int current = has_row ? static_cast<int>(version_stmt->Int(0)) : 0;
+  version_stmt->Reset();
+  if (current > kDatabaseVersion) {
+    return FailedPrecondition("the database has layout version " + std::to_string(current) +
+                              " but this accord only knows up to " +
+                              std::to_string(kDatabaseVersion) + "; upgrade accord");
+  }
+  int schema_version = Schema::Get().version();
+  ASSIGN_OR_RETURN(auto txn, Transaction::Begin(db, Transaction::Mode::kWrite));
+  for (int v = current; v < kDatabaseVersion; ++v) {
+    RETURN_IF_ERROR(db.Exec(kMigrations[v]).WithContext(
+        "migrating database to version " + std::to_string(v + 1) + ": "));
+  }
+  if (current < kDatabaseVersion) {
+    RETURN_IF_ERROR(db.Exec("PRAGMA user_version = " + std::to_string(kDatabaseVersion)));
+  }
+  // Views follow the schema registry, which can change without a layout change.
+  ASSIGN_OR_RETURN(Statement * get, db.Prepare("SELECT value FROM meta WHERE key = 'schema_version'"));
+  ASSIGN_OR_RETURN(bool found, get->Step());
+  std::string stored = found ? get->Text(0) : "";
+  get->Reset();
+  if (stored != std::to_string(schema_version)) {
+    RETURN_IF_ERROR(RebuildViews(db));
+    ASSIGN_OR_RETURN(Statement * put,
+                     db.Prepare("INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', ?)"));
+    RETURN_IF_ERROR(put->Bind(1, std::to_string(schema_version)).Run());
+  }
+  return txn->Commit();
+}
+
+}  // namespace accord

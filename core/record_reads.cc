@@ -1,0 +1,163 @@
+// Reading records: current values, conflicts, lists and history.
+#include <set>
+
+#include "core/record_id.h"
+#include "core/store.h"
+
+namespace accord {
+
+namespace {
+
+Result<StoredVersion> ReadVersionRow(Statement& stmt, std::string_view record_id) {
+  // Columns: seq, field, value, vv, origin, origin_time, note, state, received_at, received_from
+  StoredVersion sv;
+  sv.seq = stmt.Int(0);
+  sv.version.record_id = std::string(record_id);
+  sv.version.field = stmt.Text(1);
+  sv.version.value = stmt.OptionalText(2);
+  ASSIGN_OR_RETURN(sv.version.version, VersionVector::FromText(stmt.Text(3)));
+  sv.version.origin = stmt.Text(4);
+  sv.version.origin_time_ms = stmt.Int(5);
+  sv.version.note = stmt.Text(6);
+  sv.live = stmt.Int(7) > 0;
+  sv.winner = stmt.Int(7) == 2;
+  sv.received_at_ms = stmt.Int(8);
+  sv.received_from = stmt.Text(9);
+  return sv;
+}
+
+constexpr const char* kVersionColumns =
+    "seq, field, value, vv, origin, origin_time, note, state, received_at, received_from";
+
+}  // namespace
+
+Result<RecordView> Store::BuildView(std::string_view id, std::string_view type, bool deleted) {
+  RecordView view;
+  view.id = std::string(id);
+  view.type = std::string(type);
+  view.deleted = deleted;
+  ASSIGN_OR_RETURN(Statement * stmt,
+                   db_->Prepare(std::string("SELECT ") + kVersionColumns +
+                                " FROM versions WHERE record_id = ? AND state > 0 ORDER BY field, seq"));
+  stmt->Bind(1, id);
+  std::map<std::string, std::vector<FieldVersion>> live;
+  bool has_tombstone = false;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (!row) break;
+    auto sv_or = ReadVersionRow(*stmt, id);
+    if (!sv_or.ok()) {
+      stmt->Reset();
+      return sv_or.status();
+    }
+    StoredVersion sv = std::move(sv_or).value();
+    sv.version.record_type = view.type;
+    if (sv.version.field == kDeletedField) {
+      if (sv.version.value == "1") has_tombstone = true;
+      continue;
+    }
+    if (sv.winner) view.fields[sv.version.field] = sv.version;
+    live[sv.version.field].push_back(std::move(sv.version));
+  }
+  stmt->Reset();
+  for (auto& [field, versions] : live) {
+    std::set<std::optional<std::string>> distinct;
+    for (const auto& v : versions) distinct.insert(v.value);
+    if (distinct.size() > 1) view.conflicts[field] = std::move(versions);
+  }
+  view.delete_conflict = has_tombstone && !deleted;
+  return view;
+}
+
+Result<RecordView> Store::Get(std::string_view id) {
+  if (!IsValidRecordId(id)) return InvalidArgument("'" + std::string(id) + "' is not a record id");
+  ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*db_, Transaction::Mode::kRead));
+  ASSIGN_OR_RETURN(Statement * stmt, db_->Prepare("SELECT type, deleted FROM records WHERE id = ?"));
+  stmt->Bind(1, id);
+  ASSIGN_OR_RETURN(bool found, stmt->Step());
+  if (!found) return NotFound("no record with id " + std::string(id));
+  std::string type = stmt->Text(0);
+  bool deleted = stmt->Int(1) != 0;
+  stmt->Reset();
+  return BuildView(id, type, deleted);
+}
+
+Result<std::vector<RecordView>> Store::List(std::string_view type,
+                                            const std::optional<FieldWrite>& where) {
+  const TypeSpec* spec = Schema::Get().FindType(type);
+  if (!spec) return InvalidArgument("unknown record type '" + std::string(type) + "'");
+  if (where && !spec->FindField(where->field)) {
+    return InvalidArgument("type " + spec->name + " has no field '" + where->field + "'");
+  }
+  ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*db_, Transaction::Mode::kRead));
+  std::vector<std::string> ids;
+  if (where) {
+    // The winner's value decides, as the SQL views show it.
+    std::string sql =
+        "SELECT r.id FROM records r JOIN versions v ON v.record_id = r.id AND v.field = ? "
+        "AND v.state = 2 WHERE r.type = ? AND r.deleted = 0 AND ";
+    sql += where->value ? "v.value = ?" : "v.value IS NULL";
+    sql += " ORDER BY r.id";
+    ASSIGN_OR_RETURN(Statement * stmt, db_->Prepare(sql));
+    stmt->Bind(1, where->field).Bind(2, type);
+    if (where->value) stmt->Bind(3, *where->value);
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, stmt->Step());
+      if (!row) break;
+      ids.push_back(stmt->Text(0));
+    }
+    stmt->Reset();
+  } else {
+    ASSIGN_OR_RETURN(Statement * stmt,
+                     db_->Prepare("SELECT id FROM records WHERE type = ? AND deleted = 0 ORDER BY id"));
+    stmt->Bind(1, type);
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, stmt->Step());
+      if (!row) break;
+      ids.push_back(stmt->Text(0));
+    }
+    stmt->Reset();
+  }
+  std::vector<RecordView> views;
+  views.reserve(ids.size());
+  for (const auto& id : ids) {
+    ASSIGN_OR_RETURN(RecordView view, BuildView(id, type, false));
+    views.push_back(std::move(view));
+  }
+  return views;
+}
+
+Result<std::vector<StoredVersion>> Store::History(std::string_view id,
+                                                  const std::optional<std::string>& field) {
+  if (!IsValidRecordId(id)) return InvalidArgument("'" + std::string(id) + "' is not a record id");
+  ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*db_, Transaction::Mode::kRead));
+  ASSIGN_OR_RETURN(std::optional<std::string> type, RecordType(id));
+  if (!type) return NotFound("no record with id " + std::string(id));
+  if (field && *field != kDeletedField) {
+    const TypeSpec* spec = Schema::Get().FindType(*type);
+    if (!spec || !spec->FindField(*field)) {
+      return InvalidArgument("type " + *type + " has no field '" + *field + "'");
+    }
+  }
+  std::string sql = std::string("SELECT ") + kVersionColumns + " FROM versions WHERE record_id = ?" +
+                    (field ? " AND field = ?" : "") + " ORDER BY seq";
+  ASSIGN_OR_RETURN(Statement * stmt, db_->Prepare(sql));
+  stmt->Bind(1, id);
+  if (field) stmt->Bind(2, *field);
+  std::vector<StoredVersion> history;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (!row) break;
+    auto sv = ReadVersionRow(*stmt, id);
+    if (!sv.ok()) {
+      stmt->Reset();
+      return sv.status();
+    }
+    sv->version.record_type = *type;
+    history.push_back(std::move(sv).value());
+  }
+  stmt->Reset();
+  return history;
+}
+
+}  // namespace accord

@@ -1,0 +1,72 @@
+// The schema registry: every record type the offices keep, declared once.
+//
+// The types come from the documents in shared/seeds (plans of action, bilateral
+// meeting minutes, case management of repatriation). Everything that needs to
+// know about types — validation, SQL views, `accord schema`, sync — reads it here.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+
+namespace accord {
+
+enum class FieldKind {
+  kText,      // a short line of text
+  kLongText,  // paragraphs (minutes, descriptions, notes): conflict review offers 3-way merges
+  kInteger,   // a signed 64-bit integer written in decimal
+  kDate,      // YYYY-MM-DD, a real calendar date
+  kEnum,      // one of a fixed list of values
+  kRef,       // the id of a record of another type
+};
+
+const char* FieldKindName(FieldKind kind);
+
+struct FieldSpec {
+  std::string name;
+  FieldKind kind = FieldKind::kText;
+  bool required = false;
+  std::vector<std::string> enum_values;  // kEnum only
+  std::string ref_type;                  // kRef only
+  std::string help;
+};
+
+struct TypeSpec {
+  std::string name;                       // e.g. "activity"
+  std::string view;                       // the SQL view of current values, e.g. "activities"
+  std::string help;
+  std::vector<std::string> label_fields;  // fields that make a human label, e.g. number
+  std::vector<FieldSpec> fields;
+
+  const FieldSpec* FindField(std::string_view field) const;
+};
+
+// A field name reserved for the record's tombstone: "1" deleted, "0" restored.
+inline constexpr std::string_view kDeletedField = "_deleted";
+
+class Schema {
+ public:
+  // The one registry of this build.
+  static const Schema& Get();
+
+  const std::vector<TypeSpec>& types() const { return types_; }
+  const TypeSpec* FindType(std::string_view type) const;
+
+  // Version of the registry: bump when types or fields change so that nodes
+  // regenerate their SQL views.
+  int version() const { return 1; }
+
+  // Checks `value` against the field's kind (not references: the store checks those).
+  // Errors name the type, field and value.
+  static Status ValidateValue(const TypeSpec& type, const FieldSpec& field, std::string_view value);
+
+ private:
+  Schema();
+  std::vector<TypeSpec> types_;
+};
+
+bool IsValidDate(std::string_view text);
+
+}  // namespace accord

@@ -1,0 +1,152 @@
+#include "core/sqlite.h"
+
+namespace accord {
+
+Status SqliteStatus(sqlite3* db, int rc, std::string_view what) {
+  if (rc == SQLITE_OK || rc == SQLITE_DONE || rc == SQLITE_ROW) return Status::Ok();
+  std::string message = std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return Unavailable(message);
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return Corruption(message);
+    case SQLITE_CONSTRAINT:
+      return InvalidArgument(message);
+    default:
+      return IoError(message);
+  }
+}
+
+Statement::~Statement() { sqlite3_finalize(stmt_); }
+
+Statement& Statement::Bind(int index, std::string_view text) {
+  sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+
+Statement& Statement::Bind(int index, int64_t number) {
+  sqlite3_bind_int64(stmt_, index, number);
+  return *this;
+}
+
+Statement& Statement::BindOptional(int index, const std::optional<std::string>& text_or_null) {
+  return text_or_null ? Bind(index, std::string_view(*text_or_null)) : BindNull(index);
+}
+
+Statement& Statement::BindNull(int index) {
+  sqlite3_bind_null(stmt_, index);
+  return *this;
+}
+
+Result<bool> Statement::Step() {
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  Status st = SqliteStatus(db_, rc, std::string("running ") + sqlite3_sql(stmt_));
+  sqlite3_reset(stmt_);
+  return st;
+}
+
+Status Statement::Run() {
+  ASSIGN_OR_RETURN(bool row, Step());
+  (void)row;
+  Reset();
+  return Status::Ok();
+}
+
+void Statement::Reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+}
+
+std::string Statement::Text(int column) const {
+  const unsigned char* text = sqlite3_column_text(stmt_, column);
+  int size = sqlite3_column_bytes(stmt_, column);
+  return text ? std::string(reinterpret_cast<const char*>(text), size) : std::string();
+}
+
+std::optional<std::string> Statement::OptionalText(int column) const {
+  if (IsNull(column)) return std::nullopt;
+  return Text(column);
+}
+
+int64_t Statement::Int(int column) const { return sqlite3_column_int64(stmt_, column); }
+
+bool Statement::IsNull(int column) const {
+  return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
+}
+
+Database::~Database() {
+  cache_.clear();  // finalize statements before closing
+  sqlite3_close_v2(db_);
+}
+
+Result<std::unique_ptr<Database>> Database::Open(const std::string& path, bool create) {
+  sqlite3* raw = nullptr;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    Status st = SqliteStatus(raw, rc, "opening " + path);
+    sqlite3_close_v2(raw);
+    return st;
+  }
+  std::unique_ptr<Database> db(new Database(raw));
+  // Writers from several processes wait for each other instead of failing.
+  sqlite3_busy_timeout(raw, 15000);
+  sqlite3_extended_result_codes(raw, 1);
+  RETURN_IF_ERROR(db->Exec("PRAGMA journal_mode=WAL"));
+  // NORMAL is durable across application crashes in WAL mode; a power cut may
+  // lose the last commits but never corrupts the database.
+  RETURN_IF_ERROR(db->Exec("PRAGMA synchronous=NORMAL"));
+  RETURN_IF_ERROR(db->Exec("PRAGMA foreign_keys=ON"));
+  return db;
+}
+
+Status Database::Exec(std::string_view sql) {
+  char* error = nullptr;
+  std::string owned(sql);
+  int rc = sqlite3_exec(db_, owned.c_str(), nullptr, nullptr, &error);
+  if (rc != SQLITE_OK) {
+    std::string message = error ? error : sqlite3_errstr(rc);
+    sqlite3_free(error);
+    return SqliteStatus(nullptr, rc, "executing SQL (" + message + ")");
+  }
+  return Status::Ok();
+}
+
+Result<Statement*> Database::Prepare(const std::string& sql) {
+  auto it = cache_.find(sql);
+  if (it != cache_.end()) {
+    it->second->Reset();
+    return it->second.get();
+  }
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()),
+                              SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+  if (rc != SQLITE_OK) return SqliteStatus(db_, rc, "preparing " + sql);
+  auto owned = std::make_unique<Statement>(db_, stmt);
+  Statement* raw = owned.get();
+  cache_.emplace(sql, std::move(owned));
+  return raw;
+}
+
+Result<std::unique_ptr<Transaction>> Transaction::Begin(Database& db, Mode mode) {
+  // IMMEDIATE takes the write lock up front, so two writers queue on the busy
+  // timeout instead of deadlocking on a read-to-write upgrade.
+  RETURN_IF_ERROR(db.Exec(mode == Mode::kWrite ? "BEGIN IMMEDIATE" : "BEGIN"));
+  return std::unique_ptr<Transaction>(new Transaction(db));
+}
+
+Transaction::~Transaction() {
+  if (open_) (void)db_.Exec("ROLLBACK");
+}
+
+Status Transaction::Commit() {
+  RETURN_IF_ERROR(db_.Exec("COMMIT"));
+  open_ = false;
+  return Status::Ok();
+}
+
+}  // namespace accord

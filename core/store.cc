@@ -1,0 +1,158 @@
+#include "core/store.h"
+
+#include <chrono>
+#include <filesystem>
+
+#include "core/migrations.h"
+#include "core/node_id.h"
+
+namespace accord {
+
+namespace {
+
+int64_t SystemClockMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Result<std::string> ReadMeta(Database& db, const std::string& key) {
+  ASSIGN_OR_RETURN(Statement * stmt, db.Prepare("SELECT value FROM meta WHERE key = ?"));
+  stmt->Bind(1, key);
+  ASSIGN_OR_RETURN(bool found, stmt->Step());
+  if (!found) return NotFound("meta key '" + key + "' is missing");
+  std::string value = stmt->Text(0);
+  stmt->Reset();
+  return value;
+}
+
+}  // namespace
+
+const std::optional<std::string>* RecordView::Value(const std::string& field) const {
+  auto it = fields.find(field);
+  return it == fields.end() ? nullptr : &it->second.value;
+}
+
+Store::Store(std::unique_ptr<Database> db, std::string node_id, StoreOptions options)
+    : db_(std::move(db)), node_id_(std::move(node_id)), options_(std::move(options)) {
+  if (!options_.clock_ms) options_.clock_ms = SystemClockMs;
+}
+
+Store::~Store() = default;
+
+int64_t Store::NowMs() const { return options_.clock_ms(); }
+
+Result<std::unique_ptr<Store>> Store::Create(const std::string& path, const std::string& node_id,
+                                             StoreOptions options) {
+  if (!IsValidNodeId(node_id)) {
+    return InvalidArgument("node id '" + node_id +
+                           "' is not valid: use letters, digits and '-', at most 32 characters");
+  }
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec)) {
+    return FailedPrecondition("a node database already exists at " + path);
+  }
+  ASSIGN_OR_RETURN(auto db, Database::Open(path, /*create=*/true));
+  RETURN_IF_ERROR(MigrateDatabase(*db));
+  {
+    ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*db, Transaction::Mode::kWrite));
+    ASSIGN_OR_RETURN(Statement * meta,
+                     db->Prepare("INSERT INTO meta(key, value) VALUES('node_id', ?)"));
+    RETURN_IF_ERROR(meta->Bind(1, node_id).Run());
+    ASSIGN_OR_RETURN(Statement * counter,
+                     db->Prepare("INSERT INTO knowledge(node, counter) VALUES(?, 0)"));
+    RETURN_IF_ERROR(counter->Bind(1, node_id).Run());
+    RETURN_IF_ERROR(txn->Commit());
+  }
+  return std::unique_ptr<Store>(new Store(std::move(db), node_id, std::move(options)));
+}
+
+Result<std::unique_ptr<Store>> Store::Open(const std::string& path, StoreOptions options) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    return NotFound("no node database at " + path + " (run `accord init --node-id ID` first)");
+  }
+  ASSIGN_OR_RETURN(auto db, Database::Open(path, /*create=*/false));
+  RETURN_IF_ERROR(MigrateDatabase(*db));
+  ASSIGN_OR_RETURN(std::string node_id, ReadMeta(*db, "node_id"));
+  return std::unique_ptr<Store>(new Store(std::move(db), node_id, std::move(options)));
+}
+
+Result<std::optional<std::string>> Store::RecordType(std::string_view record_id) {
+  ASSIGN_OR_RETURN(Statement * stmt, db_->Prepare("SELECT type FROM records WHERE id = ?"));
+  stmt->Bind(1, record_id);
+  ASSIGN_OR_RETURN(bool found, stmt->Step());
+  std::optional<std::string> type;
+  if (found) type = stmt->Text(0);
+  stmt->Reset();
+  return type;
+}
+
+Result<std::vector<StoredVersion>> Store::LiveVersions(std::string_view record_id,
+                                                       std::string_view field) {
+  ASSIGN_OR_RETURN(Statement * stmt,
+                   db_->Prepare("SELECT seq, value, vv, origin, origin_time, note, state "
+                                "FROM versions WHERE record_id = ? AND field = ? AND state > 0"));
+  stmt->Bind(1, record_id).Bind(2, field);
+  std::vector<StoredVersion> live;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (!row) break;
+    StoredVersion sv;
+    sv.seq = stmt->Int(0);
+    sv.version.record_id = std::string(record_id);
+    sv.version.field = std::string(field);
+    sv.version.value = stmt->OptionalText(1);
+    ASSIGN_OR_RETURN(sv.version.version, VersionVector::FromText(stmt->Text(2)));
+    sv.version.origin = stmt->Text(3);
+    sv.version.origin_time_ms = stmt->Int(4);
+    sv.version.note = stmt->Text(5);
+    sv.live = true;
+    sv.winner = stmt->Int(6) == 2;
+    live.push_back(std::move(sv));
+  }
+  stmt->Reset();
+  return live;
+}
+
+Result<VersionVector> Store::Knowledge() {
+  ASSIGN_OR_RETURN(Statement * stmt, db_->Prepare("SELECT node, counter FROM knowledge"));
+  VersionVector knowledge;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (!row) break;
+    knowledge.Set(stmt->Text(0), static_cast<uint64_t>(stmt->Int(1)));
+  }
+  stmt->Reset();
+  return knowledge;
+}
+
+Result<NodeStatus> Store::GetStatus() {
+  ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*db_, Transaction::Mode::kRead));
+  NodeStatus status;
+  status.node_id = node_id_;
+  ASSIGN_OR_RETURN(status.knowledge, Knowledge());
+  ASSIGN_OR_RETURN(Statement * counts,
+                   db_->Prepare("SELECT type, deleted, count(*) FROM records GROUP BY type, deleted"));
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, counts->Step());
+    if (!row) break;
+    if (counts->Int(1)) {
+      status.deleted_records += counts->Int(2);
+    } else {
+      status.records_per_type[counts->Text(0)] = counts->Int(2);
+    }
+  }
+  counts->Reset();
+  ASSIGN_OR_RETURN(Statement * seq, db_->Prepare("SELECT coalesce(max(seq), 0) FROM versions"));
+  ASSIGN_OR_RETURN(bool has_seq, seq->Step());
+  status.last_seq = has_seq ? seq->Int(0) : 0;
+  seq->Reset();
+  ASSIGN_OR_RETURN(Statement * conflicts, db_->Prepare("SELECT count(*) FROM conflicts"));
+  ASSIGN_OR_RETURN(bool has_conflicts, conflicts->Step());
+  status.open_conflicts = has_conflicts ? conflicts->Int(0) : 0;
+  conflicts->Reset();
+  return status;
+}
+
+}  // namespace accord
