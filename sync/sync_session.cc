@@ -1,0 +1,153 @@
+#include "sync/sync_session.h"
+
+#include "sync/wire_codec.h"
+
+namespace accord::sync {
+
+namespace {
+
+// One request/reply exchange; turns an ErrorReply or a reply of the wrong kind into a Status.
+Result<wire::Envelope> Exchange(Transport& transport, std::string_view op, wire::Envelope& request,
+                                const std::string& self, wire::Envelope::BodyCase expected,
+                                uint64_t* error_cursor = nullptr) {
+  std::string frame = EncodeFrame(request, self);
+  ASSIGN_OR_RETURN(std::string reply_bytes, transport.RoundTrip(op, frame));
+  auto reply = DecodeFrame(reply_bytes);
+  if (!reply.ok()) return reply.status().WithContext(std::string(op) + " reply: ");
+  if (reply->has_error()) {
+    if (error_cursor) *error_cursor = reply->error().cursor();
+    return StatusFromError(reply->error(), reply->node_id());
+  }
+  if (reply->body_case() != expected) {
+    return Corruption(std::string(op) + " reply carries the wrong kind of message");
+  }
+  return reply;
+}
+
+struct Hello {
+  std::string peer_id;
+  uint64_t push_cursor = 0;
+  VersionVector peer_knowledge;
+};
+
+Result<Hello> SayHello(Store& store, Transport& transport, const SyncOptions& options) {
+  wire::Envelope request;
+  request.mutable_hello_request();
+  ASSIGN_OR_RETURN(wire::Envelope reply, Exchange(transport, kOpHello, request, store.node_id(),
+                                                  wire::Envelope::kHelloReply));
+  Hello hello;
+  hello.peer_id = reply.node_id();
+  if (hello.peer_id == store.node_id()) {
+    return FailedPrecondition("the peer is this node itself (" + hello.peer_id + ")");
+  }
+  if (!options.expected_peer.empty() && hello.peer_id != options.expected_peer) {
+    return PermissionDenied("expected peer " + options.expected_peer + " but " + hello.peer_id +
+                            " answered");
+  }
+  hello.push_cursor = reply.hello_reply().your_cursor();
+  ASSIGN_OR_RETURN(hello.peer_knowledge, FromWire(reply.hello_reply().knowledge()));
+  return hello;
+}
+
+Status Pull(Store& store, Transport& transport, const SyncOptions& options, const Hello& hello,
+            SyncSummary& summary) {
+  ASSIGN_OR_RETURN(PeerInfo peer, store.GetPeer(hello.peer_id));
+  ASSIGN_OR_RETURN(VersionVector knowledge, store.Knowledge());
+  uint64_t cursor = peer.inbound_cursor;
+  while (true) {
+    wire::Envelope request;
+    auto* pull = request.mutable_pull_request();
+    pull->set_cursor(cursor);
+    pull->set_page_size(options.page_size);
+    ToWire(knowledge, pull->mutable_knowledge());
+    ASSIGN_OR_RETURN(wire::Envelope reply, Exchange(transport, kOpPull, request, store.node_id(),
+                                                    wire::Envelope::kPullReply));
+    const auto& page = reply.pull_reply();
+    if (page.next_cursor() < cursor) {
+      return Corruption("peer " + hello.peer_id + " moved the cursor backwards");
+    }
+    std::vector<FieldVersion> states;
+    states.reserve(page.changes().states_size());
+    for (const auto& s : page.changes().states()) {
+      ASSIGN_OR_RETURN(FieldVersion v, FromWire(s));
+      states.push_back(std::move(v));
+    }
+    std::optional<VersionVector> vouched;
+    if (page.done()) {
+      ASSIGN_OR_RETURN(vouched, FromWire(page.knowledge()));
+    }
+    ASSIGN_OR_RETURN(ApplyResult applied,
+                     store.ApplyRemote(states, hello.peer_id, page.next_cursor(),
+                                       vouched ? &*vouched : nullptr));
+    summary.pages_pulled++;
+    summary.states_received += applied.received;
+    summary.states_applied += applied.applied;
+    summary.new_conflicts += applied.new_conflicts;
+    if (options.on_progress) {
+      options.on_progress({SyncProgress::Phase::kPull, summary.pages_pulled, summary.states_received});
+    }
+    cursor = page.next_cursor();
+    if (page.done()) return Status::Ok();
+  }
+}
+
+Status Push(Store& store, Transport& transport, const SyncOptions& options, Hello& hello,
+            SyncSummary& summary) {
+  uint64_t cursor = hello.push_cursor;
+  bool resumed = false;
+  while (true) {
+    ASSIGN_OR_RETURN(ChangePage page,
+                     store.ReadChanges(cursor, options.page_size, hello.peer_knowledge));
+    // Nothing new at all and nothing the peer lacks: save a round trip.
+    if (page.states.empty() && page.done && page.next_cursor == cursor &&
+        page.knowledge.DominatedByOrEqual(hello.peer_knowledge)) {
+      return Status::Ok();
+    }
+    wire::Envelope request;
+    auto* push = request.mutable_push_request();
+    push->set_from_cursor(cursor);
+    push->set_next_cursor(page.next_cursor);
+    for (const auto& v : page.states) ToWire(v, push->mutable_changes()->add_states());
+    push->set_done(page.done);
+    if (page.done) ToWire(page.knowledge, push->mutable_knowledge());
+    uint64_t resume_at = 0;
+    auto reply = Exchange(transport, kOpPush, request, store.node_id(), wire::Envelope::kPushReply,
+                          &resume_at);
+    if (!reply.ok()) {
+      // The peer lost pages we thought it had (e.g. restored from a backup):
+      // resume once from where it says it is.
+      if (reply.status().code() == Code::kFailedPrecondition && !resumed && resume_at < cursor) {
+        resumed = true;
+        cursor = resume_at;
+        continue;
+      }
+      return reply.status();
+    }
+    summary.pages_pushed++;
+    summary.states_sent += page.states.size();
+    summary.peer_new_conflicts += reply->push_reply().conflicts();
+    if (options.on_progress) {
+      options.on_progress({SyncProgress::Phase::kPush, summary.pages_pushed, summary.states_sent});
+    }
+    cursor = std::max(page.next_cursor, reply->push_reply().cursor());
+    if (page.done) return Status::Ok();
+  }
+}
+
+}  // namespace
+
+Result<SyncSummary> RunSync(Store& store, Transport& transport, const SyncOptions& options) {
+  SyncSummary summary;
+  ASSIGN_OR_RETURN(Hello hello, SayHello(store, transport, options));
+  summary.peer_id = hello.peer_id;
+  RETURN_IF_ERROR(Pull(store, transport, options, hello, summary));
+  RETURN_IF_ERROR(Push(store, transport, options, hello, summary));
+  // What the peer held at hello, plus what we just gave it.
+  VersionVector peer_knowledge = hello.peer_knowledge;
+  ASSIGN_OR_RETURN(VersionVector ours, store.Knowledge());
+  peer_knowledge.MergeFrom(ours);
+  RETURN_IF_ERROR(store.RecordPeerContact(options.peer_name, hello.peer_id, peer_knowledge));
+  return summary;
+}
+
+}  // namespace accord::sync

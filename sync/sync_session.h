@@ -1,0 +1,44 @@
+// The initiating side of a sync: hello, then pull pages until the peer's head,
+// then push pages until ours. Every page is applied (by us or by the peer) in
+// one transaction together with its cursor, so a session cut at any point
+// resumes where it stopped, without loss or duplication, when run again.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "core/store.h"
+#include "sync/transport.h"
+
+namespace accord::sync {
+
+struct SyncProgress {
+  enum class Phase { kPull, kPush } phase;
+  uint64_t pages = 0;
+  uint64_t states = 0;
+};
+
+struct SyncOptions {
+  uint32_t page_size = 1000;
+  // The node id the peer must have, when known (a named peer seen before).
+  std::string expected_peer;
+  // The address-book name to bind to the peer's id, if any.
+  std::string peer_name;
+  std::function<void(const SyncProgress&)> on_progress;
+};
+
+struct SyncSummary {
+  std::string peer_id;
+  uint64_t pages_pulled = 0;
+  uint64_t pages_pushed = 0;
+  uint64_t states_received = 0;
+  uint64_t states_applied = 0;  // received states that changed something here
+  uint64_t states_sent = 0;
+  uint64_t new_conflicts = 0;   // found here while pulling
+  uint64_t peer_new_conflicts = 0;  // found by the peer while we pushed
+};
+
+Result<SyncSummary> RunSync(Store& store, Transport& transport, const SyncOptions& options = {});
+
+}  // namespace accord::sync

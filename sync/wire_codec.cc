@@ -1,0 +1,145 @@
+#include "sync/wire_codec.h"
+
+#include <zstd.h>
+
+namespace accord::sync {
+
+void ToWire(const FieldVersion& v, wire::FieldState* out) {
+  out->set_record_id(v.record_id);
+  out->set_record_type(v.record_type);
+  out->set_field(v.field);
+  out->set_has_value(v.value.has_value());
+  if (v.value) out->set_value(*v.value);
+  for (const auto& [node, counter] : v.version.entries()) {
+    auto* entry = out->add_version();
+    entry->set_node(node);
+    entry->set_counter(counter);
+  }
+  out->set_origin(v.origin);
+  out->set_origin_time_ms(v.origin_time_ms);
+  if (!v.note.empty()) out->set_note(v.note);
+}
+
+namespace {
+
+template <typename Entries>
+Result<VersionVector> VectorFromEntries(const Entries& entries) {
+  VersionVector vv;
+  std::string previous;
+  for (const auto& entry : entries) {
+    if (entry.counter() == 0) return Corruption("version entry for " + entry.node() + " has counter 0");
+    if (!previous.empty() && !(previous < entry.node())) {
+      return Corruption("version entries are not sorted by node (" + previous + ", " + entry.node() + ")");
+    }
+    vv.Set(entry.node(), entry.counter());
+    previous = entry.node();
+  }
+  // Re-parsing the text validates every node id in one place.
+  return VersionVector::FromText(vv.ToText());
+}
+
+}  // namespace
+
+Result<FieldVersion> FromWire(const wire::FieldState& state) {
+  FieldVersion v;
+  v.record_id = state.record_id();
+  v.record_type = state.record_type();
+  v.field = state.field();
+  if (state.has_value()) v.value = state.value();
+  auto vv = VectorFromEntries(state.version());
+  if (!vv.ok()) return vv.status().WithContext("record " + v.record_id + " field " + v.field + ": ");
+  v.version = std::move(vv).value();
+  v.origin = state.origin();
+  v.origin_time_ms = state.origin_time_ms();
+  v.note = state.note();
+  return v;
+}
+
+void ToWire(const VersionVector& vv, wire::Knowledge* out) {
+  for (const auto& [node, counter] : vv.entries()) {
+    auto* entry = out->add_entries();
+    entry->set_node(node);
+    entry->set_counter(counter);
+  }
+}
+
+Result<VersionVector> FromWire(const wire::Knowledge& knowledge) {
+  return VectorFromEntries(knowledge.entries());
+}
+
+std::string Compress(std::string_view data, int level) {
+  std::string out(ZSTD_compressBound(data.size()), '\0');
+  size_t n = ZSTD_compress(out.data(), out.size(), data.data(), data.size(), level);
+  out.resize(ZSTD_isError(n) ? 0 : n);
+  return out;
+}
+
+Result<std::string> Decompress(std::string_view data, size_t max_bytes) {
+  // Streaming decompression so a frame that lies about (or omits) its size
+  // still cannot grow past max_bytes.
+  std::unique_ptr<ZSTD_DStream, size_t (*)(ZSTD_DStream*)> stream(ZSTD_createDStream(),
+                                                                  ZSTD_freeDStream);
+  if (!stream) return Internal("cannot allocate a zstd stream");
+  std::string out;
+  ZSTD_inBuffer in{data.data(), data.size(), 0};
+  std::string chunk(ZSTD_DStreamOutSize(), '\0');
+  size_t last = 1;
+  while (in.pos < in.size) {
+    ZSTD_outBuffer buffer{chunk.data(), chunk.size(), 0};
+    last = ZSTD_decompressStream(stream.get(), &buffer, &in);
+    if (ZSTD_isError(last)) {
+      return Corruption(std::string("compressed data is damaged: ") + ZSTD_getErrorName(last));
+    }
+    if (out.size() + buffer.pos > max_bytes) {
+      return Corruption("decompressed data exceeds the limit of " + std::to_string(max_bytes) + " bytes");
+    }
+    out.append(chunk.data(), buffer.pos);
+    if (last == 0 && in.pos < in.size) {
+      return Corruption("trailing bytes after the compressed data");
+    }
+  }
+  if (last != 0) return Corruption("compressed data is truncated");
+  return out;
+}
+
+std::string EncodeFrame(wire::Envelope& envelope, std::string_view node_id) {
+  envelope.set_protocol_version(kProtocolVersion);
+  envelope.set_node_id(std::string(node_id));
+  return Compress(envelope.SerializeAsString());
+}
+
+Result<wire::Envelope> DecodeFrame(std::string_view frame) {
+  if (frame.empty()) return Corruption("empty message");
+  ASSIGN_OR_RETURN(std::string bytes, Decompress(frame, kMaxFrameBytes));
+  wire::Envelope envelope;
+  if (!envelope.ParseFromString(bytes)) return Corruption("message is not a valid Accord envelope");
+  if (envelope.protocol_version() == 0) return Corruption("message carries no protocol version");
+  if (envelope.protocol_version() > kProtocolVersion) {
+    return InvalidArgument("peer speaks protocol version " +
+                           std::to_string(envelope.protocol_version()) +
+                           "; this node speaks up to " + std::to_string(kProtocolVersion) +
+                           ": upgrade this node");
+  }
+  if (envelope.body_case() == wire::Envelope::BODY_NOT_SET) {
+    return Corruption("message has no body (an unknown kind from a newer version?)");
+  }
+  return envelope;
+}
+
+std::string EncodeError(const Status& status, std::string_view node_id, uint64_t cursor) {
+  wire::Envelope envelope;
+  auto* error = envelope.mutable_error();
+  error->set_code(static_cast<uint32_t>(status.code()));
+  error->set_message(status.message());
+  error->set_cursor(cursor);
+  return EncodeFrame(envelope, node_id);
+}
+
+Status StatusFromError(const wire::ErrorReply& error, std::string_view peer) {
+  uint32_t code = error.code();
+  Code c = code <= static_cast<uint32_t>(Code::kInternal) && code != 0 ? static_cast<Code>(code)
+                                                                       : Code::kInternal;
+  return Status(c, "peer " + std::string(peer) + " refused: " + error.message());
+}
+
+}  // namespace accord::sync

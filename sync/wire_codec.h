@@ -1,0 +1,41 @@
+// Encoding sync messages for the wire and for bundles: FieldVersion <->
+// protobuf FieldState, and envelopes <-> compressed frames.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "accord_sync.pb.h"
+#include "core/field_version.h"
+#include "core/status.h"
+
+namespace accord::sync {
+
+// The protocol version this build speaks (docs/protocol.md keeps the changelog).
+inline constexpr uint32_t kProtocolVersion = 1;
+// A decoded frame may not expand beyond this: guards against compression bombs.
+inline constexpr size_t kMaxFrameBytes = 64u << 20;
+
+void ToWire(const FieldVersion& v, wire::FieldState* out);
+// Checks structure only (the store checks meaning against the schema).
+Result<FieldVersion> FromWire(const wire::FieldState& state);
+void ToWire(const VersionVector& vv, wire::Knowledge* out);
+Result<VersionVector> FromWire(const wire::Knowledge& knowledge);
+
+// Serialises and compresses an envelope stamped with this node's id and version.
+std::string EncodeFrame(wire::Envelope& envelope, std::string_view node_id);
+// Decompresses (within kMaxFrameBytes) and parses a frame; rejects a protocol
+// version above ours with a message naming both.
+Result<wire::Envelope> DecodeFrame(std::string_view frame);
+
+// An ErrorReply frame carrying `status`.
+std::string EncodeError(const Status& status, std::string_view node_id, uint64_t cursor = 0);
+// The Status an ErrorReply carries.
+Status StatusFromError(const wire::ErrorReply& error, std::string_view peer);
+
+// zstd, exposed for bundles.
+std::string Compress(std::string_view data, int level = 3);
+Result<std::string> Decompress(std::string_view data, size_t max_bytes);
+
+}  // namespace accord::sync
