@@ -4,5 +4,6 @@ add_executable(accord
   ${CMAKE_CURRENT_LIST_DIR}/cli_context.cc
   ${CMAKE_CURRENT_LIST_DIR}/cmd_records.cc
   ${CMAKE_CURRENT_LIST_DIR}/cmd_stubs.cc
+  ${CMAKE_CURRENT_LIST_DIR}/cmd_conflicts.cc
 )
 target_link_libraries(accord PRIVATE accord_core CLI11::CLI11)

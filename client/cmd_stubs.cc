@@ -2,5 +2,4 @@
 
 namespace accord::cli {
 void AddSyncCommands(CLI::App&, Context&, Runner&) {}
-void AddConflictCommands(CLI::App&, Context&, Runner&) {}
 }  // namespace accord::cli

@@ -54,6 +54,39 @@ json HistoryEntryJson(const StoredVersion& v) {
   return out;
 }
 
+json ConflictJson(const Conflict& c, bool with_details) {
+  json out;
+  out["id"] = c.id;
+  out["record_id"] = c.record_id;
+  out["record_type"] = c.record_type;
+  out["record"] = c.record_label;
+  out["field"] = c.field;
+  out["kind"] = c.field == kDeletedField ? "delete_vs_edit" : "concurrent_values";
+  out["detected_at"] = FormatUtcMs(c.detected_at_ms);
+  json values = json::array();
+  for (const auto& v : c.values) {
+    json value = FieldVersionJson(v.version);
+    value["field"] = v.version.field;
+    value["provisional"] = v.provisional;
+    value["summary"] = v.summary;
+    if (with_details && !v.diff_from_ancestor.empty()) {
+      json diff = json::array();
+      for (const auto& line : v.diff_from_ancestor) diff.push_back(std::string(1, line.op) + line.text);
+      value["diff_from_ancestor"] = std::move(diff);
+    }
+    values.push_back(std::move(value));
+  }
+  out["values"] = std::move(values);
+  if (with_details) {
+    out["ancestor"] = c.ancestor ? FieldVersionJson(*c.ancestor) : json(nullptr);
+    out["suggested_merge"] = c.suggested_merge ? json(*c.suggested_merge) : json(nullptr);
+    json context = json::object();
+    for (const auto& [name, value] : c.context) context[name] = value ? json(*value) : json(nullptr);
+    out["context"] = std::move(context);
+  }
+  return out;
+}
+
 Result<std::vector<RecordWrite>> ParseLoadDocument(const std::string& text) {
   json doc;
   try {

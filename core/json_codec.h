@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/conflicts.h"
 #include "core/field_version.h"
 #include "core/status.h"
 #include "core/store.h"
@@ -18,6 +19,8 @@ nlohmann::json FieldVersionJson(const FieldVersion& v);
 // A record's current values ({"field": value}) plus conflicts and flags.
 nlohmann::json RecordJson(const RecordView& record);
 nlohmann::json HistoryEntryJson(const StoredVersion& v);
+// A conflict as `accord conflicts --json` and the review page's API show it.
+nlohmann::json ConflictJson(const Conflict& c, bool with_details);
 
 // Parses an `accord load` document: {"records": [{"type": T, "id": I, field: value...}]}.
 // Errors name the record's position and the offending field.

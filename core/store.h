@@ -119,9 +119,15 @@ class Store {
   Result<std::vector<std::string>> PutMany(const std::vector<RecordWrite>& writes);
   Status Delete(std::string_view id);
   // A local write of `field` whose vector dominates every live version: the way
-  // a reviewer resolves a conflict. `note` records what it replaced.
+  // a reviewer resolves a conflict. `note` records what it replaced. With
+  // `expected_conflict_id`, refuses (kFailedPrecondition) when the conflict
+  // changed since the reviewer saw it, so no unseen value is overwritten.
   Status WriteResolution(std::string_view id, std::string_view field,
-                         const std::optional<std::string>& value, std::string_view note);
+                         const std::optional<std::string>& value, std::string_view note,
+                         std::string_view expected_conflict_id = {});
+  // The id a conflict on (record, field) has on every node holding the same
+  // versions: a digest of the record, the field and the live vectors involved.
+  Result<std::string> ConflictId(std::string_view record_id, std::string_view field);
 
   // ---- Reads.
   Result<RecordView> Get(std::string_view id);
@@ -177,6 +183,7 @@ class Store {
                                     int64_t now);
   Status SetConflict(std::string_view record_id, std::string_view field, bool open, int64_t now,
                      bool* newly_opened);
+  Result<std::string> ConflictIdLocked(std::string_view record_id, std::string_view field);
   Result<RecordView> BuildView(std::string_view id, std::string_view type, bool deleted);
 
   std::unique_ptr<Database> db_;

@@ -1,0 +1,175 @@
+#include "core/conflicts.h"
+
+#include <algorithm>
+
+namespace accord {
+
+namespace {
+
+std::string Shown(const std::optional<std::string>& value) {
+  return value ? "'" + *value + "'" : "(empty)";
+}
+
+// The newest earlier value that every concurrent value had seen.
+std::optional<FieldVersion> FindAncestor(const std::vector<StoredVersion>& history,
+                                         const std::vector<ConflictValue>& values) {
+  for (auto it = history.rbegin(); it != history.rend(); ++it) {
+    bool seen_by_all = true;
+    for (const auto& v : values) {
+      if (it->version.version.Compare(v.version.version) != Order::kBefore) seen_by_all = false;
+    }
+    if (seen_by_all) return it->version;
+  }
+  return std::nullopt;
+}
+
+Result<Conflict> BuildConflict(Store& store, const std::string& record_id, const std::string& field,
+                               int64_t detected_at) {
+  ASSIGN_OR_RETURN(RecordView record, store.Get(record_id));
+  Conflict c;
+  c.record_id = record_id;
+  c.record_type = record.type;
+  c.record_label = RecordLabel(record);
+  c.field = field;
+  c.detected_at_ms = detected_at;
+  ASSIGN_OR_RETURN(c.id, store.ConflictId(record_id, field));
+  for (const auto& [name, v] : record.fields) {
+    if (name != field) c.context[name] = v.value;
+  }
+  if (field == kDeletedField) {
+    // Delete versus edit: the tombstones, and each edit they had not seen.
+    ASSIGN_OR_RETURN(auto tombs, store.History(record_id, std::string(kDeletedField)));
+    VersionVector tomb_vector;
+    for (const auto& t : tombs) {
+      if (!t.live) continue;
+      tomb_vector.MergeFrom(t.version.version);
+      c.values.push_back({t.version, false,
+                          t.version.value == "1" ? "deleted the record" : "restored the record", {}});
+    }
+    ASSIGN_OR_RETURN(auto all, store.History(record_id, std::nullopt));
+    for (const auto& v : all) {
+      if (!v.live || v.version.field == kDeletedField) continue;
+      if (v.version.version.DominatedByOrEqual(tomb_vector)) continue;
+      c.values.push_back({v.version, false, "edited " + v.version.field + " to " + Shown(v.version.value), {}});
+    }
+    // Provisionally the record stays visible: the edits win until someone decides.
+    for (auto& v : c.values) v.provisional = v.version.field != kDeletedField;
+    return c;
+  }
+  ASSIGN_OR_RETURN(auto history, store.History(record_id, field));
+  for (const auto& v : history) {
+    if (v.live) c.values.push_back({v.version, v.winner, Shown(v.version.value), {}});
+  }
+  c.ancestor = FindAncestor(history, c.values);
+  const TypeSpec* type = Schema::Get().FindType(c.record_type);
+  const FieldSpec* spec = type ? type->FindField(field) : nullptr;
+  if (c.ancestor && c.ancestor->value && spec && spec->kind == FieldKind::kLongText) {
+    for (auto& v : c.values) {
+      if (v.version.value) v.diff_from_ancestor = DiffLines(*c.ancestor->value, *v.version.value);
+    }
+    if (c.values.size() == 2 && c.values[0].version.value && c.values[1].version.value) {
+      TextMerge merge = MergeText(*c.ancestor->value, *c.values[0].version.value, *c.values[1].version.value);
+      if (merge.clean) c.suggested_merge = merge.merged;
+    }
+  }
+  return c;
+}
+
+}  // namespace
+
+std::string RecordLabel(const RecordView& record) {
+  const TypeSpec* type = Schema::Get().FindType(record.type);
+  std::string label = record.type;
+  bool any = false;
+  if (type) {
+    for (const auto& name : type->label_fields) {
+      const auto* value = record.Value(name);
+      if (value && *value) {
+        label += " " + **value;
+        any = true;
+      }
+    }
+  }
+  if (!any) label += " " + record.id;
+  return label;
+}
+
+Result<std::vector<Conflict>> ListConflicts(Store& store, const std::string& type) {
+  if (!type.empty() && !Schema::Get().FindType(type)) {
+    return InvalidArgument("unknown record type '" + type + "'");
+  }
+  std::vector<std::tuple<std::string, std::string, int64_t>> open;
+  {
+    ASSIGN_OR_RETURN(Statement * stmt,
+                     store.db().Prepare("SELECT c.record_id, c.field, c.detected_at FROM conflicts c "
+                                        "JOIN records r ON r.id = c.record_id "
+                                        "WHERE ? = '' OR r.type = ? "
+                                        "ORDER BY c.detected_at, c.record_id, c.field"));
+    stmt->Bind(1, type).Bind(2, type);
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, stmt->Step());
+      if (!row) break;
+      open.emplace_back(stmt->Text(0), stmt->Text(1), stmt->Int(2));
+    }
+    stmt->Reset();
+  }
+  std::vector<Conflict> conflicts;
+  for (const auto& [record_id, field, detected] : open) {
+    ASSIGN_OR_RETURN(Conflict c, BuildConflict(store, record_id, field, detected));
+    conflicts.push_back(std::move(c));
+  }
+  return conflicts;
+}
+
+Result<Conflict> GetConflict(Store& store, const std::string& id) {
+  ASSIGN_OR_RETURN(std::vector<Conflict> all, ListConflicts(store));
+  for (auto& c : all) {
+    if (c.id == id) return std::move(c);
+  }
+  return NotFound("no open conflict " + id +
+                  " (already resolved, or a sync changed it: run `accord conflicts` again)");
+}
+
+Result<std::optional<std::string>> ResolveConflict(Store& store, const std::string& id,
+                                                   const ResolutionChoice& choice) {
+  int ways = (choice.take_node ? 1 : 0) + (choice.value ? 1 : 0) + (choice.clear ? 1 : 0);
+  if (ways != 1) return InvalidArgument("resolve with exactly one of --take NODE or --value TEXT");
+  ASSIGN_OR_RETURN(Conflict c, GetConflict(store, id));
+  std::optional<std::string> value;
+  std::string how;
+  if (choice.take_node) {
+    const ConflictValue* taken = nullptr;
+    std::string writers;
+    for (const auto& v : c.values) {
+      writers += (writers.empty() ? "" : ", ") + v.version.origin;
+      if (v.version.origin == *choice.take_node) taken = &v;
+    }
+    if (!taken) {
+      return InvalidArgument(*choice.take_node + " wrote none of the values of conflict " + id +
+                             " (they were written by " + writers + ")");
+    }
+    if (c.field == kDeletedField) {
+      value = taken->version.field == kDeletedField ? taken->version.value : std::optional<std::string>("0");
+    } else {
+      value = taken->version.value;
+    }
+    how = "took " + *choice.take_node + "'s value";
+  } else {
+    if (c.field == kDeletedField) {
+      return InvalidArgument("a delete-versus-edit conflict is resolved with --take NODE");
+    }
+    value = choice.clear ? std::nullopt : choice.value;
+    how = "set a merged value";
+  }
+  std::string note = "resolved conflict " + id + " by " +
+                     (choice.resolved_by.empty() ? "a reviewer" : choice.resolved_by) + " at " +
+                     store.node_id() + ": " + how + "; replaced";
+  for (const auto& v : c.values) {
+    note += " " + v.version.origin + "=" + (c.field == kDeletedField ? v.summary : Shown(v.version.value)) +
+            " [" + v.version.version.ToText() + "]";
+  }
+  RETURN_IF_ERROR(store.WriteResolution(c.record_id, c.field, value, note, c.id));
+  return value;
+}
+
+}  // namespace accord
