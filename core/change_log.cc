@@ -93,76 +93,102 @@ Status ValidateIncoming(const FieldVersion& s, const std::string& self, uint64_t
 
 }  // namespace
 
-Result<ApplyResult> Store::ApplyRemote(const std::vector<FieldVersion>& states,
-                                       const std::string& from_peer, uint64_t new_inbound_cursor,
-                                       const VersionVector* knowledge_to_merge) {
+Store::RemoteBatch::RemoteBatch(Store& store, std::string from_peer,
+                                std::unique_ptr<Transaction> txn, uint64_t own_counter)
+    : store_(store),
+      from_peer_(std::move(from_peer)),
+      txn_(std::move(txn)),
+      own_counter_(own_counter),
+      now_(store.NowMs()) {}
+
+Store::RemoteBatch::~RemoteBatch() = default;
+
+Result<std::unique_ptr<Store::RemoteBatch>> Store::BeginRemoteBatch(const std::string& from_peer) {
   if (!IsValidNodeId(from_peer)) return InvalidArgument("malformed peer node id '" + from_peer + "'");
   ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*db_, Transaction::Mode::kWrite));
-  int64_t now = NowMs();
   ASSIGN_OR_RETURN(VersionVector knowledge, Knowledge());
-  const uint64_t own_counter = knowledge.Get(node_id_);
-  ApplyResult result;
-  result.received = states.size();
-  ASSIGN_OR_RETURN(Statement * lookup,
-                   db_->Prepare("SELECT type, has_tombstone FROM records WHERE id = ?"));
+  return std::unique_ptr<RemoteBatch>(
+      new RemoteBatch(*this, from_peer, std::move(txn), knowledge.Get(node_id_)));
+}
+
+Status Store::RemoteBatch::Add(const std::vector<FieldVersion>& states) {
+  Database& db = *store_.db_;
+  result_.received += states.size();
+  ASSIGN_OR_RETURN(Statement * lookup, db.Prepare("SELECT type, has_tombstone FROM records WHERE id = ?"));
   ASSIGN_OR_RETURN(Statement * create,
-                   db_->Prepare("INSERT INTO records(id, type, created_at) VALUES(?, ?, ?)"));
+                   db.Prepare("INSERT INTO records(id, type, created_at) VALUES(?, ?, ?)"));
   for (size_t i = 0; i < states.size(); ++i) {
     const FieldVersion& s = states[i];
+    ++position_;
     auto where = [&] {
-      return "state #" + std::to_string(i + 1) + " (record " + s.record_id + ", field " + s.field +
-             ") from " + from_peer + ": ";
+      return "state #" + std::to_string(position_) + " (record " + s.record_id + ", field " +
+             s.field + ") from " + from_peer_ + ": ";
     };
-    RETURN_IF_ERROR(ValidateIncoming(s, node_id_, own_counter).WithContext(where()));
+    RETURN_IF_ERROR(ValidateIncoming(s, store_.node_id_, own_counter_).WithContext(where()));
     lookup->Bind(1, s.record_id);
     ASSIGN_OR_RETURN(bool exists, lookup->Step());
     std::string held_type = exists ? lookup->Text(0) : "";
     bool has_tombstone = exists && lookup->Int(1) != 0;
     lookup->Reset();
     if (!exists) {
-      RETURN_IF_ERROR(create->Bind(1, s.record_id).Bind(2, s.record_type).Bind(3, now).Run());
+      RETURN_IF_ERROR(create->Bind(1, s.record_id).Bind(2, s.record_type).Bind(3, now_).Run());
     } else if (held_type != s.record_type) {
       return Corruption(where() + "the record is a " + held_type + " here, not a " + s.record_type);
     }
-    ASSIGN_OR_RETURN(MergeOutcome outcome, MergeVersion(s, from_peer, now));
+    ASSIGN_OR_RETURN(MergeOutcome outcome, store_.MergeVersion(s, from_peer_, now_));
     if (!outcome.stored) {
-      ++result.unchanged;
+      ++result_.unchanged;
       continue;
     }
-    ++result.applied;
-    if (outcome.new_conflict) ++result.new_conflicts;
+    ++result_.applied;
+    if (outcome.new_conflict) ++result_.new_conflicts;
     if (s.field == kDeletedField || has_tombstone) {
-      ASSIGN_OR_RETURN(bool new_delete_conflict, RefreshDeletion(s.record_id, now));
-      if (new_delete_conflict) ++result.new_conflicts;
+      ASSIGN_OR_RETURN(bool new_delete_conflict, store_.RefreshDeletion(s.record_id, now_));
+      if (new_delete_conflict) ++result_.new_conflicts;
     }
   }
-  if (knowledge_to_merge) {
-    if (knowledge_to_merge->Get(node_id_) > own_counter) {
-      return Corruption(from_peer + " vouches for write " +
-                        std::to_string(knowledge_to_merge->Get(node_id_)) +
-                        " by this node, which has made only " + std::to_string(own_counter));
-    }
-    ASSIGN_OR_RETURN(Statement * raise,
-                     db_->Prepare("INSERT INTO knowledge(node, counter) VALUES(?, ?) ON CONFLICT(node) "
-                                  "DO UPDATE SET counter = max(counter, excluded.counter)"));
-    for (const auto& [node, counter] : knowledge_to_merge->entries()) {
-      if (!IsValidNodeId(node)) return Corruption("knowledge names a malformed node id '" + node + "'");
-      if (node == node_id_) continue;
-      RETURN_IF_ERROR(raise->Bind(1, node).Bind(2, static_cast<int64_t>(counter)).Run());
-    }
+  return Status::Ok();
+}
+
+Status Store::RemoteBatch::MergeKnowledge(const VersionVector& vouched) {
+  if (vouched.Get(store_.node_id_) > own_counter_) {
+    return Corruption(from_peer_ + " vouches for write " + std::to_string(vouched.Get(store_.node_id_)) +
+                      " by this node, which has made only " + std::to_string(own_counter_));
   }
+  ASSIGN_OR_RETURN(Statement * raise,
+                   store_.db_->Prepare("INSERT INTO knowledge(node, counter) VALUES(?, ?) ON CONFLICT(node) "
+                                       "DO UPDATE SET counter = max(counter, excluded.counter)"));
+  for (const auto& [node, counter] : vouched.entries()) {
+    if (!IsValidNodeId(node)) return Corruption("knowledge names a malformed node id '" + node + "'");
+    if (node == store_.node_id_) continue;
+    RETURN_IF_ERROR(raise->Bind(1, node).Bind(2, static_cast<int64_t>(counter)).Run());
+  }
+  return Status::Ok();
+}
+
+Status Store::RemoteBatch::SetCursor(uint64_t new_inbound_cursor) {
   // The cursor moves in the same transaction as the page: a crash loses both or neither.
   ASSIGN_OR_RETURN(Statement * cursor,
-                   db_->Prepare("INSERT INTO peer_state(peer_id, inbound_cursor, last_contact_at) "
-                                "VALUES(?, ?, ?) ON CONFLICT(peer_id) DO UPDATE SET "
-                                "inbound_cursor = max(inbound_cursor, excluded.inbound_cursor), "
-                                "last_contact_at = excluded.last_contact_at"));
-  RETURN_IF_ERROR(cursor->Bind(1, from_peer)
-                      .Bind(2, static_cast<int64_t>(new_inbound_cursor))
-                      .Bind(3, now)
-                      .Run());
-  RETURN_IF_ERROR(txn->Commit());
-  return result;
+                   store_.db_->Prepare("INSERT INTO peer_state(peer_id, inbound_cursor, last_contact_at) "
+                                       "VALUES(?, ?, ?) ON CONFLICT(peer_id) DO UPDATE SET "
+                                       "inbound_cursor = max(inbound_cursor, excluded.inbound_cursor), "
+                                       "last_contact_at = excluded.last_contact_at"));
+  return cursor->Bind(1, from_peer_).Bind(2, static_cast<int64_t>(new_inbound_cursor)).Bind(3, now_).Run();
+}
+
+Result<ApplyResult> Store::RemoteBatch::Commit() {
+  RETURN_IF_ERROR(txn_->Commit());
+  return result_;
+}
+
+Result<ApplyResult> Store::ApplyRemote(const std::vector<FieldVersion>& states,
+                                       const std::string& from_peer, uint64_t new_inbound_cursor,
+                                       const VersionVector* knowledge_to_merge) {
+  ASSIGN_OR_RETURN(auto batch, BeginRemoteBatch(from_peer));
+  RETURN_IF_ERROR(batch->Add(states));
+  if (knowledge_to_merge) RETURN_IF_ERROR(batch->MergeKnowledge(*knowledge_to_merge));
+  RETURN_IF_ERROR(batch->SetCursor(new_inbound_cursor));
+  return batch->Commit();
 }
 
 }  // namespace accord

@@ -152,6 +152,32 @@ class Store {
                                   const VersionVector* knowledge_to_merge);
   Result<VersionVector> Knowledge();
 
+  // States from one peer applied in one write transaction, however many calls
+  // to Add (a bundle of a million states is all or nothing). Destroying it
+  // without Commit() rolls everything back.
+  class RemoteBatch {
+   public:
+    ~RemoteBatch();
+    Status Add(const std::vector<FieldVersion>& states);
+    // The peer vouches it held no more than this when the states were read.
+    Status MergeKnowledge(const VersionVector& vouched);
+    Status SetCursor(uint64_t new_inbound_cursor);
+    Result<ApplyResult> Commit();
+
+   private:
+    friend class Store;
+    RemoteBatch(Store& store, std::string from_peer, std::unique_ptr<Transaction> txn,
+                uint64_t own_counter);
+    Store& store_;
+    std::string from_peer_;
+    std::unique_ptr<Transaction> txn_;
+    uint64_t own_counter_;
+    int64_t now_;
+    size_t position_ = 0;
+    ApplyResult result_;
+  };
+  Result<std::unique_ptr<RemoteBatch>> BeginRemoteBatch(const std::string& from_peer);
+
   Result<PeerInfo> GetPeer(std::string_view peer_id);
   Result<std::optional<PeerInfo>> FindPeerByName(std::string_view name);
   Result<std::vector<PeerInfo>> ListPeers();
@@ -166,6 +192,7 @@ class Store {
  private:
   class LocalWriter;
   friend class LocalWriter;
+  friend class RemoteBatch;
 
   Store(std::unique_ptr<Database> db, std::string node_id, StoreOptions options);
   Result<std::vector<StoredVersion>> LiveVersions(std::string_view record_id,
