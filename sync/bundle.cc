@@ -1,0 +1,347 @@
+#include "sync/bundle.h"
+
+#include <openssl/evp.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "accord_bundle.pb.h"
+#include "core/node_id.h"
+#include "sync/wire_codec.h"
+
+namespace accord::sync {
+
+namespace {
+
+constexpr char kMagic[8] = {'A', 'C', 'C', 'O', 'R', 'D', 'B', '1'};
+constexpr uint32_t kMaxSection = 64u << 20;
+constexpr char kSealContext[] = "accord-bundle-v1\n";
+
+std::string Hex(const unsigned char* data, size_t size) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < size; ++i) {
+    out += kHex[data[i] >> 4];
+    out += kHex[data[i] & 15];
+  }
+  return out;
+}
+
+class Sha256 {
+ public:
+  Sha256() : ctx_(EVP_MD_CTX_new(), EVP_MD_CTX_free) { EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr); }
+  void Update(std::string_view data) { EVP_DigestUpdate(ctx_.get(), data.data(), data.size()); }
+  std::string Final() {
+    unsigned char digest[32];
+    unsigned int size = 0;
+    EVP_DigestFinal_ex(ctx_.get(), digest, &size);
+    return std::string(reinterpret_cast<char*>(digest), size);
+  }
+
+ private:
+  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx_;
+};
+
+std::string U32(uint32_t n) {
+  std::string out(4, '\0');
+  for (int i = 0; i < 4; ++i) out[i] = static_cast<char>((n >> (8 * i)) & 0xff);
+  return out;
+}
+
+// Writes sections and hashes everything written.
+class BundleWriter {
+ public:
+  explicit BundleWriter(const std::string& path) : out_(path, std::ios::binary | std::ios::trunc) {}
+  bool ok() const { return static_cast<bool>(out_); }
+  void Raw(std::string_view data, bool hashed = true) {
+    out_.write(data.data(), static_cast<std::streamsize>(data.size()));
+    bytes_ += data.size();
+    if (hashed) hash_.Update(data);
+  }
+  void Section(std::string_view data, bool hashed = true) {
+    Raw(U32(static_cast<uint32_t>(data.size())), hashed);
+    Raw(data, hashed);
+  }
+  std::string Digest() { return hash_.Final(); }
+  Status Close() {
+    out_.flush();
+    out_.close();
+    return out_ ? Status::Ok() : IoError("writing the bundle failed");
+  }
+  uint64_t bytes() const { return bytes_; }
+
+ private:
+  std::ofstream out_;
+  Sha256 hash_;
+  uint64_t bytes_ = 0;
+};
+
+// Reads sections, hashing everything before the checksum.
+class BundleScanner {
+ public:
+  explicit BundleScanner(const std::string& path) : in_(path, std::ios::binary) {}
+  bool ok() const { return static_cast<bool>(in_); }
+  Result<std::string> Raw(size_t size, const char* what) {
+    std::string data(size, '\0');
+    in_.read(data.data(), static_cast<std::streamsize>(size));
+    if (static_cast<size_t>(in_.gcount()) != size) {
+      return Corruption(std::string("the file is truncated (in the ") + what + " at byte " +
+                        std::to_string(offset_) + ")");
+    }
+    offset_ += size;
+    if (hashing_) hash_.Update(data);
+    return data;
+  }
+  Result<uint32_t> Length(const char* what) {
+    ASSIGN_OR_RETURN(std::string bytes, Raw(4, what));
+    uint32_t n = 0;
+    for (int i = 3; i >= 0; --i) n = (n << 8) | static_cast<unsigned char>(bytes[i]);
+    if (n > kMaxSection) {
+      return Corruption(std::string("the ") + what + " at byte " + std::to_string(offset_ - 4) +
+                        " claims " + std::to_string(n) + " bytes, over the 64 MiB limit");
+    }
+    return n;
+  }
+  Result<std::string> Section(const char* what) {
+    ASSIGN_OR_RETURN(uint32_t n, Length(what));
+    return Raw(n, what);
+  }
+  std::string StopHashing() {
+    hashing_ = false;
+    return hash_.Final();
+  }
+  bool AtEnd() { return in_.peek() == std::char_traits<char>::eof(); }
+  uint64_t offset() const { return offset_; }
+
+ private:
+  std::ifstream in_;
+  Sha256 hash_;
+  bool hashing_ = true;
+  uint64_t offset_ = 0;
+};
+
+void Report(const BundleProgressFn& fn, uint64_t states, uint64_t total) {
+  if (fn) fn({states, total});
+}
+
+Result<BundleInfo> WriteBundle(Store& store, const NodeSigner& signer, const std::string& path,
+                               wire::BundleHeader header, const BundleCreateOptions* changes) {
+  if (!IsValidNodeId(header.receiver())) {
+    return InvalidArgument("'" + header.receiver() + "' is not a node id");
+  }
+  if (header.receiver() == store.node_id()) return InvalidArgument("a bundle for this node itself is pointless");
+  if (signer.node_id() != store.node_id()) {
+    return FailedPrecondition("the certificate names " + signer.node_id() + " but this node is " + store.node_id());
+  }
+  header.set_format_version(kBundleFormatVersion);
+  header.set_sender(store.node_id());
+  header.set_created_ms(store.NowMs());
+  std::string tmp = path + ".partial";
+  BundleWriter writer(tmp);
+  if (!writer.ok()) return IoError("cannot write " + tmp);
+  writer.Raw(std::string_view(kMagic, sizeof kMagic));
+  writer.Section(header.SerializeAsString());
+
+  ASSIGN_OR_RETURN(VersionVector base, FromWire(header.base_knowledge()));
+  wire::BundleSummary summary;
+  if (changes) {
+    // Stream the change log in chunks: memory holds one chunk at a time.
+    uint64_t cursor = 0;
+    while (true) {
+      ASSIGN_OR_RETURN(ChangePage page, store.ReadChanges(cursor, changes->chunk_states, base));
+      if (!page.states.empty()) {
+        wire::ChangeSet set;
+        for (const auto& v : page.states) {
+          ToWire(v, set.add_states());
+          (*summary.mutable_states_per_type())[v.record_type]++;
+        }
+        writer.Section(Compress(set.SerializeAsString()));
+        summary.set_states(summary.states() + page.states.size());
+        summary.set_chunks(summary.chunks() + 1);
+        Report(changes->on_progress, summary.states(), 0);
+      }
+      cursor = page.next_cursor;
+      if (page.done) {
+        ToWire(page.knowledge, summary.mutable_sender_knowledge());
+        break;
+      }
+    }
+  } else {
+    ASSIGN_OR_RETURN(VersionVector knowledge, store.Knowledge());
+    ToWire(knowledge, summary.mutable_sender_knowledge());
+  }
+  writer.Raw(U32(0));
+  writer.Section(summary.SerializeAsString());
+  std::string digest = writer.Digest();
+  writer.Raw(digest, false);
+  wire::BundleSeal seal;
+  ASSIGN_OR_RETURN(std::string signature,
+                   signer.Sign(kSealContext + Hex(reinterpret_cast<const unsigned char*>(digest.data()), digest.size())));
+  seal.set_signature(signature);
+  seal.set_certificate_pem(signer.cert_pem());
+  writer.Section(seal.SerializeAsString(), false);
+  uint64_t bytes = writer.bytes();
+  RETURN_IF_ERROR(writer.Close());
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return IoError("cannot move the bundle into place at " + path + ": " + ec.message());
+
+  BundleInfo info;
+  info.format_version = kBundleFormatVersion;
+  info.is_ack = header.kind() == wire::BundleHeader::ACK;
+  info.sender = header.sender();
+  info.receiver = header.receiver();
+  info.created_ms = header.created_ms();
+  info.from_scratch = header.from_scratch();
+  info.base_knowledge = base;
+  ASSIGN_OR_RETURN(info.sender_knowledge, FromWire(summary.sender_knowledge()));
+  info.states = summary.states();
+  info.chunks = summary.chunks();
+  for (const auto& [type, n] : summary.states_per_type()) info.states_per_type[type] = n;
+  info.file_bytes = bytes;
+  info.checksum_hex = Hex(reinterpret_cast<const unsigned char*>(digest.data()), digest.size());
+  return info;
+}
+
+// Reads the file start to end. `on_chunk` receives each chunk's states (pass 2);
+// without it chunks are still decoded, so a damaged chunk fails verification.
+Result<BundleInfo> ScanBundle(const std::string& path, const PeerVerifier* verifier, Status* verify_error,
+                              const std::function<Status(std::vector<FieldVersion>&)>& on_chunk) {
+  BundleScanner scan(path);
+  if (!scan.ok()) return NotFound("cannot read " + path);
+  BundleInfo info;
+  ASSIGN_OR_RETURN(std::string magic, scan.Raw(sizeof kMagic, "magic"));
+  if (magic != std::string_view(kMagic, sizeof kMagic)) {
+    return Corruption(path + " is not an Accord bundle (no ACCORDB1 magic)");
+  }
+  ASSIGN_OR_RETURN(std::string header_bytes, scan.Section("header"));
+  wire::BundleHeader header;
+  if (!header.ParseFromString(header_bytes)) return Corruption("the bundle header is damaged");
+  if (header.format_version() > kBundleFormatVersion) {
+    return Corruption("the bundle has format version " + std::to_string(header.format_version()) +
+                      "; this accord reads up to " + std::to_string(kBundleFormatVersion) + ": upgrade accord");
+  }
+  info.format_version = header.format_version();
+  info.is_ack = header.kind() == wire::BundleHeader::ACK;
+  info.sender = header.sender();
+  info.receiver = header.receiver();
+  info.created_ms = header.created_ms();
+  info.from_scratch = header.from_scratch();
+  ASSIGN_OR_RETURN(info.base_knowledge, FromWire(header.base_knowledge()));
+  while (true) {
+    ASSIGN_OR_RETURN(std::string chunk, scan.Section("chunk"));
+    if (chunk.empty()) break;
+    ASSIGN_OR_RETURN(std::string raw, Decompress(chunk, kMaxSection));
+    wire::ChangeSet set;
+    if (!set.ParseFromString(raw)) return Corruption("chunk " + std::to_string(info.chunks + 1) + " is damaged");
+    std::vector<FieldVersion> states;
+    states.reserve(set.states_size());
+    for (const auto& s : set.states()) {
+      ASSIGN_OR_RETURN(FieldVersion v, FromWire(s));
+      info.states_per_type[v.record_type]++;
+      states.push_back(std::move(v));
+    }
+    info.chunks++;
+    info.states += states.size();
+    if (on_chunk) RETURN_IF_ERROR(on_chunk(states));
+  }
+  ASSIGN_OR_RETURN(std::string summary_bytes, scan.Section("summary"));
+  wire::BundleSummary summary;
+  if (!summary.ParseFromString(summary_bytes)) return Corruption("the bundle summary is damaged");
+  ASSIGN_OR_RETURN(info.sender_knowledge, FromWire(summary.sender_knowledge()));
+  std::string computed = scan.StopHashing();
+  ASSIGN_OR_RETURN(std::string stored, scan.Raw(32, "checksum"));
+  info.checksum_hex = Hex(reinterpret_cast<const unsigned char*>(stored.data()), stored.size());
+  ASSIGN_OR_RETURN(std::string seal_bytes, scan.Section("seal"));
+  info.file_bytes = scan.offset();
+  if (!scan.AtEnd()) return Corruption("unexpected bytes after the end of the bundle");
+  if (stored != computed) return Corruption("the checksum does not match: the file was damaged or altered");
+  if (summary.states() != info.states || summary.chunks() != info.chunks) {
+    return Corruption("the summary does not match the chunks");
+  }
+  wire::BundleSeal seal;
+  if (!seal.ParseFromString(seal_bytes)) return Corruption("the bundle seal is damaged");
+  Status verified = Status::Ok();
+  if (verifier) {
+    auto signer = verifier->VerifySigned(seal.certificate_pem(), kSealContext + info.checksum_hex,
+                                         seal.signature(), info.sender);
+    if (!signer.ok()) verified = PermissionDenied("the bundle's signature does not verify: " + signer.status().message());
+  } else {
+    verified = FailedPrecondition("no deployment CA to verify the signature against");
+  }
+  if (verify_error) *verify_error = verified;
+  return info;
+}
+
+}  // namespace
+
+Result<BundleInfo> CreateBundle(Store& store, const NodeSigner& signer, const std::string& path,
+                                const BundleCreateOptions& options) {
+  wire::BundleHeader header;
+  header.set_kind(wire::BundleHeader::CHANGES);
+  header.set_receiver(options.receiver);
+  header.set_from_scratch(options.from_scratch);
+  if (!options.from_scratch) {
+    ASSIGN_OR_RETURN(PeerInfo peer, store.GetPeer(options.receiver));
+    ToWire(peer.their_knowledge, header.mutable_base_knowledge());
+  }
+  return WriteBundle(store, signer, path, std::move(header), &options);
+}
+
+Result<BundleInfo> CreateAck(Store& store, const NodeSigner& signer, const std::string& path,
+                             const std::string& receiver) {
+  wire::BundleHeader header;
+  header.set_kind(wire::BundleHeader::ACK);
+  header.set_receiver(receiver);
+  return WriteBundle(store, signer, path, std::move(header), nullptr);
+}
+
+Result<BundleInfo> InspectBundle(const std::string& path, const PeerVerifier* verifier, Status* verify_error) {
+  return ScanBundle(path, verifier, verify_error, nullptr);
+}
+
+Result<BundleApplyResult> ApplyBundle(Store& store, const PeerVerifier& verifier, const std::string& path,
+                                      BundleProgressFn on_progress) {
+  // Pass 1: nothing is touched until the whole file verifies.
+  Status verified;
+  ASSIGN_OR_RETURN(BundleInfo info, ScanBundle(path, &verifier, &verified, nullptr));
+  RETURN_IF_ERROR(verified);
+  if (info.receiver != store.node_id()) {
+    return PermissionDenied("the bundle is meant for " + info.receiver + ", not for this node (" + store.node_id() + ")");
+  }
+  if (info.sender == store.node_id()) return PermissionDenied("the bundle was written by this node itself");
+  BundleApplyResult result;
+  if (info.is_ack) {
+    RETURN_IF_ERROR(store.RecordPeerContact("", info.sender, info.sender_knowledge));
+    result.info = std::move(info);
+    return result;
+  }
+  // Pass 2: every chunk in one transaction; the file must hash the same again.
+  ASSIGN_OR_RETURN(auto batch, store.BeginRemoteBatch(info.sender));
+  uint64_t applied_states = 0;
+  Status again;
+  auto second = ScanBundle(path, &verifier, &again, [&](std::vector<FieldVersion>& states) -> Status {
+    RETURN_IF_ERROR(batch->Add(states));
+    applied_states += states.size();
+    Report(on_progress, applied_states, info.states);
+    return Status::Ok();
+  });
+  if (!second.ok()) return second.status();
+  RETURN_IF_ERROR(again);
+  if (second->checksum_hex != info.checksum_hex) {
+    return Corruption("the file changed while it was being applied; nothing applied");
+  }
+  // The bundle left out what the sender believed this node held: only if that
+  // belief is true does this node now hold all the sender held.
+  ASSIGN_OR_RETURN(VersionVector mine, store.Knowledge());
+  if (info.base_knowledge.DominatedByOrEqual(mine) || info.from_scratch) {
+    RETURN_IF_ERROR(batch->MergeKnowledge(info.sender_knowledge));
+    result.knowledge_merged = true;
+  }
+  ASSIGN_OR_RETURN(result.applied, batch->Commit());
+  result.info = std::move(info);
+  return result;
+}
+
+}  // namespace accord::sync

@@ -1,0 +1,72 @@
+// Offline bundles (docs/bundle-format.md): writing a signed, checksummed file
+// of the changes a peer lacks, verifying one without touching the database,
+// and applying it all or nothing. Memory stays bounded by one chunk.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+
+#include "core/store.h"
+#include "sync/identity.h"
+
+namespace accord::sync {
+
+inline constexpr uint32_t kBundleFormatVersion = 1;
+
+struct BundleInfo {
+  uint32_t format_version = 0;
+  bool is_ack = false;
+  std::string sender;
+  std::string receiver;
+  int64_t created_ms = 0;
+  bool from_scratch = false;
+  VersionVector base_knowledge;
+  VersionVector sender_knowledge;
+  uint64_t states = 0;
+  uint64_t chunks = 0;
+  std::map<std::string, uint64_t> states_per_type;
+  uint64_t file_bytes = 0;
+  std::string checksum_hex;
+};
+
+struct BundleProgress {
+  uint64_t states = 0;
+  uint64_t total = 0;  // 0 while unknown (creating)
+};
+using BundleProgressFn = std::function<void(const BundleProgress&)>;
+
+struct BundleCreateOptions {
+  std::string receiver;  // the peer's node id
+  bool from_scratch = false;  // everything, not only what the receiver lacks
+  size_t chunk_states = 1000;
+  BundleProgressFn on_progress;
+};
+
+// Writes the changes `options.receiver` is not known to hold to `path`
+// (atomically: a temporary file renamed into place).
+Result<BundleInfo> CreateBundle(Store& store, const NodeSigner& signer, const std::string& path,
+                                const BundleCreateOptions& options);
+
+// Writes an acknowledgement of what this node holds, for `receiver`.
+Result<BundleInfo> CreateAck(Store& store, const NodeSigner& signer, const std::string& path,
+                             const std::string& receiver);
+
+// Reads and checks the whole file (format, checksum, signature, certificate)
+// without touching any database. `verify_error` tells why it does not verify;
+// the Result fails only when the file cannot be read as a bundle at all.
+Result<BundleInfo> InspectBundle(const std::string& path, const PeerVerifier* verifier,
+                                 Status* verify_error);
+
+struct BundleApplyResult {
+  BundleInfo info;
+  ApplyResult applied;
+  bool knowledge_merged = false;
+};
+
+// Verifies, then applies every state in one transaction. Refuses a bundle
+// meant for another node.
+Result<BundleApplyResult> ApplyBundle(Store& store, const PeerVerifier& verifier,
+                                      const std::string& path, BundleProgressFn on_progress = {});
+
+}  // namespace accord::sync

@@ -1,0 +1,195 @@
+// Offline bundles: a border office with no link carries its changes on a USB stick.
+#include "sync/bundle.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "sync/sync_session.h"
+#include "test_support.h"
+
+namespace accord {
+namespace {
+
+using testing::DumpOf;
+using testing::FakeClock;
+using testing::InProcessTransport;
+using testing::NewStore;
+using testing::TempDir;
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+void WriteFile(const std::string& path, const std::string& data) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << data;
+}
+
+class BundleTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(sync::MakeDeploymentCa(dir.File("ca"), "Test deployment").ok());
+    ASSERT_TRUE(sync::MakeDeploymentCa(dir.File("other-ca"), "Another deployment").ok());
+    for (const char* node : {"KH-NCCT", "TH-MSDHS", "KH-POIPET"}) {
+      ASSERT_TRUE(sync::MakeNodeCertificate(dir.File("ca"), node, dir.File(node)).ok());
+    }
+    ASSERT_TRUE(sync::MakeNodeCertificate(dir.File("other-ca"), "KH-POIPET", dir.File("impostor")).ok());
+    verifier = std::make_unique<sync::PeerVerifier>(
+        sync::PeerVerifier::Load(dir.File("ca/ca.pem"), dir.File("revoked.txt")).value());
+  }
+  sync::NodeSigner Signer(const std::string& node) {
+    return sync::NodeSigner::Load(dir.File(node + "/node.pem"), dir.File(node + "/node.key")).value();
+  }
+  std::string Bundle(Store& from, const std::string& to, const std::string& name, bool scratch = false) {
+    sync::BundleCreateOptions options;
+    options.receiver = to;
+    options.from_scratch = scratch;
+    options.chunk_states = 7;
+    auto info = sync::CreateBundle(from, Signer(from.node_id()), dir.File(name), options);
+    EXPECT_TRUE(info.ok()) << info.status().ToString();
+    return dir.File(name);
+  }
+  Result<sync::BundleApplyResult> Apply(Store& to, const std::string& path) {
+    return sync::ApplyBundle(to, *verifier, path);
+  }
+  void SyncOk(Store& client, Store& server) {
+    InProcessTransport transport(server, client.node_id());
+    auto summary = sync::RunSync(client, transport);
+    ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  }
+
+  TempDir dir;
+  FakeClock clock;
+  std::unique_ptr<Store> kh = NewStore(dir, "KH-NCCT", clock);
+  std::unique_ptr<Store> th = NewStore(dir, "TH-MSDHS", clock);
+  std::unique_ptr<Store> border = NewStore(dir, "KH-POIPET", clock);
+  std::unique_ptr<sync::PeerVerifier> verifier;
+};
+
+TEST_F(BundleTest, BorderOfficeRoundTripByBundleAndCapitalSyncConverges) {
+  ASSERT_TRUE(kh->Put({"plan", std::string("plan-1"), {{"title", "Plan of Action 2023-2025"}}}).ok());
+  SyncOk(*th, *kh);
+  ASSERT_TRUE(Apply(*border, Bundle(*kh, "KH-POIPET", "kh-to-border.bundle")).ok());
+  // The border office works offline for days.
+  for (int i = 0; i < 30; ++i) {
+    ASSERT_TRUE(border->Put({"case", "case-" + std::to_string(i), {{"reference", "KH-2023-0" + std::to_string(10 + i)}, {"step", "returned"}, {"return_checkpoint", "Poi Pet"}}}).ok());
+  }
+  auto applied = Apply(*kh, Bundle(*border, "KH-NCCT", "border-to-kh.bundle"));
+  ASSERT_TRUE(applied.ok()) << applied.status().ToString();
+  EXPECT_EQ(applied->applied.applied, 90u);
+  EXPECT_TRUE(applied->knowledge_merged);
+  SyncOk(*kh, *th);
+  ASSERT_TRUE(th->Put({"case", std::string("case-3"), {{"step", "transit_centre"}}}).ok());
+  SyncOk(*kh, *th);
+  auto back = Apply(*border, Bundle(*kh, "KH-POIPET", "kh-to-border-2.bundle"));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*border->Get("case-3")->fields.at("step").value, "transit_centre");
+  EXPECT_EQ(DumpOf(*border), DumpOf(*kh));
+  EXPECT_EQ(DumpOf(*th), DumpOf(*kh));
+}
+
+TEST_F(BundleTest, ReplayedAndReorderedBundlesChangeNothing) {
+  ASSERT_TRUE(border->Put({"case", std::string("c1"), {{"reference", "KH-1"}}}).ok());
+  std::string first = Bundle(*border, "KH-NCCT", "1.bundle");
+  ASSERT_TRUE(border->Put({"case", std::string("c1"), {{"step", "returned"}}}).ok());
+  std::string second = Bundle(*border, "KH-NCCT", "2.bundle");
+  ASSERT_TRUE(Apply(*kh, second).ok());
+  std::string after_second = DumpOf(*kh);
+  auto older = Apply(*kh, first);  // arrives late
+  ASSERT_TRUE(older.ok());
+  EXPECT_EQ(older->applied.applied, 0u);
+  auto replay = Apply(*kh, second);
+  ASSERT_TRUE(replay.ok());
+  EXPECT_EQ(replay->applied.applied, 0u);
+  EXPECT_EQ(DumpOf(*kh), after_second);
+  EXPECT_EQ(DumpOf(*kh), DumpOf(*border));
+}
+
+TEST_F(BundleTest, AnAcknowledgementShrinksTheNextBundle) {
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(border->Put({"party", "p" + std::to_string(i), {{"code", "KH"}, {"name", "n"}}}).ok());
+  ASSERT_TRUE(Apply(*kh, Bundle(*border, "KH-NCCT", "1.bundle")).ok());
+  auto ack = sync::CreateAck(*kh, Signer("KH-NCCT"), dir.File("ack.bundle"), "KH-POIPET");
+  ASSERT_TRUE(ack.ok()) << ack.status().ToString();
+  ASSERT_TRUE(Apply(*border, dir.File("ack.bundle")).ok());
+  ASSERT_TRUE(border->Put({"party", std::string("p0"), {{"name", "renamed"}}}).ok());
+  Status verify;
+  auto info = sync::InspectBundle(Bundle(*border, "KH-NCCT", "2.bundle"), verifier.get(), &verify);
+  ASSERT_TRUE(info.ok());
+  EXPECT_TRUE(verify.ok());
+  EXPECT_EQ(info->states, 1u);
+  EXPECT_EQ(info->states_per_type.at("party"), 1u);
+  auto full = sync::InspectBundle(Bundle(*border, "KH-NCCT", "3.bundle", true), verifier.get(), &verify);
+  EXPECT_EQ(full->states, 20u);
+}
+
+class BadBundleTest : public BundleTest {
+ protected:
+  void SetUp() override {
+    BundleTest::SetUp();
+    for (int i = 0; i < 20; ++i) {
+      ASSERT_TRUE(border->Put({"case", "c" + std::to_string(i), {{"reference", "KH-" + std::to_string(i)}}}).ok());
+    }
+    good = Bundle(*border, "KH-NCCT", "good.bundle");
+    before = DumpOf(*kh);
+  }
+  void ExpectRejected(const std::string& path, const std::string& part) {
+    auto result = Apply(*kh, path);
+    ASSERT_FALSE(result.ok());
+    EXPECT_NE(result.status().message().find(part), std::string::npos) << result.status().message();
+    EXPECT_EQ(DumpOf(*kh), before);
+  }
+  std::string good, before;
+};
+
+TEST_F(BadBundleTest, Truncated) {
+  std::string data = ReadFile(good);
+  for (size_t cut : {size_t{5}, data.size() / 2, data.size() - 1}) {
+    WriteFile(dir.File("cut.bundle"), data.substr(0, cut));
+    ExpectRejected(dir.File("cut.bundle"), "truncated");
+  }
+}
+
+TEST_F(BadBundleTest, BitFlipped) {
+  std::string data = ReadFile(good);
+  for (size_t at : {size_t{20}, data.size() / 2, data.size() - 200}) {
+    std::string flipped = data;
+    flipped[at] ^= 0x10;
+    WriteFile(dir.File("flip.bundle"), flipped);
+    auto result = Apply(*kh, dir.File("flip.bundle"));
+    EXPECT_FALSE(result.ok()) << "flip at " << at;
+    EXPECT_EQ(DumpOf(*kh), before);
+  }
+}
+
+TEST_F(BadBundleTest, SignedByAKeyFromAnotherCa) {
+  auto impostor = sync::NodeSigner::Load(dir.File("impostor/node.pem"), dir.File("impostor/node.key"));
+  ASSERT_TRUE(impostor.ok());
+  sync::BundleCreateOptions options;
+  options.receiver = "KH-NCCT";
+  ASSERT_TRUE(sync::CreateBundle(*border, *impostor, dir.File("forged.bundle"), options).ok());
+  ExpectRejected(dir.File("forged.bundle"), "signature does not verify");
+}
+
+TEST_F(BadBundleTest, MeantForAnotherNode) {
+  ExpectRejected(Bundle(*border, "TH-MSDHS", "for-th.bundle"), "meant for TH-MSDHS");
+}
+
+TEST_F(BadBundleTest, FromAFutureFormatVersion) {
+  std::string data = ReadFile(good);
+  // The header's first field (format_version = 1) sits right after magic and length.
+  ASSERT_EQ(static_cast<unsigned char>(data[12]), 0x08u);
+  data[13] = 9;
+  WriteFile(dir.File("future.bundle"), data);
+  ExpectRejected(dir.File("future.bundle"), "format version 9");
+}
+
+TEST_F(BadBundleTest, NotABundleAtAll) {
+  WriteFile(dir.File("minutes.txt"), "Bilateral Meeting on the Plan of Action, 18-19 January 2023");
+  ExpectRejected(dir.File("minutes.txt"), "not an Accord bundle");
+}
+
+}  // namespace
+}  // namespace accord
