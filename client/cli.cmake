@@ -5,5 +5,6 @@ add_executable(accord
   ${CMAKE_CURRENT_LIST_DIR}/cmd_records.cc
   ${CMAKE_CURRENT_LIST_DIR}/cmd_stubs.cc
   ${CMAKE_CURRENT_LIST_DIR}/cmd_conflicts.cc
+  ${CMAKE_CURRENT_LIST_DIR}/cmd_bundle.cc
 )
-target_link_libraries(accord PRIVATE accord_core CLI11::CLI11)
+target_link_libraries(accord PRIVATE accord_sync CLI11::CLI11)

@@ -41,5 +41,6 @@ using Runner = std::function<int()>;
 void AddRecordCommands(CLI::App& app, Context& ctx, Runner& run);
 void AddSyncCommands(CLI::App& app, Context& ctx, Runner& run);
 void AddConflictCommands(CLI::App& app, Context& ctx, Runner& run);
+void AddBundleCommands(CLI::App& app, Context& ctx, Runner& run);
 
 }  // namespace accord::cli

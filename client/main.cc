@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   AddRecordCommands(app, ctx, run);
   AddSyncCommands(app, ctx, run);
   AddConflictCommands(app, ctx, run);
+  AddBundleCommands(app, ctx, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

@@ -1,0 +1,191 @@
+// Offline bundles: bundle create, apply, ack, inspect.
+#include <iostream>
+#include <memory>
+
+#include "client/cli_context.h"
+#include "client/tls_paths.h"
+#include "core/json_codec.h"
+#include "core/time_format.h"
+#include "sync/bundle.h"
+
+namespace accord::cli {
+
+namespace {
+
+using nlohmann::json;
+
+struct BundleArgs {
+  std::string peer;
+  std::string out;
+  std::string file;
+  bool since_scratch = false;
+  TlsPaths tls;
+};
+
+json InfoJson(const sync::BundleInfo& info) {
+  json types = json::object();
+  for (const auto& [type, n] : info.states_per_type) types[type] = n;
+  return {{"format_version", info.format_version},
+          {"kind", info.is_ack ? "ack" : "changes"},
+          {"sender", info.sender},
+          {"receiver", info.receiver},
+          {"created_at", FormatUtcMs(info.created_ms)},
+          {"from_scratch", info.from_scratch},
+          {"base_knowledge", VersionVectorJson(info.base_knowledge)},
+          {"sender_knowledge", VersionVectorJson(info.sender_knowledge)},
+          {"field_states", info.states},
+          {"chunks", info.chunks},
+          {"states_per_type", types},
+          {"bytes", info.file_bytes},
+          {"sha256", info.checksum_hex}};
+}
+
+// A peer given by address-book name resolves to its node id.
+std::string ResolvePeer(Store& store, const std::string& peer) {
+  auto named = store.FindPeerByName(peer);
+  if (named.ok() && *named && !(*named)->peer_id.empty()) return (*named)->peer_id;
+  return peer;
+}
+
+sync::BundleProgressFn Progress(const Context& ctx, const char* verb) {
+  if (ctx.json) return {};
+  return [verb](const sync::BundleProgress& p) {
+    if (p.states % 50000 == 0 || p.states == p.total) {
+      std::cerr << "\r" << verb << " " << p.states;
+      if (p.total) std::cerr << " / " << p.total;
+      std::cerr << " field states" << std::flush;
+    }
+  };
+}
+
+int RunCreate(const Context& ctx, BundleArgs& args, bool ack) {
+  args.tls.DefaultFrom(ctx);
+  auto store = ctx.OpenStore();
+  if (!store.ok()) return Fail(store.status(), false);
+  auto signer = sync::NodeSigner::Load(args.tls.cert, args.tls.key);
+  if (!signer.ok()) return Fail(signer.status(), false);
+  std::string receiver = ResolvePeer(**store, args.peer);
+  std::string out = args.out.empty()
+                        ? (*store)->node_id() + "-to-" + receiver + (ack ? ".ack" : ".bundle")
+                        : args.out;
+  Result<sync::BundleInfo> info = Status::Ok();
+  if (ack) {
+    info = sync::CreateAck(**store, *signer, out, receiver);
+  } else {
+    sync::BundleCreateOptions options;
+    options.receiver = receiver;
+    options.from_scratch = args.since_scratch;
+    options.on_progress = Progress(ctx, "written");
+    info = sync::CreateBundle(**store, *signer, out, options);
+  }
+  if (!info.ok()) return Fail(info.status());
+  if (ctx.json) {
+    json out_json = InfoJson(*info);
+    out_json["file"] = out;
+    PrintJson(out_json);
+  } else {
+    if (!ack && info->states) std::cerr << "\n";
+    std::cout << "wrote " << out << ": " << (ack ? "acknowledgement" : std::to_string(info->states) + " field states")
+              << " for " << info->receiver << ", " << info->file_bytes << " bytes\n";
+  }
+  return kExitOk;
+}
+
+int RunApply(const Context& ctx, BundleArgs& args) {
+  args.tls.DefaultFrom(ctx);
+  auto verifier = sync::PeerVerifier::Load(args.tls.ca, args.tls.revoked);
+  if (!verifier.ok()) return Fail(verifier.status(), false);
+  auto store = ctx.OpenStore();
+  if (!store.ok()) return Fail(store.status(), false);
+  auto result = sync::ApplyBundle(**store, *verifier, args.file, Progress(ctx, "applied"));
+  if (!result.ok()) {
+    std::cerr << "accord: " << args.file << ": " << result.status().message() << "; nothing applied\n";
+    return kExitFailure;
+  }
+  if (ctx.json) {
+    PrintJson({{"file", args.file},
+               {"bundle", InfoJson(result->info)},
+               {"applied", result->applied.applied},
+               {"unchanged", result->applied.unchanged},
+               {"new_conflicts", result->applied.new_conflicts},
+               {"knowledge_merged", result->knowledge_merged}});
+    return kExitOk;
+  }
+  if (result->info.is_ack) {
+    std::cout << "recorded " << result->info.sender << "'s acknowledgement: it holds "
+              << result->info.sender_knowledge.ToText() << "\n";
+    return kExitOk;
+  }
+  if (result->info.states) std::cerr << "\n";
+  std::cout << "applied bundle from " << result->info.sender << ": " << result->applied.applied << " of "
+            << result->info.states << " field states changed this node, " << result->applied.new_conflicts
+            << " new conflict(s)\n";
+  if (result->applied.new_conflicts) std::cout << "review them with: accord conflicts\n";
+  std::cout << "tell " << result->info.sender << " what arrived: accord bundle ack --for " << result->info.sender
+            << "\n";
+  return kExitOk;
+}
+
+int RunInspect(const Context& ctx, BundleArgs& args) {
+  args.tls.DefaultFrom(ctx);
+  auto verifier = sync::PeerVerifier::Load(args.tls.ca, args.tls.revoked);
+  Status verify = verifier.ok() ? Status::Ok() : verifier.status();
+  Status verified;
+  auto info = sync::InspectBundle(args.file, verifier.ok() ? &*verifier : nullptr, &verified);
+  if (!info.ok()) return Fail(info.status().WithContext(args.file + ": "), false);
+  if (!verify.ok()) verified = verify;
+  if (ctx.json) {
+    json out = InfoJson(*info);
+    out["file"] = args.file;
+    out["verifies"] = verified.ok();
+    if (!verified.ok()) out["verify_error"] = verified.message();
+    PrintJson(out);
+  } else {
+    std::cout << args.file << "\n  " << (info->is_ack ? "acknowledgement" : "changes") << " from " << info->sender
+              << " for " << info->receiver << ", written " << FormatUtcMs(info->created_ms) << "\n  format "
+              << info->format_version << ", " << info->file_bytes << " bytes, " << info->states
+              << " field states in " << info->chunks << " chunks\n";
+    for (const auto& [type, n] : info->states_per_type) std::cout << "    " << type << "  " << n << "\n";
+    std::cout << "  sha256 " << info->checksum_hex << "\n  "
+              << (verified.ok() ? "signature verifies against the deployment CA" : "DOES NOT VERIFY: " + verified.message())
+              << "\n";
+  }
+  return verified.ok() ? kExitOk : kExitFailure;
+}
+
+}  // namespace
+
+void AddBundleCommands(CLI::App& app, Context& ctx, Runner& run) {
+  auto args = std::make_shared<BundleArgs>();
+  auto* bundle = app.add_subcommand("bundle", "Carry changes on a file when there is no link");
+  bundle->require_subcommand(1);
+
+  auto* create = bundle->add_subcommand("create", "Write the changes PEER is not known to have");
+  create->add_option("--for", args->peer, "The receiving node id (or peer name)")->required();
+  create->add_option("--out", args->out, "Output file (default: SELF-to-PEER.bundle)");
+  create->add_flag("--since-scratch", args->since_scratch, "Everything, not only what PEER lacks");
+  create->add_flag("--json", ctx.json, "Print JSON for scripts");
+  args->tls.AddOptions(create);
+  create->callback([&run, &ctx, args] { run = [&ctx, args] { return RunCreate(ctx, *args, false); }; });
+
+  auto* apply = bundle->add_subcommand("apply", "Verify and apply a bundle (or an acknowledgement)");
+  apply->add_option("file", args->file, "The bundle file")->required();
+  apply->add_flag("--json", ctx.json, "Print JSON for scripts");
+  args->tls.AddOptions(apply);
+  apply->callback([&run, &ctx, args] { run = [&ctx, args] { return RunApply(ctx, *args); }; });
+
+  auto* ack = bundle->add_subcommand("ack", "Write an acknowledgement of what this node holds");
+  ack->add_option("--for", args->peer, "The node that sent the bundles")->required();
+  ack->add_option("--out", args->out, "Output file (default: SELF-to-PEER.ack)");
+  ack->add_flag("--json", ctx.json, "Print JSON for scripts");
+  args->tls.AddOptions(ack);
+  ack->callback([&run, &ctx, args] { run = [&ctx, args] { return RunCreate(ctx, *args, true); }; });
+
+  auto* inspect = bundle->add_subcommand("inspect", "Show a bundle's header and counts, and whether it verifies");
+  inspect->add_option("file", args->file, "The bundle file")->required();
+  inspect->add_flag("--json", ctx.json, "Print JSON for scripts");
+  args->tls.AddOptions(inspect);
+  inspect->callback([&run, &ctx, args] { run = [&ctx, args] { return RunInspect(ctx, *args); }; });
+}
+
+}  // namespace accord::cli

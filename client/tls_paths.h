@@ -1,0 +1,28 @@
+// Where a node's TLS material lives, with the command-line overrides.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+
+#include "client/cli_context.h"
+
+namespace accord::cli {
+
+struct TlsPaths {
+  std::string ca, cert, key, revoked;
+
+  // Fills unset paths from <node dir>/tls/{ca.pem,node.pem,node.key,revoked.txt}.
+  void DefaultFrom(const Context& ctx) {
+    if (ca.empty()) ca = ctx.TlsDir() + "/ca.pem";
+    if (cert.empty()) cert = ctx.TlsDir() + "/node.pem";
+    if (key.empty()) key = ctx.TlsDir() + "/node.key";
+    if (revoked.empty()) revoked = ctx.TlsDir() + "/revoked.txt";
+  }
+  void AddOptions(CLI::App* cmd) {
+    cmd->add_option("--ca", ca, "Deployment CA certificate (default: DIR/tls/ca.pem)");
+    cmd->add_option("--cert", cert, "This node's certificate (default: DIR/tls/node.pem)");
+    cmd->add_option("--key", key, "This node's private key (default: DIR/tls/node.key)");
+  }
+};
+
+}  // namespace accord::cli

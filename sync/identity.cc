@@ -1,0 +1,297 @@
+#include "sync/identity.h"
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+
+#include <algorithm>
+#include <cctype>
+#include <climits>
+#include <filesystem>
+
+#include "core/node_id.h"
+#include "sync/openssl_util.h"
+
+namespace accord::sync {
+
+struct NodeSigner::Key {
+  ossl::PkeyPtr pkey;
+};
+
+struct PeerVerifier::Store {
+  ossl::StorePtr store;
+};
+
+// --- NodeSigner ---------------------------------------------------------------
+
+NodeSigner::NodeSigner(std::shared_ptr<const Key> key, std::string node_id, std::string cert_pem)
+    : key_(std::move(key)), node_id_(std::move(node_id)), cert_pem_(std::move(cert_pem)) {}
+
+Result<NodeSigner> NodeSigner::Load(const std::string& cert_pem_path,
+                                    const std::string& key_pem_path) {
+  ASSIGN_OR_RETURN(std::string cert_pem, ossl::ReadFile(cert_pem_path));
+  ASSIGN_OR_RETURN(std::string key_pem, ossl::ReadFile(key_pem_path));
+  auto cert = ossl::ParseCertificate(cert_pem);
+  if (!cert.ok()) return cert.status().WithContext(cert_pem_path + ": ");
+  auto pkey = ossl::ParsePrivateKey(key_pem);
+  if (!pkey.ok()) return pkey.status().WithContext(key_pem_path + ": ");
+
+  // A mismatched pair would only show up later as "signature does not match"
+  // on the peer; say it here, where the operator can fix it.
+  if (X509_check_private_key(cert->get(), pkey->get()) != 1) {
+    ERR_clear_error();
+    return InvalidArgument("the key in " + key_pem_path + " does not belong to the certificate in " +
+                           cert_pem_path);
+  }
+  std::string node_id = ossl::CommonName(cert->get());
+  if (!IsValidNodeId(node_id)) {
+    return InvalidArgument(cert_pem_path + " names \"" + node_id +
+                           "\", which is not a valid node id (letters, digits, '-', 1-32)");
+  }
+  auto key = std::make_shared<Key>();
+  key->pkey = std::move(pkey).value();
+  return NodeSigner(std::move(key), std::move(node_id), std::move(cert_pem));
+}
+
+Result<std::string> NodeSigner::Sign(std::string_view data) const {
+  ossl::MdCtxPtr ctx(EVP_MD_CTX_new());
+  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key_->pkey.get()) != 1) {
+    return Internal(ossl::ErrorText("cannot start a SHA-256 signature with this key"));
+  }
+  const auto* in = reinterpret_cast<const unsigned char*>(data.data());
+  size_t len = 0;
+  if (EVP_DigestSign(ctx.get(), nullptr, &len, in, data.size()) != 1) {
+    return Internal(ossl::ErrorText("EVP_DigestSign (size)"));
+  }
+  std::string sig(len, '\0');
+  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len, in,
+                     data.size()) != 1) {
+    return Internal(ossl::ErrorText("EVP_DigestSign"));
+  }
+  sig.resize(len);  // ECDSA signatures are shorter than the maximum
+  return sig;
+}
+
+// --- PeerVerifier -------------------------------------------------------------
+
+namespace {
+
+std::string Upper(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+// One revocation line may be a node id or a serial in any of the forms
+// operators paste ("3A:F2:...", "serial=3AF2...", leading zeros); store every
+// reading so a lookup is a plain set membership test.
+void AddRevokedEntry(std::string_view token, std::set<std::string>& revoked) {
+  std::string upper = Upper(token);
+  revoked.insert(upper);
+  if (upper.rfind("SERIAL=", 0) == 0) upper.erase(0, 7);
+  std::string hex;
+  for (char c : upper) {
+    if (c == ':') continue;
+    if (!std::isxdigit(static_cast<unsigned char>(c))) return;  // a node id only
+    hex += c;
+  }
+  size_t first = hex.find_first_not_of('0');
+  hex = first == std::string::npos ? "0" : hex.substr(first);
+  revoked.insert(hex);
+}
+
+Result<std::set<std::string>> LoadRevocationList(const std::string& path) {
+  std::set<std::string> revoked;
+  std::error_code ec;
+  if (path.empty() || !std::filesystem::exists(path, ec)) return revoked;
+  ASSIGN_OR_RETURN(std::string text, ossl::ReadFile(path));
+  std::string_view rest = text;
+  while (!rest.empty()) {
+    size_t eol = rest.find('\n');
+    std::string_view line = rest.substr(0, eol);
+    rest = eol == std::string_view::npos ? std::string_view() : rest.substr(eol + 1);
+    line = Trim(line.substr(0, line.find('#')));
+    if (!line.empty()) AddRevokedEntry(line, revoked);
+  }
+  return revoked;
+}
+
+bool IsChainOfTrustError(int err) {
+  switch (err) {
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    case X509_V_ERR_CERT_SIGNATURE_FAILURE:
+      return true;
+    default:
+      return false;
+  }
+}
+
+Status CheckSignature(X509* cert, std::string_view data, std::string_view signature) {
+  EVP_PKEY* pub = X509_get0_pubkey(cert);
+  ossl::MdCtxPtr ctx(EVP_MD_CTX_new());
+  if (pub == nullptr || !ctx ||
+      EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, pub) != 1) {
+    return PermissionDenied(ossl::ErrorText("certificate key cannot verify SHA-256 signatures"));
+  }
+  int rc = EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()),
+                            signature.size(), reinterpret_cast<const unsigned char*>(data.data()),
+                            data.size());
+  ERR_clear_error();  // a malformed signature leaves decoder errors behind
+  if (rc != 1) return PermissionDenied("signature does not match");
+  return Status::Ok();
+}
+
+}  // namespace
+
+PeerVerifier::PeerVerifier(std::shared_ptr<const Store> store, std::set<std::string> revoked)
+    : store_(std::move(store)), revoked_(std::move(revoked)) {}
+
+Result<PeerVerifier> PeerVerifier::Load(const std::string& ca_pem_path,
+                                        const std::string& revoked_path) {
+  ASSIGN_OR_RETURN(std::string ca_pem, ossl::ReadFile(ca_pem_path));
+  auto cas = ossl::ParseCertificates(ca_pem);
+  if (!cas.ok()) return cas.status().WithContext(ca_pem_path + ": ");
+  // A fresh store with nothing but the deployment CA: no default paths, so
+  // the system trust store can never vouch for a node.
+  auto store = std::make_shared<Store>();
+  store->store.reset(X509_STORE_new());
+  if (!store->store) return Internal(ossl::ErrorText("X509_STORE_new"));
+  for (int i = 0; i < sk_X509_num(cas->get()); ++i) {
+    if (X509_STORE_add_cert(store->store.get(), sk_X509_value(cas->get(), i)) != 1) {
+      return Internal(ossl::ErrorText("X509_STORE_add_cert"));
+    }
+  }
+  auto revoked = LoadRevocationList(revoked_path);
+  if (!revoked.ok()) return revoked.status().WithContext("revocation list: ");
+  return PeerVerifier(std::move(store), std::move(revoked).value());
+}
+
+bool PeerVerifier::IsRevoked(std::string_view node_id, std::string_view serial_hex) const {
+  return revoked_.count(Upper(node_id)) > 0 ||
+         (!serial_hex.empty() && revoked_.count(Upper(serial_hex)) > 0);
+}
+
+Result<std::string> PeerVerifier::VerifyCertificate(std::string_view cert_pem) const {
+  ASSIGN_OR_RETURN(ossl::CertStackPtr certs, ossl::ParseCertificates(cert_pem));
+  X509* leaf = sk_X509_value(certs.get(), 0);
+  std::string cn = ossl::CommonName(leaf);
+
+  ossl::StoreCtxPtr ctx(X509_STORE_CTX_new());
+  if (!ctx || X509_STORE_CTX_init(ctx.get(), store_->store.get(), leaf, certs.get()) != 1) {
+    return Internal(ossl::ErrorText("X509_STORE_CTX_init"));
+  }
+  if (X509_verify_cert(ctx.get()) != 1) {
+    int err = X509_STORE_CTX_get_error(ctx.get());
+    ERR_clear_error();
+    std::string who = "certificate of \"" + cn + "\"";
+    if (IsChainOfTrustError(err)) {
+      return PermissionDenied("certificate not issued by this deployment's CA (" + who + ")");
+    }
+    if (err == X509_V_ERR_CERT_HAS_EXPIRED) return PermissionDenied(who + " has expired");
+    if (err == X509_V_ERR_CERT_NOT_YET_VALID) {
+      return PermissionDenied(who + " is not valid yet (is a clock wrong?)");
+    }
+    return PermissionDenied(who + " rejected: " + X509_verify_cert_error_string(err));
+  }
+  if (!IsValidNodeId(cn)) {
+    return PermissionDenied("certificate names \"" + cn + "\", which is not a valid node id");
+  }
+  if (IsRevoked(cn, ossl::SerialHex(leaf))) return PermissionDenied("node " + cn + " is revoked");
+  return cn;
+}
+
+Status PeerVerifier::VerifySignature(std::string_view cert_pem, std::string_view data,
+                                     std::string_view signature) const {
+  ASSIGN_OR_RETURN(ossl::X509Ptr cert, ossl::ParseCertificate(cert_pem));
+  return CheckSignature(cert.get(), data, signature);
+}
+
+Result<std::string> PeerVerifier::VerifySigned(std::string_view cert_pem, std::string_view data,
+                                               std::string_view signature,
+                                               std::string_view expected_node_id) const {
+  ASSIGN_OR_RETURN(std::string node, VerifyCertificate(cert_pem));
+  if (node != expected_node_id) {
+    return PermissionDenied("node id " + std::string(expected_node_id) +
+                            " claimed but certificate names " + node);
+  }
+  RETURN_IF_ERROR(VerifySignature(cert_pem, data, signature));
+  return node;
+}
+
+// --- Request signing ----------------------------------------------------------
+
+std::string Sha256Hex(std::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(len * 2);
+  for (unsigned int i = 0; i < len; ++i) {
+    hex += kHex[digest[i] >> 4];
+    hex += kHex[digest[i] & 0xF];
+  }
+  return hex;
+}
+
+std::string RequestSigningInput(std::string_view op, std::string_view node_id,
+                                int64_t timestamp_ms, std::string_view body) {
+  std::string input = "accord-req-v1\n";
+  input.append(op).append("\n");
+  input.append(node_id).append("\n");
+  input.append(std::to_string(timestamp_ms)).append("\n");
+  input.append(Sha256Hex(body));
+  return input;
+}
+
+std::string Base64Encode(std::string_view data) {
+  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
+  size_t done = 0;
+  // EVP_EncodeBlock takes an int length: feed it in slices that are a
+  // multiple of 3 bytes so padding only appears at the very end.
+  constexpr size_t kSlice = 3 * (1 << 20);
+  for (size_t pos = 0; pos < data.size(); pos += kSlice) {
+    size_t n = std::min(kSlice, data.size() - pos);
+    done += static_cast<size_t>(
+        EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()) + done,
+                        reinterpret_cast<const unsigned char*>(data.data()) + pos, static_cast<int>(n)));
+  }
+  out.resize(done);
+  return out;
+}
+
+Result<std::string> Base64Decode(std::string_view text) {
+  if (text.size() % 4 != 0) return InvalidArgument("base64 length is not a multiple of 4");
+  if (text.size() > INT_MAX) return InvalidArgument("base64 text too large");
+  size_t padding = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    bool tail = i + 2 >= text.size();
+    if (c == '=' && tail) {
+      ++padding;
+    } else if (padding > 0 || !(std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/')) {
+      return InvalidArgument("invalid base64 character at offset " + std::to_string(i));
+    }
+  }
+  std::string out(text.size() / 4 * 3, '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(text.data()),
+                          static_cast<int>(text.size()));
+  if (n < 0) return InvalidArgument("invalid base64");
+  // EVP_DecodeBlock counts the zero bytes that padding stands for.
+  out.resize(static_cast<size_t>(n) - padding);
+  return out;
+}
+
+}  // namespace accord::sync

@@ -1,0 +1,115 @@
+// Node identity: who signs a request and how a peer checks it.
+//
+// Every node holds a certificate issued by the deployment's CA whose subject CN
+// is its node id. The CA is the only trust anchor: the system trust store is
+// never consulted, so a certificate bought from a public CA proves nothing here.
+// Built on OpenSSL 3 libcrypto; no OpenSSL type leaks into this header.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+
+namespace accord::sync {
+
+// Signs on behalf of this node. Immutable after Load, so Sign() may be called
+// from several threads at once.
+class NodeSigner {
+ public:
+  // Loads a PEM certificate and its PEM private key (EC or RSA, unencrypted).
+  // Fails if the key does not belong to the certificate or the CN is not a
+  // valid node id.
+  static Result<NodeSigner> Load(const std::string& cert_pem_path,
+                                 const std::string& key_pem_path);
+
+  const std::string& node_id() const { return node_id_; }
+  const std::string& cert_pem() const { return cert_pem_; }
+
+  // SHA-256 signature (ECDSA DER or RSA PKCS#1 v1.5) over `data`.
+  Result<std::string> Sign(std::string_view data) const;
+
+ private:
+  struct Key;  // wraps EVP_PKEY
+  NodeSigner(std::shared_ptr<const Key> key, std::string node_id, std::string cert_pem);
+
+  std::shared_ptr<const Key> key_;
+  std::string node_id_;
+  std::string cert_pem_;
+};
+
+// Checks that a certificate and a signature come from a node of this
+// deployment that has not been revoked. Immutable after Load: safe to share
+// between threads. To pick up an edited revocation list, Load a new one.
+class PeerVerifier {
+ public:
+  // `ca_pem_path` may hold several certificates (root and intermediates); all
+  // become trust anchors. `revoked_path` lists one node id or certificate
+  // serial (hex, colons allowed) per line, '#' starts a comment; a missing
+  // file means nothing is revoked, an unreadable one is an error.
+  static Result<PeerVerifier> Load(const std::string& ca_pem_path,
+                                   const std::string& revoked_path);
+
+  // Verifies the chain against the CA only, the validity dates, the CN's
+  // syntax and the revocation list. Returns the node id (the CN). Extra
+  // certificates after the first in `cert_pem` are used as intermediates.
+  Result<std::string> VerifyCertificate(std::string_view cert_pem) const;
+
+  // Checks `signature` over `data` with the certificate's public key only
+  // (no chain check: use VerifySigned for that).
+  Status VerifySignature(std::string_view cert_pem, std::string_view data,
+                         std::string_view signature) const;
+
+  // All checks in order: chain, CN == expected_node_id, revocation, signature.
+  // Returns the node id on success; each failure names what failed.
+  Result<std::string> VerifySigned(std::string_view cert_pem, std::string_view data,
+                                   std::string_view signature,
+                                   std::string_view expected_node_id) const;
+
+  // Revocation by name or serial alone, for callers that already hold a
+  // verified certificate (the TLS layer). `serial_hex` is uppercase, no colons.
+  bool IsRevoked(std::string_view node_id, std::string_view serial_hex) const;
+
+ private:
+  struct Store;  // wraps X509_STORE
+  PeerVerifier(std::shared_ptr<const Store> store, std::set<std::string> revoked);
+
+  std::shared_ptr<const Store> store_;
+  std::set<std::string> revoked_;  // normalised: node ids and serials, uppercase
+};
+
+// Demo and test PKI; real deployments may bring their own. Both refuse to
+// overwrite an existing key, because replacing a CA key silently invalidates
+// every node certificate it issued.
+//
+// Writes dir/ca.pem and dir/ca.key (EC P-256, 10 years, key mode 0600).
+Status MakeDeploymentCa(const std::string& dir, const std::string& name);
+// Writes out_dir/node.pem and out_dir/node.key (CN = node_id, EC P-256,
+// 2 years, key mode 0600) signed by ca_dir's CA, and copies ca.pem to out_dir.
+Status MakeNodeCertificate(const std::string& ca_dir, const std::string& node_id,
+                           const std::string& out_dir);
+
+// --- Signed requests over HTTPS --------------------------------------------
+// The TLS layer (cpprestsdk) cannot tell a handler which certificate a
+// connection presented, so each request carries its own proof of origin.
+inline constexpr char kHeaderNode[] = "X-Accord-Node";
+inline constexpr char kHeaderTimestamp[] = "X-Accord-Timestamp";    // ms since the Unix epoch
+inline constexpr char kHeaderCert[] = "X-Accord-Cert";              // base64 of the PEM
+inline constexpr char kHeaderSignature[] = "X-Accord-Signature";    // base64
+
+// "accord-req-v1\n<op>\n<node>\n<ts>\n<lowercase hex sha256(body)>": the bytes
+// both sides sign and verify. Changing it is a protocol change.
+std::string RequestSigningInput(std::string_view op, std::string_view node_id,
+                                int64_t timestamp_ms, std::string_view body);
+
+std::string Sha256Hex(std::string_view data);
+
+// Standard base64 with padding, no line breaks.
+std::string Base64Encode(std::string_view data);
+// Rejects anything that is not canonical padded base64.
+Result<std::string> Base64Decode(std::string_view text);
+
+}  // namespace accord::sync

@@ -1,0 +1,111 @@
+#include "sync/openssl_util.h"
+
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace accord::sync::ossl {
+
+std::string ErrorText(std::string_view what) {
+  std::string text(what);
+  unsigned long err;
+  while ((err = ERR_get_error()) != 0) {
+    char buf[256];
+    ERR_error_string_n(err, buf, sizeof(buf));
+    text += text.size() == what.size() ? ": " : "; ";
+    text += buf;
+  }
+  return text;
+}
+
+namespace {
+
+Result<BioPtr> MemoryBio(std::string_view data) {
+  if (data.size() > INT_MAX) return InvalidArgument("PEM text too large");
+  BioPtr bio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
+  if (!bio) return Internal(ErrorText("BIO_new_mem_buf"));
+  return bio;
+}
+
+}  // namespace
+
+Result<CertStackPtr> ParseCertificates(std::string_view pem) {
+  ASSIGN_OR_RETURN(BioPtr bio, MemoryBio(pem));
+  CertStackPtr certs(sk_X509_new_null());
+  if (!certs) return Internal(ErrorText("sk_X509_new_null"));
+  while (X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
+    if (!sk_X509_push(certs.get(), cert)) {
+      X509_free(cert);
+      return Internal(ErrorText("sk_X509_push"));
+    }
+  }
+  // Reading stops with a "no start line" error at the end of the text; that
+  // is the normal way out, anything else means a damaged certificate.
+  unsigned long err = ERR_peek_last_error();
+  bool clean_end = ERR_GET_REASON(err) == PEM_R_NO_START_LINE;
+  if (sk_X509_num(certs.get()) == 0 || (err != 0 && !clean_end)) {
+    return InvalidArgument(ErrorText("no readable PEM certificate"));
+  }
+  ERR_clear_error();
+  return certs;
+}
+
+Result<X509Ptr> ParseCertificate(std::string_view pem) {
+  ASSIGN_OR_RETURN(CertStackPtr certs, ParseCertificates(pem));
+  return X509Ptr(X509_dup(sk_X509_value(certs.get(), 0)));
+}
+
+Result<PkeyPtr> ParsePrivateKey(std::string_view pem) {
+  ASSIGN_OR_RETURN(BioPtr bio, MemoryBio(pem));
+  PkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+  if (!key) return InvalidArgument(ErrorText("no readable unencrypted PEM private key"));
+  return key;
+}
+
+std::string CertificateToPem(X509* cert) {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  if (!bio || PEM_write_bio_X509(bio.get(), cert) != 1) return "";
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<size_t>(len));
+}
+
+std::string CommonName(const X509* cert) {
+  const X509_NAME* name = X509_get_subject_name(cert);
+  int idx = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
+  if (idx < 0) return "";
+  const ASN1_STRING* value = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx));
+  unsigned char* utf8 = nullptr;
+  int len = ASN1_STRING_to_UTF8(&utf8, value);
+  if (len < 0) return "";
+  std::string cn(reinterpret_cast<char*>(utf8), static_cast<size_t>(len));
+  OPENSSL_free(utf8);
+  return cn;
+}
+
+std::string SerialHex(const X509* cert) {
+  BIGNUM* bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), nullptr);
+  if (bn == nullptr) return "";
+  char* hex = BN_bn2hex(bn);
+  std::string out = hex != nullptr ? hex : "";
+  OPENSSL_free(hex);
+  BN_free(bn);
+  return out;
+}
+
+Result<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return IoError("cannot read " + path + ": " + std::strerror(errno));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return IoError("error reading " + path);
+  return text.str();
+}
+
+}  // namespace accord::sync::ossl
