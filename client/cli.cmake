@@ -6,5 +6,6 @@ add_executable(accord
   ${CMAKE_CURRENT_LIST_DIR}/cmd_stubs.cc
   ${CMAKE_CURRENT_LIST_DIR}/cmd_conflicts.cc
   ${CMAKE_CURRENT_LIST_DIR}/cmd_bundle.cc
+  ${CMAKE_CURRENT_LIST_DIR}/cmd_peers.cc
 )
 target_link_libraries(accord PRIVATE accord_sync CLI11::CLI11)

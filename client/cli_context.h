@@ -42,5 +42,6 @@ void AddRecordCommands(CLI::App& app, Context& ctx, Runner& run);
 void AddSyncCommands(CLI::App& app, Context& ctx, Runner& run);
 void AddConflictCommands(CLI::App& app, Context& ctx, Runner& run);
 void AddBundleCommands(CLI::App& app, Context& ctx, Runner& run);
+void AddPeerCommands(CLI::App& app, Context& ctx, Runner& run);
 
 }  // namespace accord::cli

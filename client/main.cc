@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   AddSyncCommands(app, ctx, run);
   AddConflictCommands(app, ctx, run);
   AddBundleCommands(app, ctx, run);
+  AddPeerCommands(app, ctx, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
