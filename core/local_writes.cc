@@ -328,7 +328,7 @@ Result<std::string> Store::ConflictIdLocked(std::string_view record_id, std::str
   for (const auto& v : vectors) mix(v);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string id;
-  for (int shift = 60; shift >= 12; shift -= 4) id += kHex[(hash >> shift) & 0xf];
+  for (int shift = 60; shift >= 16; shift -= 4) id += kHex[(hash >> shift) & 0xf];
   return id;
 }
 

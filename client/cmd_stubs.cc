@@ -1,5 +1,0 @@
-#include "client/cli_context.h"
-
-namespace accord::cli {
-void AddSyncCommands(CLI::App&, Context&, Runner&) {}
-}  // namespace accord::cli

@@ -1,0 +1,216 @@
+// Networking commands: serve (the HTTPS peer endpoint and the review page) and sync.
+#include <csignal>
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include "client/cli_context.h"
+#include "client/https_transport.h"
+#include "client/tls_paths.h"
+#include "core/json_codec.h"
+#include "server/https_server.h"
+#include "server/review_api.h"
+#include "server/store_pool.h"
+#include "sync/sync_service.h"
+#include "sync/sync_session.h"
+
+namespace accord::cli {
+
+namespace {
+
+using nlohmann::json;
+
+struct NetArgs {
+  std::string listen = "127.0.0.1:8443";
+  std::string ui_listen = "127.0.0.1:8080";
+  bool no_ui = false;
+  std::string target;  // URL or peer name
+  bool all = false;
+  uint32_t page_size = 1000;
+  TlsPaths tls;
+};
+
+Result<std::pair<std::string, int>> ParseHostPort(const std::string& text) {
+  size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) return InvalidArgument("'" + text + "' is not HOST:PORT");
+  try {
+    int port = std::stoi(text.substr(colon + 1));
+    if (port <= 0 || port > 65535) throw std::out_of_range("port");
+    return std::make_pair(text.substr(0, colon), port);
+  } catch (...) {
+    return InvalidArgument("'" + text + "' has no valid port");
+  }
+}
+
+volatile std::sig_atomic_t g_stop = 0;
+void OnSignal(int) { g_stop = 1; }
+
+int RunServe(const Context& ctx, NetArgs& args) {
+  args.tls.DefaultFrom(ctx);
+  auto listen = ParseHostPort(args.listen);
+  if (!listen.ok()) return Fail(listen.status());
+  server::ServerOptions options;
+  options.listen_host = listen->first;
+  options.port = listen->second;
+  options.ca_path = args.tls.ca;
+  options.cert_path = args.tls.cert;
+  options.key_path = args.tls.key;
+  options.revoked_path = args.tls.revoked;
+  if (!args.no_ui) {
+    auto ui = ParseHostPort(args.ui_listen);
+    if (!ui.ok()) return Fail(ui.status());
+    if (ui->first != "127.0.0.1" && ui->first != "localhost") {
+      return Fail(InvalidArgument("the review page is for this office's staff: it listens on 127.0.0.1 only"));
+    }
+    options.ui_port = ui->second;
+  }
+  auto check = ctx.OpenStore();
+  if (!check.ok()) return Fail(check.status(), false);
+  std::string node_id = (*check)->node_id();
+  check->reset();
+
+  server::StorePool stores(ctx.DatabasePath());
+  auto handler = [&stores](std::string_view op, std::string_view body, const std::string& peer) {
+    auto store = stores.Acquire();
+    if (!store.ok()) return sync::ServiceReply{503, ""};
+    sync::SyncService service(**store);
+    return service.Handle(op, body, peer);
+  };
+  auto status = [&stores]() -> std::string {
+    auto store = stores.Acquire();
+    if (!store.ok()) return json({{"error", store.status().message()}}).dump();
+    auto s = (*store)->GetStatus();
+    if (!s.ok()) return json({{"error", s.status().message()}}).dump();
+    return json({{"node_id", s->node_id},
+                 {"version_vector", VersionVectorJson(s->knowledge)},
+                 {"last_change_seq", s->last_seq},
+                 {"open_conflicts", s->open_conflicts}})
+        .dump();
+  };
+  auto server = server::HttpsServer::Start(options, handler, status);
+  if (!server.ok()) return Fail(server.status(), false);
+  if (!args.no_ui) server::InstallReviewRoutes(**server, stores);
+  std::signal(SIGTERM, OnSignal);
+  std::signal(SIGINT, OnSignal);
+  std::cerr << "accord: node " << node_id << " serving sync on https://" << args.listen;
+  if (!args.no_ui) std::cerr << ", review page on http://" << args.ui_listen << "/";
+  std::cerr << std::endl;
+  while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::cerr << "accord: stopping: finishing requests in flight" << std::endl;
+  (*server)->Stop();  // waits for in-flight pages: none is left half-applied
+  std::cerr << "accord: stopped" << std::endl;
+  return kExitOk;
+}
+
+json SummaryJson(const std::string& target, const sync::SyncSummary& s, const client::HttpsTransport& t) {
+  return {{"peer", s.peer_id},
+          {"target", target},
+          {"pages_pulled", s.pages_pulled},
+          {"pages_pushed", s.pages_pushed},
+          {"states_received", s.states_received},
+          {"states_applied", s.states_applied},
+          {"states_sent", s.states_sent},
+          {"new_conflicts", s.new_conflicts},
+          {"peer_new_conflicts", s.peer_new_conflicts},
+          {"bytes_sent", t.bytes_sent()},
+          {"bytes_received", t.bytes_received()}};
+}
+
+// Syncs with one peer given by URL or address-book name.
+Result<json> SyncOne(const Context& ctx, Store& store, const NetArgs& args, const std::string& target) {
+  std::string url = target;
+  sync::SyncOptions options;
+  options.page_size = args.page_size;
+  if (target.rfind("https://", 0) != 0) {
+    ASSIGN_OR_RETURN(auto peer, store.FindPeerByName(target));
+    if (!peer) return InvalidArgument("no peer named '" + target + "' (accord peer add NAME URL, or give a URL)");
+    url = peer->url;
+    options.peer_name = peer->name;
+    options.expected_peer = peer->peer_id;
+  }
+  client::HttpsTransportOptions transport_options;
+  transport_options.base_url = url;
+  transport_options.ca_path = args.tls.ca;
+  transport_options.cert_path = args.tls.cert;
+  transport_options.key_path = args.tls.key;
+  ASSIGN_OR_RETURN(auto transport, client::HttpsTransport::Create(transport_options));
+  if (!ctx.json) {
+    options.on_progress = [](const sync::SyncProgress& p) {
+      if (p.pages % 10 == 0) {
+        std::cerr << "\r" << (p.phase == sync::SyncProgress::Phase::kPull ? "received " : "sent ") << p.states
+                  << " field states in " << p.pages << " pages" << std::flush;
+      }
+    };
+  }
+  ASSIGN_OR_RETURN(sync::SyncSummary summary, sync::RunSync(store, *transport, options));
+  return SummaryJson(target, summary, *transport);
+}
+
+void PrintSummary(const json& s) {
+  std::cout << "synced with " << s["peer"].get<std::string>() << " (" << s["target"].get<std::string>()
+            << "): received " << s["states_received"] << " field states (" << s["states_applied"]
+            << " new here) in " << s["pages_pulled"] << " pages, sent " << s["states_sent"] << " in "
+            << s["pages_pushed"] << " pages, " << s["bytes_received"] << " bytes in, " << s["bytes_sent"]
+            << " bytes out\n";
+  uint64_t conflicts = s["new_conflicts"].get<uint64_t>();
+  std::cout << conflicts << " new conflict(s) here";
+  if (s["peer_new_conflicts"].get<uint64_t>()) std::cout << ", " << s["peer_new_conflicts"] << " at the peer";
+  std::cout << (conflicts ? ": review them with `accord conflicts`" : "") << "\n";
+}
+
+int RunSyncCommand(const Context& ctx, NetArgs& args) {
+  args.tls.DefaultFrom(ctx);
+  if (args.all == !args.target.empty()) return Fail(InvalidArgument("sync needs a URL, a peer name, or --all"));
+  auto store = ctx.OpenStore();
+  if (!store.ok()) return Fail(store.status(), false);
+  std::vector<std::string> targets;
+  if (args.all) {
+    auto peers = (*store)->ListPeers();
+    if (!peers.ok()) return Fail(peers.status(), false);
+    for (const auto& p : *peers) targets.push_back(p.name);
+    if (targets.empty()) return Fail(FailedPrecondition("no peers yet: accord peer add NAME URL"), false);
+  } else {
+    targets.push_back(args.target);
+  }
+  json results = json::array();
+  int failures = 0;
+  for (const auto& target : targets) {
+    auto result = SyncOne(ctx, **store, args, target);
+    if (!ctx.json) std::cerr << "\r";
+    if (!result.ok()) {
+      ++failures;
+      std::cerr << "accord: sync with " << target << " failed: " << result.status().message()
+                << (result.status().code() == Code::kUnavailable ? " (run it again: it resumes where it stopped)" : "")
+                << "\n";
+      results.push_back({{"target", target}, {"error", result.status().message()}});
+      if (targets.size() == 1 && result.status().code() == Code::kInvalidArgument) return kExitUsage;
+      continue;
+    }
+    if (!ctx.json) PrintSummary(*result);
+    results.push_back(*result);
+  }
+  if (ctx.json) PrintJson(args.all ? results : results.front());
+  return failures ? kExitFailure : kExitOk;
+}
+
+}  // namespace
+
+void AddSyncCommands(CLI::App& app, Context& ctx, Runner& run) {
+  auto args = std::make_shared<NetArgs>();
+  auto* serve = app.add_subcommand("serve", "Serve sync to peers over HTTPS (mutual TLS) and the review page");
+  serve->add_option("--listen", args->listen, "HOST:PORT for peers (default 127.0.0.1:8443)");
+  serve->add_option("--ui-listen", args->ui_listen, "127.0.0.1:PORT for the review page (default 127.0.0.1:8080)");
+  serve->add_flag("--no-ui", args->no_ui, "Do not serve the review page");
+  args->tls.AddOptions(serve);
+  serve->callback([&run, &ctx, args] { run = [&ctx, args] { return RunServe(ctx, *args); }; });
+
+  auto* sync = app.add_subcommand("sync", "Pull then push changes with a peer; resumes if cut");
+  sync->add_option("target", args->target, "https://HOST:PORT or a peer name (accord peer add)");
+  sync->add_flag("--all", args->all, "Every peer in the address book");
+  sync->add_option("--page-size", args->page_size, "Field states per page (default 1000)");
+  sync->add_flag("--json", ctx.json, "Print JSON for scripts");
+  args->tls.AddOptions(sync);
+  sync->callback([&run, &ctx, args] { run = [&ctx, args] { return RunSyncCommand(ctx, *args); }; });
+}
+
+}  // namespace accord::cli

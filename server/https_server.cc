@@ -1,0 +1,399 @@
+#include "server/https_server.h"
+
+#include <cpprest/http_listener.h>
+#include <pplx/threadpool.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+
+#include "server/exchange.h"
+#include "server/log.h"
+#include "server/request_auth.h"
+#include "server/tls_context.h"
+#include "server/ui_routes.h"
+#include "sync/identity.h"
+
+namespace accord::server {
+namespace {
+
+using web::http::experimental::listener::http_listener;
+using web::http::experimental::listener::http_listener_config;
+
+constexpr char kSyncPrefix[] = "/sync/v1/";
+constexpr char kText[] = "text/plain; charset=utf-8";
+constexpr char kProtobuf[] = "application/x-protobuf";
+
+// The operations of transport.h; anything else under /sync/v1/ is a 404
+// before any body is read. Extend together with transport.h.
+bool IsSyncOp(std::string_view op) {
+  return op == sync::kOpHello || op == sync::kOpPull || op == sync::kOpPush;
+}
+
+int64_t NowMs() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+// cpprestsdk's pool is process-wide and can be sized only before its first
+// use; a second server (tests) simply shares it.
+void EnsureThreadPool(int threads) {
+  static std::once_flag once;
+  std::call_once(once, [threads] {
+    try {
+      crossplat::threadpool::initialize_with_threads(
+          static_cast<size_t>(threads > 0 ? threads : 8));
+    } catch (const std::exception& e) {
+      Log(std::string("thread pool already initialised, keeping it: ") + e.what());
+    }
+  });
+}
+
+// How much of a refused body the server reads and drops, beyond the limit,
+// before cutting the connection. cpprestsdk sends no reply until the body
+// has arrived, and a cut connection often reaches the client as a reset
+// before our 413 does (then it retries in vain): draining is what delivers
+// a clear refusal. The cap bounds the bandwidth a misbehaving node can
+// waste; memory stays at one chunk either way.
+constexpr size_t kDrainFactor = 4;
+
+std::string UriHost(const std::string& host) {
+  return host.find(':') != std::string::npos ? "[" + host + "]" : host;
+}
+
+std::string MiB(size_t bytes) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.1f MiB", static_cast<double>(bytes) / (1 << 20));
+  return text;
+}
+
+}  // namespace
+
+class HttpsServer::Impl : public TlsPolicy {
+ public:
+  Impl(ServerOptions options, SyncHandler sync_handler, StatusHandler status_handler, ServerTls tls,
+       sync::PeerVerifier verifier)
+      : options_(std::move(options)),
+        sync_handler_(std::move(sync_handler)),
+        status_handler_(std::move(status_handler)),
+        tls_(std::move(tls)),
+        verifier_(std::make_shared<const sync::PeerVerifier>(std::move(verifier))) {}
+
+  ~Impl() override { Stop(); }
+
+  Status Listen();
+  void Stop();
+
+  bool IsRevoked(std::string_view node_id, std::string_view serial_hex) const override {
+    return Verifier()->IsRevoked(node_id, serial_hex);
+  }
+  void OnHandshakeFailure(std::string_view reason) override {
+    ++handshake_failures_;
+    Log("TLS handshake failed: " + std::string(reason));
+  }
+
+  std::shared_ptr<const sync::PeerVerifier> Verifier() const {
+    std::lock_guard<std::mutex> lock(verifier_mu_);
+    return verifier_;
+  }
+  Status ReloadRevocations() {
+    auto fresh = sync::PeerVerifier::Load(options_.ca_path, options_.revoked_path);
+    if (!fresh.ok()) return fresh.status();
+    std::lock_guard<std::mutex> lock(verifier_mu_);
+    verifier_ = std::make_shared<const sync::PeerVerifier>(std::move(fresh).value());
+    return Status::Ok();
+  }
+
+  const ServerOptions options_;
+  RouteTable routes_;
+  std::atomic<uint64_t> requests_{0}, rejected_auth_{0}, rejected_too_large_{0},
+      handshake_failures_{0};
+  const std::string& node_id() const { return tls_.node_id(); }
+
+ private:
+  std::shared_ptr<Exchange> Begin(web::http::http_request request, size_t drain_budget);
+  void HandleNode(web::http::http_request request);
+  void HandleUi(web::http::http_request request);
+  void HandleSync(std::shared_ptr<Exchange> ex, std::string op);
+  void RunSync(const std::shared_ptr<Exchange>& ex, const std::string& op, const Claim& claim);
+  bool ServeStatus(const std::shared_ptr<Exchange>& ex);
+
+  SyncHandler sync_handler_;
+  StatusHandler status_handler_;
+  ServerTls tls_;
+  mutable std::mutex verifier_mu_;
+  std::shared_ptr<const sync::PeerVerifier> verifier_;
+
+  std::unique_ptr<http_listener> node_listener_, ui_listener_;
+  std::atomic<bool> stopping_{false};
+  bool stopped_ = false;
+  std::mutex flight_mu_;
+  std::condition_variable flight_cv_;
+  int in_flight_ = 0;
+};
+
+Status HttpsServer::Impl::Listen() {
+  EnsureThreadPool(options_.threads);
+  std::string url =
+      "https://" + UriHost(options_.listen_host) + ":" + std::to_string(options_.port);
+  http_listener_config config;
+  config.set_ssl_context_callback([this](boost::asio::ssl::context& ctx) {
+    Status st = tls_.Configure(ctx.native_handle(), this);
+    if (!st.ok()) {
+      Log("TLS setup failed, dropping connection: " + st.message());
+      // cpprestsdk drops the connection on exactly this exception type.
+      throw boost::system::system_error(boost::asio::error::invalid_argument);
+    }
+  });
+  try {
+    node_listener_ = std::make_unique<http_listener>(web::uri(url + "/"), config);
+    node_listener_->support([this](web::http::http_request r) { HandleNode(std::move(r)); });
+    node_listener_->open().wait();
+    if (options_.ui_port != 0) {
+      url = "http://127.0.0.1:" + std::to_string(options_.ui_port);
+      ui_listener_ = std::make_unique<http_listener>(web::uri(url + "/"));
+      ui_listener_->support([this](web::http::http_request r) { HandleUi(std::move(r)); });
+      ui_listener_->open().wait();
+    }
+  } catch (const std::exception& e) {
+    Stop();
+    return Unavailable("cannot listen on " + url + ": " + e.what());
+  }
+  Log("node " + node_id() + " serving sync on https://" + UriHost(options_.listen_host) + ":" +
+      std::to_string(options_.port) +
+      (ui_listener_ ? ", review page on http://127.0.0.1:" + std::to_string(options_.ui_port)
+                    : ""));
+  return Status::Ok();
+}
+
+void HttpsServer::Impl::Stop() {
+  {
+    std::unique_lock<std::mutex> lock(flight_mu_);
+    if (stopped_) return;
+    stopped_ = true;
+    stopping_ = true;
+    // First let requests in progress finish and reply...
+    flight_cv_.wait_for(lock, options_.shutdown_grace, [this] { return in_flight_ == 0; });
+  }
+  // ...then cut what is left (idle keep-alive connections, stalled uploads)...
+  for (auto* listener : {node_listener_.get(), ui_listener_.get()}) {
+    if (listener == nullptr) continue;
+    try {
+      listener->close().wait();
+    } catch (const std::exception& e) {
+      Log(std::string("closing listener: ") + e.what());
+    }
+  }
+  // ...and wait for handlers still running: they use this object.
+  std::unique_lock<std::mutex> lock(flight_mu_);
+  flight_cv_.wait(lock, [this] { return in_flight_ == 0; });
+}
+
+std::shared_ptr<Exchange> HttpsServer::Impl::Begin(web::http::http_request request,
+                                                   size_t drain_budget) {
+  ++requests_;
+  {
+    std::lock_guard<std::mutex> lock(flight_mu_);
+    ++in_flight_;
+  }
+  return std::make_shared<Exchange>(std::move(request), drain_budget, [this] {
+    // Notify under the lock: once Stop() sees zero it may destroy us.
+    std::lock_guard<std::mutex> lock(flight_mu_);
+    --in_flight_;
+    flight_cv_.notify_all();
+  });
+}
+
+bool HttpsServer::Impl::ServeStatus(const std::shared_ptr<Exchange>& ex) {
+  if (ex->path() != "/status") return false;
+  if (ex->method() != "GET") {
+    ex->Reply(405, kText, "use GET", "", {{"Allow", "GET"}});
+  } else if (!status_handler_) {
+    ex->Reply(404, kText, "no status here");
+  } else {
+    try {
+      ex->Reply(200, "application/json", status_handler_());
+    } catch (const std::exception& e) {
+      ex->Reply(500, kText, "internal error", std::string("status handler threw: ") + e.what());
+    }
+  }
+  return true;
+}
+
+void HttpsServer::Impl::HandleNode(web::http::http_request request) {
+  auto ex = Begin(std::move(request), kDrainFactor * options_.max_body_bytes);
+  if (stopping_) {
+    ex->Reply(503, kText, "server is shutting down", "", {{"Retry-After", "5"}});
+    return;
+  }
+  const std::string& path = ex->path();
+  if (path.rfind(kSyncPrefix, 0) != 0) {
+    if (!ServeStatus(ex)) ex->Reply(404, kText, "nothing at " + path);
+    return;
+  }
+  std::string op = path.substr(sizeof(kSyncPrefix) - 1);
+  if (!IsSyncOp(op)) {
+    ex->Reply(404, kText, "unknown sync operation \"" + op + "\" (this server speaks /sync/v1/)");
+    return;
+  }
+  if (ex->method() != "POST") {
+    ex->Reply(405, kText, "sync operations take POST", "", {{"Allow", "POST"}});
+    return;
+  }
+  HandleSync(std::move(ex), std::move(op));
+}
+
+void HttpsServer::Impl::HandleSync(std::shared_ptr<Exchange> ex, std::string op) {
+  SignedHeaders headers{ex->Header(sync::kHeaderNode), ex->Header(sync::kHeaderTimestamp),
+                        ex->Header(sync::kHeaderCert), ex->Header(sync::kHeaderSignature)};
+  ex->set_node(headers.node.empty() ? "-" : headers.node + "?");  // "?": not proven yet
+  auto verifier = Verifier();
+  auto claim = CheckHeaders(headers, *verifier, NowMs(), options_.max_clock_skew);
+  if (!claim.ok()) {
+    ++rejected_auth_;
+    ex->Reply(401, kText, claim.status().message(), claim.status().message());
+    return;
+  }
+  size_t limit = options_.max_body_bytes;
+  ex->ReadBody(limit, [this, ex, op = std::move(op), claim = std::move(claim).value(), verifier,
+                       limit](Exchange::BodyOutcome outcome) {
+    switch (outcome) {
+      case Exchange::BodyOutcome::kComplete:
+        break;
+      case Exchange::BodyOutcome::kBroken:
+        ex->Reply(400, kText, "request body could not be read", "body read failed");
+        return;
+      case Exchange::BodyOutcome::kTooLarge:
+      case Exchange::BodyOutcome::kAborted: {
+        ++rejected_too_large_;
+        std::string msg =
+            "request body exceeds this server's limit of " + MiB(limit) + "; send smaller pages";
+        ex->Reply(413, kText, msg, msg);
+        return;
+      }
+    }
+    Status signed_ok = CheckSignature(claim, op, ex->body(), *verifier);
+    if (!signed_ok.ok()) {
+      ++rejected_auth_;
+      ex->Reply(401, kText, signed_ok.message(), signed_ok.message());
+      return;
+    }
+    RunSync(ex, op, claim);
+  });
+}
+
+void HttpsServer::Impl::RunSync(const std::shared_ptr<Exchange>& ex, const std::string& op,
+                                const Claim& claim) {
+  ex->set_node(claim.node_id);
+  sync::ServiceReply reply;
+  try {
+    reply = sync_handler_(op, ex->body(), claim.node_id);
+  } catch (const std::exception& e) {
+    ex->Reply(500, kText, "internal error", std::string("handler threw: ") + e.what());
+    return;
+  }
+  std::string().swap(ex->body());  // free the request before sending the reply
+  ex->Reply(reply.http_status, kProtobuf, std::move(reply.body));
+}
+
+void HttpsServer::Impl::HandleUi(web::http::http_request request) {
+  auto ex = Begin(std::move(request), kDrainFactor * options_.ui_max_body_bytes);
+  if (stopping_) {
+    ex->Reply(503, kText, "server is shutting down");
+    return;
+  }
+  auto req = std::make_shared<HttpRequest>();
+  req->method = ex->method();
+  req->path = ex->path();
+  req->query = ex->request().request_uri().query();
+  for (const auto& [name, value] : ex->request().headers()) {
+    std::string lower = name;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    req->headers[lower] = value;
+  }
+  req->remote = ex->peer();
+  // Checked before the body is read: a stranger gets nothing buffered.
+  Status local = CheckLocalRequest(*req, options_.ui_port);
+  if (!local.ok()) {
+    ex->Reply(403, kText, local.message(), local.message());
+    return;
+  }
+  if (ServeStatus(ex)) return;
+  std::string allowed;
+  auto handler = routes_.Find(req->method, req->path, &allowed);
+  if (!handler.ok()) {
+    bool wrong_method = handler.status().code() == Code::kFailedPrecondition;
+    ex->Reply(wrong_method ? 405 : 404, kText, handler.status().message(), "",
+              wrong_method ? Headers{{"Allow", allowed}} : Headers{});
+    return;
+  }
+  ex->ReadBody(options_.ui_max_body_bytes, [ex, req, handler = std::move(handler).value()](
+                                               Exchange::BodyOutcome outcome) {
+    if (outcome != Exchange::BodyOutcome::kComplete) {
+      bool broken = outcome == Exchange::BodyOutcome::kBroken;
+      ex->Reply(broken ? 400 : 413, kText,
+                broken ? "request body could not be read" : "request body too large for this page");
+      return;
+    }
+    req->body = std::move(ex->body());
+    HttpResponse resp;
+    try {
+      resp = handler(*req);
+    } catch (const std::exception& e) {
+      ex->Reply(500, kText, "internal error", std::string("route threw: ") + e.what());
+      return;
+    }
+    ex->Reply(resp.status, resp.content_type, std::move(resp.body), "", std::move(resp.headers));
+  });
+}
+
+// --- HttpsServer: forwards to Impl ---------------------------------------------
+
+HttpsServer::HttpsServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+HttpsServer::~HttpsServer() = default;  // ~Impl stops
+
+Result<std::unique_ptr<HttpsServer>> HttpsServer::Start(ServerOptions options, SyncHandler sync,
+                                                        StatusHandler status) {
+  if (!sync) return InvalidArgument("a sync handler is required");
+  auto tls = ServerTls::Load(options.ca_path, options.cert_path, options.key_path);
+  if (!tls.ok()) return tls.status().WithContext("server certificate: ");
+  auto verifier = sync::PeerVerifier::Load(options.ca_path, options.revoked_path);
+  if (!verifier.ok()) return verifier.status();
+  auto impl = std::make_unique<Impl>(std::move(options), std::move(sync), std::move(status),
+                                     std::move(tls).value(), std::move(verifier).value());
+  RETURN_IF_ERROR(impl->Listen());
+  return std::unique_ptr<HttpsServer>(new HttpsServer(std::move(impl)));
+}
+
+void HttpsServer::Stop() {
+  impl_->Stop();
+}
+void HttpsServer::AddRoute(std::string method, std::string path_prefix, RouteHandler handler) {
+  impl_->routes_.Add(std::move(method), std::move(path_prefix), std::move(handler));
+}
+Status HttpsServer::ReloadRevocations() {
+  return impl_->ReloadRevocations();
+}
+const std::string& HttpsServer::node_id() const {
+  return impl_->node_id();
+}
+int HttpsServer::port() const {
+  return impl_->options_.port;
+}
+int HttpsServer::ui_port() const {
+  return impl_->options_.ui_port;
+}
+uint64_t HttpsServer::requests() const {
+  return impl_->requests_;
+}
+uint64_t HttpsServer::rejected_auth() const {
+  return impl_->rejected_auth_;
+}
+uint64_t HttpsServer::rejected_too_large() const {
+  return impl_->rejected_too_large_;
+}
+uint64_t HttpsServer::handshake_failures() const {
+  return impl_->handshake_failures_;
+}
+
+}  // namespace accord::server

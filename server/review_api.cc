@@ -1,0 +1,140 @@
+#include "server/review_api.h"
+
+#include <nlohmann/json.hpp>
+
+#include "core/conflicts.h"
+#include "core/json_codec.h"
+
+namespace accord::server {
+
+namespace {
+
+using nlohmann::json;
+
+HttpResponse Json(int status, const json& body) {
+  HttpResponse response;
+  response.status = status;
+  response.content_type = "application/json";
+  response.body = body.dump();
+  response.headers.push_back({"Cache-Control", "no-store"});
+  return response;
+}
+
+HttpResponse Error(int status, const std::string& message) {
+  return Json(status, {{"error", message}});
+}
+
+int HttpStatusFor(const Status& status) {
+  switch (status.code()) {
+    case Code::kInvalidArgument: return 400;
+    case Code::kNotFound: return 404;
+    case Code::kFailedPrecondition: return 409;
+    case Code::kUnavailable: return 503;
+    default: return 500;
+  }
+}
+
+size_t ParseSize(const std::map<std::string, std::string>& query, const std::string& key, size_t fallback,
+                 size_t max) {
+  auto it = query.find(key);
+  if (it == query.end() || it->second.empty()) return fallback;
+  try {
+    size_t value = std::stoul(it->second);
+    return std::min(value, max);
+  } catch (...) {
+    return fallback;
+  }
+}
+
+HttpResponse ListPage(Store& store, const HttpRequest& request) {
+  auto query = ParseFormEncoded(request.query);
+  std::string type = query.count("type") ? query["type"] : "";
+  auto conflicts = ListConflicts(store, type);
+  if (!conflicts.ok()) return Error(HttpStatusFor(conflicts.status()), conflicts.status().message());
+  size_t offset = ParseSize(query, "offset", 0, conflicts->size());
+  size_t limit = ParseSize(query, "limit", 50, 500);
+  json page = json::array();
+  for (size_t i = offset; i < conflicts->size() && i < offset + limit; ++i) {
+    page.push_back(ConflictJson((*conflicts)[i], true));
+  }
+  return Json(200, {{"node_id", store.node_id()},
+                    {"total", conflicts->size()},
+                    {"offset", offset},
+                    {"limit", limit},
+                    {"conflicts", page}});
+}
+
+HttpResponse Resolve(Store& store, const std::string& id, const HttpRequest& request) {
+  json body = json::parse(request.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) return Error(400, "the body must be a JSON object");
+  ResolutionChoice choice;
+  if (body.contains("take")) {
+    if (!body["take"].is_string()) return Error(400, "\"take\" must be a node id string");
+    choice.take_node = body["take"].get<std::string>();
+  }
+  if (body.contains("value")) {
+    if (body["value"].is_null()) {
+      choice.clear = true;
+    } else if (body["value"].is_string()) {
+      choice.value = body["value"].get<std::string>();
+    } else {
+      return Error(400, "\"value\" must be a string or null");
+    }
+  }
+  if (body.contains("by")) {
+    if (!body["by"].is_string()) return Error(400, "\"by\" must be a string");
+    choice.resolved_by = body["by"].get<std::string>();
+  }
+  if (choice.resolved_by.empty()) choice.resolved_by = "review page";
+  auto written = ResolveConflict(store, id, choice);
+  if (!written.ok()) return Error(HttpStatusFor(written.status()), written.status().message());
+  return Json(200, {{"resolved", id}, {"value", *written ? json(**written) : json(nullptr)}});
+}
+
+}  // namespace
+
+HttpResponse HandleReviewRequest(StorePool& stores, const HttpRequest& request) {
+  const std::string& path = request.path;
+  if (request.method == "GET" && (path == "/" || path == "/index.html")) {
+    HttpResponse page;
+    page.content_type = "text/html; charset=utf-8";
+    page.body = ReviewPageHtml();
+    page.headers.push_back({"Content-Security-Policy", "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'"});
+    return page;
+  }
+  if (path.rfind("/api/", 0) != 0) return Error(404, "no such page: " + path);
+  auto store = stores.Acquire();
+  if (!store.ok()) return Error(500, store.status().message());
+  if (request.method == "GET" && path == "/api/status") {
+    auto status = (*store)->GetStatus();
+    if (!status.ok()) return Error(500, status.status().message());
+    return Json(200, {{"node_id", status->node_id},
+                      {"open_conflicts", status->open_conflicts},
+                      {"last_change_seq", status->last_seq}});
+  }
+  if (request.method == "GET" && path == "/api/conflicts") return ListPage(**store, request);
+  const std::string prefix = "/api/conflicts/";
+  if (path.rfind(prefix, 0) == 0) {
+    std::string rest = path.substr(prefix.size());
+    const std::string resolve_suffix = "/resolve";
+    if (request.method == "POST" && rest.size() > resolve_suffix.size() &&
+        rest.compare(rest.size() - resolve_suffix.size(), resolve_suffix.size(), resolve_suffix) == 0) {
+      return Resolve(**store, rest.substr(0, rest.size() - resolve_suffix.size()), request);
+    }
+    if (request.method == "GET" && rest.find('/') == std::string::npos) {
+      auto c = GetConflict(**store, rest);
+      if (!c.ok()) return Error(HttpStatusFor(c.status()), c.status().message());
+      return Json(200, ConflictJson(*c, true));
+    }
+    if (request.method != "GET" && request.method != "POST") return Error(405, "method not allowed");
+  }
+  return Error(404, "no such API: " + request.method + " " + path);
+}
+
+void InstallReviewRoutes(HttpsServer& server, StorePool& stores) {
+  auto handler = [&stores](const HttpRequest& request) { return HandleReviewRequest(stores, request); };
+  server.AddRoute("GET", "/", handler);
+  server.AddRoute("POST", "/api/", handler);
+}
+
+}  // namespace accord::server

@@ -1,0 +1,23 @@
+// The review page and its JSON API, for a node's own staff: served on a
+// loopback-only listener, no internet needed (the page ships in the binary).
+//   GET  /                                   the page
+//   GET  /api/status                         node id, open conflicts
+//   GET  /api/conflicts?type=&offset=&limit= open conflicts (with details), paged
+//   GET  /api/conflicts/ID                   one conflict
+//   POST /api/conflicts/ID/resolve           {"take": NODE} | {"value": TEXT} [+ "by"]
+#pragma once
+
+#include "server/https_server.h"
+#include "server/store_pool.h"
+
+namespace accord::server {
+
+// Answers one review request; exposed so tests can call it without a socket.
+HttpResponse HandleReviewRequest(StorePool& stores, const HttpRequest& request);
+
+void InstallReviewRoutes(HttpsServer& server, StorePool& stores);
+
+// The page itself (HTML, CSS and script in one document).
+const char* ReviewPageHtml();
+
+}  // namespace accord::server

@@ -1,0 +1,44 @@
+// A pool of store connections for the server's handler threads: SQLite
+// connections are not shared between threads, and WAL lets readers and one
+// writer work at once, so each concurrent request borrows its own.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/store.h"
+
+namespace accord::server {
+
+class StorePool {
+ public:
+  explicit StorePool(std::string database_path) : path_(std::move(database_path)) {}
+
+  class Lease {
+   public:
+    Lease(StorePool* pool, std::unique_ptr<Store> store) : pool_(pool), store_(std::move(store)) {}
+    Lease(Lease&&) = default;
+    ~Lease() {
+      if (store_) pool_->Return(std::move(store_));
+    }
+    Store& operator*() { return *store_; }
+    Store* operator->() { return store_.get(); }
+
+   private:
+    StorePool* pool_;
+    std::unique_ptr<Store> store_;
+  };
+
+  Result<Lease> Acquire();
+
+ private:
+  void Return(std::unique_ptr<Store> store);
+
+  std::string path_;
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<Store>> idle_;
+};
+
+}  // namespace accord::server

@@ -1,0 +1,49 @@
+// Mutual TLS for the nodes' port, applied to each connection's SSL_CTX.
+// cpprestsdk builds a fresh context per accepted connection and hands it to
+// a callback; this class holds everything parsed once at start so that the
+// callback does no file I/O.
+#pragma once
+
+#include <openssl/ssl.h>
+
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+#include "sync/openssl_util.h"
+
+namespace accord::server {
+
+// What the TLS callbacks ask of the server. Must outlive every connection.
+class TlsPolicy {
+ public:
+  virtual ~TlsPolicy() = default;
+  virtual bool IsRevoked(std::string_view node_id, std::string_view serial_hex) const = 0;
+  // Called once per handshake that ends in a fatal alert, with the reason.
+  virtual void OnHandshakeFailure(std::string_view reason) = 0;
+};
+
+class ServerTls {
+ public:
+  // Only ca_path is trusted to vouch for clients; the system store is not.
+  static Result<ServerTls> Load(const std::string& ca_path, const std::string& cert_path,
+                                const std::string& key_path);
+
+  // Our certificate and key, the CA as the only anchor, TLS >= 1.2, and a
+  // required client certificate whose CN is a valid, unrevoked node id.
+  // REQUIRES: `policy` outlives `ctx`.
+  Status Configure(SSL_CTX* ctx, TlsPolicy* policy) const;
+
+  const std::string& node_id() const { return node_id_; }
+
+ private:
+  ServerTls() = default;
+
+  sync::ossl::X509Ptr cert_;
+  sync::ossl::PkeyPtr key_;
+  sync::ossl::StorePtr store_;
+  sync::ossl::CertStackPtr cas_;
+  std::string node_id_;
+};
+
+}  // namespace accord::server

@@ -1,0 +1,119 @@
+// The `accord` command line as an officer (or a script) uses it: exit codes,
+// --json output, and bad input that leaves the node exactly as it was.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "test_support.h"
+
+namespace accord {
+namespace {
+
+using nlohmann::json;
+using testing::TempDir;
+
+struct Run {
+  int code;
+  std::string out;
+};
+
+std::string Quote(const std::string& arg) {
+  std::string q = "'";
+  for (char c : arg) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+Run Accord(const std::string& dir, const std::vector<std::string>& args) {
+  std::string command = Quote(ACCORD_BINARY) + " --dir " + Quote(dir);
+  for (const auto& a : args) command += " " + Quote(a);
+  command += " 2>/dev/null";
+  FILE* pipe = popen(command.c_str(), "r");
+  std::string out;
+  std::array<char, 4096> buffer;
+  while (size_t n = fread(buffer.data(), 1, buffer.size(), pipe)) out.append(buffer.data(), n);
+  int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    node = dir.File("node");
+    ASSERT_EQ(Accord(node, {"init", "--node-id", "KH-NCCT"}).code, 0);
+    ASSERT_EQ(Accord(node, {"load", SAMPLE_DATA}).code, 0);
+  }
+  std::string Dump() { return Accord(node, {"dump", "--json"}).out; }
+  TempDir dir;
+  std::string node;
+};
+
+TEST_F(CliTest, PutGetListHistoryAndStatusWorkAsScriptsExpect) {
+  Run put = Accord(node, {"put", "activity", "--id", "act-khth-2023-1.1", "timeframe=2024-Q2"});
+  EXPECT_EQ(put.code, 0);
+  EXPECT_EQ(put.out, "act-khth-2023-1.1\n");
+  json record = json::parse(Accord(node, {"get", "act-khth-2023-1.1", "--json"}).out);
+  EXPECT_EQ(record["fields"]["timeframe"], "2024-Q2");
+  json listed = json::parse(Accord(node, {"list", "activity", "--where", "timeframe=2024-Q2", "--json"}).out);
+  EXPECT_EQ(listed.size(), 1u);
+  json history = json::parse(Accord(node, {"history", "act-khth-2023-1.1", "timeframe", "--json"}).out);
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_EQ(history[0]["state"], "superseded");
+  EXPECT_EQ(history[1]["origin"], "KH-NCCT");
+  json status = json::parse(Accord(node, {"status", "--json"}).out);
+  EXPECT_EQ(status["node_id"], "KH-NCCT");
+  EXPECT_EQ(status["records"]["activity"], 20);
+  EXPECT_EQ(status["open_conflicts"], 0);
+  std::string created = Accord(node, {"put", "plan", "title=Plan of Action 2026-2028"}).out;
+  EXPECT_EQ(created.size(), 27u);  // a generated id and a newline
+  EXPECT_EQ(Accord(node, {"schema", "--json"}).code, 0);
+}
+
+TEST_F(CliTest, DumpIsIdenticalTwice) { EXPECT_EQ(Dump(), Dump()); }
+
+TEST_F(CliTest, BadInputExitsWithUsageOrFailureAndChangesNothing) {
+  std::string before = Dump();
+  struct Case {
+    std::vector<std::string> args;
+    int code;
+  };
+  std::ofstream(dir.File("bad.json")) << "{\"records\": [{\"type\": \"plan\", \"id\": \"p1\", \"title\": \"ok\"}, "
+                                         "{\"type\": \"plan\", \"id\": \"p2\", \"status\": \"approved\"}]}";
+  std::ofstream(dir.File("broken.json")) << "{\"records\": [";
+  std::vector<Case> cases = {
+      {{"put", "treaty", "title=x"}, 2},
+      {{"put", "plan", "--id", "plan-khth-2023", "budget=1"}, 2},
+      {{"put", "plan", "--id", "plan-khth-2023", "signed_on=2023-13-01"}, 2},
+      {{"put", "plan", "--id", "plan-khth-2023", "status=approved"}, 2},
+      {{"put", "objective", "plan=nope", "number=9", "text=t"}, 2},
+      {{"put", "plan", "--id", "bad id", "title=x"}, 2},
+      {{"put", "plan", "notanassignment"}, 2},
+      {{"get", "no-such-record"}, 1},
+      {{"frobnicate"}, 2},
+      {{"load", dir.File("bad.json")}, 1},
+      {{"load", dir.File("broken.json")}, 1},
+      {{"load", dir.File("missing.json")}, 1},
+  };
+  for (const auto& c : cases) {
+    Run r = Accord(node, c.args);
+    EXPECT_EQ(r.code, c.code) << c.args[0] << " " << (c.args.size() > 1 ? c.args[1] : "");
+    EXPECT_EQ(Dump(), before) << c.args[0];
+  }
+}
+
+TEST_F(CliTest, EveryCommandHasHelp) {
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"--help"}, {"init", "--help"}, {"put", "--help"}, {"sync", "--help"},
+        {"serve", "--help"}, {"conflicts", "--help"}, {"resolve", "--help"}, {"bundle", "create", "--help"},
+        {"peer", "add", "--help"}, {"cert", "node", "--help"}, {"dump", "--help"}}) {
+    Run r = Accord(node, args);
+    EXPECT_EQ(r.code, 0) << args[0];
+    EXPECT_NE(r.out.find("Usage"), std::string::npos) << args[0];
+  }
+}
+
+}  // namespace
+}  // namespace accord
