@@ -70,7 +70,8 @@ Result<ossl::X509Ptr> NewCertificate(const std::string& cn, EVP_PKEY* key, long 
 
 Result<std::string> KeyToPem(EVP_PKEY* key) {
   ossl::BioPtr bio(BIO_new(BIO_s_mem()));
-  if (!bio || PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+  if (!bio ||
+      PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
     return Internal(ossl::ErrorText("PEM_write_bio_PrivateKey"));
   }
   char* data = nullptr;
@@ -127,9 +128,10 @@ Status MakeDeploymentCa(const std::string& dir, const std::string& name) {
   }
   // The CA signs certificates and nothing else; pathlen 0 forbids it from
   // delegating to intermediates nobody asked for.
-  RETURN_IF_ERROR(AddExtension(cert.get(), cert.get(), NID_basic_constraints,
-                               "critical,CA:TRUE,pathlen:0"));
-  RETURN_IF_ERROR(AddExtension(cert.get(), cert.get(), NID_key_usage, "critical,keyCertSign,cRLSign"));
+  RETURN_IF_ERROR(
+      AddExtension(cert.get(), cert.get(), NID_basic_constraints, "critical,CA:TRUE,pathlen:0"));
+  RETURN_IF_ERROR(
+      AddExtension(cert.get(), cert.get(), NID_key_usage, "critical,keyCertSign,cRLSign"));
   RETURN_IF_ERROR(AddExtension(cert.get(), cert.get(), NID_subject_key_identifier, "hash"));
   if (X509_sign(cert.get(), key.get(), EVP_sha256()) <= 0) {
     return Internal(ossl::ErrorText("signing the CA certificate"));
@@ -142,7 +144,8 @@ Status MakeDeploymentCa(const std::string& dir, const std::string& name) {
 Status MakeNodeCertificate(const std::string& ca_dir, const std::string& node_id,
                            const std::string& out_dir) {
   if (!IsValidNodeId(node_id)) {
-    return InvalidArgument("\"" + node_id + "\" is not a valid node id (letters, digits, '-', 1-32)");
+    return InvalidArgument("\"" + node_id +
+                           "\" is not a valid node id (letters, digits, '-', 1-32)");
   }
   fs::path ca_pem_path = fs::path(ca_dir) / "ca.pem";
   fs::path ca_key_path = fs::path(ca_dir) / "ca.key";
@@ -175,8 +178,8 @@ Status MakeNodeCertificate(const std::string& ca_dir, const std::string& node_id
 
   ASSIGN_OR_RETURN(std::string key_pem, KeyToPem(key.get()));
   RETURN_IF_ERROR(WriteFile(key_path, key_pem, 0600, /*exclusive=*/true));
-  RETURN_IF_ERROR(WriteFile(fs::path(out_dir) / "node.pem", ossl::CertificateToPem(cert.get()),
-                            0644, false));
+  RETURN_IF_ERROR(
+      WriteFile(fs::path(out_dir) / "node.pem", ossl::CertificateToPem(cert.get()), 0644, false));
   std::error_code ec;
   fs::path out_ca = fs::path(out_dir) / "ca.pem";
   if (fs::exists(out_ca, ec) && fs::equivalent(out_ca, ca_pem_path, ec)) return Status::Ok();

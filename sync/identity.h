@@ -23,8 +23,7 @@ class NodeSigner {
   // Loads a PEM certificate and its PEM private key (EC or RSA, unencrypted).
   // Fails if the key does not belong to the certificate or the CN is not a
   // valid node id.
-  static Result<NodeSigner> Load(const std::string& cert_pem_path,
-                                 const std::string& key_pem_path);
+  static Result<NodeSigner> Load(const std::string& cert_pem_path, const std::string& key_pem_path);
 
   const std::string& node_id() const { return node_id_; }
   const std::string& cert_pem() const { return cert_pem_; }
@@ -42,16 +41,17 @@ class NodeSigner {
 };
 
 // Checks that a certificate and a signature come from a node of this
-// deployment that has not been revoked. Immutable after Load: safe to share
-// between threads. To pick up an edited revocation list, Load a new one.
+// deployment that has not been revoked. Safe to share between threads.
+// Certificates that passed are remembered for a minute (each request carries
+// its sender's certificate; re-verifying it was half the cost of a request).
+// To pick up an edited revocation list, Load a new one.
 class PeerVerifier {
  public:
   // `ca_pem_path` may hold several certificates (root and intermediates); all
   // become trust anchors. `revoked_path` lists one node id or certificate
   // serial (hex, colons allowed) per line, '#' starts a comment; a missing
   // file means nothing is revoked, an unreadable one is an error.
-  static Result<PeerVerifier> Load(const std::string& ca_pem_path,
-                                   const std::string& revoked_path);
+  static Result<PeerVerifier> Load(const std::string& ca_pem_path, const std::string& revoked_path);
 
   // Verifies the chain against the CA only, the validity dates, the CN's
   // syntax and the revocation list. Returns the node id (the CN). Extra
@@ -96,14 +96,14 @@ Status MakeNodeCertificate(const std::string& ca_dir, const std::string& node_id
 // The TLS layer (cpprestsdk) cannot tell a handler which certificate a
 // connection presented, so each request carries its own proof of origin.
 inline constexpr char kHeaderNode[] = "X-Accord-Node";
-inline constexpr char kHeaderTimestamp[] = "X-Accord-Timestamp";    // ms since the Unix epoch
-inline constexpr char kHeaderCert[] = "X-Accord-Cert";              // base64 of the PEM
-inline constexpr char kHeaderSignature[] = "X-Accord-Signature";    // base64
+inline constexpr char kHeaderTimestamp[] = "X-Accord-Timestamp";  // ms since the Unix epoch
+inline constexpr char kHeaderCert[] = "X-Accord-Cert";            // base64 of the PEM
+inline constexpr char kHeaderSignature[] = "X-Accord-Signature";  // base64
 
 // "accord-req-v1\n<op>\n<node>\n<ts>\n<lowercase hex sha256(body)>": the bytes
 // both sides sign and verify. Changing it is a protocol change.
-std::string RequestSigningInput(std::string_view op, std::string_view node_id,
-                                int64_t timestamp_ms, std::string_view body);
+std::string RequestSigningInput(std::string_view op, std::string_view node_id, int64_t timestamp_ms,
+                                std::string_view body);
 
 std::string Sha256Hex(std::string_view data);
 

@@ -96,7 +96,10 @@ std::string SerialHex(const X509* cert) {
   std::string out = hex != nullptr ? hex : "";
   OPENSSL_free(hex);
   BN_free(bn);
-  return out;
+  // BN_bn2hex prints whole bytes ("0A1B..."); revocation lists compare
+  // serials without leading zeros.
+  size_t first = out.find_first_not_of('0');
+  return first == std::string::npos ? (out.empty() ? out : "0") : out.substr(first);
 }
 
 Result<std::string> ReadFile(const std::string& path) {

@@ -16,7 +16,7 @@ namespace {
 using nlohmann::json;
 using testing::TempDir;
 
-struct Run {
+struct CommandResult {
   int code;
   std::string out;
 };
@@ -27,7 +27,7 @@ std::string Quote(const std::string& arg) {
   return q + "'";
 }
 
-Run Accord(const std::string& dir, const std::vector<std::string>& args) {
+CommandResult Accord(const std::string& dir, const std::vector<std::string>& args) {
   std::string command = Quote(ACCORD_BINARY) + " --dir " + Quote(dir);
   for (const auto& a : args) command += " " + Quote(a);
   command += " 2>/dev/null";
@@ -52,12 +52,12 @@ class CliTest : public ::testing::Test {
 };
 
 TEST_F(CliTest, PutGetListHistoryAndStatusWorkAsScriptsExpect) {
-  Run put = Accord(node, {"put", "activity", "--id", "act-khth-2023-1.1", "timeframe=2024-Q2"});
+  CommandResult put = Accord(node, {"put", "activity", "--id", "act-khth-2023-1.1", "timeframe=2026-Q1"});
   EXPECT_EQ(put.code, 0);
   EXPECT_EQ(put.out, "act-khth-2023-1.1\n");
   json record = json::parse(Accord(node, {"get", "act-khth-2023-1.1", "--json"}).out);
-  EXPECT_EQ(record["fields"]["timeframe"], "2024-Q2");
-  json listed = json::parse(Accord(node, {"list", "activity", "--where", "timeframe=2024-Q2", "--json"}).out);
+  EXPECT_EQ(record["fields"]["timeframe"], "2026-Q1");
+  json listed = json::parse(Accord(node, {"list", "activity", "--where", "timeframe=2026-Q1", "--json"}).out);
   EXPECT_EQ(listed.size(), 1u);
   json history = json::parse(Accord(node, {"history", "act-khth-2023-1.1", "timeframe", "--json"}).out);
   ASSERT_EQ(history.size(), 2u);
@@ -98,7 +98,7 @@ TEST_F(CliTest, BadInputExitsWithUsageOrFailureAndChangesNothing) {
       {{"load", dir.File("missing.json")}, 1},
   };
   for (const auto& c : cases) {
-    Run r = Accord(node, c.args);
+    CommandResult r = Accord(node, c.args);
     EXPECT_EQ(r.code, c.code) << c.args[0] << " " << (c.args.size() > 1 ? c.args[1] : "");
     EXPECT_EQ(Dump(), before) << c.args[0];
   }
@@ -109,7 +109,7 @@ TEST_F(CliTest, EveryCommandHasHelp) {
        {std::vector<std::string>{"--help"}, {"init", "--help"}, {"put", "--help"}, {"sync", "--help"},
         {"serve", "--help"}, {"conflicts", "--help"}, {"resolve", "--help"}, {"bundle", "create", "--help"},
         {"peer", "add", "--help"}, {"cert", "node", "--help"}, {"dump", "--help"}}) {
-    Run r = Accord(node, args);
+    CommandResult r = Accord(node, args);
     EXPECT_EQ(r.code, 0) << args[0];
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << args[0];
   }

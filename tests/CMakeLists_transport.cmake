@@ -1,0 +1,20 @@
+# Identity and HTTPS transport tests; include()d from tests/CMakeLists.txt.
+# Real TLS over 127.0.0.1 only: no test reaches any other address.
+if(NOT TARGET GTest::gtest_main)
+  find_package(GTest REQUIRED)
+endif()
+include(GoogleTest)
+
+# LeakSanitizer: OpenSSL keeps per-thread state on cpprestsdk's pool threads,
+# which never exit; see lsan.supp. Harmless when not sanitizing.
+set(ACCORD_LSAN_ENV "LSAN_OPTIONS=suppressions=${CMAKE_CURRENT_LIST_DIR}/lsan.supp:print_suppressions=0")
+
+add_executable(identity_tests ${CMAKE_CURRENT_LIST_DIR}/identity_test.cc)
+target_link_libraries(identity_tests PRIVATE accord_sync GTest::gmock GTest::gtest_main)
+gtest_discover_tests(identity_tests DISCOVERY_TIMEOUT 60 PROPERTIES ENVIRONMENT "${ACCORD_LSAN_ENV}")
+
+add_executable(https_transport_tests ${CMAKE_CURRENT_LIST_DIR}/https_transport_test.cc)
+target_link_libraries(https_transport_tests PRIVATE accord_server accord_client_transport CURL::libcurl
+                      GTest::gmock GTest::gtest_main)
+gtest_discover_tests(https_transport_tests DISCOVERY_TIMEOUT 60
+                     PROPERTIES ENVIRONMENT "${ACCORD_LSAN_ENV}" TIMEOUT 120)
