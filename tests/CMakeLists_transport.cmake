@@ -18,3 +18,19 @@ target_link_libraries(https_transport_tests PRIVATE accord_server accord_client_
                       GTest::gmock GTest::gtest_main)
 gtest_discover_tests(https_transport_tests DISCOVERY_TIMEOUT 60
                      PROPERTIES ENVIRONMENT "${ACCORD_LSAN_ENV}" TIMEOUT 120)
+
+# The sync engine end to end over real HTTPS: every node a server and a client.
+add_executable(https_sync_tests ${CMAKE_CURRENT_LIST_DIR}/https_sync_test.cc)
+target_link_libraries(https_sync_tests PRIVATE accord_server accord_client_transport
+                      GTest::gmock GTest::gtest_main)
+gtest_discover_tests(https_sync_tests DISCOVERY_TIMEOUT 60
+                     PROPERTIES ENVIRONMENT "${ACCORD_LSAN_ENV}" TIMEOUT 300)
+
+# `accord serve` as a process, killed (SIGKILL) or stopped (SIGTERM) mid-sync.
+add_executable(serve_process_tests ${CMAKE_CURRENT_LIST_DIR}/serve_process_test.cc)
+target_link_libraries(serve_process_tests PRIVATE accord_server nlohmann_json::nlohmann_json
+                      GTest::gtest_main)
+target_compile_definitions(serve_process_tests PRIVATE ACCORD_BINARY="$<TARGET_FILE:accord>")
+add_dependencies(serve_process_tests accord)
+gtest_discover_tests(serve_process_tests DISCOVERY_TIMEOUT 60
+                     PROPERTIES ENVIRONMENT "${ACCORD_LSAN_ENV}" TIMEOUT 300)

@@ -7,7 +7,8 @@
 
 #include "sync/sync_session.h"
 #include "sync/wire_codec.h"
-#include "test_support.h"
+#include "tests/convergence.h"
+#include "tests/test_support.h"
 
 namespace accord {
 namespace {
@@ -317,109 +318,26 @@ TEST_F(BadPushTest, PushThatLeavesAGap) {
   ExpectRejected(Send(sync::EncodeFrame(envelope, "TH-MSDHS")), 409, "resume from there");
 }
 
-// ---- Convergence: many offices, random edits and deletes, random syncs.
-
-struct WriteKey {
-  std::string record, field;
-  bool operator<(const WriteKey& o) const { return std::tie(record, field) < std::tie(o.record, o.field); }
-};
-
-// Every version any node ever wrote, from each node's own history.
-std::map<WriteKey, std::vector<FieldVersion>> AllWrites(std::vector<std::unique_ptr<Store>>& nodes) {
-  std::map<WriteKey, std::vector<FieldVersion>> writes;
-  for (auto& node : nodes) {
-    auto stmt = node->db().Prepare("SELECT record_id, field, value, vv, origin FROM versions WHERE origin = ?");
-    (*stmt)->Bind(1, node->node_id());
-    while (*(*stmt)->Step()) {
-      FieldVersion v;
-      v.record_id = (*stmt)->Text(0);
-      v.field = (*stmt)->Text(1);
-      v.value = (*stmt)->OptionalText(2);
-      v.version = VersionVector::FromText((*stmt)->Text(3)).value();
-      v.origin = (*stmt)->Text(4);
-      writes[{v.record_id, v.field}].push_back(v);
-    }
-    (*stmt)->Reset();
-  }
-  return writes;
-}
+// ---- Convergence: many offices, random edits and deletes, random syncs
+// (tests/convergence.h; the same run goes over real HTTPS in https_sync_test).
 
 void RunConvergence(uint32_t seed, int node_count, int rounds) {
-  SCOPED_TRACE("seed " + std::to_string(seed));
   TempDir dir;
   FakeClock clock;
   std::vector<std::unique_ptr<Store>> nodes;
-  for (int i = 0; i < node_count; ++i) nodes.push_back(NewStore(dir, "N" + std::to_string(i), clock));
-  std::mt19937 rng(seed);
-  auto pick = [&](size_t n) { return static_cast<size_t>(rng() % n); };
-  const std::vector<std::string> names = {"alpha", "beta", "gamma"};
-  const std::vector<std::string> kinds = {"government", "observer", "secretariat"};
-  int record_serial = 0;
-  for (int round = 0; round < rounds; ++round) {
-    Store& node = *nodes[pick(nodes.size())];
-    int action = static_cast<int>(pick(10));
-    auto parties = node.List("party");
-    ASSERT_TRUE(parties.ok());
-    if (action < 2 || parties->empty()) {
-      Put(node, {"party", "r" + std::to_string(record_serial++), {{"code", "C"}, {"name", names[pick(3)]}}});
-    } else if (action < 7) {
-      const auto& target = (*parties)[pick(parties->size())];
-      std::string field = pick(2) ? "name" : "kind";
-      std::string value = field == "name" ? names[pick(3)] : kinds[pick(3)];
-      Put(node, {"party", target.id, {{field, value}}});
-    } else if (action == 7) {
-      ASSERT_TRUE(node.Delete((*parties)[pick(parties->size())].id).ok());
-    } else {
-      size_t a = pick(nodes.size()), b = pick(nodes.size());
-      if (a == b) continue;
-      // Some syncs are cut short; the next one between the pair resumes.
-      auto result = Sync(*nodes[a], *nodes[b], [&] {
-        return pick(6) == 0 ? InProcessTransport::Fault::kDropReply : InProcessTransport::Fault::kNone;
-      }, 3);
-      if (!result.ok()) {
-        ASSERT_EQ(result.status().code(), Code::kUnavailable) << result.status().ToString();
-      }
-    }
+  for (int i = 0; i < node_count; ++i) {
+    nodes.push_back(NewStore(dir, "N" + std::to_string(i), clock));
   }
-  // A final full exchange: a chain there and back reaches everyone.
-  for (int pass = 0; pass < 2; ++pass) {
-    for (size_t i = 1; i < nodes.size(); ++i) SyncOk(*nodes[i], *nodes[0]);
-  }
-  std::string reference = DumpOf(*nodes[0]);
-  for (auto& node : nodes) EXPECT_EQ(DumpOf(*node), reference) << node->node_id();
-
-  // No write lost: the live versions of each field are exactly the writes no
-  // other write dominates, and differing ones are an open conflict.
-  auto writes = AllWrites(nodes);
-  for (const auto& [key, versions] : writes) {
-    std::set<std::string> maximal;
-    std::set<std::optional<std::string>> values;
-    for (const auto& v : versions) {
-      bool dominated = false;
-      for (const auto& w : versions) {
-        if (v.version.Compare(w.version) == Order::kBefore) dominated = true;
-      }
-      if (!dominated) {
-        maximal.insert(v.version.ToText());
-        values.insert(v.value);
-      }
-    }
-    for (auto& node : nodes) {
-      auto live = node->db().Prepare("SELECT vv FROM versions WHERE record_id = ? AND field = ? AND state > 0");
-      (*live)->Bind(1, key.record).Bind(2, key.field);
-      std::set<std::string> held;
-      while (*(*live)->Step()) held.insert((*live)->Text(0));
-      (*live)->Reset();
-      EXPECT_EQ(held, maximal) << node->node_id() << " " << key.record << "." << key.field;
-      auto conflict = node->db().Prepare("SELECT count(*) FROM conflicts WHERE record_id = ? AND field = ?");
-      (*conflict)->Bind(1, key.record).Bind(2, key.field);
-      ASSERT_TRUE(*(*conflict)->Step());
-      if (key.field != kDeletedField) {
-        EXPECT_EQ((*conflict)->Int(0), values.size() > 1 ? 1 : 0) << key.record << "." << key.field;
-      }
-      (*conflict)->Reset();
-    }
-  }
+  std::vector<Store*> stores;
+  for (auto& node : nodes) stores.push_back(node.get());
+  testing::RunConvergence(seed, stores, rounds,
+                          [](Store& client, Store& server, std::function<bool()> cut) {
+                            auto fault = [cut] {
+                              return cut() ? InProcessTransport::Fault::kDropReply
+                                           : InProcessTransport::Fault::kNone;
+                            };
+                            return Sync(client, server, fault, 3);
+                          });
 }
 
 TEST(ConvergenceTest, ThreeNodesRandomEditsDeletesAndCutSyncs) {

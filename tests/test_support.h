@@ -30,6 +30,7 @@ class TempDir {
   }
   const std::string& path() const { return path_; }
   std::string File(const std::string& name) const { return path_ + "/" + name; }
+  std::string operator/(const std::string& name) const { return File(name); }
 
  private:
   std::string path_;
@@ -88,6 +89,26 @@ class InProcessTransport : public sync::Transport {
  private:
   sync::SyncService service_;
   std::string client_node_;
+};
+
+// Wraps any transport (HTTPS included) with the same two faults.
+class FaultyTransport : public sync::Transport {
+ public:
+  using Fault = InProcessTransport::Fault;
+  FaultyTransport(sync::Transport& inner, std::function<Fault()> fault)
+      : inner_(inner), fault_(std::move(fault)) {}
+
+  Result<std::string> RoundTrip(std::string_view op, const std::string& request) override {
+    Fault f = fault_ ? fault_() : Fault::kNone;
+    if (f == Fault::kDropRequest) return Unavailable("injected: request lost");
+    auto reply = inner_.RoundTrip(op, request);
+    if (f == Fault::kDropReply && reply.ok()) return Unavailable("injected: reply lost");
+    return reply;
+  }
+
+ private:
+  sync::Transport& inner_;
+  std::function<Fault()> fault_;
 };
 
 }  // namespace accord::testing

@@ -1,0 +1,223 @@
+// `accord serve` as a real process, stopped while a peer pushes a large sync
+// into it: killed outright (SIGKILL, a power cut) or asked to stop (SIGTERM).
+// Either way its database must be consistent afterwards, hold whole pages
+// only, and a later sync must finish the job with nothing lost or doubled.
+#include <gtest/gtest.h>
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "server/loopback_port.h"
+#include "tests/test_support.h"
+
+namespace accord {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+constexpr int kRecords = 20000;  // x 3 fields: 60,000 field states
+constexpr int kPageSize = 1000;  // `accord sync`'s default: 60 whole pages
+
+struct CommandResult {
+  int code;
+  std::string out;
+};
+
+std::string Quote(const std::string& arg) {
+  std::string q = "'";
+  for (char c : arg) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+CommandResult Accord(const std::string& dir, const std::vector<std::string>& args) {
+  std::string command = Quote(ACCORD_BINARY) + " --dir " + Quote(dir);
+  for (const auto& a : args) command += " " + Quote(a);
+  command += " 2>/dev/null";
+  FILE* pipe = popen(command.c_str(), "r");
+  std::string out;
+  std::array<char, 4096> buffer;
+  while (size_t n = fread(buffer.data(), 1, buffer.size(), pipe)) out.append(buffer.data(), n);
+  int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+// `accord --dir DIR serve` in its own process, stderr to a log file.
+class ServeProcess {
+ public:
+  ServeProcess(const std::string& dir, int port, const std::string& log) {
+    pid_ = fork();
+    if (pid_ == 0) {
+      FILE* f = std::freopen(log.c_str(), "a", stderr);
+      (void)f;
+      std::string listen = "127.0.0.1:" + std::to_string(port);
+      execl(ACCORD_BINARY, ACCORD_BINARY, "--dir", dir.c_str(), "serve", "--listen",
+            listen.c_str(), "--no-ui", static_cast<char*>(nullptr));
+      _exit(127);
+    }
+  }
+  ~ServeProcess() {
+    if (pid_ > 0) Signal(SIGKILL);
+  }
+  // Sends `sig` and returns the exit status (or 128 + signal).
+  int Signal(int sig) {
+    kill(pid_, sig);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+class ServeProcessTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ca_ = dir_.File("ca");
+    kh_ = dir_.File("KH-NCCT");
+    th_ = dir_.File("TH-MSDHS");
+    ASSERT_EQ(Accord(dir_.path(), {"cert", "ca", "--out", ca_}).code, 0);
+    for (const auto& [node, id] : {std::pair{kh_, "KH-NCCT"}, std::pair{th_, "TH-MSDHS"}}) {
+      ASSERT_EQ(Accord(node, {"init", "--node-id", id}).code, 0);
+      ASSERT_EQ(Accord(node, {"cert", "node", "--ca-dir", ca_}).code, 0);
+    }
+    // The Thai capital has a month of offline work to push.
+    json records = json::array();
+    for (int i = 0; i < kRecords; ++i) {
+      records.push_back({{"type", "party"},
+                         {"id", "party-" + std::to_string(i)},
+                         {"code", "P" + std::to_string(i)},
+                         {"name", "Provincial office " + std::to_string(i)},
+                         {"kind", "government"}});
+    }
+    std::string file = dir_.File("offline.json");
+    std::ofstream(file) << json{{"records", records}}.dump();
+    ASSERT_EQ(Accord(th_, {"load", file}).code, 0);
+    auto port = server::PickFreeLoopbackPort();
+    ASSERT_TRUE(port.ok());
+    port_ = *port;
+    url_ = "https://127.0.0.1:" + std::to_string(port_);
+  }
+
+  // Starts KH's server and waits until it accepts connections.
+  std::unique_ptr<ServeProcess> Serve() {
+    auto server = std::make_unique<ServeProcess>(kh_, port_, dir_.File("serve.log"));
+    for (int i = 0; i < 200 && !Accepts(port_); ++i) std::this_thread::sleep_for(25ms);
+    return server;
+  }
+
+  static bool Accepts(int port) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    close(fd);
+    return ok;
+  }
+
+  // Starts a sync from TH in the background; returns its pid.
+  pid_t SyncInBackground() {
+    pid_t pid = fork();
+    if (pid == 0) {
+      int null = open("/dev/null", O_WRONLY);
+      dup2(null, 1);
+      dup2(null, 2);
+      execl(ACCORD_BINARY, ACCORD_BINARY, "--dir", th_.c_str(), "sync", url_.c_str(),
+            static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    return pid;
+  }
+
+  // Waits until KH holds at least `states` field states from TH.
+  bool WaitForStates(int64_t states) {
+    for (int i = 0; i < 600; ++i) {
+      json status = json::parse(Accord(kh_, {"status", "--json"}).out, nullptr, false);
+      if (!status.is_discarded() && status["records"].value("party", 0) * 3 >= states) return true;
+      std::this_thread::sleep_for(20ms);
+    }
+    return false;
+  }
+
+  // The server's database is whole and holds complete pages only: TH's log
+  // is 60 pages of exactly kPageSize states, so any half-applied page would
+  // leave a count that is not a multiple of it.
+  void ExpectConsistent() {
+    json status = json::parse(Accord(kh_, {"status", "--json"}).out, nullptr, false);
+    ASSERT_FALSE(status.is_discarded()) << "accord status failed after the stop";
+    std::string check = dir_.File("check.txt");
+    std::string sql = "sqlite3 " + Quote(kh_ + "/accord.db") +
+                      " \"PRAGMA integrity_check; "
+                      "SELECT count(*) FROM versions WHERE origin = 'TH-MSDHS';\" > " + Quote(check);
+    ASSERT_EQ(std::system(sql.c_str()), 0);
+    std::ifstream in(check);
+    std::string integrity;
+    int64_t received = -1;
+    in >> integrity >> received;
+    EXPECT_EQ(integrity, "ok");
+    EXPECT_EQ(received % kPageSize, 0) << received << " states: a page was half-applied";
+    std::printf("server stopped holding %lld of %d states\n", static_cast<long long>(received),
+                kRecords * 3);
+  }
+
+  void FinishAndExpectConverged() {
+    auto server = Serve();
+    CommandResult sync = Accord(th_, {"sync", url_, "--json"});
+    ASSERT_EQ(sync.code, 0) << sync.out;
+    EXPECT_EQ(Accord(kh_, {"dump", "--json"}).out, Accord(th_, {"dump", "--json"}).out);
+    json status = json::parse(Accord(kh_, {"status", "--json"}).out);
+    EXPECT_EQ(status["records"]["party"], kRecords);
+    EXPECT_EQ(status["open_conflicts"], 0);
+    EXPECT_EQ(server->Signal(SIGTERM), 0);
+  }
+
+  testing::TempDir dir_;
+  std::string ca_, kh_, th_, url_;
+  int port_ = 0;
+};
+
+TEST_F(ServeProcessTest, KilledMidApplyLeavesWholePagesAndASecondSyncFinishes) {
+  for (int64_t kill_after : {3000, 24000}) {
+    SCOPED_TRACE("killed after " + std::to_string(kill_after) + " states");
+    auto server = Serve();
+    pid_t sync = SyncInBackground();
+    ASSERT_TRUE(WaitForStates(kill_after));
+    EXPECT_EQ(server->Signal(SIGKILL), 128 + SIGKILL);
+    int status = 0;
+    waitpid(sync, &status, 0);
+    ExpectConsistent();
+  }
+  FinishAndExpectConverged();
+}
+
+TEST_F(ServeProcessTest, SigtermFinishesThePageInFlightAndExitsCleanly) {
+  auto server = Serve();
+  pid_t sync = SyncInBackground();
+  ASSERT_TRUE(WaitForStates(6000));
+  EXPECT_EQ(server->Signal(SIGTERM), 0);
+  int status = 0;
+  waitpid(sync, &status, 0);
+  ExpectConsistent();
+  std::ifstream log(dir_.File("serve.log"));
+  std::string text((std::istreambuf_iterator<char>(log)), {});
+  EXPECT_NE(text.find("accord: stopped"), std::string::npos) << text;
+  FinishAndExpectConverged();
+}
+
+}  // namespace
+}  // namespace accord
