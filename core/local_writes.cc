@@ -85,14 +85,15 @@ class Store::LocalWriter {
       version.record_type = type->name;
       version.field = fw.field;
       version.value = fw.value;
+      std::vector<StoredVersion> live;  // a new record has none
       if (exists) {
-        ASSIGN_OR_RETURN(std::vector<StoredVersion> live, store_.LiveVersions(id, fw.field));
+        ASSIGN_OR_RETURN(live, store_.LiveVersions(id, fw.field));
         // Writing the value a field already holds, with no conflict, is no change.
         if (live.size() == 1 && live[0].version.value == fw.value) continue;
         if (live.empty() && !fw.value) continue;
         for (const auto& held : live) version.version.MergeFrom(held.version.version);
       }
-      RETURN_IF_ERROR(WriteVersion(std::move(version), counter, ""));
+      RETURN_IF_ERROR(WriteVersion(std::move(version), counter, "", &live));
       wrote = true;
     }
     if (wrote) counter_ = counter;
@@ -189,11 +190,13 @@ class Store::LocalWriter {
     std::string target_type;
   };
 
-  Status WriteVersion(FieldVersion version, uint64_t counter, std::string_view received_from) {
+  Status WriteVersion(FieldVersion version, uint64_t counter, std::string_view received_from,
+                      const std::vector<StoredVersion>* known_live = nullptr) {
     version.version.Set(store_.node_id_, counter);
     version.origin = store_.node_id_;
     version.origin_time_ms = now_;
-    ASSIGN_OR_RETURN(MergeOutcome outcome, store_.MergeVersion(version, received_from, now_));
+    ASSIGN_OR_RETURN(MergeOutcome outcome,
+                     store_.MergeVersion(version, received_from, now_, known_live));
     if (!outcome.stored) {
       return Internal("a local write of " + version.record_id + "." + version.field +
                       " did not dominate what the node held");

@@ -24,10 +24,15 @@ Status Store::SetConflict(std::string_view record_id, std::string_view field, bo
 }
 
 Result<Store::MergeOutcome> Store::MergeVersion(const FieldVersion& incoming,
-                                                std::string_view received_from, int64_t now) {
+                                                std::string_view received_from, int64_t now,
+                                                const std::vector<StoredVersion>* known_live) {
   MergeOutcome outcome;
-  ASSIGN_OR_RETURN(std::vector<StoredVersion> live,
-                   LiveVersions(incoming.record_id, incoming.field));
+  std::vector<StoredVersion> live;
+  if (known_live) {
+    live = *known_live;
+  } else {
+    ASSIGN_OR_RETURN(live, LiveVersions(incoming.record_id, incoming.field));
+  }
   std::vector<StoredVersion*> concurrent;
   std::vector<int64_t> superseded;
   for (auto& held : live) {
@@ -90,7 +95,8 @@ Result<Store::MergeOutcome> Store::MergeVersion(const FieldVersion& incoming,
     if (sibling->version.value != incoming.value) differing = true;
   }
   // The tombstone's conflicts (delete versus edit) are RefreshDeletion's to judge.
-  if (incoming.field != kDeletedField && (differing || !live.empty())) {
+  // An open conflict needs two live versions: with fewer there is none to close.
+  if (incoming.field != kDeletedField && (differing || live.size() > 1)) {
     RETURN_IF_ERROR(SetConflict(incoming.record_id, incoming.field, differing, now,
                                 &outcome.new_conflict));
     if (!differing) outcome.new_conflict = false;

@@ -201,13 +201,16 @@ class Store {
   // Re-derives the record's deleted flag and its delete-versus-edit conflict.
   Result<bool> RefreshDeletion(std::string_view record_id, int64_t now);
   // Stores `incoming` beside the live versions it does not dominate. Returns
-  // whether anything changed and whether a new conflict appeared.
+  // whether anything changed and whether a new conflict appeared. A local
+  // write passes the live versions it already read (`known_live`), sparing
+  // a second read of the field on the hot path.
   struct MergeOutcome {
     bool stored = false;
     bool new_conflict = false;
   };
   Result<MergeOutcome> MergeVersion(const FieldVersion& incoming, std::string_view received_from,
-                                    int64_t now);
+                                    int64_t now,
+                                    const std::vector<StoredVersion>* known_live = nullptr);
   Status SetConflict(std::string_view record_id, std::string_view field, bool open, int64_t now,
                      bool* newly_opened);
   Result<std::string> ConflictIdLocked(std::string_view record_id, std::string_view field);

@@ -1,0 +1,250 @@
+// https_sync_bench: sync over loopback HTTPS between real `accord` processes.
+//
+//  (a) --records x 5 field states written on one node, pushed to a capital
+//      running `accord serve` (mutual TLS, signed requests), then pulled by
+//      a third node from that capital: states per second, bytes on the wire
+//      per state, and the peak memory of each side on its own (the client's
+//      from wait4, the server's VmHWM, reset between the two transfers);
+//  (b) a sync with nothing to send: `accord sync` as a user runs it (a new
+//      process, a TLS handshake), and RunSync over one kept-alive
+//      HttpsTransport: time and bytes per sync.
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "bench/bench_support.h"
+#include "client/https_transport.h"
+#include "server/loopback_port.h"
+#include "sync/sync_session.h"
+
+namespace accord::bench {
+namespace {
+
+using nlohmann::json;
+
+struct ProcessRun {
+  int exit_code = -1;
+  double seconds = 0;
+  long peak_rss_kb = 0;
+  std::string out;
+};
+
+// Runs `accord ARGS...` to completion, capturing stdout; stderr is dropped.
+ProcessRun RunAccord(const std::vector<std::string>& args) {
+  int out_pipe[2];
+  if (pipe(out_pipe) != 0) Die(Internal("pipe"), "running accord");
+  Stopwatch sw;
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(out_pipe[1], 1);
+    close(out_pipe[0]);
+    if (FILE* null = std::freopen("/dev/null", "w", stderr); null == nullptr) _exit(126);
+    std::vector<char*> argv{const_cast<char*>(ACCORD_BINARY)};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(ACCORD_BINARY, argv.data());
+    _exit(127);
+  }
+  close(out_pipe[1]);
+  ProcessRun run;
+  char buffer[4096];
+  ssize_t n;
+  while ((n = read(out_pipe[0], buffer, sizeof buffer)) > 0) run.out.append(buffer, n);
+  close(out_pipe[0]);
+  int status = 0;
+  rusage usage{};
+  wait4(pid, &status, 0, &usage);
+  run.seconds = sw.Seconds();
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  run.peak_rss_kb = usage.ru_maxrss;
+  return run;
+}
+
+ProcessRun MustRun(const std::vector<std::string>& args) {
+  ProcessRun run = RunAccord(args);
+  if (run.exit_code != 0) {
+    std::string command = "accord";
+    for (const auto& a : args) command += " " + a;
+    Die(Internal("exit code " + std::to_string(run.exit_code)), command);
+  }
+  return run;
+}
+
+long ProcessStatusKb(pid_t pid, const std::string& key) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(key + ":", 0) == 0) return std::strtol(line.c_str() + key.size() + 1, nullptr, 10);
+  }
+  return 0;
+}
+
+// `accord serve` for one node directory, until destroyed (SIGTERM).
+class Server {
+ public:
+  Server(const std::string& dir, int port) : port_(port) {
+    pid_ = fork();
+    if (pid_ == 0) {
+      if (FILE* null = std::freopen("/dev/null", "w", stderr); null == nullptr) _exit(126);
+      std::string listen = "127.0.0.1:" + std::to_string(port);
+      execl(ACCORD_BINARY, ACCORD_BINARY, "--dir", dir.c_str(), "serve", "--listen",
+            listen.c_str(), "--no-ui", static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    // Ready when it has opened its listener.
+    for (int i = 0; i < 400; ++i) {
+      std::ifstream tcp("/proc/net/tcp");
+      std::stringstream text;
+      text << tcp.rdbuf();
+      char hex[48];
+      std::snprintf(hex, sizeof hex, ":%04X 00000000:0000 0A", port);
+      if (text.str().find(hex) != std::string::npos) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    Die(Unavailable("accord serve did not start"), "starting the capital");
+  }
+  ~Server() {
+    kill(pid_, SIGTERM);
+    waitpid(pid_, nullptr, 0);
+  }
+  long PeakRssKb() const { return ProcessStatusKb(pid_, "VmHWM"); }
+  bool ResetPeakRss() const {
+    std::ofstream out("/proc/" + std::to_string(pid_) + "/clear_refs");
+    out << "5";
+    out.flush();
+    return static_cast<bool>(out);
+  }
+  std::string Url() const { return "https://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  pid_t pid_ = -1;
+  int port_;
+};
+
+std::string Mib(long kb) {
+  return Fixed(kb / 1024.0, 1);
+}
+
+// `accord load` input: the same synthetic cases as the other benchmarks.
+// Written by a child process: a client's peak RSS (ru_maxrss) includes the
+// high-water mark of the process it was forked from, so this one stays small.
+void WriteCases(const std::string& path, int records) {
+  pid_t pid = fork();
+  if (pid != 0) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) Die(Internal("failed"), "writing cases");
+    return;
+  }
+  json list = json::array();
+  for (int r = 0; r < records; ++r) {
+    RecordWrite w = CaseWrite(r, 0);
+    json record = {{"type", w.type}, {"id", *w.id}};
+    for (const FieldWrite& f : w.writes) record[f.field] = *f.value;
+    list.push_back(std::move(record));
+  }
+  std::ofstream(path) << json{{"records", list}}.dump();
+  _exit(0);
+}
+
+void AddRow(Table& t, const std::string& name, const ProcessRun& run, long server_kb) {
+  json s = json::parse(run.out);
+  long states = s["states_received"].get<long>() + s["states_sent"].get<long>();
+  long bytes = s["bytes_sent"].get<long>() + s["bytes_received"].get<long>();
+  t.Row({name, Grouped(states), Fixed(run.seconds, 2), Grouped(states / run.seconds),
+         std::to_string(s["pages_pulled"].get<long>() + s["pages_pushed"].get<long>()),
+         Fixed(static_cast<double>(bytes) / std::max(1L, states), 1), Mib(run.peak_rss_kb),
+         server_kb ? Mib(server_kb) : "-"});
+}
+
+int Main(int argc, char** argv) {
+  Flags flags(argc, argv, {{"records", "20000"}, {"empty", "50"}});
+  int records = static_cast<int>(flags.Int("records"));
+  std::cout << "https_sync_bench";
+  flags.Print(std::cout);
+  std::cout << "\n`accord` processes on 127.0.0.1, mutual TLS, signed requests, page size 1000\n";
+  Stopwatch total;
+  TempDir dir;
+  std::string ca = dir.File("ca"), office = dir.File("KH-POIPET"), capital = dir.File("KH-NCCT"),
+              other = dir.File("TH-MSDHS");
+  MustRun({"cert", "ca", "--out", ca});
+  for (const auto& [node, id] :
+       {std::pair{office, "KH-POIPET"}, {capital, "KH-NCCT"}, {other, "TH-MSDHS"}}) {
+    MustRun({"--dir", node, "init", "--node-id", id});
+    MustRun({"--dir", node, "cert", "node", "--ca-dir", ca});
+  }
+  WriteCases(dir.File("cases.json"), records);
+  ProcessRun load = MustRun({"--dir", office, "load", dir.File("cases.json")});
+  std::cout << "KH-POIPET loaded " << records << " case records x " << kCaseFields << " fields in "
+            << Fixed(load.seconds, 2) << " s\n";
+
+  int port = Check(server::PickFreeLoopbackPort(), "picking a port");
+  Server server(capital, port);
+
+  std::cout << "\n== (a) full transfers; peak RSS of each process on its own\n";
+  Table t({"sync", "states", "s", "states/s", "pages", "bytes/state", "client MiB",
+           "server MiB"});
+  bool reset = server.ResetPeakRss();
+  ProcessRun push = MustRun({"--dir", office, "sync", server.Url(), "--json"});
+  AddRow(t, "KH-POIPET pushes to KH-NCCT", push, reset ? server.PeakRssKb() : 0);
+  reset = server.ResetPeakRss();
+  ProcessRun pull = MustRun({"--dir", other, "sync", server.Url(), "--json"});
+  AddRow(t, "TH-MSDHS pulls from KH-NCCT", pull, reset ? server.PeakRssKb() : 0);
+  t.Print(std::cout);
+  std::cout << "s = the whole `accord sync` process: start, TLS handshake, hello, pages, exit; "
+               "bytes = HTTP bodies both ways (zstd frames)\n";
+
+  std::cout << "\n== (b) syncs with nothing to send (TH-MSDHS -> KH-NCCT)\n";
+  std::vector<double> cli_ms;
+  ProcessRun empty;
+  for (int i = 0; i < 10; ++i) {
+    empty = MustRun({"--dir", other, "sync", server.Url(), "--json"});
+    cli_ms.push_back(empty.seconds * 1000);
+  }
+  json e = json::parse(empty.out);
+  std::cout << "`accord sync` process, median of 10: " << Fixed(Median(cli_ms), 1) << " ms, "
+            << e["bytes_sent"] << " + " << e["bytes_received"] << " bytes (sent + received)\n";
+
+  auto store = Check(Store::Open(other + "/accord.db"), "opening TH-MSDHS");
+  client::HttpsTransportOptions o;
+  o.base_url = server.Url();
+  o.ca_path = other + "/tls/ca.pem";
+  o.cert_path = other + "/tls/node.pem";
+  o.key_path = other + "/tls/node.key";
+  auto transport = Check(client::HttpsTransport::Create(o), "HttpsTransport");
+  std::vector<double> ms;
+  int count = static_cast<int>(flags.Int("empty"));
+  uint64_t sent = 0, received = 0, round_trips = 0;
+  for (int i = 0; i < count; ++i) {
+    uint64_t s0 = transport->bytes_sent(), r0 = transport->bytes_received();
+    uint64_t a0 = transport->attempts();
+    Stopwatch sw;
+    sync::SyncSummary summary = Check(sync::RunSync(*store, *transport), "empty RunSync");
+    ms.push_back(sw.Seconds() * 1000);
+    if (summary.states_received + summary.states_sent != 0) {
+      Die(Internal("an empty sync moved states"), "empty sync");
+    }
+    sent = transport->bytes_sent() - s0;
+    received = transport->bytes_received() - r0;
+    round_trips = transport->attempts() - a0;
+  }
+  std::cout << "RunSync over one kept-alive connection, median of " << count << ": "
+            << Fixed(Median(ms), 2) << " ms (first, with the TLS handshake: " << Fixed(ms[0], 2)
+            << " ms), " << round_trips << " round trips, " << sent << " + " << received
+            << " bytes\n";
+  std::cout << "\ntotal " << Fixed(total.Seconds(), 1) << " s\n";
+  return 0;
+}
+
+}  // namespace
+}  // namespace accord::bench
+
+int main(int argc, char** argv) {
+  return accord::bench::Main(argc, argv);
+}
