@@ -72,8 +72,8 @@ int Main(int argc, char** argv) {
   sync::BundleInfo created;
   sync::BundleCreateOptions options;
   options.receiver = kCapital;
-  Phase create =
-      Measure([&] { created = Check(sync::CreateBundle(*office, signer, full, options), "create"); });
+  Phase create = Measure(
+      [&] { created = Check(sync::CreateBundle(*office, signer, full, options), "create"); });
   Row(t, "create (everything the capital lacks)", created.states, create);
 
   Status verify_error;
@@ -84,12 +84,14 @@ int Main(int argc, char** argv) {
   Row(t, "inspect: checksum + signature, no database", created.states, inspect);
 
   sync::BundleApplyResult applied;
-  Phase apply = Measure([&] { applied = Check(sync::ApplyBundle(*capital, verifier, full), "apply"); });
+  Phase apply =
+      Measure([&] { applied = Check(sync::ApplyBundle(*capital, verifier, full), "apply"); });
   Row(t, "apply (verify, then one transaction)", applied.applied.received, apply);
   if (applied.applied.applied != created.states) Die(Internal("not every state applied"), "apply");
 
   sync::BundleApplyResult replay;
-  Phase again = Measure([&] { replay = Check(sync::ApplyBundle(*capital, verifier, full), "replay"); });
+  Phase again =
+      Measure([&] { replay = Check(sync::ApplyBundle(*capital, verifier, full), "replay"); });
   Row(t, "apply the same file again (replay)", replay.applied.received, again);
   if (replay.applied.applied != 0) Die(Internal("a replay changed something"), "replay");
   t.Print(std::cout);
@@ -110,8 +112,8 @@ int Main(int argc, char** argv) {
   sync::BundleInfo incremental = Check(sync::CreateBundle(*office, signer, next, options), "next");
   double next_s = sw.Seconds();
 
-  std::cout << "\nfull bundle: " << Grouped(static_cast<double>(created.file_bytes)) << " bytes for "
-            << Grouped(static_cast<double>(created.states)) << " field states = "
+  std::cout << "\nfull bundle: " << Grouped(static_cast<double>(created.file_bytes))
+            << " bytes for " << Grouped(static_cast<double>(created.states)) << " field states = "
             << Fixed(static_cast<double>(created.file_bytes) / created.states, 1)
             << " bytes/state (zstd, signed, " << created.chunks << " chunks)\n";
   std::cout << "after the capital's acknowledgement, " << edits << " edits: next bundle "

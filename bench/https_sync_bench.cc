@@ -80,7 +80,8 @@ long ProcessStatusKb(pid_t pid, const std::string& key) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
   std::string line;
   while (std::getline(in, line)) {
-    if (line.rfind(key + ":", 0) == 0) return std::strtol(line.c_str() + key.size() + 1, nullptr, 10);
+    if (line.rfind(key + ":", 0) == 0)
+      return std::strtol(line.c_str() + key.size() + 1, nullptr, 10);
   }
   return 0;
 }
@@ -93,8 +94,8 @@ class Server {
     if (pid_ == 0) {
       if (FILE* null = std::freopen("/dev/null", "w", stderr); null == nullptr) _exit(126);
       std::string listen = "127.0.0.1:" + std::to_string(port);
-      execl(ACCORD_BINARY, ACCORD_BINARY, "--dir", dir.c_str(), "serve", "--listen",
-            listen.c_str(), "--no-ui", static_cast<char*>(nullptr));
+      execl(ACCORD_BINARY, ACCORD_BINARY, "--dir", dir.c_str(), "serve", "--listen", listen.c_str(),
+            "--no-ui", static_cast<char*>(nullptr));
       _exit(127);
     }
     // Ready when it has opened its listener.
@@ -188,8 +189,7 @@ int Main(int argc, char** argv) {
   Server server(capital, port);
 
   std::cout << "\n== (a) full transfers; peak RSS of each process on its own\n";
-  Table t({"sync", "states", "s", "states/s", "pages", "bytes/state", "client MiB",
-           "server MiB"});
+  Table t({"sync", "states", "s", "states/s", "pages", "bytes/state", "client MiB", "server MiB"});
   bool reset = server.ResetPeakRss();
   ProcessRun push = MustRun({"--dir", office, "sync", server.Url(), "--json"});
   AddRow(t, "KH-POIPET pushes to KH-NCCT", push, reset ? server.PeakRssKb() : 0);

@@ -7,8 +7,10 @@ namespace accord::cli {
 
 std::string DefaultNodeDir() {
   if (const char* dir = std::getenv("ACCORD_DIR"); dir && *dir) return dir;
-  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg) return std::string(xdg) + "/accord";
-  if (const char* home = std::getenv("HOME"); home && *home) return std::string(home) + "/.local/share/accord";
+  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg)
+    return std::string(xdg) + "/accord";
+  if (const char* home = std::getenv("HOME"); home && *home)
+    return std::string(home) + "/.local/share/accord";
   return "./accord-node";
 }
 
@@ -24,6 +26,8 @@ int Fail(const Status& status, bool usage_on_invalid) {
   return kExitFailure;
 }
 
-void PrintJson(const nlohmann::json& value) { std::cout << value.dump(2) << "\n"; }
+void PrintJson(const nlohmann::json& value) {
+  std::cout << value.dump(2) << "\n";
+}
 
 }  // namespace accord::cli

@@ -85,7 +85,8 @@ int RunCreate(const Context& ctx, BundleArgs& args, bool ack) {
     PrintJson(out_json);
   } else {
     if (!ack && info->states) std::cerr << "\n";
-    std::cout << "wrote " << out << ": " << (ack ? "acknowledgement" : std::to_string(info->states) + " field states")
+    std::cout << "wrote " << out << ": "
+              << (ack ? "acknowledgement" : std::to_string(info->states) + " field states")
               << " for " << info->receiver << ", " << info->file_bytes << " bytes\n";
   }
   return kExitOk;
@@ -99,7 +100,8 @@ int RunApply(const Context& ctx, BundleArgs& args) {
   if (!store.ok()) return Fail(store.status(), false);
   auto result = sync::ApplyBundle(**store, *verifier, args.file, Progress(ctx, "applied"));
   if (!result.ok()) {
-    std::cerr << "accord: " << args.file << ": " << result.status().message() << "; nothing applied\n";
+    std::cerr << "accord: " << args.file << ": " << result.status().message()
+              << "; nothing applied\n";
     return kExitFailure;
   }
   if (ctx.json) {
@@ -117,12 +119,12 @@ int RunApply(const Context& ctx, BundleArgs& args) {
     return kExitOk;
   }
   if (result->info.states) std::cerr << "\n";
-  std::cout << "applied bundle from " << result->info.sender << ": " << result->applied.applied << " of "
-            << result->info.states << " field states changed this node, " << result->applied.new_conflicts
-            << " new conflict(s)\n";
+  std::cout << "applied bundle from " << result->info.sender << ": " << result->applied.applied
+            << " of " << result->info.states << " field states changed this node, "
+            << result->applied.new_conflicts << " new conflict(s)\n";
   if (result->applied.new_conflicts) std::cout << "review them with: accord conflicts\n";
-  std::cout << "tell " << result->info.sender << " what arrived: accord bundle ack --for " << result->info.sender
-            << "\n";
+  std::cout << "tell " << result->info.sender << " what arrived: accord bundle ack --for "
+            << result->info.sender << "\n";
   return kExitOk;
 }
 
@@ -141,13 +143,16 @@ int RunInspect(const Context& ctx, BundleArgs& args) {
     if (!verified.ok()) out["verify_error"] = verified.message();
     PrintJson(out);
   } else {
-    std::cout << args.file << "\n  " << (info->is_ack ? "acknowledgement" : "changes") << " from " << info->sender
-              << " for " << info->receiver << ", written " << FormatUtcMs(info->created_ms) << "\n  format "
-              << info->format_version << ", " << info->file_bytes << " bytes, " << info->states
-              << " field states in " << info->chunks << " chunks\n";
-    for (const auto& [type, n] : info->states_per_type) std::cout << "    " << type << "  " << n << "\n";
+    std::cout << args.file << "\n  " << (info->is_ack ? "acknowledgement" : "changes") << " from "
+              << info->sender << " for " << info->receiver << ", written "
+              << FormatUtcMs(info->created_ms) << "\n  format " << info->format_version << ", "
+              << info->file_bytes << " bytes, " << info->states << " field states in "
+              << info->chunks << " chunks\n";
+    for (const auto& [type, n] : info->states_per_type)
+      std::cout << "    " << type << "  " << n << "\n";
     std::cout << "  sha256 " << info->checksum_hex << "\n  "
-              << (verified.ok() ? "signature verifies against the deployment CA" : "DOES NOT VERIFY: " + verified.message())
+              << (verified.ok() ? "signature verifies against the deployment CA"
+                                : "DOES NOT VERIFY: " + verified.message())
               << "\n";
   }
   return verified.ok() ? kExitOk : kExitFailure;
@@ -166,9 +171,11 @@ void AddBundleCommands(CLI::App& app, Context& ctx, Runner& run) {
   create->add_flag("--since-scratch", args->since_scratch, "Everything, not only what PEER lacks");
   create->add_flag("--json", ctx.json, "Print JSON for scripts");
   args->tls.AddOptions(create);
-  create->callback([&run, &ctx, args] { run = [&ctx, args] { return RunCreate(ctx, *args, false); }; });
+  create->callback(
+      [&run, &ctx, args] { run = [&ctx, args] { return RunCreate(ctx, *args, false); }; });
 
-  auto* apply = bundle->add_subcommand("apply", "Verify and apply a bundle (or an acknowledgement)");
+  auto* apply =
+      bundle->add_subcommand("apply", "Verify and apply a bundle (or an acknowledgement)");
   apply->add_option("file", args->file, "The bundle file")->required();
   apply->add_flag("--json", ctx.json, "Print JSON for scripts");
   args->tls.AddOptions(apply);
@@ -181,7 +188,8 @@ void AddBundleCommands(CLI::App& app, Context& ctx, Runner& run) {
   args->tls.AddOptions(ack);
   ack->callback([&run, &ctx, args] { run = [&ctx, args] { return RunCreate(ctx, *args, true); }; });
 
-  auto* inspect = bundle->add_subcommand("inspect", "Show a bundle's header and counts, and whether it verifies");
+  auto* inspect = bundle->add_subcommand(
+      "inspect", "Show a bundle's header and counts, and whether it verifies");
   inspect->add_option("file", args->file, "The bundle file")->required();
   inspect->add_flag("--json", ctx.json, "Print JSON for scripts");
   args->tls.AddOptions(inspect);

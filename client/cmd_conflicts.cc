@@ -27,21 +27,26 @@ struct ConflictArgs {
 
 void PrintConflict(const Conflict& c, bool details) {
   std::cout << c.id << "  " << c.record_label << "  " << c.record_id << "\n";
-  std::cout << "  " << (c.field == kDeletedField ? "deleted on one node, edited on another" : "field " + c.field)
+  std::cout << "  "
+            << (c.field == kDeletedField ? "deleted on one node, edited on another"
+                                         : "field " + c.field)
             << "\n";
   for (const auto& v : c.values) {
-    std::cout << "    " << (v.provisional ? "* " : "  ") << v.summary << "   by " << v.version.origin << " at "
-              << FormatUtcMs(v.version.origin_time_ms) << "\n";
+    std::cout << "    " << (v.provisional ? "* " : "  ") << v.summary << "   by "
+              << v.version.origin << " at " << FormatUtcMs(v.version.origin_time_ms) << "\n";
     if (details) {
-      for (const auto& line : v.diff_from_ancestor) std::cout << "        " << line.op << " " << line.text << "\n";
+      for (const auto& line : v.diff_from_ancestor)
+        std::cout << "        " << line.op << " " << line.text << "\n";
     }
   }
   if (!details) return;
   if (c.ancestor) {
     std::cout << "  before (common ancestor): "
-              << (c.ancestor->value ? *c.ancestor->value : "(empty)") << "   by " << c.ancestor->origin << "\n";
+              << (c.ancestor->value ? *c.ancestor->value : "(empty)") << "   by "
+              << c.ancestor->origin << "\n";
   }
-  if (c.suggested_merge) std::cout << "  suggested merge (not applied):\n" << *c.suggested_merge << "\n";
+  if (c.suggested_merge)
+    std::cout << "  suggested merge (not applied):\n" << *c.suggested_merge << "\n";
   std::cout << "  record:\n";
   for (const auto& [name, value] : c.context) {
     if (value) std::cout << "    " << name << ": " << *value << "\n";
@@ -62,7 +67,9 @@ int RunList(const Context& ctx, const ConflictArgs& args) {
   }
   for (const auto& c : *conflicts) PrintConflict(c, false);
   std::cerr << conflicts->size() << " open conflict(s)"
-            << (conflicts->empty() ? "" : "; `accord conflicts show ID` for details, * marks the value shown meanwhile")
+            << (conflicts->empty()
+                    ? ""
+                    : "; `accord conflicts show ID` for details, * marks the value shown meanwhile")
             << "\n";
   return kExitOk;
 }
@@ -120,8 +127,8 @@ int RunResolve(const Context& ctx, const ConflictArgs& args) {
       return kExitOk;
     }
     if (!args.yes) {
-      std::cerr << "resolve " << ids.size() << " " << args.type << " conflict(s) by taking " << args.take
-                << "'s value? [y/N] ";
+      std::cerr << "resolve " << ids.size() << " " << args.type << " conflict(s) by taking "
+                << args.take << "'s value? [y/N] ";
       std::string answer;
       if (!std::getline(std::cin, answer) || (answer != "y" && answer != "Y" && answer != "yes")) {
         std::cerr << "nothing resolved\n";
@@ -129,7 +136,8 @@ int RunResolve(const Context& ctx, const ConflictArgs& args) {
       }
     }
   } else {
-    if (args.id.empty()) return Fail(InvalidArgument("resolve needs a conflict ID (or --all --type TYPE)"));
+    if (args.id.empty())
+      return Fail(InvalidArgument("resolve needs a conflict ID (or --all --type TYPE)"));
     ids.push_back(args.id);
   }
   json results = json::array();
@@ -156,7 +164,8 @@ void AddConflictCommands(CLI::App& app, Context& ctx, Runner& run) {
   auto* conflicts = app.add_subcommand("conflicts", "List open conflicts for review");
   conflicts->add_option("--type", args->type, "Only conflicts on records of this type");
   conflicts->add_flag("--json", ctx.json, "Print JSON for scripts");
-  auto* show = conflicts->add_subcommand("show", "One conflict with its ancestor, diffs and record");
+  auto* show =
+      conflicts->add_subcommand("show", "One conflict with its ancestor, diffs and record");
   show->add_option("id", args->id, "Conflict id")->required();
   show->add_flag("--json", ctx.json, "Print JSON for scripts");
   show->callback([&run, &ctx, args] { run = [&ctx, args] { return RunShow(ctx, *args); }; });
@@ -164,7 +173,8 @@ void AddConflictCommands(CLI::App& app, Context& ctx, Runner& run) {
     if (!show->parsed()) run = [&ctx, args] { return RunList(ctx, *args); };
   });
 
-  auto* resolve = app.add_subcommand("resolve", "Resolve a conflict; the resolution syncs to every node");
+  auto* resolve =
+      app.add_subcommand("resolve", "Resolve a conflict; the resolution syncs to every node");
   resolve->add_option("id", args->id, "Conflict id (from `accord conflicts`)");
   resolve->add_option("--take", args->take, "Keep the value written by this node");
   resolve->add_option("--value", args->value, "Set a merged value instead")

@@ -44,7 +44,10 @@ int RunCertNode(const Context& ctx, const PeerArgs& args) {
   Status st = sync::MakeNodeCertificate(args.ca_dir, node_id, out);
   if (!st.ok()) return Fail(st);
   if (ctx.json) {
-    PrintJson({{"node_id", node_id}, {"cert", out + "/node.pem"}, {"key", out + "/node.key"}, {"ca", out + "/ca.pem"}});
+    PrintJson({{"node_id", node_id},
+               {"cert", out + "/node.pem"},
+               {"key", out + "/node.key"},
+               {"ca", out + "/ca.pem"}});
   } else {
     std::cout << "certificate for " << node_id << " written to " << out << "/node.pem\n";
   }
@@ -56,8 +59,10 @@ int RunPeerAdd(const Context& ctx, const PeerArgs& args) {
   if (!store.ok()) return Fail(store.status(), false);
   Status st = (*store)->AddPeer(args.name, args.url);
   if (!st.ok()) return Fail(st);
-  if (!ctx.json) std::cout << "peer " << args.name << " -> " << args.url << "\n";
-  else PrintJson({{"name", args.name}, {"url", args.url}});
+  if (!ctx.json)
+    std::cout << "peer " << args.name << " -> " << args.url << "\n";
+  else
+    PrintJson({{"name", args.name}, {"url", args.url}});
   return kExitOk;
 }
 
@@ -69,18 +74,20 @@ int RunPeerList(const Context& ctx) {
   if (ctx.json) {
     json out = json::array();
     for (const auto& p : *peers) {
-      out.push_back({{"name", p.name},
-                     {"url", p.url},
-                     {"node_id", p.peer_id.empty() ? json(nullptr) : json(p.peer_id)},
-                     {"last_sync", p.last_sync_ms ? json(FormatUtcMs(p.last_sync_ms)) : json(nullptr)},
-                     {"their_knowledge", VersionVectorJson(p.their_knowledge)},
-                     {"inbound_cursor", p.inbound_cursor}});
+      out.push_back(
+          {{"name", p.name},
+           {"url", p.url},
+           {"node_id", p.peer_id.empty() ? json(nullptr) : json(p.peer_id)},
+           {"last_sync", p.last_sync_ms ? json(FormatUtcMs(p.last_sync_ms)) : json(nullptr)},
+           {"their_knowledge", VersionVectorJson(p.their_knowledge)},
+           {"inbound_cursor", p.inbound_cursor}});
     }
     PrintJson(out);
     return kExitOk;
   }
   for (const auto& p : *peers) {
-    std::cout << p.name << "  " << p.url << "  " << (p.peer_id.empty() ? "(never synced)" : p.peer_id);
+    std::cout << p.name << "  " << p.url << "  "
+              << (p.peer_id.empty() ? "(never synced)" : p.peer_id);
     if (p.last_sync_ms) std::cout << "  last sync " << FormatUtcMs(p.last_sync_ms);
     std::cout << "\n";
   }
@@ -92,7 +99,8 @@ int RunPeerList(const Context& ctx) {
 
 void AddPeerCommands(CLI::App& app, Context& ctx, Runner& run) {
   auto args = std::make_shared<PeerArgs>();
-  auto* cert = app.add_subcommand("cert", "Make a deployment CA and node certificates (demos and tests)");
+  auto* cert =
+      app.add_subcommand("cert", "Make a deployment CA and node certificates (demos and tests)");
   cert->require_subcommand(1);
   auto* ca = cert->add_subcommand("ca", "Create a deployment CA");
   ca->add_option("--out", args->out, "Folder for ca.pem and ca.key")->required();

@@ -26,11 +26,14 @@ Result<FieldWrite> ParseAssignment(const std::string& text) {
   return fw;
 }
 
-std::string Shown(const std::optional<std::string>& value) { return value ? *value : "(empty)"; }
+std::string Shown(const std::optional<std::string>& value) {
+  return value ? *value : "(empty)";
+}
 
 void PrintRecord(const RecordView& record) {
   std::cout << record.type << " " << record.id;
-  if (record.delete_conflict) std::cout << "  [deleted on one node, edited on another: see `accord conflicts`]";
+  if (record.delete_conflict)
+    std::cout << "  [deleted on one node, edited on another: see `accord conflicts`]";
   std::cout << "\n";
   const TypeSpec* type = Schema::Get().FindType(record.type);
   for (const FieldSpec& field : type->fields) {
@@ -124,8 +127,8 @@ int RunList(const Context& ctx, const std::string& type, const std::string& wher
     PrintJson(out);
   } else {
     for (const auto& r : *records) {
-      std::cout << r.id << "  " << Label(r) << (r.conflicts.empty() && !r.delete_conflict ? "" : "  [conflict]")
-                << "\n";
+      std::cout << r.id << "  " << Label(r)
+                << (r.conflicts.empty() && !r.delete_conflict ? "" : "  [conflict]") << "\n";
     }
     std::cerr << records->size() << " " << type << " record(s)\n";
   }
@@ -162,7 +165,9 @@ int RunHistory(const Context& ctx, const std::string& id, const std::string& fie
     std::cout << FormatUtcMs(v.version.origin_time_ms) << "  " << v.version.field << " = "
               << Shown(v.version.value) << "\n    by " << v.version.origin << "  version "
               << v.version.version.ToText() << "  "
-              << (!v.live ? "superseded" : v.winner ? "current" : "concurrent");
+              << (!v.live    ? "superseded"
+                  : v.winner ? "current"
+                             : "concurrent");
     if (!v.received_from.empty()) std::cout << "  (received from " << v.received_from << ")";
     if (!v.version.note.empty()) std::cout << "\n    note: " << v.version.note;
     std::cout << "\n";
@@ -175,13 +180,16 @@ int RunSchema(const Context& ctx) {
   for (const TypeSpec& type : Schema::Get().types()) {
     json fields = json::array();
     for (const FieldSpec& f : type.fields) {
-      json field = {{"name", f.name}, {"kind", FieldKindName(f.kind)}, {"required", f.required},
+      json field = {{"name", f.name},
+                    {"kind", FieldKindName(f.kind)},
+                    {"required", f.required},
                     {"help", f.help}};
       if (f.kind == FieldKind::kEnum) field["values"] = f.enum_values;
       if (f.kind == FieldKind::kRef) field["ref"] = f.ref_type;
       fields.push_back(std::move(field));
     }
-    out.push_back({{"type", type.name}, {"view", type.view}, {"help", type.help}, {"fields", fields}});
+    out.push_back(
+        {{"type", type.name}, {"view", type.view}, {"help", type.help}, {"fields", fields}});
   }
   if (ctx.json) {
     PrintJson(out);
@@ -195,7 +203,8 @@ int RunSchema(const Context& ctx) {
       if (f.required) std::cout << "  required";
       if (f.kind == FieldKind::kEnum) {
         std::cout << "  {";
-        for (size_t i = 0; i < f.enum_values.size(); ++i) std::cout << (i ? "|" : "") << f.enum_values[i];
+        for (size_t i = 0; i < f.enum_values.size(); ++i)
+          std::cout << (i ? "|" : "") << f.enum_values[i];
         std::cout << "}";
       }
       std::cout << "\n";
@@ -226,7 +235,8 @@ int RunStatus(const Context& ctx) {
             << "open conflicts  " << status->open_conflicts
             << (status->open_conflicts ? "   (review with `accord conflicts`)" : "") << "\n"
             << "records\n";
-  for (const auto& [type, n] : status->records_per_type) std::cout << "  " << type << "  " << n << "\n";
+  for (const auto& [type, n] : status->records_per_type)
+    std::cout << "  " << type << "  " << n << "\n";
   if (status->deleted_records) std::cout << "  (deleted: " << status->deleted_records << ")\n";
   return kExitOk;
 }

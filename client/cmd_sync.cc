@@ -32,7 +32,8 @@ struct NetArgs {
 
 Result<std::pair<std::string, int>> ParseHostPort(const std::string& text) {
   size_t colon = text.rfind(':');
-  if (colon == std::string::npos || colon == 0) return InvalidArgument("'" + text + "' is not HOST:PORT");
+  if (colon == std::string::npos || colon == 0)
+    return InvalidArgument("'" + text + "' is not HOST:PORT");
   try {
     int port = std::stoi(text.substr(colon + 1));
     if (port <= 0 || port > 65535) throw std::out_of_range("port");
@@ -43,7 +44,9 @@ Result<std::pair<std::string, int>> ParseHostPort(const std::string& text) {
 }
 
 volatile std::sig_atomic_t g_stop = 0;
-void OnSignal(int) { g_stop = 1; }
+void OnSignal(int) {
+  g_stop = 1;
+}
 
 int RunServe(const Context& ctx, NetArgs& args) {
   args.tls.DefaultFrom(ctx);
@@ -60,7 +63,8 @@ int RunServe(const Context& ctx, NetArgs& args) {
     auto ui = ParseHostPort(args.ui_listen);
     if (!ui.ok()) return Fail(ui.status());
     if (ui->first != "127.0.0.1" && ui->first != "localhost") {
-      return Fail(InvalidArgument("the review page is for this office's staff: it listens on 127.0.0.1 only"));
+      return Fail(InvalidArgument(
+          "the review page is for this office's staff: it listens on 127.0.0.1 only"));
     }
     options.ui_port = ui->second;
   }
@@ -102,7 +106,8 @@ int RunServe(const Context& ctx, NetArgs& args) {
   return kExitOk;
 }
 
-json SummaryJson(const std::string& target, const sync::SyncSummary& s, const client::HttpsTransport& t) {
+json SummaryJson(const std::string& target, const sync::SyncSummary& s,
+                 const client::HttpsTransport& t) {
   return {{"peer", s.peer_id},
           {"target", target},
           {"pages_pulled", s.pages_pulled},
@@ -117,13 +122,16 @@ json SummaryJson(const std::string& target, const sync::SyncSummary& s, const cl
 }
 
 // Syncs with one peer given by URL or address-book name.
-Result<json> SyncOne(const Context& ctx, Store& store, const NetArgs& args, const std::string& target) {
+Result<json> SyncOne(const Context& ctx, Store& store, const NetArgs& args,
+                     const std::string& target) {
   std::string url = target;
   sync::SyncOptions options;
   options.page_size = args.page_size;
   if (target.rfind("https://", 0) != 0) {
     ASSIGN_OR_RETURN(auto peer, store.FindPeerByName(target));
-    if (!peer) return InvalidArgument("no peer named '" + target + "' (accord peer add NAME URL, or give a URL)");
+    if (!peer)
+      return InvalidArgument("no peer named '" + target +
+                             "' (accord peer add NAME URL, or give a URL)");
     url = peer->url;
     options.peer_name = peer->name;
     options.expected_peer = peer->peer_id;
@@ -137,8 +145,8 @@ Result<json> SyncOne(const Context& ctx, Store& store, const NetArgs& args, cons
   if (!ctx.json) {
     options.on_progress = [](const sync::SyncProgress& p) {
       if (p.pages % 10 == 0) {
-        std::cerr << "\r" << (p.phase == sync::SyncProgress::Phase::kPull ? "received " : "sent ") << p.states
-                  << " field states in " << p.pages << " pages" << std::flush;
+        std::cerr << "\r" << (p.phase == sync::SyncProgress::Phase::kPull ? "received " : "sent ")
+                  << p.states << " field states in " << p.pages << " pages" << std::flush;
       }
     };
   }
@@ -147,20 +155,22 @@ Result<json> SyncOne(const Context& ctx, Store& store, const NetArgs& args, cons
 }
 
 void PrintSummary(const json& s) {
-  std::cout << "synced with " << s["peer"].get<std::string>() << " (" << s["target"].get<std::string>()
-            << "): received " << s["states_received"] << " field states (" << s["states_applied"]
-            << " new here) in " << s["pages_pulled"] << " pages, sent " << s["states_sent"] << " in "
-            << s["pages_pushed"] << " pages, " << s["bytes_received"] << " bytes in, " << s["bytes_sent"]
-            << " bytes out\n";
+  std::cout << "synced with " << s["peer"].get<std::string>() << " ("
+            << s["target"].get<std::string>() << "): received " << s["states_received"]
+            << " field states (" << s["states_applied"] << " new here) in " << s["pages_pulled"]
+            << " pages, sent " << s["states_sent"] << " in " << s["pages_pushed"] << " pages, "
+            << s["bytes_received"] << " bytes in, " << s["bytes_sent"] << " bytes out\n";
   uint64_t conflicts = s["new_conflicts"].get<uint64_t>();
   std::cout << conflicts << " new conflict(s) here";
-  if (s["peer_new_conflicts"].get<uint64_t>()) std::cout << ", " << s["peer_new_conflicts"] << " at the peer";
+  if (s["peer_new_conflicts"].get<uint64_t>())
+    std::cout << ", " << s["peer_new_conflicts"] << " at the peer";
   std::cout << (conflicts ? ": review them with `accord conflicts`" : "") << "\n";
 }
 
 int RunSyncCommand(const Context& ctx, NetArgs& args) {
   args.tls.DefaultFrom(ctx);
-  if (args.all == !args.target.empty()) return Fail(InvalidArgument("sync needs a URL, a peer name, or --all"));
+  if (args.all == !args.target.empty())
+    return Fail(InvalidArgument("sync needs a URL, a peer name, or --all"));
   auto store = ctx.OpenStore();
   if (!store.ok()) return Fail(store.status(), false);
   std::vector<std::string> targets;
@@ -168,7 +178,8 @@ int RunSyncCommand(const Context& ctx, NetArgs& args) {
     auto peers = (*store)->ListPeers();
     if (!peers.ok()) return Fail(peers.status(), false);
     for (const auto& p : *peers) targets.push_back(p.name);
-    if (targets.empty()) return Fail(FailedPrecondition("no peers yet: accord peer add NAME URL"), false);
+    if (targets.empty())
+      return Fail(FailedPrecondition("no peers yet: accord peer add NAME URL"), false);
   } else {
     targets.push_back(args.target);
   }
@@ -180,10 +191,13 @@ int RunSyncCommand(const Context& ctx, NetArgs& args) {
     if (!result.ok()) {
       ++failures;
       std::cerr << "accord: sync with " << target << " failed: " << result.status().message()
-                << (result.status().code() == Code::kUnavailable ? " (run it again: it resumes where it stopped)" : "")
+                << (result.status().code() == Code::kUnavailable
+                        ? " (run it again: it resumes where it stopped)"
+                        : "")
                 << "\n";
       results.push_back({{"target", target}, {"error", result.status().message()}});
-      if (targets.size() == 1 && result.status().code() == Code::kInvalidArgument) return kExitUsage;
+      if (targets.size() == 1 && result.status().code() == Code::kInvalidArgument)
+        return kExitUsage;
       continue;
     }
     if (!ctx.json) PrintSummary(*result);
@@ -197,9 +211,11 @@ int RunSyncCommand(const Context& ctx, NetArgs& args) {
 
 void AddSyncCommands(CLI::App& app, Context& ctx, Runner& run) {
   auto args = std::make_shared<NetArgs>();
-  auto* serve = app.add_subcommand("serve", "Serve sync to peers over HTTPS (mutual TLS) and the review page");
+  auto* serve = app.add_subcommand(
+      "serve", "Serve sync to peers over HTTPS (mutual TLS) and the review page");
   serve->add_option("--listen", args->listen, "HOST:PORT for peers (default 127.0.0.1:8443)");
-  serve->add_option("--ui-listen", args->ui_listen, "127.0.0.1:PORT for the review page (default 127.0.0.1:8080)");
+  serve->add_option("--ui-listen", args->ui_listen,
+                    "127.0.0.1:PORT for the review page (default 127.0.0.1:8080)");
   serve->add_flag("--no-ui", args->no_ui, "Do not serve the review page");
   args->tls.AddOptions(serve);
   serve->callback([&run, &ctx, args] { run = [&ctx, args] { return RunServe(ctx, *args); }; });

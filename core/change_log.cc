@@ -104,7 +104,8 @@ Store::RemoteBatch::RemoteBatch(Store& store, std::string from_peer,
 Store::RemoteBatch::~RemoteBatch() = default;
 
 Result<std::unique_ptr<Store::RemoteBatch>> Store::BeginRemoteBatch(const std::string& from_peer) {
-  if (!IsValidNodeId(from_peer)) return InvalidArgument("malformed peer node id '" + from_peer + "'");
+  if (!IsValidNodeId(from_peer))
+    return InvalidArgument("malformed peer node id '" + from_peer + "'");
   ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*db_, Transaction::Mode::kWrite));
   ASSIGN_OR_RETURN(VersionVector knowledge, Knowledge());
   return std::unique_ptr<RemoteBatch>(
@@ -114,7 +115,8 @@ Result<std::unique_ptr<Store::RemoteBatch>> Store::BeginRemoteBatch(const std::s
 Status Store::RemoteBatch::Add(const std::vector<FieldVersion>& states) {
   Database& db = *store_.db_;
   result_.received += states.size();
-  ASSIGN_OR_RETURN(Statement * lookup, db.Prepare("SELECT type, has_tombstone FROM records WHERE id = ?"));
+  ASSIGN_OR_RETURN(Statement * lookup,
+                   db.Prepare("SELECT type, has_tombstone FROM records WHERE id = ?"));
   ASSIGN_OR_RETURN(Statement * create,
                    db.Prepare("INSERT INTO records(id, type, created_at) VALUES(?, ?, ?)"));
   for (size_t i = 0; i < states.size(); ++i) {
@@ -152,14 +154,17 @@ Status Store::RemoteBatch::Add(const std::vector<FieldVersion>& states) {
 
 Status Store::RemoteBatch::MergeKnowledge(const VersionVector& vouched) {
   if (vouched.Get(store_.node_id_) > own_counter_) {
-    return Corruption(from_peer_ + " vouches for write " + std::to_string(vouched.Get(store_.node_id_)) +
+    return Corruption(from_peer_ + " vouches for write " +
+                      std::to_string(vouched.Get(store_.node_id_)) +
                       " by this node, which has made only " + std::to_string(own_counter_));
   }
-  ASSIGN_OR_RETURN(Statement * raise,
-                   store_.db_->Prepare("INSERT INTO knowledge(node, counter) VALUES(?, ?) ON CONFLICT(node) "
-                                       "DO UPDATE SET counter = max(counter, excluded.counter)"));
+  ASSIGN_OR_RETURN(
+      Statement * raise,
+      store_.db_->Prepare("INSERT INTO knowledge(node, counter) VALUES(?, ?) ON CONFLICT(node) "
+                          "DO UPDATE SET counter = max(counter, excluded.counter)"));
   for (const auto& [node, counter] : vouched.entries()) {
-    if (!IsValidNodeId(node)) return Corruption("knowledge names a malformed node id '" + node + "'");
+    if (!IsValidNodeId(node))
+      return Corruption("knowledge names a malformed node id '" + node + "'");
     if (node == store_.node_id_) continue;
     RETURN_IF_ERROR(raise->Bind(1, node).Bind(2, static_cast<int64_t>(counter)).Run());
   }
@@ -168,12 +173,16 @@ Status Store::RemoteBatch::MergeKnowledge(const VersionVector& vouched) {
 
 Status Store::RemoteBatch::SetCursor(uint64_t new_inbound_cursor) {
   // The cursor moves in the same transaction as the page: a crash loses both or neither.
-  ASSIGN_OR_RETURN(Statement * cursor,
-                   store_.db_->Prepare("INSERT INTO peer_state(peer_id, inbound_cursor, last_contact_at) "
-                                       "VALUES(?, ?, ?) ON CONFLICT(peer_id) DO UPDATE SET "
-                                       "inbound_cursor = max(inbound_cursor, excluded.inbound_cursor), "
-                                       "last_contact_at = excluded.last_contact_at"));
-  return cursor->Bind(1, from_peer_).Bind(2, static_cast<int64_t>(new_inbound_cursor)).Bind(3, now_).Run();
+  ASSIGN_OR_RETURN(
+      Statement * cursor,
+      store_.db_->Prepare("INSERT INTO peer_state(peer_id, inbound_cursor, last_contact_at) "
+                          "VALUES(?, ?, ?) ON CONFLICT(peer_id) DO UPDATE SET "
+                          "inbound_cursor = max(inbound_cursor, excluded.inbound_cursor), "
+                          "last_contact_at = excluded.last_contact_at"));
+  return cursor->Bind(1, from_peer_)
+      .Bind(2, static_cast<int64_t>(new_inbound_cursor))
+      .Bind(3, now_)
+      .Run();
 }
 
 Result<ApplyResult> Store::RemoteBatch::Commit() {

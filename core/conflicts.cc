@@ -43,14 +43,17 @@ Result<Conflict> BuildConflict(Store& store, const std::string& record_id, const
     for (const auto& t : tombs) {
       if (!t.live) continue;
       tomb_vector.MergeFrom(t.version.version);
-      c.values.push_back({t.version, false,
-                          t.version.value == "1" ? "deleted the record" : "restored the record", {}});
+      c.values.push_back({t.version,
+                          false,
+                          t.version.value == "1" ? "deleted the record" : "restored the record",
+                          {}});
     }
     ASSIGN_OR_RETURN(auto all, store.History(record_id, std::nullopt));
     for (const auto& v : all) {
       if (!v.live || v.version.field == kDeletedField) continue;
       if (v.version.version.DominatedByOrEqual(tomb_vector)) continue;
-      c.values.push_back({v.version, false, "edited " + v.version.field + " to " + Shown(v.version.value), {}});
+      c.values.push_back(
+          {v.version, false, "edited " + v.version.field + " to " + Shown(v.version.value), {}});
     }
     // Provisionally the record stays visible: the edits win until someone decides.
     for (auto& v : c.values) v.provisional = v.version.field != kDeletedField;
@@ -68,7 +71,8 @@ Result<Conflict> BuildConflict(Store& store, const std::string& record_id, const
       if (v.version.value) v.diff_from_ancestor = DiffLines(*c.ancestor->value, *v.version.value);
     }
     if (c.values.size() == 2 && c.values[0].version.value && c.values[1].version.value) {
-      TextMerge merge = MergeText(*c.ancestor->value, *c.values[0].version.value, *c.values[1].version.value);
+      TextMerge merge =
+          MergeText(*c.ancestor->value, *c.values[0].version.value, *c.values[1].version.value);
       if (merge.clean) c.suggested_merge = merge.merged;
     }
   }
@@ -100,11 +104,12 @@ Result<std::vector<Conflict>> ListConflicts(Store& store, const std::string& typ
   }
   std::vector<std::tuple<std::string, std::string, int64_t>> open;
   {
-    ASSIGN_OR_RETURN(Statement * stmt,
-                     store.db().Prepare("SELECT c.record_id, c.field, c.detected_at FROM conflicts c "
-                                        "JOIN records r ON r.id = c.record_id "
-                                        "WHERE ? = '' OR r.type = ? "
-                                        "ORDER BY c.detected_at, c.record_id, c.field"));
+    ASSIGN_OR_RETURN(
+        Statement * stmt,
+        store.db().Prepare("SELECT c.record_id, c.field, c.detected_at FROM conflicts c "
+                           "JOIN records r ON r.id = c.record_id "
+                           "WHERE ? = '' OR r.type = ? "
+                           "ORDER BY c.detected_at, c.record_id, c.field"));
     stmt->Bind(1, type).Bind(2, type);
     while (true) {
       ASSIGN_OR_RETURN(bool row, stmt->Step());
@@ -149,7 +154,8 @@ Result<std::optional<std::string>> ResolveConflict(Store& store, const std::stri
                              " (they were written by " + writers + ")");
     }
     if (c.field == kDeletedField) {
-      value = taken->version.field == kDeletedField ? taken->version.value : std::optional<std::string>("0");
+      value = taken->version.field == kDeletedField ? taken->version.value
+                                                    : std::optional<std::string>("0");
     } else {
       value = taken->version.value;
     }
@@ -165,8 +171,9 @@ Result<std::optional<std::string>> ResolveConflict(Store& store, const std::stri
                      (choice.resolved_by.empty() ? "a reviewer" : choice.resolved_by) + " at " +
                      store.node_id() + ": " + how + "; replaced";
   for (const auto& v : c.values) {
-    note += " " + v.version.origin + "=" + (c.field == kDeletedField ? v.summary : Shown(v.version.value)) +
-            " [" + v.version.version.ToText() + "]";
+    note += " " + v.version.origin + "=" +
+            (c.field == kDeletedField ? v.summary : Shown(v.version.value)) + " [" +
+            v.version.version.ToText() + "]";
   }
   RETURN_IF_ERROR(store.WriteResolution(c.record_id, c.field, value, note, c.id));
   return value;

@@ -13,8 +13,8 @@ namespace accord {
 
 struct ConflictValue {
   FieldVersion version;
-  bool provisional = false;  // the value every node shows until someone resolves
-  std::string summary;       // e.g. "deleted the record" or the value itself
+  bool provisional = false;                  // the value every node shows until someone resolves
+  std::string summary;                       // e.g. "deleted the record" or the value itself
   std::vector<DiffLine> diff_from_ancestor;  // long text with a known ancestor
 };
 
@@ -26,7 +26,7 @@ struct Conflict {
   std::string field;         // "_deleted" for delete versus edit
   int64_t detected_at_ms = 0;
   std::vector<ConflictValue> values;
-  std::optional<FieldVersion> ancestor;  // the last value every side had seen
+  std::optional<FieldVersion> ancestor;        // the last value every side had seen
   std::optional<std::string> suggested_merge;  // three-way merge of long text, when clean
   std::map<std::string, std::optional<std::string>> context;  // the record's other fields
 };
@@ -37,7 +37,7 @@ Result<Conflict> GetConflict(Store& store, const std::string& id);
 
 struct ResolutionChoice {
   std::optional<std::string> take_node;  // keep the value this node wrote
-  std::optional<std::string> value;      // or a merged value (empty optional with clear=true clears)
+  std::optional<std::string> value;  // or a merged value (empty optional with clear=true clears)
   bool clear = false;
   std::string resolved_by;  // the person, recorded in history
 };

@@ -26,9 +26,9 @@ struct FieldVersion {
 // Local bookkeeping of a stored version (never leaves the node).
 struct StoredVersion {
   FieldVersion version;
-  int64_t seq = 0;            // position in this node's change log
-  bool live = false;          // not superseded by a newer version
-  bool winner = false;        // the provisional value shown while in conflict
+  int64_t seq = 0;      // position in this node's change log
+  bool live = false;    // not superseded by a newer version
+  bool winner = false;  // the provisional value shown while in conflict
   int64_t received_at_ms = 0;
   std::string received_from;  // peer it came from; "" for a local write
 };

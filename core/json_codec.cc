@@ -71,7 +71,8 @@ json ConflictJson(const Conflict& c, bool with_details) {
     value["summary"] = v.summary;
     if (with_details && !v.diff_from_ancestor.empty()) {
       json diff = json::array();
-      for (const auto& line : v.diff_from_ancestor) diff.push_back(std::string(1, line.op) + line.text);
+      for (const auto& line : v.diff_from_ancestor)
+        diff.push_back(std::string(1, line.op) + line.text);
       value["diff_from_ancestor"] = std::move(diff);
     }
     values.push_back(std::move(value));
@@ -81,7 +82,8 @@ json ConflictJson(const Conflict& c, bool with_details) {
     out["ancestor"] = c.ancestor ? FieldVersionJson(*c.ancestor) : json(nullptr);
     out["suggested_merge"] = c.suggested_merge ? json(*c.suggested_merge) : json(nullptr);
     json context = json::object();
-    for (const auto& [name, value] : c.context) context[name] = value ? json(*value) : json(nullptr);
+    for (const auto& [name, value] : c.context)
+      context[name] = value ? json(*value) : json(nullptr);
     out["context"] = std::move(context);
   }
   return out;

@@ -14,7 +14,8 @@ class Store::LocalWriter {
   LocalWriter(Store& store, int64_t now) : store_(store), now_(now) {}
 
   Status Begin() {
-    ASSIGN_OR_RETURN(Statement * stmt, store_.db_->Prepare("SELECT counter FROM knowledge WHERE node = ?"));
+    ASSIGN_OR_RETURN(Statement * stmt,
+                     store_.db_->Prepare("SELECT counter FROM knowledge WHERE node = ?"));
     stmt->Bind(1, store_.node_id_);
     ASSIGN_OR_RETURN(bool found, stmt->Step());
     if (!found) return Corruption("this node's own counter is missing from the knowledge table");
@@ -34,8 +35,9 @@ class Store::LocalWriter {
                              "' is not a valid record id: letters, digits, '.', '_' and '-', "
                              "starting with a letter or digit, at most 64 characters");
     }
-    ASSIGN_OR_RETURN(Statement * lookup,
-                     store_.db_->Prepare("SELECT type, deleted, has_tombstone FROM records WHERE id = ?"));
+    ASSIGN_OR_RETURN(
+        Statement * lookup,
+        store_.db_->Prepare("SELECT type, deleted, has_tombstone FROM records WHERE id = ?"));
     lookup->Bind(1, id);
     ASSIGN_OR_RETURN(bool exists, lookup->Step());
     std::string existing_type = exists ? lookup->Text(0) : "";
@@ -63,7 +65,8 @@ class Store::LocalWriter {
           pending_refs_.push_back({id, type->name + "." + field->name, *fw.value, field->ref_type});
         }
       } else if (field->required) {
-        return InvalidArgument(type->name + "." + field->name + " is required and cannot be cleared");
+        return InvalidArgument(type->name + "." + field->name +
+                               " is required and cannot be cleared");
       }
     }
     if (!exists) {
@@ -72,8 +75,9 @@ class Store::LocalWriter {
           return InvalidArgument("a new " + type->name + " needs " + field.name + " (required)");
         }
       }
-      ASSIGN_OR_RETURN(Statement * insert,
-                       store_.db_->Prepare("INSERT INTO records(id, type, created_at) VALUES(?, ?, ?)"));
+      ASSIGN_OR_RETURN(
+          Statement * insert,
+          store_.db_->Prepare("INSERT INTO records(id, type, created_at) VALUES(?, ?, ?)"));
       RETURN_IF_ERROR(insert->Bind(1, id).Bind(2, type->name).Bind(3, now_).Run());
     }
 
@@ -138,15 +142,18 @@ class Store::LocalWriter {
     } else {
       const FieldSpec* field = type ? type->FindField(field_name) : nullptr;
       if (!field) {
-        return InvalidArgument("type " + *type_name + " has no field '" + std::string(field_name) + "'");
+        return InvalidArgument("type " + *type_name + " has no field '" + std::string(field_name) +
+                               "'");
       }
       if (value) {
         RETURN_IF_ERROR(Schema::ValidateValue(*type, *field, *value));
         if (field->kind == FieldKind::kRef) {
-          pending_refs_.push_back({std::string(id), type->name + "." + field->name, *value, field->ref_type});
+          pending_refs_.push_back(
+              {std::string(id), type->name + "." + field->name, *value, field->ref_type});
         }
       } else if (field->required) {
-        return InvalidArgument(type->name + "." + field->name + " is required and cannot be cleared");
+        return InvalidArgument(type->name + "." + field->name +
+                               " is required and cannot be cleared");
       }
       ASSIGN_OR_RETURN(std::vector<StoredVersion> live, store_.LiveVersions(id, field_name));
       for (const auto& held : live) version.version.MergeFrom(held.version.version);
@@ -159,7 +166,8 @@ class Store::LocalWriter {
 
   // Checks references (they may point anywhere in the batch) and saves the counter.
   Status Finish() {
-    ASSIGN_OR_RETURN(Statement * stmt, store_.db_->Prepare("SELECT type, deleted FROM records WHERE id = ?"));
+    ASSIGN_OR_RETURN(Statement * stmt,
+                     store_.db_->Prepare("SELECT type, deleted FROM records WHERE id = ?"));
     for (const auto& ref : pending_refs_) {
       stmt->Bind(1, ref.target);
       ASSIGN_OR_RETURN(bool found, stmt->Step());
@@ -178,7 +186,8 @@ class Store::LocalWriter {
         return InvalidArgument(where + "refers to " + ref.target + ", which was deleted");
       }
     }
-    ASSIGN_OR_RETURN(Statement * save, store_.db_->Prepare("UPDATE knowledge SET counter = ? WHERE node = ?"));
+    ASSIGN_OR_RETURN(Statement * save,
+                     store_.db_->Prepare("UPDATE knowledge SET counter = ? WHERE node = ?"));
     return save->Bind(1, static_cast<int64_t>(counter_)).Bind(2, store_.node_id_).Run();
   }
 
@@ -205,8 +214,10 @@ class Store::LocalWriter {
   }
 
   Result<std::string> ExistingAlive(std::string_view id) {
-    if (!IsValidRecordId(id)) return InvalidArgument("'" + std::string(id) + "' is not a record id");
-    ASSIGN_OR_RETURN(Statement * stmt, store_.db_->Prepare("SELECT type, deleted FROM records WHERE id = ?"));
+    if (!IsValidRecordId(id))
+      return InvalidArgument("'" + std::string(id) + "' is not a record id");
+    ASSIGN_OR_RETURN(Statement * stmt,
+                     store_.db_->Prepare("SELECT type, deleted FROM records WHERE id = ?"));
     stmt->Bind(1, id);
     ASSIGN_OR_RETURN(bool found, stmt->Step());
     std::string type = found ? stmt->Text(0) : "";
@@ -219,8 +230,9 @@ class Store::LocalWriter {
 
   // The join of every live version of every field of the record.
   Result<VersionVector> RecordVector(std::string_view id) {
-    ASSIGN_OR_RETURN(Statement * stmt,
-                     store_.db_->Prepare("SELECT vv FROM versions WHERE record_id = ? AND state > 0"));
+    ASSIGN_OR_RETURN(
+        Statement * stmt,
+        store_.db_->Prepare("SELECT vv FROM versions WHERE record_id = ? AND state > 0"));
     stmt->Bind(1, id);
     VersionVector joined;
     while (true) {

@@ -62,10 +62,12 @@ Result<Store::MergeOutcome> Store::MergeVersion(const FieldVersion& incoming,
     if (WinsOver(sibling->version, *winner)) winner = &sibling->version;
   }
   if (!superseded.empty()) {
-    ASSIGN_OR_RETURN(Statement * retire, db_->Prepare("UPDATE versions SET state = 0 WHERE seq = ?"));
+    ASSIGN_OR_RETURN(Statement * retire,
+                     db_->Prepare("UPDATE versions SET state = 0 WHERE seq = ?"));
     for (int64_t seq : superseded) RETURN_IF_ERROR(retire->Bind(1, seq).Run());
   }
-  ASSIGN_OR_RETURN(Statement * restate, db_->Prepare("UPDATE versions SET state = ? WHERE seq = ?"));
+  ASSIGN_OR_RETURN(Statement * restate,
+                   db_->Prepare("UPDATE versions SET state = ? WHERE seq = ?"));
   for (StoredVersion* sibling : concurrent) {
     bool should_win = winner == &sibling->version;
     if (should_win != sibling->winner) {
@@ -97,8 +99,8 @@ Result<Store::MergeOutcome> Store::MergeVersion(const FieldVersion& incoming,
   // The tombstone's conflicts (delete versus edit) are RefreshDeletion's to judge.
   // An open conflict needs two live versions: with fewer there is none to close.
   if (incoming.field != kDeletedField && (differing || live.size() > 1)) {
-    RETURN_IF_ERROR(SetConflict(incoming.record_id, incoming.field, differing, now,
-                                &outcome.new_conflict));
+    RETURN_IF_ERROR(
+        SetConflict(incoming.record_id, incoming.field, differing, now, &outcome.new_conflict));
     if (!differing) outcome.new_conflict = false;
   }
   return outcome;
@@ -135,7 +137,8 @@ Result<bool> Store::RefreshDeletion(std::string_view record_id, int64_t now) {
   bool deleted = has_tombstone && !edits_unseen;
   ASSIGN_OR_RETURN(Statement * update,
                    db_->Prepare("UPDATE records SET deleted = ?, has_tombstone = ? WHERE id = ?"));
-  RETURN_IF_ERROR(update->Bind(1, int64_t{deleted}).Bind(2, int64_t{has_tombstone}).Bind(3, record_id).Run());
+  RETURN_IF_ERROR(
+      update->Bind(1, int64_t{deleted}).Bind(2, int64_t{has_tombstone}).Bind(3, record_id).Run());
   bool open = values.size() > 1 || (has_tombstone && edits_unseen);
   bool newly_opened = false;
   RETURN_IF_ERROR(SetConflict(record_id, kDeletedField, open, now, &newly_opened));

@@ -74,7 +74,9 @@ const std::vector<const char*> kMigrations = {
     )sql",
 };
 
-std::string QuoteIdentifier(const std::string& name) { return "\"" + name + "\""; }
+std::string QuoteIdentifier(const std::string& name) {
+  return "\"" + name + "\"";
+}
 
 std::string QuoteLiteral(const std::string& text) {
   std::string out = "'";
@@ -114,21 +116,24 @@ Status MigrateDatabase(Database& db) {
   int schema_version = Schema::Get().version();
   ASSIGN_OR_RETURN(auto txn, Transaction::Begin(db, Transaction::Mode::kWrite));
   for (int v = current; v < kDatabaseVersion; ++v) {
-    RETURN_IF_ERROR(db.Exec(kMigrations[v]).WithContext(
-        "migrating database to version " + std::to_string(v + 1) + ": "));
+    RETURN_IF_ERROR(
+        db.Exec(kMigrations[v])
+            .WithContext("migrating database to version " + std::to_string(v + 1) + ": "));
   }
   if (current < kDatabaseVersion) {
     RETURN_IF_ERROR(db.Exec("PRAGMA user_version = " + std::to_string(kDatabaseVersion)));
   }
   // Views follow the schema registry, which can change without a layout change.
-  ASSIGN_OR_RETURN(Statement * get, db.Prepare("SELECT value FROM meta WHERE key = 'schema_version'"));
+  ASSIGN_OR_RETURN(Statement * get,
+                   db.Prepare("SELECT value FROM meta WHERE key = 'schema_version'"));
   ASSIGN_OR_RETURN(bool found, get->Step());
   std::string stored = found ? get->Text(0) : "";
   get->Reset();
   if (stored != std::to_string(schema_version)) {
     RETURN_IF_ERROR(RebuildViews(db));
-    ASSIGN_OR_RETURN(Statement * put,
-                     db.Prepare("INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', ?)"));
+    ASSIGN_OR_RETURN(
+        Statement * put,
+        db.Prepare("INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', ?)"));
     RETURN_IF_ERROR(put->Bind(1, std::to_string(schema_version)).Run());
   }
   return txn->Commit();

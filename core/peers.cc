@@ -34,7 +34,8 @@ Result<PeerInfo> Store::GetPeer(std::string_view peer_id) {
 }
 
 Result<std::vector<PeerInfo>> Store::ListPeers() {
-  ASSIGN_OR_RETURN(Statement * stmt, db_->Prepare("SELECT name, url, peer_id FROM peers ORDER BY name"));
+  ASSIGN_OR_RETURN(Statement * stmt,
+                   db_->Prepare("SELECT name, url, peer_id FROM peers ORDER BY name"));
   std::vector<PeerInfo> named;
   while (true) {
     ASSIGN_OR_RETURN(bool row, stmt->Step());

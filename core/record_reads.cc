@@ -36,9 +36,10 @@ Result<RecordView> Store::BuildView(std::string_view id, std::string_view type, 
   view.id = std::string(id);
   view.type = std::string(type);
   view.deleted = deleted;
-  ASSIGN_OR_RETURN(Statement * stmt,
-                   db_->Prepare(std::string("SELECT ") + kVersionColumns +
-                                " FROM versions WHERE record_id = ? AND state > 0 ORDER BY field, seq"));
+  ASSIGN_OR_RETURN(
+      Statement * stmt,
+      db_->Prepare(std::string("SELECT ") + kVersionColumns +
+                   " FROM versions WHERE record_id = ? AND state > 0 ORDER BY field, seq"));
   stmt->Bind(1, id);
   std::map<std::string, std::vector<FieldVersion>> live;
   bool has_tombstone = false;
@@ -72,7 +73,8 @@ Result<RecordView> Store::BuildView(std::string_view id, std::string_view type, 
 Result<RecordView> Store::Get(std::string_view id) {
   if (!IsValidRecordId(id)) return InvalidArgument("'" + std::string(id) + "' is not a record id");
   ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*db_, Transaction::Mode::kRead));
-  ASSIGN_OR_RETURN(Statement * stmt, db_->Prepare("SELECT type, deleted FROM records WHERE id = ?"));
+  ASSIGN_OR_RETURN(Statement * stmt,
+                   db_->Prepare("SELECT type, deleted FROM records WHERE id = ?"));
   stmt->Bind(1, id);
   ASSIGN_OR_RETURN(bool found, stmt->Step());
   if (!found) return NotFound("no record with id " + std::string(id));
@@ -108,8 +110,9 @@ Result<std::vector<RecordView>> Store::List(std::string_view type,
     }
     stmt->Reset();
   } else {
-    ASSIGN_OR_RETURN(Statement * stmt,
-                     db_->Prepare("SELECT id FROM records WHERE type = ? AND deleted = 0 ORDER BY id"));
+    ASSIGN_OR_RETURN(
+        Statement * stmt,
+        db_->Prepare("SELECT id FROM records WHERE type = ? AND deleted = 0 ORDER BY id"));
     stmt->Bind(1, type);
     while (true) {
       ASSIGN_OR_RETURN(bool row, stmt->Step());
@@ -139,8 +142,9 @@ Result<std::vector<StoredVersion>> Store::History(std::string_view id,
       return InvalidArgument("type " + *type + " has no field '" + *field + "'");
     }
   }
-  std::string sql = std::string("SELECT ") + kVersionColumns + " FROM versions WHERE record_id = ?" +
-                    (field ? " AND field = ?" : "") + " ORDER BY seq";
+  std::string sql = std::string("SELECT ") + kVersionColumns +
+                    " FROM versions WHERE record_id = ?" + (field ? " AND field = ?" : "") +
+                    " ORDER BY seq";
   ASSIGN_OR_RETURN(Statement * stmt, db_->Prepare(sql));
   stmt->Bind(1, id);
   if (field) stmt->Bind(2, *field);

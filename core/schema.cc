@@ -7,12 +7,18 @@ namespace accord {
 
 const char* FieldKindName(FieldKind kind) {
   switch (kind) {
-    case FieldKind::kText: return "text";
-    case FieldKind::kLongText: return "long-text";
-    case FieldKind::kInteger: return "integer";
-    case FieldKind::kDate: return "date";
-    case FieldKind::kEnum: return "enum";
-    case FieldKind::kRef: return "ref";
+    case FieldKind::kText:
+      return "text";
+    case FieldKind::kLongText:
+      return "long-text";
+    case FieldKind::kInteger:
+      return "integer";
+    case FieldKind::kDate:
+      return "date";
+    case FieldKind::kEnum:
+      return "enum";
+    case FieldKind::kRef:
+      return "ref";
   }
   return "?";
 }
@@ -52,24 +58,31 @@ std::vector<TypeSpec> BuildTypes() {
   std::vector<TypeSpec> t;
 
   // Parties and offices.
-  t.push_back({"party", "parties", "A government side of an agreement, or an observer/secretariat.",
+  t.push_back({"party",
+               "parties",
+               "A government side of an agreement, or an observer/secretariat.",
                {"code"},
                {Text("code", "short code: KH, TH, VN, CN, IOM", true),
                 Text("name", "full name, e.g. Royal Government of Cambodia", true),
                 Enum("kind", {"government", "observer", "secretariat"}, "role in the agreement")}});
-  t.push_back({"office", "offices", "Where data is entered: a ministry, checkpoint or centre.",
-               {"name"},
-               {Text("name", "e.g. NCCT Phnom Penh, Poi Pet checkpoint", true),
-                Ref("party", "party", "the government the office belongs to"),
-                Enum("kind",
-                     {"ministry", "border_checkpoint", "transit_centre", "shelter", "secretariat"},
-                     "what kind of office"),
-                Text("node_id", "the Accord node id this office runs, e.g. KH-POIPET"),
-                Text("city", "city or province")}});
+  t.push_back(
+      {"office",
+       "offices",
+       "Where data is entered: a ministry, checkpoint or centre.",
+       {"name"},
+       {Text("name", "e.g. NCCT Phnom Penh, Poi Pet checkpoint", true),
+        Ref("party", "party", "the government the office belongs to"),
+        Enum("kind", {"ministry", "border_checkpoint", "transit_centre", "shelter", "secretariat"},
+             "what kind of office"),
+        Text("node_id", "the Accord node id this office runs, e.g. KH-POIPET"),
+        Text("city", "city or province")}});
 
   // Plans of action.
   t.push_back(
-      {"plan", "plans", "A joint plan of action implementing an agreement.", {"title"},
+      {"plan",
+       "plans",
+       "A joint plan of action implementing an agreement.",
+       {"title"},
        {Text("title", "title of the plan", true),
         Text("agreement", "the agreement it implements, e.g. SOP on Law Enforcement Cooperation"),
         Text("parties", "party codes, e.g. KH,TH"),
@@ -80,15 +93,19 @@ std::vector<TypeSpec> BuildTypes() {
         Enum("status", {"draft", "under_review", "finalized", "signed"}, "drafting status"),
         Date("signed_on", "date signed"),
         LongText("financial_notes", "budget and financial notes")}});
-  t.push_back({"objective", "objectives", "A specific objective or area of a plan.", {"number"},
-               {Ref("plan", "plan", "the plan", true),
-                Text("number", "e.g. 1, Area 3", true),
+  t.push_back({"objective",
+               "objectives",
+               "A specific objective or area of a plan.",
+               {"number"},
+               {Ref("plan", "plan", "the plan", true), Text("number", "e.g. 1, Area 3", true),
                 LongText("text", "the objective as written", true)}});
   t.push_back(
-      {"activity", "activities", "A joint action or deliverable under an objective.", {"number"},
+      {"activity",
+       "activities",
+       "A joint action or deliverable under an objective.",
+       {"number"},
        {Ref("objective", "objective", "the objective", true),
-        Text("number", "e.g. 1.1, 3.1.4", true),
-        LongText("description", "what will be done", true),
+        Text("number", "e.g. 1.1, 3.1.4", true), LongText("description", "what will be done", true),
         LongText("sub_steps", "sub-activities or steps"),
         Text("responsible_agency", "the lead agency or agencies"),
         Text("implementing_partners", "partners, e.g. IOM"),
@@ -97,90 +114,107 @@ std::vector<TypeSpec> BuildTypes() {
         LongText("targets_per_year", "e.g. 2024: 2 workshops, 60 participants"),
         Text("timeframe", "a year or quarter, e.g. 2024-Q2, 2023-2025"),
         LongText("expected_output", "expected output or result"),
-        LongText("resources", "resources needed"),
-        Text("venue", "tentative venue"),
+        LongText("resources", "resources needed"), Text("venue", "tentative venue"),
         Enum("progress_status", {"not_started", "in_progress", "completed", "postponed", "dropped"},
              "progress"),
         LongText("progress_note", "progress note")}});
 
   // Meetings.
-  t.push_back(
-      {"meeting", "meetings", "A bilateral, case-management or working-group meeting.",
-       {"start_date", "city"},
-       {Text("title", "title of the meeting", true),
-        Enum("kind",
-             {"bilateral_meeting", "case_management_meeting", "technical_working_group",
-              "online_meeting", "signing_ceremony"},
-             "kind of meeting"),
-        Date("start_date", "first day", true), Date("end_date", "last day"),
-        Text("venue", "e.g. Sokhalay Angkor Hotel"), Text("city", "e.g. Siem Reap"),
-        Text("country", "e.g. Cambodia"), LongText("chairs", "the chairs"),
-        Ref("host_party", "party", "the host"),
-        Enum("status", {"planned", "held", "minutes_adopted", "signed"}, "status"),
-        Ref("related_plan", "plan", "the plan of action discussed"),
-        Text("related_agreement", "the SOP or agreement discussed")}});
-  t.push_back({"participant", "participants", "A person attending a meeting.", {"name"},
-               {Ref("meeting", "meeting", "the meeting", true),
-                Text("name", "full name", true), Text("position", "position or title"),
+  t.push_back({"meeting",
+               "meetings",
+               "A bilateral, case-management or working-group meeting.",
+               {"start_date", "city"},
+               {Text("title", "title of the meeting", true),
+                Enum("kind",
+                     {"bilateral_meeting", "case_management_meeting", "technical_working_group",
+                      "online_meeting", "signing_ceremony"},
+                     "kind of meeting"),
+                Date("start_date", "first day", true), Date("end_date", "last day"),
+                Text("venue", "e.g. Sokhalay Angkor Hotel"), Text("city", "e.g. Siem Reap"),
+                Text("country", "e.g. Cambodia"), LongText("chairs", "the chairs"),
+                Ref("host_party", "party", "the host"),
+                Enum("status", {"planned", "held", "minutes_adopted", "signed"}, "status"),
+                Ref("related_plan", "plan", "the plan of action discussed"),
+                Text("related_agreement", "the SOP or agreement discussed")}});
+  t.push_back({"participant",
+               "participants",
+               "A person attending a meeting.",
+               {"name"},
+               {Ref("meeting", "meeting", "the meeting", true), Text("name", "full name", true),
+                Text("position", "position or title"),
                 Text("organisation", "ministry, department or organisation"),
                 Ref("delegation", "party", "the delegation"),
                 Enum("role",
                      {"chair", "head_of_delegation", "delegate", "master_of_ceremonies",
                       "interpreter", "observer", "secretariat", "facilitator"},
                      "role at the meeting")}});
-  t.push_back({"agenda_item", "agenda_items", "An item of a meeting's agenda.",
-               {"date", "start_time"},
-               {Ref("meeting", "meeting", "the meeting", true), Date("date", "the day"),
-                Text("start_time", "HH:MM"), Text("end_time", "HH:MM"),
-                LongText("description", "what is discussed", true),
-                Text("facilitator", "who leads it")}});
-  t.push_back({"minute", "minutes", "A numbered paragraph of the meeting notes.", {"number"},
-               {Ref("meeting", "meeting", "the meeting", true),
-                Text("number", "e.g. 6.2.3", true), LongText("text", "the paragraph", true),
-                Text("speaker", "who spoke")}});
-  t.push_back({"decision", "decisions", "A key result or agreement of a meeting.", {"number"},
+  t.push_back(
+      {"agenda_item",
+       "agenda_items",
+       "An item of a meeting's agenda.",
+       {"date", "start_time"},
+       {Ref("meeting", "meeting", "the meeting", true), Date("date", "the day"),
+        Text("start_time", "HH:MM"), Text("end_time", "HH:MM"),
+        LongText("description", "what is discussed", true), Text("facilitator", "who leads it")}});
+  t.push_back({"minute",
+               "minutes",
+               "A numbered paragraph of the meeting notes.",
+               {"number"},
+               {Ref("meeting", "meeting", "the meeting", true), Text("number", "e.g. 6.2.3", true),
+                LongText("text", "the paragraph", true), Text("speaker", "who spoke")}});
+  t.push_back({"decision",
+               "decisions",
+               "A key result or agreement of a meeting.",
+               {"number"},
                {Ref("meeting", "meeting", "the meeting", true), Text("number", "e.g. 1"),
                 LongText("text", "what was agreed", true)}});
   t.push_back(
-      {"action_item", "action_items", "A next step agreed at a meeting.", {"number"},
+      {"action_item",
+       "action_items",
+       "A next step agreed at a meeting.",
+       {"number"},
        {Ref("meeting", "meeting", "the meeting", true),
-        Ref("activity", "activity", "the plan activity it advances"),
-        Text("number", "item number"), LongText("action", "what is to be done", true),
-        Text("responsible_party", "who does it"),
+        Ref("activity", "activity", "the plan activity it advances"), Text("number", "item number"),
+        LongText("action", "what is to be done", true), Text("responsible_party", "who does it"),
         Text("due", "when, as agreed: e.g. by end of October 2022"),
-        Date("due_date", "a firm due date, if any"),
-        LongText("expected_result", "expected result"),
+        Date("due_date", "a firm due date, if any"), LongText("expected_result", "expected result"),
         Enum("status", {"open", "in_progress", "done", "cancelled"}, "status")}});
-  t.push_back({"signature", "signatures", "A signature on a meeting record or plan.",
-               {"signatory"},
-               {Ref("meeting", "meeting", "the meeting signed"),
-                Ref("plan", "plan", "the plan signed"),
-                Text("signatory", "who signed", true), Text("title", "the signatory's title"),
-                Ref("party", "party", "on behalf of"), Date("signed_on", "date signed")}});
+  t.push_back(
+      {"signature",
+       "signatures",
+       "A signature on a meeting record or plan.",
+       {"signatory"},
+       {Ref("meeting", "meeting", "the meeting signed"), Ref("plan", "plan", "the plan signed"),
+        Text("signatory", "who signed", true), Text("title", "the signatory's title"),
+        Ref("party", "party", "on behalf of"), Date("signed_on", "date signed")}});
 
   // Cases: the most sensitive records. Pseudonyms or initials only.
-  t.push_back(
-      {"case", "cases", "A victim's repatriation and reintegration case.", {"reference"},
-       {Text("reference", "case reference, e.g. KH-2023-014", true),
-        Text("direction", "from and to, e.g. TH-KH"),
-        Enum("age_group", {"child", "adult"}, "age group"),
-        Enum("sex", {"female", "male", "other", "not_recorded"}, "sex"),
-        Text("initials", "pseudonym or initials only: never a full name"),
-        Text("vulnerability", "e.g. elderly, disability, chronic condition"),
-        Enum("step",
-             {"identified", "referred", "family_tracing", "family_assessment",
-              "nationality_confirmation", "repatriation_approved", "returned", "transit_centre",
-              "reintegration", "monitoring", "closed"},
-             "current step"),
-        Text("return_checkpoint", "checkpoint of return, e.g. Poi Pet"),
-        Text("case_manager", "case manager"), Text("shelter", "shelter or centre"),
-        Date("next_review", "next review date"), LongText("notes", "case notes"),
-        Enum("consent", {"given", "refused", "overridden", "not_asked"},
-             "consent to share the case with the other country"),
-        Text("consent_recorded_by", "who recorded the consent decision"),
-        Date("consent_recorded_on", "when"),
-        LongText("consent_override_reason", "why consent was overridden")}});
-  t.push_back({"family_tracing", "family_tracings", "Family tracing and assessment for a case.",
+  t.push_back({"case",
+               "cases",
+               "A victim's repatriation and reintegration case.",
+               {"reference"},
+               {Text("reference", "case reference, e.g. KH-2023-014", true),
+                Text("direction", "from and to, e.g. TH-KH"),
+                Enum("age_group", {"child", "adult"}, "age group"),
+                Enum("sex", {"female", "male", "other", "not_recorded"}, "sex"),
+                Text("initials", "pseudonym or initials only: never a full name"),
+                Text("vulnerability", "e.g. elderly, disability, chronic condition"),
+                Enum("step",
+                     {"identified", "referred", "family_tracing", "family_assessment",
+                      "nationality_confirmation", "repatriation_approved", "returned",
+                      "transit_centre", "reintegration", "monitoring", "closed"},
+                     "current step"),
+                Text("return_checkpoint", "checkpoint of return, e.g. Poi Pet"),
+                Text("case_manager", "case manager"), Text("shelter", "shelter or centre"),
+                Date("next_review", "next review date"), LongText("notes", "case notes"),
+                Enum("consent", {"given", "refused", "overridden", "not_asked"},
+                     "consent to share the case with the other country"),
+                Text("consent_recorded_by", "who recorded the consent decision"),
+                Date("consent_recorded_on", "when"),
+                LongText("consent_override_reason", "why consent was overridden")}});
+  t.push_back({"family_tracing",
+               "family_tracings",
+               "Family tracing and assessment for a case.",
                {},
                {Ref("case", "case", "the case", true),
                 Enum("family_found", kYesNoUnknown, "was the family found"),
@@ -189,11 +223,13 @@ std::vector<TypeSpec> BuildTypes() {
                 Enum("nationality_confirmed", {"yes", "no", "pending"}, "nationality confirmed"),
                 Text("nationality_confirmed_by", "the confirming authority"),
                 Date("nationality_confirmed_on", "when")}});
-  t.push_back({"case_review", "case_reviews", "A case discussed at a case-management meeting.",
-               {},
-               {Ref("meeting", "meeting", "the meeting"), Ref("case", "case", "the case", true),
-                LongText("discussion", "what was discussed"),
-                LongText("decision", "what was decided")}});
+  t.push_back(
+      {"case_review",
+       "case_reviews",
+       "A case discussed at a case-management meeting.",
+       {},
+       {Ref("meeting", "meeting", "the meeting"), Ref("case", "case", "the case", true),
+        LongText("discussion", "what was discussed"), LongText("decision", "what was decided")}});
   return t;
 }
 
@@ -232,8 +268,7 @@ bool IsValidDate(std::string_view s) {
   return d <= max_day;
 }
 
-Status Schema::ValidateValue(const TypeSpec& type, const FieldSpec& field,
-                             std::string_view value) {
+Status Schema::ValidateValue(const TypeSpec& type, const FieldSpec& field, std::string_view value) {
   auto where = [&] { return type.name + "." + field.name + ": "; };
   switch (field.kind) {
     case FieldKind::kText:

@@ -34,8 +34,8 @@ struct FieldSpec {
 };
 
 struct TypeSpec {
-  std::string name;                       // e.g. "activity"
-  std::string view;                       // the SQL view of current values, e.g. "activities"
+  std::string name;  // e.g. "activity"
+  std::string view;  // the SQL view of current values, e.g. "activities"
   std::string help;
   std::vector<std::string> label_fields;  // fields that make a human label, e.g. number
   std::vector<FieldSpec> fields;

@@ -4,15 +4,24 @@ namespace accord {
 
 const char* CodeName(Code code) {
   switch (code) {
-    case Code::kOk: return "ok";
-    case Code::kInvalidArgument: return "invalid argument";
-    case Code::kNotFound: return "not found";
-    case Code::kFailedPrecondition: return "failed precondition";
-    case Code::kCorruption: return "corruption";
-    case Code::kPermissionDenied: return "permission denied";
-    case Code::kUnavailable: return "unavailable";
-    case Code::kIo: return "i/o error";
-    case Code::kInternal: return "internal error";
+    case Code::kOk:
+      return "ok";
+    case Code::kInvalidArgument:
+      return "invalid argument";
+    case Code::kNotFound:
+      return "not found";
+    case Code::kFailedPrecondition:
+      return "failed precondition";
+    case Code::kCorruption:
+      return "corruption";
+    case Code::kPermissionDenied:
+      return "permission denied";
+    case Code::kUnavailable:
+      return "unavailable";
+    case Code::kIo:
+      return "i/o error";
+    case Code::kInternal:
+      return "internal error";
   }
   return "unknown";
 }

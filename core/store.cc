@@ -40,7 +40,9 @@ Store::Store(std::unique_ptr<Database> db, std::string node_id, StoreOptions opt
 
 Store::~Store() = default;
 
-int64_t Store::NowMs() const { return options_.clock_ms(); }
+int64_t Store::NowMs() const {
+  return options_.clock_ms();
+}
 
 Result<std::unique_ptr<Store>> Store::Create(const std::string& path, const std::string& node_id,
                                              StoreOptions options) {
@@ -132,8 +134,9 @@ Result<NodeStatus> Store::GetStatus() {
   NodeStatus status;
   status.node_id = node_id_;
   ASSIGN_OR_RETURN(status.knowledge, Knowledge());
-  ASSIGN_OR_RETURN(Statement * counts,
-                   db_->Prepare("SELECT type, deleted, count(*) FROM records GROUP BY type, deleted"));
+  ASSIGN_OR_RETURN(
+      Statement * counts,
+      db_->Prepare("SELECT type, deleted, count(*) FROM records GROUP BY type, deleted"));
   while (true) {
     ASSIGN_OR_RETURN(bool row, counts->Step());
     if (!row) break;

@@ -52,8 +52,8 @@ struct RecordWrite {
 struct RecordView {
   std::string id;
   std::string type;
-  bool deleted = false;          // a tombstone that has seen every edit
-  bool delete_conflict = false;  // a tombstone concurrent with an edit: shown alive
+  bool deleted = false;                        // a tombstone that has seen every edit
+  bool delete_conflict = false;                // a tombstone concurrent with an edit: shown alive
   std::map<std::string, FieldVersion> fields;  // provisional winner per field (not _deleted)
   // Fields whose live versions hold different values, with all of them.
   std::map<std::string, std::vector<FieldVersion>> conflicts;

@@ -52,7 +52,8 @@ std::vector<int> MatchLines(const std::vector<std::string>& a, const std::vector
 }
 
 std::vector<std::string> Slice(const std::vector<std::string>& v, size_t from, size_t to) {
-  return std::vector<std::string>(v.begin() + static_cast<long>(from), v.begin() + static_cast<long>(to));
+  return std::vector<std::string>(v.begin() + static_cast<long>(from),
+                                  v.begin() + static_cast<long>(to));
 }
 
 }  // namespace
@@ -65,14 +66,15 @@ TextMerge MergeText(std::string_view ancestor, std::string_view ours, std::strin
   while (true) {
     // The next ancestor line both sides kept: a stable point to merge up to.
     size_t next = i;
-    while (next < base.size() && (match_a[next] < 0 || match_b[next] < 0 ||
-                                  static_cast<size_t>(match_a[next]) < ia ||
-                                  static_cast<size_t>(match_b[next]) < ib)) {
+    while (next < base.size() &&
+           (match_a[next] < 0 || match_b[next] < 0 || static_cast<size_t>(match_a[next]) < ia ||
+            static_cast<size_t>(match_b[next]) < ib)) {
       ++next;
     }
     size_t end_a = next < base.size() ? static_cast<size_t>(match_a[next]) : a.size();
     size_t end_b = next < base.size() ? static_cast<size_t>(match_b[next]) : b.size();
-    auto chunk_base = Slice(base, i, next), chunk_a = Slice(a, ia, end_a), chunk_b = Slice(b, ib, end_b);
+    auto chunk_base = Slice(base, i, next), chunk_a = Slice(a, ia, end_a),
+         chunk_b = Slice(b, ib, end_b);
     if (chunk_a == chunk_base) {
       out.insert(out.end(), chunk_b.begin(), chunk_b.end());
     } else if (chunk_b == chunk_base || chunk_a == chunk_b) {

@@ -10,8 +10,8 @@
 namespace accord {
 
 struct TextMerge {
-  bool clean = false;   // the sides changed different lines
-  std::string merged;   // with clean: the suggestion
+  bool clean = false;  // the sides changed different lines
+  std::string merged;  // with clean: the suggestion
 };
 
 // Merges `ours` and `theirs`, both edited from `ancestor`.

@@ -9,8 +9,9 @@ namespace accord {
 
 namespace {
 auto LowerBound(std::vector<VersionVector::Entry>& entries, std::string_view node) {
-  return std::lower_bound(entries.begin(), entries.end(), node,
-                          [](const VersionVector::Entry& e, std::string_view n) { return e.first < n; });
+  return std::lower_bound(
+      entries.begin(), entries.end(), node,
+      [](const VersionVector::Entry& e, std::string_view n) { return e.first < n; });
 }
 }  // namespace
 

@@ -26,16 +26,21 @@ HttpResponse Error(int status, const std::string& message) {
 
 int HttpStatusFor(const Status& status) {
   switch (status.code()) {
-    case Code::kInvalidArgument: return 400;
-    case Code::kNotFound: return 404;
-    case Code::kFailedPrecondition: return 409;
-    case Code::kUnavailable: return 503;
-    default: return 500;
+    case Code::kInvalidArgument:
+      return 400;
+    case Code::kNotFound:
+      return 404;
+    case Code::kFailedPrecondition:
+      return 409;
+    case Code::kUnavailable:
+      return 503;
+    default:
+      return 500;
   }
 }
 
-size_t ParseSize(const std::map<std::string, std::string>& query, const std::string& key, size_t fallback,
-                 size_t max) {
+size_t ParseSize(const std::map<std::string, std::string>& query, const std::string& key,
+                 size_t fallback, size_t max) {
   auto it = query.find(key);
   if (it == query.end() || it->second.empty()) return fallback;
   try {
@@ -50,7 +55,8 @@ HttpResponse ListPage(Store& store, const HttpRequest& request) {
   auto query = ParseFormEncoded(request.query);
   std::string type = query.count("type") ? query["type"] : "";
   auto conflicts = ListConflicts(store, type);
-  if (!conflicts.ok()) return Error(HttpStatusFor(conflicts.status()), conflicts.status().message());
+  if (!conflicts.ok())
+    return Error(HttpStatusFor(conflicts.status()), conflicts.status().message());
   size_t offset = ParseSize(query, "offset", 0, conflicts->size());
   size_t limit = ParseSize(query, "limit", 50, 500);
   json page = json::array();
@@ -99,7 +105,9 @@ HttpResponse HandleReviewRequest(StorePool& stores, const HttpRequest& request) 
     HttpResponse page;
     page.content_type = "text/html; charset=utf-8";
     page.body = ReviewPageHtml();
-    page.headers.push_back({"Content-Security-Policy", "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'"});
+    page.headers.push_back(
+        {"Content-Security-Policy",
+         "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'"});
     return page;
   }
   if (path.rfind("/api/", 0) != 0) return Error(404, "no such page: " + path);
@@ -118,7 +126,8 @@ HttpResponse HandleReviewRequest(StorePool& stores, const HttpRequest& request) 
     std::string rest = path.substr(prefix.size());
     const std::string resolve_suffix = "/resolve";
     if (request.method == "POST" && rest.size() > resolve_suffix.size() &&
-        rest.compare(rest.size() - resolve_suffix.size(), resolve_suffix.size(), resolve_suffix) == 0) {
+        rest.compare(rest.size() - resolve_suffix.size(), resolve_suffix.size(), resolve_suffix) ==
+            0) {
       return Resolve(**store, rest.substr(0, rest.size() - resolve_suffix.size()), request);
     }
     if (request.method == "GET" && rest.find('/') == std::string::npos) {
@@ -126,13 +135,16 @@ HttpResponse HandleReviewRequest(StorePool& stores, const HttpRequest& request) 
       if (!c.ok()) return Error(HttpStatusFor(c.status()), c.status().message());
       return Json(200, ConflictJson(*c, true));
     }
-    if (request.method != "GET" && request.method != "POST") return Error(405, "method not allowed");
+    if (request.method != "GET" && request.method != "POST")
+      return Error(405, "method not allowed");
   }
   return Error(404, "no such API: " + request.method + " " + path);
 }
 
 void InstallReviewRoutes(HttpsServer& server, StorePool& stores) {
-  auto handler = [&stores](const HttpRequest& request) { return HandleReviewRequest(stores, request); };
+  auto handler = [&stores](const HttpRequest& request) {
+    return HandleReviewRequest(stores, request);
+  };
   server.AddRoute("GET", "/", handler);
   server.AddRoute("POST", "/api/", handler);
 }

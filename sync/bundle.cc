@@ -30,7 +30,9 @@ std::string Hex(const unsigned char* data, size_t size) {
 
 class Sha256 {
  public:
-  Sha256() : ctx_(EVP_MD_CTX_new(), EVP_MD_CTX_free) { EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr); }
+  Sha256() : ctx_(EVP_MD_CTX_new(), EVP_MD_CTX_free) {
+    EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr);
+  }
   void Update(std::string_view data) { EVP_DigestUpdate(ctx_.get(), data.data(), data.size()); }
   std::string Final() {
     unsigned char digest[32];
@@ -130,9 +132,11 @@ Result<BundleInfo> WriteBundle(Store& store, const NodeSigner& signer, const std
   if (!IsValidNodeId(header.receiver())) {
     return InvalidArgument("'" + header.receiver() + "' is not a node id");
   }
-  if (header.receiver() == store.node_id()) return InvalidArgument("a bundle for this node itself is pointless");
+  if (header.receiver() == store.node_id())
+    return InvalidArgument("a bundle for this node itself is pointless");
   if (signer.node_id() != store.node_id()) {
-    return FailedPrecondition("the certificate names " + signer.node_id() + " but this node is " + store.node_id());
+    return FailedPrecondition("the certificate names " + signer.node_id() + " but this node is " +
+                              store.node_id());
   }
   header.set_format_version(kBundleFormatVersion);
   header.set_sender(store.node_id());
@@ -176,8 +180,10 @@ Result<BundleInfo> WriteBundle(Store& store, const NodeSigner& signer, const std
   std::string digest = writer.Digest();
   writer.Raw(digest, false);
   wire::BundleSeal seal;
-  ASSIGN_OR_RETURN(std::string signature,
-                   signer.Sign(kSealContext + Hex(reinterpret_cast<const unsigned char*>(digest.data()), digest.size())));
+  ASSIGN_OR_RETURN(
+      std::string signature,
+      signer.Sign(kSealContext +
+                  Hex(reinterpret_cast<const unsigned char*>(digest.data()), digest.size())));
   seal.set_signature(signature);
   seal.set_certificate_pem(signer.cert_pem());
   writer.Section(seal.SerializeAsString(), false);
@@ -206,7 +212,8 @@ Result<BundleInfo> WriteBundle(Store& store, const NodeSigner& signer, const std
 
 // Reads the file start to end. `on_chunk` receives each chunk's states (pass 2);
 // without it chunks are still decoded, so a damaged chunk fails verification.
-Result<BundleInfo> ScanBundle(const std::string& path, const PeerVerifier* verifier, Status* verify_error,
+Result<BundleInfo> ScanBundle(const std::string& path, const PeerVerifier* verifier,
+                              Status* verify_error,
                               const std::function<Status(std::vector<FieldVersion>&)>& on_chunk) {
   BundleScanner scan(path);
   if (!scan.ok()) return NotFound("cannot read " + path);
@@ -220,7 +227,8 @@ Result<BundleInfo> ScanBundle(const std::string& path, const PeerVerifier* verif
   if (!header.ParseFromString(header_bytes)) return Corruption("the bundle header is damaged");
   if (header.format_version() > kBundleFormatVersion) {
     return Corruption("the bundle has format version " + std::to_string(header.format_version()) +
-                      "; this accord reads up to " + std::to_string(kBundleFormatVersion) + ": upgrade accord");
+                      "; this accord reads up to " + std::to_string(kBundleFormatVersion) +
+                      ": upgrade accord");
   }
   info.format_version = header.format_version();
   info.is_ack = header.kind() == wire::BundleHeader::ACK;
@@ -234,7 +242,8 @@ Result<BundleInfo> ScanBundle(const std::string& path, const PeerVerifier* verif
     if (chunk.empty()) break;
     ASSIGN_OR_RETURN(std::string raw, Decompress(chunk, kMaxSection));
     wire::ChangeSet set;
-    if (!set.ParseFromString(raw)) return Corruption("chunk " + std::to_string(info.chunks + 1) + " is damaged");
+    if (!set.ParseFromString(raw))
+      return Corruption("chunk " + std::to_string(info.chunks + 1) + " is damaged");
     std::vector<FieldVersion> states;
     states.reserve(set.states_size());
     for (const auto& s : set.states()) {
@@ -256,7 +265,8 @@ Result<BundleInfo> ScanBundle(const std::string& path, const PeerVerifier* verif
   ASSIGN_OR_RETURN(std::string seal_bytes, scan.Section("seal"));
   info.file_bytes = scan.offset();
   if (!scan.AtEnd()) return Corruption("unexpected bytes after the end of the bundle");
-  if (stored != computed) return Corruption("the checksum does not match: the file was damaged or altered");
+  if (stored != computed)
+    return Corruption("the checksum does not match: the file was damaged or altered");
   if (summary.states() != info.states || summary.chunks() != info.chunks) {
     return Corruption("the summary does not match the chunks");
   }
@@ -266,7 +276,9 @@ Result<BundleInfo> ScanBundle(const std::string& path, const PeerVerifier* verif
   if (verifier) {
     auto signer = verifier->VerifySigned(seal.certificate_pem(), kSealContext + info.checksum_hex,
                                          seal.signature(), info.sender);
-    if (!signer.ok()) verified = PermissionDenied("the bundle's signature does not verify: " + signer.status().message());
+    if (!signer.ok())
+      verified =
+          PermissionDenied("the bundle's signature does not verify: " + signer.status().message());
   } else {
     verified = FailedPrecondition("no deployment CA to verify the signature against");
   }
@@ -297,20 +309,23 @@ Result<BundleInfo> CreateAck(Store& store, const NodeSigner& signer, const std::
   return WriteBundle(store, signer, path, std::move(header), nullptr);
 }
 
-Result<BundleInfo> InspectBundle(const std::string& path, const PeerVerifier* verifier, Status* verify_error) {
+Result<BundleInfo> InspectBundle(const std::string& path, const PeerVerifier* verifier,
+                                 Status* verify_error) {
   return ScanBundle(path, verifier, verify_error, nullptr);
 }
 
-Result<BundleApplyResult> ApplyBundle(Store& store, const PeerVerifier& verifier, const std::string& path,
-                                      BundleProgressFn on_progress) {
+Result<BundleApplyResult> ApplyBundle(Store& store, const PeerVerifier& verifier,
+                                      const std::string& path, BundleProgressFn on_progress) {
   // Pass 1: nothing is touched until the whole file verifies.
   Status verified;
   ASSIGN_OR_RETURN(BundleInfo info, ScanBundle(path, &verifier, &verified, nullptr));
   RETURN_IF_ERROR(verified);
   if (info.receiver != store.node_id()) {
-    return PermissionDenied("the bundle is meant for " + info.receiver + ", not for this node (" + store.node_id() + ")");
+    return PermissionDenied("the bundle is meant for " + info.receiver + ", not for this node (" +
+                            store.node_id() + ")");
   }
-  if (info.sender == store.node_id()) return PermissionDenied("the bundle was written by this node itself");
+  if (info.sender == store.node_id())
+    return PermissionDenied("the bundle was written by this node itself");
   BundleApplyResult result;
   if (info.is_ack) {
     RETURN_IF_ERROR(store.RecordPeerContact("", info.sender, info.sender_knowledge));
@@ -321,12 +336,13 @@ Result<BundleApplyResult> ApplyBundle(Store& store, const PeerVerifier& verifier
   ASSIGN_OR_RETURN(auto batch, store.BeginRemoteBatch(info.sender));
   uint64_t applied_states = 0;
   Status again;
-  auto second = ScanBundle(path, &verifier, &again, [&](std::vector<FieldVersion>& states) -> Status {
-    RETURN_IF_ERROR(batch->Add(states));
-    applied_states += states.size();
-    Report(on_progress, applied_states, info.states);
-    return Status::Ok();
-  });
+  auto second =
+      ScanBundle(path, &verifier, &again, [&](std::vector<FieldVersion>& states) -> Status {
+        RETURN_IF_ERROR(batch->Add(states));
+        applied_states += states.size();
+        Report(on_progress, applied_states, info.states);
+        return Status::Ok();
+      });
   if (!second.ok()) return second.status();
   RETURN_IF_ERROR(again);
   if (second->checksum_hex != info.checksum_hex) {

@@ -37,7 +37,7 @@ struct BundleProgress {
 using BundleProgressFn = std::function<void(const BundleProgress&)>;
 
 struct BundleCreateOptions {
-  std::string receiver;  // the peer's node id
+  std::string receiver;       // the peer's node id
   bool from_scratch = false;  // everything, not only what the receiver lacks
   size_t chunk_states = 1000;
   BundleProgressFn on_progress;

@@ -34,12 +34,14 @@ ServiceReply SyncService::Handle(std::string_view op, std::string_view body,
                                  const std::string& authenticated_node) {
   const std::string& self = store_.node_id();
   auto decoded = DecodeFrame(body);
-  if (!decoded.ok()) return ErrorReply(decoded.status().WithContext(std::string(op) + " request: "), self);
+  if (!decoded.ok())
+    return ErrorReply(decoded.status().WithContext(std::string(op) + " request: "), self);
   wire::Envelope& request = *decoded;
   if (request.node_id() != authenticated_node) {
-    return ErrorReply(PermissionDenied("request claims node " + request.node_id() +
-                                       " but the connection is authenticated as " + authenticated_node),
-                      self);
+    return ErrorReply(
+        PermissionDenied("request claims node " + request.node_id() +
+                         " but the connection is authenticated as " + authenticated_node),
+        self);
   }
   const std::string& peer = authenticated_node;
   wire::Envelope reply;
@@ -58,9 +60,11 @@ ServiceReply SyncService::Handle(std::string_view op, std::string_view body,
   if (op == kOpPull && request.has_pull_request()) {
     const auto& pull = request.pull_request();
     auto peer_knowledge = FromWire(pull.knowledge());
-    if (!peer_knowledge.ok()) return ErrorReply(peer_knowledge.status().WithContext("pull knowledge: "), self);
-    size_t page = pull.page_size() == 0 ? options_.max_page_states
-                                        : std::min<size_t>(pull.page_size(), options_.max_page_states);
+    if (!peer_knowledge.ok())
+      return ErrorReply(peer_knowledge.status().WithContext("pull knowledge: "), self);
+    size_t page = pull.page_size() == 0
+                      ? options_.max_page_states
+                      : std::min<size_t>(pull.page_size(), options_.max_page_states);
     auto changes = store_.ReadChanges(pull.cursor(), page, *peer_knowledge);
     if (!changes.ok()) return ErrorReply(changes.status(), self);
     auto* out = reply.mutable_pull_reply();
@@ -77,11 +81,11 @@ ServiceReply SyncService::Handle(std::string_view op, std::string_view body,
     if (!peer_state.ok()) return ErrorReply(peer_state.status(), self);
     // A page that starts beyond what was applied would leave a hole in the log.
     if (push.from_cursor() > peer_state->inbound_cursor) {
-      return ErrorReply(FailedPrecondition("push starts after sequence " +
-                                           std::to_string(push.from_cursor()) + " but only " +
-                                           std::to_string(peer_state->inbound_cursor) +
-                                           " was applied; resume from there"),
-                        self, peer_state->inbound_cursor);
+      return ErrorReply(
+          FailedPrecondition("push starts after sequence " + std::to_string(push.from_cursor()) +
+                             " but only " + std::to_string(peer_state->inbound_cursor) +
+                             " was applied; resume from there"),
+          self, peer_state->inbound_cursor);
     }
     if (push.next_cursor() < push.from_cursor()) {
       return ErrorReply(InvalidArgument("push page ends before it starts"), self);
@@ -91,7 +95,8 @@ ServiceReply SyncService::Handle(std::string_view op, std::string_view body,
     for (int i = 0; i < push.changes().states_size(); ++i) {
       auto v = FromWire(push.changes().states(i));
       if (!v.ok()) {
-        return ErrorReply(v.status().WithContext("push state #" + std::to_string(i + 1) + ": "), self);
+        return ErrorReply(v.status().WithContext("push state #" + std::to_string(i + 1) + ": "),
+                          self);
       }
       states.push_back(std::move(v).value());
     }
@@ -101,7 +106,8 @@ ServiceReply SyncService::Handle(std::string_view op, std::string_view body,
       if (!k.ok()) return ErrorReply(k.status().WithContext("push knowledge: "), self);
       knowledge = std::move(k).value();
     }
-    auto applied = store_.ApplyRemote(states, peer, push.next_cursor(), knowledge ? &*knowledge : nullptr);
+    auto applied =
+        store_.ApplyRemote(states, peer, push.next_cursor(), knowledge ? &*knowledge : nullptr);
     if (!applied.ok()) return ErrorReply(applied.status(), self);
     auto* out = reply.mutable_push_reply();
     out->set_cursor(std::max<uint64_t>(peer_state->inbound_cursor, push.next_cursor()));
@@ -110,9 +116,9 @@ ServiceReply SyncService::Handle(std::string_view op, std::string_view body,
     return {200, EncodeFrame(reply, self)};
   }
 
-  return ErrorReply(InvalidArgument("operation '" + std::string(op) +
-                                    "' does not match the message it carries"),
-                    self);
+  return ErrorReply(
+      InvalidArgument("operation '" + std::string(op) + "' does not match the message it carries"),
+      self);
 }
 
 }  // namespace accord::sync

@@ -84,7 +84,8 @@ Status Pull(Store& store, Transport& transport, const SyncOptions& options, cons
     summary.states_applied += applied.applied;
     summary.new_conflicts += applied.new_conflicts;
     if (options.on_progress) {
-      options.on_progress({SyncProgress::Phase::kPull, summary.pages_pulled, summary.states_received});
+      options.on_progress(
+          {SyncProgress::Phase::kPull, summary.pages_pulled, summary.states_received});
     }
     cursor = page.next_cursor();
     if (page.done()) return Status::Ok();

@@ -35,7 +35,7 @@ struct SyncSummary {
   uint64_t states_received = 0;
   uint64_t states_applied = 0;  // received states that changed something here
   uint64_t states_sent = 0;
-  uint64_t new_conflicts = 0;   // found here while pulling
+  uint64_t new_conflicts = 0;       // found here while pulling
   uint64_t peer_new_conflicts = 0;  // found by the peer while we pushed
 };
 

@@ -27,9 +27,11 @@ Result<VersionVector> VectorFromEntries(const Entries& entries) {
   VersionVector vv;
   std::string previous;
   for (const auto& entry : entries) {
-    if (entry.counter() == 0) return Corruption("version entry for " + entry.node() + " has counter 0");
+    if (entry.counter() == 0)
+      return Corruption("version entry for " + entry.node() + " has counter 0");
     if (!previous.empty() && !(previous < entry.node())) {
-      return Corruption("version entries are not sorted by node (" + previous + ", " + entry.node() + ")");
+      return Corruption("version entries are not sorted by node (" + previous + ", " +
+                        entry.node() + ")");
     }
     vv.Set(entry.node(), entry.counter());
     previous = entry.node();
@@ -47,7 +49,8 @@ Result<FieldVersion> FromWire(const wire::FieldState& state) {
   v.field = state.field();
   if (state.has_value()) v.value = state.value();
   auto vv = VectorFromEntries(state.version());
-  if (!vv.ok()) return vv.status().WithContext("record " + v.record_id + " field " + v.field + ": ");
+  if (!vv.ok())
+    return vv.status().WithContext("record " + v.record_id + " field " + v.field + ": ");
   v.version = std::move(vv).value();
   v.origin = state.origin();
   v.origin_time_ms = state.origin_time_ms();
@@ -91,7 +94,8 @@ Result<std::string> Decompress(std::string_view data, size_t max_bytes) {
       return Corruption(std::string("compressed data is damaged: ") + ZSTD_getErrorName(last));
     }
     if (out.size() + buffer.pos > max_bytes) {
-      return Corruption("decompressed data exceeds the limit of " + std::to_string(max_bytes) + " bytes");
+      return Corruption("decompressed data exceeds the limit of " + std::to_string(max_bytes) +
+                        " bytes");
     }
     out.append(chunk.data(), buffer.pos);
     if (last == 0 && in.pos < in.size) {
@@ -115,10 +119,9 @@ Result<wire::Envelope> DecodeFrame(std::string_view frame) {
   if (!envelope.ParseFromString(bytes)) return Corruption("message is not a valid Accord envelope");
   if (envelope.protocol_version() == 0) return Corruption("message carries no protocol version");
   if (envelope.protocol_version() > kProtocolVersion) {
-    return InvalidArgument("peer speaks protocol version " +
-                           std::to_string(envelope.protocol_version()) +
-                           "; this node speaks up to " + std::to_string(kProtocolVersion) +
-                           ": upgrade this node");
+    return InvalidArgument(
+        "peer speaks protocol version " + std::to_string(envelope.protocol_version()) +
+        "; this node speaks up to " + std::to_string(kProtocolVersion) + ": upgrade this node");
   }
   if (envelope.body_case() == wire::Envelope::BODY_NOT_SET) {
     return Corruption("message has no body (an unknown kind from a newer version?)");

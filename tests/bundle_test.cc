@@ -36,14 +36,17 @@ class BundleTest : public ::testing::Test {
     for (const char* node : {"KH-NCCT", "TH-MSDHS", "KH-POIPET"}) {
       ASSERT_TRUE(sync::MakeNodeCertificate(dir.File("ca"), node, dir.File(node)).ok());
     }
-    ASSERT_TRUE(sync::MakeNodeCertificate(dir.File("other-ca"), "KH-POIPET", dir.File("impostor")).ok());
+    ASSERT_TRUE(
+        sync::MakeNodeCertificate(dir.File("other-ca"), "KH-POIPET", dir.File("impostor")).ok());
     verifier = std::make_unique<sync::PeerVerifier>(
         sync::PeerVerifier::Load(dir.File("ca/ca.pem"), dir.File("revoked.txt")).value());
   }
   sync::NodeSigner Signer(const std::string& node) {
-    return sync::NodeSigner::Load(dir.File(node + "/node.pem"), dir.File(node + "/node.key")).value();
+    return sync::NodeSigner::Load(dir.File(node + "/node.pem"), dir.File(node + "/node.key"))
+        .value();
   }
-  std::string Bundle(Store& from, const std::string& to, const std::string& name, bool scratch = false) {
+  std::string Bundle(Store& from, const std::string& to, const std::string& name,
+                     bool scratch = false) {
     sync::BundleCreateOptions options;
     options.receiver = to;
     options.from_scratch = scratch;
@@ -70,12 +73,19 @@ class BundleTest : public ::testing::Test {
 };
 
 TEST_F(BundleTest, BorderOfficeRoundTripByBundleAndCapitalSyncConverges) {
-  ASSERT_TRUE(kh->Put({"plan", std::string("plan-1"), {{"title", "Plan of Action 2023-2025"}}}).ok());
+  ASSERT_TRUE(
+      kh->Put({"plan", std::string("plan-1"), {{"title", "Plan of Action 2023-2025"}}}).ok());
   SyncOk(*th, *kh);
   ASSERT_TRUE(Apply(*border, Bundle(*kh, "KH-POIPET", "kh-to-border.bundle")).ok());
   // The border office works offline for days.
   for (int i = 0; i < 30; ++i) {
-    ASSERT_TRUE(border->Put({"case", "case-" + std::to_string(i), {{"reference", "KH-2023-0" + std::to_string(10 + i)}, {"step", "returned"}, {"return_checkpoint", "Poi Pet"}}}).ok());
+    ASSERT_TRUE(border
+                    ->Put({"case",
+                           "case-" + std::to_string(i),
+                           {{"reference", "KH-2023-0" + std::to_string(10 + i)},
+                            {"step", "returned"},
+                            {"return_checkpoint", "Poi Pet"}}})
+                    .ok());
   }
   auto applied = Apply(*kh, Bundle(*border, "KH-NCCT", "border-to-kh.bundle"));
   ASSERT_TRUE(applied.ok()) << applied.status().ToString();
@@ -109,7 +119,9 @@ TEST_F(BundleTest, ReplayedAndReorderedBundlesChangeNothing) {
 }
 
 TEST_F(BundleTest, AnAcknowledgementShrinksTheNextBundle) {
-  for (int i = 0; i < 10; ++i) ASSERT_TRUE(border->Put({"party", "p" + std::to_string(i), {{"code", "KH"}, {"name", "n"}}}).ok());
+  for (int i = 0; i < 10; ++i)
+    ASSERT_TRUE(
+        border->Put({"party", "p" + std::to_string(i), {{"code", "KH"}, {"name", "n"}}}).ok());
   ASSERT_TRUE(Apply(*kh, Bundle(*border, "KH-NCCT", "1.bundle")).ok());
   auto ack = sync::CreateAck(*kh, Signer("KH-NCCT"), dir.File("ack.bundle"), "KH-POIPET");
   ASSERT_TRUE(ack.ok()) << ack.status().ToString();
@@ -121,7 +133,8 @@ TEST_F(BundleTest, AnAcknowledgementShrinksTheNextBundle) {
   EXPECT_TRUE(verify.ok());
   EXPECT_EQ(info->states, 1u);
   EXPECT_EQ(info->states_per_type.at("party"), 1u);
-  auto full = sync::InspectBundle(Bundle(*border, "KH-NCCT", "3.bundle", true), verifier.get(), &verify);
+  auto full =
+      sync::InspectBundle(Bundle(*border, "KH-NCCT", "3.bundle", true), verifier.get(), &verify);
   EXPECT_EQ(full->states, 20u);
 }
 
@@ -130,7 +143,9 @@ class BadBundleTest : public BundleTest {
   void SetUp() override {
     BundleTest::SetUp();
     for (int i = 0; i < 20; ++i) {
-      ASSERT_TRUE(border->Put({"case", "c" + std::to_string(i), {{"reference", "KH-" + std::to_string(i)}}}).ok());
+      ASSERT_TRUE(
+          border->Put({"case", "c" + std::to_string(i), {{"reference", "KH-" + std::to_string(i)}}})
+              .ok());
     }
     good = Bundle(*border, "KH-NCCT", "good.bundle");
     before = DumpOf(*kh);
@@ -165,7 +180,8 @@ TEST_F(BadBundleTest, BitFlipped) {
 }
 
 TEST_F(BadBundleTest, SignedByAKeyFromAnotherCa) {
-  auto impostor = sync::NodeSigner::Load(dir.File("impostor/node.pem"), dir.File("impostor/node.key"));
+  auto impostor =
+      sync::NodeSigner::Load(dir.File("impostor/node.pem"), dir.File("impostor/node.key"));
   ASSERT_TRUE(impostor.ok());
   sync::BundleCreateOptions options;
   options.receiver = "KH-NCCT";

@@ -52,14 +52,17 @@ class CliTest : public ::testing::Test {
 };
 
 TEST_F(CliTest, PutGetListHistoryAndStatusWorkAsScriptsExpect) {
-  CommandResult put = Accord(node, {"put", "activity", "--id", "act-khth-2023-1.1", "timeframe=2026-Q1"});
+  CommandResult put =
+      Accord(node, {"put", "activity", "--id", "act-khth-2023-1.1", "timeframe=2026-Q1"});
   EXPECT_EQ(put.code, 0);
   EXPECT_EQ(put.out, "act-khth-2023-1.1\n");
   json record = json::parse(Accord(node, {"get", "act-khth-2023-1.1", "--json"}).out);
   EXPECT_EQ(record["fields"]["timeframe"], "2026-Q1");
-  json listed = json::parse(Accord(node, {"list", "activity", "--where", "timeframe=2026-Q1", "--json"}).out);
+  json listed =
+      json::parse(Accord(node, {"list", "activity", "--where", "timeframe=2026-Q1", "--json"}).out);
   EXPECT_EQ(listed.size(), 1u);
-  json history = json::parse(Accord(node, {"history", "act-khth-2023-1.1", "timeframe", "--json"}).out);
+  json history =
+      json::parse(Accord(node, {"history", "act-khth-2023-1.1", "timeframe", "--json"}).out);
   ASSERT_EQ(history.size(), 2u);
   EXPECT_EQ(history[0]["state"], "superseded");
   EXPECT_EQ(history[1]["origin"], "KH-NCCT");
@@ -72,7 +75,9 @@ TEST_F(CliTest, PutGetListHistoryAndStatusWorkAsScriptsExpect) {
   EXPECT_EQ(Accord(node, {"schema", "--json"}).code, 0);
 }
 
-TEST_F(CliTest, DumpIsIdenticalTwice) { EXPECT_EQ(Dump(), Dump()); }
+TEST_F(CliTest, DumpIsIdenticalTwice) {
+  EXPECT_EQ(Dump(), Dump());
+}
 
 TEST_F(CliTest, BadInputExitsWithUsageOrFailureAndChangesNothing) {
   std::string before = Dump();
@@ -80,8 +85,9 @@ TEST_F(CliTest, BadInputExitsWithUsageOrFailureAndChangesNothing) {
     std::vector<std::string> args;
     int code;
   };
-  std::ofstream(dir.File("bad.json")) << "{\"records\": [{\"type\": \"plan\", \"id\": \"p1\", \"title\": \"ok\"}, "
-                                         "{\"type\": \"plan\", \"id\": \"p2\", \"status\": \"approved\"}]}";
+  std::ofstream(dir.File("bad.json"))
+      << "{\"records\": [{\"type\": \"plan\", \"id\": \"p1\", \"title\": \"ok\"}, "
+         "{\"type\": \"plan\", \"id\": \"p2\", \"status\": \"approved\"}]}";
   std::ofstream(dir.File("broken.json")) << "{\"records\": [";
   std::vector<Case> cases = {
       {{"put", "treaty", "title=x"}, 2},
@@ -105,10 +111,17 @@ TEST_F(CliTest, BadInputExitsWithUsageOrFailureAndChangesNothing) {
 }
 
 TEST_F(CliTest, EveryCommandHasHelp) {
-  for (std::vector<std::string> args :
-       {std::vector<std::string>{"--help"}, {"init", "--help"}, {"put", "--help"}, {"sync", "--help"},
-        {"serve", "--help"}, {"conflicts", "--help"}, {"resolve", "--help"}, {"bundle", "create", "--help"},
-        {"peer", "add", "--help"}, {"cert", "node", "--help"}, {"dump", "--help"}}) {
+  for (std::vector<std::string> args : {std::vector<std::string>{"--help"},
+                                        {"init", "--help"},
+                                        {"put", "--help"},
+                                        {"sync", "--help"},
+                                        {"serve", "--help"},
+                                        {"conflicts", "--help"},
+                                        {"resolve", "--help"},
+                                        {"bundle", "create", "--help"},
+                                        {"peer", "add", "--help"},
+                                        {"cert", "node", "--help"},
+                                        {"dump", "--help"}}) {
     CommandResult r = Accord(node, args);
     EXPECT_EQ(r.code, 0) << args[0];
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << args[0];

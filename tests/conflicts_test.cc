@@ -27,7 +27,8 @@ void PutOk(Store& store, RecordWrite write) {
   ASSERT_TRUE(id.ok()) << id.status().ToString();
 }
 
-const char* kMinuteText = "Both sides reviewed the plan.\nIOM will circulate the draft.\nThe next meeting is in June.";
+const char* kMinuteText =
+    "Both sides reviewed the plan.\nIOM will circulate the draft.\nThe next meeting is in June.";
 
 struct Deployment {
   TempDir dir;
@@ -37,9 +38,15 @@ struct Deployment {
   std::unique_ptr<Store> border = NewStore(dir, "KH-POIPET", clock);
 
   Deployment() {
-    EXPECT_TRUE(kh->PutMany({{"meeting", std::string("mtg-1"), {{"title", "Bilateral"}, {"start_date", "2023-01-18"}, {"city", "Siem Reap"}}},
-                             {"minute", std::string("min-6.2"), {{"meeting", "mtg-1"}, {"number", "6.2"}, {"text", kMinuteText}}}})
-                    .ok());
+    EXPECT_TRUE(
+        kh->PutMany(
+              {{"meeting",
+                std::string("mtg-1"),
+                {{"title", "Bilateral"}, {"start_date", "2023-01-18"}, {"city", "Siem Reap"}}},
+               {"minute",
+                std::string("min-6.2"),
+                {{"meeting", "mtg-1"}, {"number", "6.2"}, {"text", kMinuteText}}}})
+            .ok());
     SyncOk(*th, *kh);
     SyncOk(*border, *kh);
   }
@@ -71,12 +78,14 @@ TEST(ConflictReviewTest, TwoCapitalsEditTheSameFieldAndEveryNodeListsTheSameConf
 
   auto c = ListConflicts(*d.border)->front();
   ASSERT_EQ(c.values.size(), 2u);
-  EXPECT_EQ(c.values[0].version.origin == "KH-NCCT" ? c.values[1].version.origin : c.values[0].version.origin,
+  EXPECT_EQ(c.values[0].version.origin == "KH-NCCT" ? c.values[1].version.origin
+                                                    : c.values[0].version.origin,
             "TH-MSDHS");
   EXPECT_EQ(c.context.at("title"), "Bilateral");
 
   // Resolved at the border office; closed everywhere with the same value.
-  auto written = ResolveConflict(*d.border, c.id, {std::string("TH-MSDHS"), std::nullopt, false, "officer"});
+  auto written =
+      ResolveConflict(*d.border, c.id, {std::string("TH-MSDHS"), std::nullopt, false, "officer"});
   ASSERT_TRUE(written.ok()) << written.status().ToString();
   d.Exchange();
   for (Store* s : d.all()) {
@@ -90,7 +99,8 @@ TEST(ConflictReviewTest, TwoCapitalsEditTheSameFieldAndEveryNodeListsTheSameConf
   const auto& last = history->back();
   EXPECT_EQ(last.version.origin, "KH-POIPET");
   EXPECT_NE(last.version.note.find("by officer"), std::string::npos) << last.version.note;
-  EXPECT_NE(last.version.note.find("KH-NCCT='Sokhalay Angkor'"), std::string::npos) << last.version.note;
+  EXPECT_NE(last.version.note.find("KH-NCCT='Sokhalay Angkor'"), std::string::npos)
+      << last.version.note;
 }
 
 TEST(ConflictReviewTest, ThreeOfficesEditConcurrentlyAndOneResolutionClosesAllThreeValues) {
@@ -104,7 +114,9 @@ TEST(ConflictReviewTest, ThreeOfficesEditConcurrentlyAndOneResolutionClosesAllTh
   for (Store* s : d.all()) EXPECT_EQ(Ids(*s), ids);
   auto c = ListConflicts(*d.th)->front();
   EXPECT_EQ(c.values.size(), 3u);
-  ASSERT_TRUE(ResolveConflict(*d.th, c.id, {std::nullopt, std::string("minutes_adopted"), false, "secretariat"}).ok());
+  ASSERT_TRUE(ResolveConflict(*d.th, c.id,
+                              {std::nullopt, std::string("minutes_adopted"), false, "secretariat"})
+                  .ok());
   d.Exchange();
   for (Store* s : d.all()) EXPECT_TRUE(Ids(*s).empty());
   EXPECT_EQ(DumpOf(*d.kh), DumpOf(*d.border));
@@ -117,7 +129,8 @@ TEST(ConflictReviewTest, DifferentResolutionsOnTwoOfficesBecomeANewConflict) {
   d.Exchange();
   std::string id = ListConflicts(*d.kh)->front().id;
   ASSERT_TRUE(ResolveConflict(*d.kh, id, {std::string("KH-NCCT"), std::nullopt, false, "kh"}).ok());
-  ASSERT_TRUE(ResolveConflict(*d.th, id, {std::string("TH-MSDHS"), std::nullopt, false, "th"}).ok());
+  ASSERT_TRUE(
+      ResolveConflict(*d.th, id, {std::string("TH-MSDHS"), std::nullopt, false, "th"}).ok());
   d.Exchange();
   auto after = ListConflicts(*d.kh);
   ASSERT_EQ(after->size(), 1u);
@@ -128,15 +141,26 @@ TEST(ConflictReviewTest, DifferentResolutionsOnTwoOfficesBecomeANewConflict) {
 
 TEST(ConflictReviewTest, LongTextConflictShowsAncestorDiffsAndASuggestedMerge) {
   Deployment d;
-  PutOk(*d.kh, {"minute", std::string("min-6.2"), {{"text", "Both sides reviewed the revised plan.\nIOM will circulate the draft.\nThe next meeting is in June."}}});
-  PutOk(*d.th, {"minute", std::string("min-6.2"), {{"text", "Both sides reviewed the plan.\nIOM will circulate the draft.\nThe next meeting is in June 2023 in Bangkok."}}});
+  PutOk(*d.kh, {"minute",
+                std::string("min-6.2"),
+                {{"text",
+                  "Both sides reviewed the revised plan.\nIOM will circulate the draft.\nThe next "
+                  "meeting is in June."}}});
+  PutOk(*d.th, {"minute",
+                std::string("min-6.2"),
+                {{"text",
+                  "Both sides reviewed the plan.\nIOM will circulate the draft.\nThe next meeting "
+                  "is in June 2023 in Bangkok."}}});
   d.Exchange();
   auto c = ListConflicts(*d.kh)->front();
-  ASSERT_TRUE(c.ancestor.has_value()) << c.field << " " << c.values.size() << " " << c.values[0].version.version.ToText() << " / " << c.values[1].version.version.ToText();
+  ASSERT_TRUE(c.ancestor.has_value())
+      << c.field << " " << c.values.size() << " " << c.values[0].version.version.ToText() << " / "
+      << c.values[1].version.version.ToText();
   EXPECT_EQ(*c.ancestor->value, kMinuteText);
   ASSERT_TRUE(c.suggested_merge.has_value());
   EXPECT_EQ(*c.suggested_merge,
-            "Both sides reviewed the revised plan.\nIOM will circulate the draft.\nThe next meeting is in June 2023 in Bangkok.");
+            "Both sides reviewed the revised plan.\nIOM will circulate the draft.\nThe next "
+            "meeting is in June 2023 in Bangkok.");
   EXPECT_FALSE(c.values[0].diff_from_ancestor.empty());
   // The suggestion is not applied until chosen.
   EXPECT_EQ(d.kh->GetStatus()->open_conflicts, 1);
@@ -149,7 +173,8 @@ TEST(ConflictReviewTest, DeleteVersusEditIsResolvedByTakingANode) {
   d.Exchange();
   auto c = ListConflicts(*d.kh)->front();
   EXPECT_EQ(c.field, kDeletedField);
-  ASSERT_TRUE(ResolveConflict(*d.kh, c.id, {std::string("TH-MSDHS"), std::nullopt, false, "kh"}).ok());
+  ASSERT_TRUE(
+      ResolveConflict(*d.kh, c.id, {std::string("TH-MSDHS"), std::nullopt, false, "kh"}).ok());
   d.Exchange();
   for (Store* s : d.all()) {
     auto record = s->Get("min-6.2");
@@ -171,7 +196,8 @@ TEST(ConflictReviewTest, BadResolutionsChangeNothing) {
   EXPECT_NE(nobody.status().message().find("wrote none of the values"), std::string::npos);
   auto bad_value = ResolveConflict(*d.kh, id, {std::nullopt, std::string("19 Jan"), false, ""});
   EXPECT_EQ(bad_value.status().code(), Code::kInvalidArgument);
-  auto missing = ResolveConflict(*d.kh, "0123456789ab", {std::string("KH-NCCT"), std::nullopt, false, ""});
+  auto missing =
+      ResolveConflict(*d.kh, "0123456789ab", {std::string("KH-NCCT"), std::nullopt, false, ""});
   EXPECT_EQ(missing.status().code(), Code::kNotFound);
   EXPECT_EQ(DumpOf(*d.kh), before);
   // A sync that brings a third value makes the listed id stale: no unseen overwrite.

@@ -84,8 +84,7 @@ inline void ExpectNoWriteLost(const std::vector<Store*>& nodes) {
       (*conflict)->Bind(1, key.record).Bind(2, key.field);
       ASSERT_TRUE(*(*conflict)->Step());
       if (key.field != kDeletedField) {
-        EXPECT_EQ((*conflict)->Int(0), values.size() > 1 ? 1 : 0)
-            << key.record << "." << key.field;
+        EXPECT_EQ((*conflict)->Int(0), values.size() > 1 ? 1 : 0) << key.record << "." << key.field;
       }
       (*conflict)->Reset();
     }

@@ -25,10 +25,10 @@
 namespace accord {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::DumpOf;
 using testing::FakeClock;
 using testing::FaultyTransport;
+using ::testing::HasSubstr;
 
 // One office: its store (the officer's writes, and the client side of sync)
 // and its HTTPS endpoint, which opens its own connections to the same file.
@@ -94,8 +94,8 @@ class HttpsSyncTest : public testing::PkiFixture {
   }
 
   // `cut()` is asked before each round trip whether to lose its reply.
-  Result<sync::SyncSummary> Sync(Node& client, Node& server,
-                                 std::function<bool()> cut = nullptr, uint32_t page_size = 1000) {
+  Result<sync::SyncSummary> Sync(Node& client, Node& server, std::function<bool()> cut = nullptr,
+                                 uint32_t page_size = 1000) {
     auto https = TransportTo(client, server);
     FaultyTransport transport(*https, [cut] {
       return cut && cut() ? FaultyTransport::Fault::kDropReply : FaultyTransport::Fault::kNone;
@@ -186,17 +186,20 @@ TEST_F(HttpsSyncTest, ALinkCutMidPageResumesWithoutLossOrDuplication) {
   Node& th = AddNode("TH-MSDHS");
   std::vector<RecordWrite> writes;
   for (int i = 0; i < 40; ++i) {
-    writes.push_back({"party", "party-" + std::to_string(i),
-                      {{"code", "P" + std::to_string(i)}, {"name", "Office " + std::to_string(i)}}});
+    writes.push_back(
+        {"party",
+         "party-" + std::to_string(i),
+         {{"code", "P" + std::to_string(i)}, {"name", "Office " + std::to_string(i)}}});
   }
   ASSERT_TRUE(kh.store->PutMany(writes).ok());
-  ASSERT_TRUE(th.store->PutMany({{"party", std::string("th-1"), {{"code", "T"}, {"name", "T"}}}})
-                  .ok());
+  ASSERT_TRUE(
+      th.store->PutMany({{"party", std::string("th-1"), {{"code", "T"}, {"name", "T"}}}}).ok());
   // Every third round trip loses its reply after the server handled it.
   int calls = 0;
   int failures = 0;
   for (int attempt = 0; attempt < 50; ++attempt) {
-    auto summary = Sync(th, kh, [&] { return ++calls % 3 == 0; }, 7);
+    auto summary = Sync(
+        th, kh, [&] { return ++calls % 3 == 0; }, 7);
     if (summary.ok()) break;
     ASSERT_EQ(summary.status().code(), Code::kUnavailable) << summary.status().ToString();
     ++failures;

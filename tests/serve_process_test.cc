@@ -2,9 +2,9 @@
 // into it: killed outright (SIGKILL, a power cut) or asked to stop (SIGTERM).
 // Either way its database must be consistent afterwards, hold whole pages
 // only, and a later sync must finish the job with nothing lost or doubled.
-#include <gtest/gtest.h>
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -62,8 +62,8 @@ class ServeProcess {
       FILE* f = std::freopen(log.c_str(), "a", stderr);
       (void)f;
       std::string listen = "127.0.0.1:" + std::to_string(port);
-      execl(ACCORD_BINARY, ACCORD_BINARY, "--dir", dir.c_str(), "serve", "--listen",
-            listen.c_str(), "--no-ui", static_cast<char*>(nullptr));
+      execl(ACCORD_BINARY, ACCORD_BINARY, "--dir", dir.c_str(), "serve", "--listen", listen.c_str(),
+            "--no-ui", static_cast<char*>(nullptr));
       _exit(127);
     }
   }
@@ -163,7 +163,8 @@ class ServeProcessTest : public ::testing::Test {
     std::string check = dir_.File("check.txt");
     std::string sql = "sqlite3 " + Quote(kh_ + "/accord.db") +
                       " \"PRAGMA integrity_check; "
-                      "SELECT count(*) FROM versions WHERE origin = 'TH-MSDHS';\" > " + Quote(check);
+                      "SELECT count(*) FROM versions WHERE origin = 'TH-MSDHS';\" > " +
+                      Quote(check);
     ASSERT_EQ(std::system(sql.c_str()), 0);
     std::ifstream in(check);
     std::string integrity;

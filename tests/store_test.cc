@@ -175,20 +175,51 @@ TEST(StoreTest, BadInputIsRejectedWithAMessageAndChangesNothing) {
   std::string before = DumpOf(*store);
   auto knowledge_before = store->Knowledge()->ToText();
   std::vector<BadInput> cases = {
-      {"unknown type", {"treaty", std::nullopt, {{"title", "x"}}}, Code::kInvalidArgument, "unknown record type 'treaty'"},
-      {"unknown field", {"plan", plan, {{"budget", "1"}}}, Code::kInvalidArgument, "no field 'budget'"},
-      {"bad date", {"plan", plan, {{"signed_on", "2023-02-30"}}}, Code::kInvalidArgument, "plan.signed_on"},
+      {"unknown type",
+       {"treaty", std::nullopt, {{"title", "x"}}},
+       Code::kInvalidArgument,
+       "unknown record type 'treaty'"},
+      {"unknown field",
+       {"plan", plan, {{"budget", "1"}}},
+       Code::kInvalidArgument,
+       "no field 'budget'"},
+      {"bad date",
+       {"plan", plan, {{"signed_on", "2023-02-30"}}},
+       Code::kInvalidArgument,
+       "plan.signed_on"},
       {"bad enum", {"plan", plan, {{"status", "approved"}}}, Code::kInvalidArgument, "not one of"},
-      {"bad integer", {"plan", plan, {{"period_start", "twenty"}}}, Code::kInvalidArgument, "not an integer"},
-      {"missing reference", {"objective", std::nullopt, {{"plan", "no-such-plan"}, {"number", "1"}, {"text", "t"}}},
-       Code::kInvalidArgument, "does not exist"},
-      {"reference to wrong type", {"objective", std::nullopt, {{"plan", plan}, {"number", "1"}, {"text", "t"}}},
-       Code::kOk, ""},
-      {"malformed id", {"plan", std::string("bad id!"), {{"title", "x"}}}, Code::kInvalidArgument, "not a valid record id"},
-      {"required field missing", {"objective", std::nullopt, {{"number", "1"}}}, Code::kInvalidArgument, "needs plan"},
-      {"required field cleared", {"plan", plan, {{"title", std::nullopt}}}, Code::kInvalidArgument, "required"},
-      {"line break in a one-line field", {"plan", plan, {{"title", "a\nb"}}}, Code::kInvalidArgument, "line break"},
-      {"type mismatch on update", {"meeting", plan, {{"title", "x"}}}, Code::kInvalidArgument, "is a plan"},
+      {"bad integer",
+       {"plan", plan, {{"period_start", "twenty"}}},
+       Code::kInvalidArgument,
+       "not an integer"},
+      {"missing reference",
+       {"objective", std::nullopt, {{"plan", "no-such-plan"}, {"number", "1"}, {"text", "t"}}},
+       Code::kInvalidArgument,
+       "does not exist"},
+      {"reference to wrong type",
+       {"objective", std::nullopt, {{"plan", plan}, {"number", "1"}, {"text", "t"}}},
+       Code::kOk,
+       ""},
+      {"malformed id",
+       {"plan", std::string("bad id!"), {{"title", "x"}}},
+       Code::kInvalidArgument,
+       "not a valid record id"},
+      {"required field missing",
+       {"objective", std::nullopt, {{"number", "1"}}},
+       Code::kInvalidArgument,
+       "needs plan"},
+      {"required field cleared",
+       {"plan", plan, {{"title", std::nullopt}}},
+       Code::kInvalidArgument,
+       "required"},
+      {"line break in a one-line field",
+       {"plan", plan, {{"title", "a\nb"}}},
+       Code::kInvalidArgument,
+       "line break"},
+      {"type mismatch on update",
+       {"meeting", plan, {{"title", "x"}}},
+       Code::kInvalidArgument,
+       "is a plan"},
   };
   for (const auto& c : cases) {
     if (c.code == Code::kOk) continue;
@@ -200,8 +231,8 @@ TEST(StoreTest, BadInputIsRejectedWithAMessageAndChangesNothing) {
     EXPECT_EQ(DumpOf(*store), before) << c.name;
     EXPECT_EQ(store->Knowledge()->ToText(), knowledge_before) << c.name;
   }
-  auto wrong_type = store->Put({"activity", std::nullopt,
-                                {{"objective", plan}, {"number", "1.1"}, {"description", "d"}}});
+  auto wrong_type = store->Put(
+      {"activity", std::nullopt, {{"objective", plan}, {"number", "1.1"}, {"description", "d"}}});
   EXPECT_NE(wrong_type.status().message().find("needs a objective"), std::string::npos);
   EXPECT_EQ(DumpOf(*store), before);
 }
@@ -214,7 +245,9 @@ TEST(StoreTest, ALoadIsAllOrNothing) {
       {"party", std::string("party-kh"), {{"code", "KH"}, {"name", "Cambodia"}}},
       {"plan", std::string("plan-1"), {{"title", "Plan"}}},
       {"objective", std::string("obj-1"), {{"plan", "plan-1"}, {"number", "1"}, {"text", "t"}}},
-      {"activity", std::string("act-1.1"), {{"objective", "obj-1"}, {"number", "1.1"}, {"description", "d"}, {"timeframe", "2024-Q2"}}},
+      {"activity",
+       std::string("act-1.1"),
+       {{"objective", "obj-1"}, {"number", "1.1"}, {"description", "d"}, {"timeframe", "2024-Q2"}}},
       {"meeting", std::string("mtg-1"), {{"title", "Bilateral"}, {"start_date", "2023-01-32"}}},
   };
   auto result = store->PutMany(batch);
@@ -240,7 +273,8 @@ TEST(StoreTest, SqlViewsShowCurrentValuesAsOrdinaryRows) {
   std::string id = NewPlan(*store);
   PutOk(*store, {"plan", id, {{"status", "signed"}, {"signed_on", "2023-06-13"}}});
   NewPlan(*store, "Deleted plan");
-  ASSERT_TRUE(store->Delete(store->List("plan", FieldWrite{"title", "Deleted plan"})->front().id).ok());
+  ASSERT_TRUE(
+      store->Delete(store->List("plan", FieldWrite{"title", "Deleted plan"})->front().id).ok());
   auto stmt = store->db().Prepare("SELECT id, title, status, signed_on FROM plans");
   ASSERT_TRUE(stmt.ok());
   ASSERT_TRUE(*(*stmt)->Step());
@@ -259,7 +293,8 @@ TEST(StoreTest, TwoWritersOnOneNodeBothSucceed) {
     auto store = Store::Open(path);
     ASSERT_TRUE(store.ok());
     for (int i = 0; i < 150; ++i) {
-      auto id = (*store)->Put({"party", prefix + std::to_string(i), {{"code", prefix}, {"name", "n"}}});
+      auto id =
+          (*store)->Put({"party", prefix + std::to_string(i), {{"code", prefix}, {"name", "n"}}});
       if (!id.ok()) ++*failures;
     }
   };
@@ -286,7 +321,8 @@ TEST(StoreTest, AProcessKilledMidWriteLeavesTheDatabaseConsistent) {
     for (int batch = 0;; ++batch) {
       std::vector<RecordWrite> writes;
       for (int i = 0; i < 50; ++i) {
-        writes.push_back({"party", "p" + std::to_string(batch) + "-" + std::to_string(i),
+        writes.push_back({"party",
+                          "p" + std::to_string(batch) + "-" + std::to_string(i),
                           {{"code", "KH"}, {"name", "n"}, {"kind", "government"}}});
       }
       (void)(*store)->PutMany(writes);

@@ -51,7 +51,8 @@ struct Offices {
 TEST(SyncTest, CapitalsExchangeTheirEditsAndConverge) {
   Offices o;
   std::string plan = Put(*o.kh, {"plan", std::string("plan-1"), {{"title", "Plan of Action"}}});
-  Put(*o.th, {"meeting", std::string("mtg-1"), {{"title", "Bilateral"}, {"start_date", "2023-01-18"}}});
+  Put(*o.th,
+      {"meeting", std::string("mtg-1"), {{"title", "Bilateral"}, {"start_date", "2023-01-18"}}});
   auto summary = Sync(*o.th, *o.kh);
   ASSERT_TRUE(summary.ok()) << summary.status().ToString();
   EXPECT_EQ(summary->peer_id, "KH-NCCT");
@@ -66,7 +67,8 @@ TEST(SyncTest, CapitalsExchangeTheirEditsAndConverge) {
 
 TEST(SyncTest, ASecondSyncSendsNothingBack) {
   Offices o;
-  for (int i = 0; i < 20; ++i) Put(*o.kh, {"party", "p" + std::to_string(i), {{"code", "KH"}, {"name", "n"}}});
+  for (int i = 0; i < 20; ++i)
+    Put(*o.kh, {"party", "p" + std::to_string(i), {{"code", "KH"}, {"name", "n"}}});
   SyncOk(*o.th, *o.kh);
   auto again = Sync(*o.th, *o.kh);
   ASSERT_TRUE(again.ok());
@@ -82,8 +84,15 @@ TEST(SyncTest, ASecondSyncSendsNothingBack) {
 TEST(SyncTest, ConcurrentEditsOfOneFieldBecomeAConflictWithTheSameWinnerEverywhere) {
   Offices o;
   ASSERT_TRUE(o.kh->PutMany({{"plan", std::string("plan-1"), {{"title", "P"}}},
-                             {"objective", std::string("obj-1"), {{"plan", "plan-1"}, {"number", "1"}, {"text", "t"}}},
-                             {"activity", std::string("act-1.3"), {{"objective", "obj-1"}, {"number", "1.3"}, {"description", "d"}, {"timeframe", "2024"}}}})
+                             {"objective",
+                              std::string("obj-1"),
+                              {{"plan", "plan-1"}, {"number", "1"}, {"text", "t"}}},
+                             {"activity",
+                              std::string("act-1.3"),
+                              {{"objective", "obj-1"},
+                               {"number", "1.3"},
+                               {"description", "d"},
+                               {"timeframe", "2024"}}}})
                   .ok());
   SyncOk(*o.th, *o.kh);
   Put(*o.kh, {"activity", std::string("act-1.3"), {{"timeframe", "2024-Q2"}}});
@@ -103,7 +112,8 @@ TEST(SyncTest, ConcurrentEditsOfOneFieldBecomeAConflictWithTheSameWinnerEverywhe
   EXPECT_EQ(DumpOf(*o.kh), DumpOf(*o.th));
 
   // A reviewer's write dominates both values and closes the conflict everywhere.
-  ASSERT_TRUE(o.th->WriteResolution("act-1.3", "timeframe", std::string("2024-Q3"), "kept TH-MSDHS").ok());
+  ASSERT_TRUE(
+      o.th->WriteResolution("act-1.3", "timeframe", std::string("2024-Q3"), "kept TH-MSDHS").ok());
   SyncOk(*o.th, *o.kh);
   EXPECT_EQ(o.kh->GetStatus()->open_conflicts, 0);
   EXPECT_EQ(*o.kh->Get("act-1.3")->fields.at("timeframe").value, "2024-Q3");
@@ -123,7 +133,10 @@ TEST(SyncTest, ConcurrentWritesOfTheSameValueAreNotAConflict) {
 
 TEST(SyncTest, BorderOfficeEditsReachTheOtherCapitalThroughItsOwnCapital) {
   Offices o;
-  Put(*o.border, {"case", std::string("case-KH-2023-014"), {{"reference", "KH-2023-014"}, {"step", "returned"}, {"return_checkpoint", "Poi Pet"}}});
+  Put(*o.border,
+      {"case",
+       std::string("case-KH-2023-014"),
+       {{"reference", "KH-2023-014"}, {"step", "returned"}, {"return_checkpoint", "Poi Pet"}}});
   SyncOk(*o.border, *o.kh);
   SyncOk(*o.kh, *o.th);
   auto at_th = o.th->Get("case-KH-2023-014");
@@ -154,7 +167,8 @@ TEST(SyncTest, DeleteAgainstAConcurrentEditIsAConflictAndKeepsTheRecordVisible) 
   }
   EXPECT_EQ(DumpOf(*o.kh), DumpOf(*o.th));
   // Confirming the delete dominates the edit: deleted everywhere.
-  ASSERT_TRUE(o.kh->WriteResolution("plan-1", kDeletedField, std::string("1"), "delete confirmed").ok());
+  ASSERT_TRUE(
+      o.kh->WriteResolution("plan-1", kDeletedField, std::string("1"), "delete confirmed").ok());
   SyncOk(*o.th, *o.kh);
   EXPECT_TRUE(o.th->Get("plan-1")->deleted);
   EXPECT_EQ(o.th->GetStatus()->open_conflicts, 0);
@@ -175,7 +189,8 @@ TEST(SyncTest, ADeleteThatSawTheEditWins) {
 
 TEST(SyncTest, ApplyingTheSamePageTwiceChangesNothing) {
   Offices o;
-  for (int i = 0; i < 10; ++i) Put(*o.kh, {"party", "p" + std::to_string(i), {{"code", "KH"}, {"name", "n"}}});
+  for (int i = 0; i < 10; ++i)
+    Put(*o.kh, {"party", "p" + std::to_string(i), {{"code", "KH"}, {"name", "n"}}});
   auto page = o.kh->ReadChanges(0, 100, VersionVector());
   ASSERT_TRUE(page.ok());
   auto first = o.th->ApplyRemote(page->states, "KH-NCCT", page->next_cursor, nullptr);
@@ -193,19 +208,26 @@ TEST(SyncTest, PagesAreBoundedAndACutLinkResumesWithoutLossOrDuplication) {
   Offices o;
   std::vector<RecordWrite> batch;
   for (int i = 0; i < 500; ++i) {
-    batch.push_back({"party", "p" + std::to_string(i), {{"code", "KH"}, {"name", "party " + std::to_string(i)}}});
+    batch.push_back({"party",
+                     "p" + std::to_string(i),
+                     {{"code", "KH"}, {"name", "party " + std::to_string(i)}}});
   }
   ASSERT_TRUE(o.kh->PutMany(batch).ok());
-  for (int i = 0; i < 300; ++i) Put(*o.th, {"party", "t" + std::to_string(i), {{"code", "TH"}, {"name", "n"}}});
+  for (int i = 0; i < 300; ++i)
+    Put(*o.th, {"party", "t" + std::to_string(i), {{"code", "TH"}, {"name", "n"}}});
   std::mt19937 rng(7);
   int attempts = 0;
   while (true) {
     ++attempts;
-    auto result = Sync(*o.th, *o.kh, [&] {
-      int roll = static_cast<int>(rng() % 10);
-      return roll == 0 ? InProcessTransport::Fault::kDropRequest
-                       : roll == 1 ? InProcessTransport::Fault::kDropReply : InProcessTransport::Fault::kNone;
-    }, 37);
+    auto result = Sync(
+        *o.th, *o.kh,
+        [&] {
+          int roll = static_cast<int>(rng() % 10);
+          return roll == 0   ? InProcessTransport::Fault::kDropRequest
+                 : roll == 1 ? InProcessTransport::Fault::kDropReply
+                             : InProcessTransport::Fault::kNone;
+        },
+        37);
     if (result.ok()) break;
     EXPECT_EQ(result.status().code(), Code::kUnavailable);
     ASSERT_LT(attempts, 200);
@@ -259,12 +281,15 @@ class BadPushTest : public ::testing::Test {
     auto decoded = sync::DecodeFrame(reply.body);
     ASSERT_TRUE(decoded.ok());
     ASSERT_TRUE(decoded->has_error());
-    EXPECT_NE(decoded->error().message().find(part), std::string::npos) << decoded->error().message();
+    EXPECT_NE(decoded->error().message().find(part), std::string::npos)
+        << decoded->error().message();
     EXPECT_EQ(DumpOf(*o.kh), before);
   }
 };
 
-TEST_F(BadPushTest, GarbageBody) { ExpectRejected(Send("not a frame at all"), 400, "compressed data is damaged"); }
+TEST_F(BadPushTest, GarbageBody) {
+  ExpectRejected(Send("not a frame at all"), 400, "compressed data is damaged");
+}
 
 TEST_F(BadPushTest, TruncatedBody) {
   std::string frame = PushOf({GoodState(), GoodState()});
@@ -307,7 +332,8 @@ TEST_F(BadPushTest, VectorThatGoesBackwards) {
 TEST_F(BadPushTest, NodeIdThatDoesNotMatchTheConnection) {
   wire::Envelope envelope;
   envelope.mutable_hello_request();
-  ExpectRejected(Send(sync::EncodeFrame(envelope, "KH-POIPET"), "hello"), 403, "authenticated as TH-MSDHS");
+  ExpectRejected(Send(sync::EncodeFrame(envelope, "KH-POIPET"), "hello"), 403,
+                 "authenticated as TH-MSDHS");
 }
 
 TEST_F(BadPushTest, PushThatLeavesAGap) {
@@ -330,14 +356,13 @@ void RunConvergence(uint32_t seed, int node_count, int rounds) {
   }
   std::vector<Store*> stores;
   for (auto& node : nodes) stores.push_back(node.get());
-  testing::RunConvergence(seed, stores, rounds,
-                          [](Store& client, Store& server, std::function<bool()> cut) {
-                            auto fault = [cut] {
-                              return cut() ? InProcessTransport::Fault::kDropReply
-                                           : InProcessTransport::Fault::kNone;
-                            };
-                            return Sync(client, server, fault, 3);
-                          });
+  testing::RunConvergence(
+      seed, stores, rounds, [](Store& client, Store& server, std::function<bool()> cut) {
+        auto fault = [cut] {
+          return cut() ? InProcessTransport::Fault::kDropReply : InProcessTransport::Fault::kNone;
+        };
+        return Sync(client, server, fault, 3);
+      });
 }
 
 TEST(ConvergenceTest, ThreeNodesRandomEditsDeletesAndCutSyncs) {

@@ -5,7 +5,9 @@
 namespace accord {
 namespace {
 
-VersionVector VV(std::string_view text) { return VersionVector::FromText(text).value(); }
+VersionVector VV(std::string_view text) {
+  return VersionVector::FromText(text).value();
+}
 
 TEST(VersionVectorTest, EmptyVectorsAreEqual) {
   EXPECT_EQ(VersionVector().Compare(VersionVector()), Order::kEqual);
@@ -55,7 +57,8 @@ TEST(VersionVectorTest, TextFormIsCanonicalAndRoundTrips) {
 }
 
 TEST(VersionVectorTest, MalformedTextIsRejectedWithTheEntry) {
-  for (const char* bad : {"A", "A:", "A:0", "A:x", "B:1,A:1", "A:1,A:2", "bad node:1", "A:-1", ",A:1"}) {
+  for (const char* bad :
+       {"A", "A:", "A:0", "A:x", "B:1,A:1", "A:1,A:2", "bad node:1", "A:-1", ",A:1"}) {
     auto parsed = VersionVector::FromText(bad);
     EXPECT_FALSE(parsed.ok()) << bad;
     if (!parsed.ok()) {
