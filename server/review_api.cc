@@ -24,21 +24,6 @@ HttpResponse Error(int status, const std::string& message) {
   return Json(status, {{"error", message}});
 }
 
-int HttpStatusFor(const Status& status) {
-  switch (status.code()) {
-    case Code::kInvalidArgument:
-      return 400;
-    case Code::kNotFound:
-      return 404;
-    case Code::kFailedPrecondition:
-      return 409;
-    case Code::kUnavailable:
-      return 503;
-    default:
-      return 500;
-  }
-}
-
 size_t ParseSize(const std::map<std::string, std::string>& query, const std::string& key,
                  size_t fallback, size_t max) {
   auto it = query.find(key);
@@ -56,7 +41,7 @@ HttpResponse ListPage(Store& store, const HttpRequest& request) {
   std::string type = query.count("type") ? query["type"] : "";
   auto conflicts = ListConflicts(store, type);
   if (!conflicts.ok())
-    return Error(HttpStatusFor(conflicts.status()), conflicts.status().message());
+    return Error(sync::HttpStatusFor(conflicts.status().code()), conflicts.status().message());
   size_t offset = ParseSize(query, "offset", 0, conflicts->size());
   size_t limit = ParseSize(query, "limit", 50, 500);
   json page = json::array();
@@ -93,7 +78,8 @@ HttpResponse Resolve(Store& store, const std::string& id, const HttpRequest& req
   }
   if (choice.resolved_by.empty()) choice.resolved_by = "review page";
   auto written = ResolveConflict(store, id, choice);
-  if (!written.ok()) return Error(HttpStatusFor(written.status()), written.status().message());
+  if (!written.ok())
+    return Error(sync::HttpStatusFor(written.status().code()), written.status().message());
   return Json(200, {{"resolved", id}, {"value", *written ? json(**written) : json(nullptr)}});
 }
 
@@ -132,7 +118,7 @@ HttpResponse HandleReviewRequest(StorePool& stores, const HttpRequest& request) 
     }
     if (request.method == "GET" && rest.find('/') == std::string::npos) {
       auto c = GetConflict(**store, rest);
-      if (!c.ok()) return Error(HttpStatusFor(c.status()), c.status().message());
+      if (!c.ok()) return Error(sync::HttpStatusFor(c.status().code()), c.status().message());
       return Json(200, ConflictJson(*c, true));
     }
     if (request.method != "GET" && request.method != "POST")

@@ -6,24 +6,6 @@ namespace accord::sync {
 
 namespace {
 
-int HttpStatusFor(Code code) {
-  switch (code) {
-    case Code::kInvalidArgument:
-    case Code::kCorruption:
-      return 400;
-    case Code::kPermissionDenied:
-      return 403;
-    case Code::kNotFound:
-      return 404;
-    case Code::kFailedPrecondition:
-      return 409;
-    case Code::kUnavailable:
-      return 503;
-    default:
-      return 500;
-  }
-}
-
 ServiceReply ErrorReply(const Status& status, const std::string& self, uint64_t cursor = 0) {
   return {HttpStatusFor(status.code()), EncodeError(status, self, cursor)};
 }

@@ -24,6 +24,25 @@ class Transport {
   virtual Result<std::string> RoundTrip(std::string_view op, const std::string& request) = 0;
 };
 
+// The HTTP status that carries a failure of this kind to a peer.
+inline int HttpStatusFor(Code code) {
+  switch (code) {
+    case Code::kInvalidArgument:
+    case Code::kCorruption:
+      return 400;
+    case Code::kPermissionDenied:
+      return 403;
+    case Code::kNotFound:
+      return 404;
+    case Code::kFailedPrecondition:
+      return 409;
+    case Code::kUnavailable:
+      return 503;
+    default:
+      return 500;
+  }
+}
+
 // What a server-side handler answers: an HTTP-like status and a frame.
 struct ServiceReply {
   int http_status = 200;

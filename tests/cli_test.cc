@@ -8,7 +8,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "test_support.h"
+#include "tests/cli_support.h"
+#include "tests/test_support.h"
 
 namespace accord {
 namespace {
@@ -16,28 +17,9 @@ namespace {
 using nlohmann::json;
 using testing::TempDir;
 
-struct CommandResult {
-  int code;
-  std::string out;
-};
-
-std::string Quote(const std::string& arg) {
-  std::string q = "'";
-  for (char c : arg) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-CommandResult Accord(const std::string& dir, const std::vector<std::string>& args) {
-  std::string command = Quote(ACCORD_BINARY) + " --dir " + Quote(dir);
-  for (const auto& a : args) command += " " + Quote(a);
-  command += " 2>/dev/null";
-  FILE* pipe = popen(command.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buffer;
-  while (size_t n = fread(buffer.data(), 1, buffer.size(), pipe)) out.append(buffer.data(), n);
-  int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using testing::Accord;
+using testing::CommandResult;
+using testing::Quote;
 
 class CliTest : public ::testing::Test {
  protected:

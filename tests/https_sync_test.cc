@@ -18,12 +18,16 @@
 #include "sync/sync_service.h"
 #include "sync/sync_session.h"
 #include "sync/wire_codec.h"
+#include "tests/bad_frames.h"
 #include "tests/convergence.h"
 #include "tests/pki_fixture.h"
 #include "tests/test_support.h"
 
 namespace accord {
 namespace {
+
+using testing::GoodState;
+using testing::PushOf;
 
 using testing::DumpOf;
 using testing::FakeClock;
@@ -235,28 +239,6 @@ class HttpsBadInputTest : public HttpsSyncTest {
     th_ = &AddNode("TH-MSDHS");
     Put(*kh_, {"plan", std::string("plan-1"), {{"title", "P"}}});
     before_ = DumpOf(*kh_->store);
-  }
-
-  wire::FieldState GoodState() {
-    FieldVersion v;
-    v.record_id = "plan-2";
-    v.record_type = "plan";
-    v.field = "title";
-    v.value = "From TH";
-    v.version.Set("TH-MSDHS", 1);
-    v.origin = "TH-MSDHS";
-    v.origin_time_ms = 1;
-    wire::FieldState s;
-    sync::ToWire(v, &s);
-    return s;
-  }
-
-  std::string PushOf(const std::vector<wire::FieldState>& states) {
-    wire::Envelope envelope;
-    auto* push = envelope.mutable_push_request();
-    push->set_next_cursor(5);
-    for (const auto& s : states) *push->mutable_changes()->add_states() = s;
-    return sync::EncodeFrame(envelope, "TH-MSDHS");
   }
 
   // Sends `frame` as TH-MSDHS, expects an error naming `part`, an unchanged

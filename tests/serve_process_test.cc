@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "server/loopback_port.h"
+#include "tests/cli_support.h"
 #include "tests/test_support.h"
 
 namespace accord {
@@ -30,28 +31,9 @@ using namespace std::chrono_literals;
 constexpr int kRecords = 20000;  // x 3 fields: 60,000 field states
 constexpr int kPageSize = 1000;  // `accord sync`'s default: 60 whole pages
 
-struct CommandResult {
-  int code;
-  std::string out;
-};
-
-std::string Quote(const std::string& arg) {
-  std::string q = "'";
-  for (char c : arg) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-CommandResult Accord(const std::string& dir, const std::vector<std::string>& args) {
-  std::string command = Quote(ACCORD_BINARY) + " --dir " + Quote(dir);
-  for (const auto& a : args) command += " " + Quote(a);
-  command += " 2>/dev/null";
-  FILE* pipe = popen(command.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buffer;
-  while (size_t n = fread(buffer.data(), 1, buffer.size(), pipe)) out.append(buffer.data(), n);
-  int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using testing::Accord;
+using testing::CommandResult;
+using testing::Quote;
 
 // `accord --dir DIR serve` in its own process, stderr to a log file.
 class ServeProcess {

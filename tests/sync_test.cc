@@ -7,11 +7,15 @@
 
 #include "sync/sync_session.h"
 #include "sync/wire_codec.h"
+#include "tests/bad_frames.h"
 #include "tests/convergence.h"
 #include "tests/test_support.h"
 
 namespace accord {
 namespace {
+
+using testing::GoodState;
+using testing::PushOf;
 
 using testing::DumpOf;
 using testing::FakeClock;
@@ -255,26 +259,6 @@ class BadPushTest : public ::testing::Test {
   sync::ServiceReply Send(const std::string& body, const std::string& op = "push") {
     sync::SyncService service(*o.kh);
     return service.Handle(op, body, "TH-MSDHS");
-  }
-  std::string PushOf(const std::vector<wire::FieldState>& states) {
-    wire::Envelope envelope;
-    auto* push = envelope.mutable_push_request();
-    push->set_next_cursor(5);
-    for (const auto& s : states) *push->mutable_changes()->add_states() = s;
-    return sync::EncodeFrame(envelope, "TH-MSDHS");
-  }
-  wire::FieldState GoodState() {
-    FieldVersion v;
-    v.record_id = "plan-2";
-    v.record_type = "plan";
-    v.field = "title";
-    v.value = "From TH";
-    v.version.Set("TH-MSDHS", 1);
-    v.origin = "TH-MSDHS";
-    v.origin_time_ms = 1;
-    wire::FieldState s;
-    sync::ToWire(v, &s);
-    return s;
   }
   void ExpectRejected(const sync::ServiceReply& reply, int http, const std::string& part) {
     EXPECT_EQ(reply.http_status, http);
