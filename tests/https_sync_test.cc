@@ -15,6 +15,7 @@
 #include "server/https_server.h"
 #include "server/loopback_port.h"
 #include "server/store_pool.h"
+#include "sync/bundle.h"
 #include "sync/sync_service.h"
 #include "sync/sync_session.h"
 #include "sync/wire_codec.h"
@@ -227,6 +228,46 @@ TEST_F(HttpsSyncTest, RandomizedConvergenceOfThreeNodesWithCutLinks) {
     testing::RunConvergence(seed, stores, 150, sync);
     if (HasFatalFailure()) return;
   }
+}
+
+TEST_F(HttpsSyncTest, BorderOfficeByBundleCapitalsOverHttpsAndBackByBundle) {
+  Node& border = AddNode("KH-POIPET");
+  Node& kh = AddNode("KH-NCCT");
+  Node& th = AddNode("TH-MSDHS");
+  auto verifier = sync::PeerVerifier::Load(ca_pem(), revoked_path());
+  ASSERT_TRUE(verifier.ok()) << verifier.status().ToString();
+  auto carry = [&](Node& from, Node& to, const std::string& file) {
+    auto signer = sync::NodeSigner::Load(cert(from.id), key(from.id));
+    ASSERT_TRUE(signer.ok()) << signer.status().ToString();
+    sync::BundleCreateOptions options;
+    options.receiver = to.id;
+    auto created = sync::CreateBundle(*from.store, *signer, dir_ / file, options);
+    ASSERT_TRUE(created.ok()) << created.status().ToString();
+    auto applied = sync::ApplyBundle(*to.store, *verifier, dir_ / file);
+    ASSERT_TRUE(applied.ok()) << applied.status().ToString();
+  };
+  // The border office records returns for days with no link.
+  for (int i = 0; i < 20; ++i) {
+    Put(border, {"case",
+                 "case-kh-2026-" + std::to_string(100 + i),
+                 {{"reference", "KH-2026-" + std::to_string(100 + i)},
+                  {"step", "returned"},
+                  {"return_checkpoint", "Poi Pet"}}});
+  }
+  carry(border, kh, "poipet-to-kh.bundle");
+  SyncOk(kh, th);  // the capitals, over HTTPS
+  Put(th, {"case", std::string("case-kh-2026-103"), {{"step", "transit_centre"}}});
+  SyncOk(kh, th);
+  carry(kh, border, "kh-to-poipet.bundle");
+  EXPECT_EQ(Current(border, "case-kh-2026-103", "step"), "transit_centre");
+  EXPECT_EQ(DumpOf(*border.store), DumpOf(*kh.store));
+  EXPECT_EQ(DumpOf(*th.store), DumpOf(*kh.store));
+  // A replayed file changes nothing.
+  std::string before = DumpOf(*kh.store);
+  auto replay = sync::ApplyBundle(*kh.store, *verifier, dir_ / "poipet-to-kh.bundle");
+  ASSERT_TRUE(replay.ok());
+  EXPECT_EQ(replay->applied.applied, 0u);
+  EXPECT_EQ(DumpOf(*kh.store), before);
 }
 
 // ---- Bad input over the wire: refused, reported, nothing applied, still serving.
