@@ -286,6 +286,16 @@ Result<BundleInfo> ScanBundle(const std::string& path, const PeerVerifier* verif
   return info;
 }
 
+// A bundle or acknowledgement says what its sender held when it wrote it.
+// Files arrive late and out of order, so this only ever adds to what this
+// node believed; the next bundle to the sender leaves all of it out.
+Status LearnWhatSenderHolds(Store& store, const BundleInfo& info) {
+  ASSIGN_OR_RETURN(PeerInfo peer, store.GetPeer(info.sender));
+  VersionVector held = peer.their_knowledge;
+  held.MergeFrom(info.sender_knowledge);
+  return store.RecordPeerContact("", info.sender, held);
+}
+
 }  // namespace
 
 Result<BundleInfo> CreateBundle(Store& store, const NodeSigner& signer, const std::string& path,
@@ -328,7 +338,7 @@ Result<BundleApplyResult> ApplyBundle(Store& store, const PeerVerifier& verifier
     return PermissionDenied("the bundle was written by this node itself");
   BundleApplyResult result;
   if (info.is_ack) {
-    RETURN_IF_ERROR(store.RecordPeerContact("", info.sender, info.sender_knowledge));
+    RETURN_IF_ERROR(LearnWhatSenderHolds(store, info));
     result.info = std::move(info);
     return result;
   }
@@ -356,6 +366,9 @@ Result<BundleApplyResult> ApplyBundle(Store& store, const PeerVerifier& verifier
     result.knowledge_merged = true;
   }
   ASSIGN_OR_RETURN(result.applied, batch->Commit());
+  // The changes are in; failing to note what the sender holds only makes the
+  // next bundle to it larger, so it must not report the apply as failed.
+  result.sender_noted = LearnWhatSenderHolds(store, info).ok();
   result.info = std::move(info);
   return result;
 }

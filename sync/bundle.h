@@ -62,6 +62,7 @@ struct BundleApplyResult {
   BundleInfo info;
   ApplyResult applied;
   bool knowledge_merged = false;
+  bool sender_noted = false;  // what the sender holds is recorded for the next bundle to it
 };
 
 // Verifies, then applies every state in one transaction. Refuses a bundle

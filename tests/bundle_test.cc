@@ -138,6 +138,24 @@ TEST_F(BundleTest, AnAcknowledgementShrinksTheNextBundle) {
   EXPECT_EQ(full->states, 20u);
 }
 
+TEST_F(BundleTest, TheBundleBackLeavesOutWhatItsSenderAlreadyHolds) {
+  ASSERT_TRUE(kh->Put({"plan", std::string("plan-1"), {{"title", "Plan"}}}).ok());
+  for (int i = 0; i < 10; ++i)
+    ASSERT_TRUE(
+        border->Put({"party", "p" + std::to_string(i), {{"code", "KH"}, {"name", "n"}}}).ok());
+  auto applied = Apply(*kh, Bundle(*border, "KH-NCCT", "up.bundle"));
+  ASSERT_TRUE(applied.ok()) << applied.status().ToString();
+  EXPECT_TRUE(applied->sender_noted);
+  // With no acknowledgement, the capital still knows the office wrote those 20.
+  Status verify;
+  auto back = sync::InspectBundle(Bundle(*kh, "KH-POIPET", "back.bundle"), verifier.get(), &verify);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->states, 1u);
+  EXPECT_EQ(back->states_per_type.at("plan"), 1u);
+  ASSERT_TRUE(Apply(*border, dir.File("back.bundle")).ok());
+  EXPECT_EQ(DumpOf(*border), DumpOf(*kh));
+}
+
 class BadBundleTest : public BundleTest {
  protected:
   void SetUp() override {
