@@ -108,7 +108,7 @@ void InProcessTransfer(int records, int empty_syncs) {
       << "bytes = request + reply frames (protobuf, zstd level 3) per state moved; before zstd "
       << Fixed(static_cast<double>(sized.wire.raw_bytes) / sized.states(), 1)
       << " bytes/state (an untimed pull). The pull's " << pull.summary.pages_pushed
-      << " push round trips carry no states: see (b).\n";
+      << " push round trip(s) carry no states: see (b).\n";
 
   std::cout << "\n== (b) syncs with nothing to send\n";
   SyncRun echo = TimedSync(*writer, *border);
@@ -117,7 +117,8 @@ void InProcessTransfer(int records, int empty_syncs) {
             << " round trips (" << echo.summary.pages_pulled << " pull pages with 0 states), "
             << echo.wire.bytes() << " bytes: " << kBorder << "'s log holds "
             << Grouped(push.states()) << " states that " << kWriter
-            << " already has, scanned once, 8,000 per page\n";
+            << " already has: scanned once by " << kBorder
+            << ", which reads on past them within a request\n";
   EmptySyncs(*capital, *writer, empty_syncs);
 }
 
