@@ -27,13 +27,12 @@ Result<Store::MergeOutcome> Store::MergeVersion(const FieldVersion& incoming,
                                                 std::string_view received_from, int64_t now,
                                                 const std::vector<StoredVersion>* known_live) {
   MergeOutcome outcome;
-  std::vector<StoredVersion> live;
-  if (known_live) {
-    live = *known_live;
-  } else {
-    ASSIGN_OR_RETURN(live, LiveVersions(incoming.record_id, incoming.field));
+  std::vector<StoredVersion> read;
+  if (!known_live) {
+    ASSIGN_OR_RETURN(read, LiveVersions(incoming.record_id, incoming.field));
   }
-  std::vector<StoredVersion*> concurrent;
+  const std::vector<StoredVersion>& live = known_live ? *known_live : read;
+  std::vector<const StoredVersion*> concurrent;
   std::vector<int64_t> superseded;
   for (auto& held : live) {
     switch (incoming.version.Compare(held.version.version)) {
@@ -68,7 +67,7 @@ Result<Store::MergeOutcome> Store::MergeVersion(const FieldVersion& incoming,
   }
   ASSIGN_OR_RETURN(Statement * restate,
                    db_->Prepare("UPDATE versions SET state = ? WHERE seq = ?"));
-  for (StoredVersion* sibling : concurrent) {
+  for (const StoredVersion* sibling : concurrent) {
     bool should_win = winner == &sibling->version;
     if (should_win != sibling->winner) {
       RETURN_IF_ERROR(restate->Bind(1, int64_t{should_win ? 2 : 1}).Bind(2, sibling->seq).Run());

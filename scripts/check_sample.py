@@ -103,15 +103,7 @@ def read_value(src, i, consts):
     if c == '"':
         return read_string(src, i)
     if c == "{":
-        items = []
-        i = skip_ws(src, i + 1)
-        while src[i] != "}":
-            v, i = read_value(src, i, consts)
-            items.append(v)
-            i = skip_ws(src, i)
-            if src[i] == ",":
-                i = skip_ws(src, i + 1)
-        return items, i + 1
+        return read_list(src, i, "}", consts)
     m = re.compile(r"[A-Za-z_][A-Za-z0-9_:]*").match(src, i)
     if not m:
         raise ParseError("unexpected %r at offset %d" % (src[i:i + 20], i))
@@ -128,17 +120,22 @@ def read_value(src, i, consts):
     return ("ident", word), i
 
 
-def read_args(src, i, consts):
-    assert src[i] == "("
-    args = []
+def read_list(src, i, close, consts):
+    """Reads comma-separated values from just after src[i] up to `close`."""
+    items = []
     i = skip_ws(src, i + 1)
-    while src[i] != ")":
+    while src[i] != close:
         v, i = read_value(src, i, consts)
-        args.append(v)
+        items.append(v)
         i = skip_ws(src, i)
         if src[i] == ",":
             i = skip_ws(src, i + 1)
-    return args, i + 1
+    return items, i + 1
+
+
+def read_args(src, i, consts):
+    assert src[i] == "("
+    return read_list(src, i, ")", consts)
 
 
 def parse_schema(path):

@@ -28,7 +28,7 @@ void WriteFile(const std::string& path, const std::string& data) {
   std::ofstream(path, std::ios::binary | std::ios::trunc) << data;
 }
 
-class BundleTest : public ::testing::Test {
+class BundleTest : public ::testing::Test, public testing::ThreeOffices {
  protected:
   void SetUp() override {
     ASSERT_TRUE(sync::MakeDeploymentCa(dir.File("ca"), "Test deployment").ok());
@@ -64,11 +64,6 @@ class BundleTest : public ::testing::Test {
     ASSERT_TRUE(summary.ok()) << summary.status().ToString();
   }
 
-  TempDir dir;
-  FakeClock clock;
-  std::unique_ptr<Store> kh = NewStore(dir, "KH-NCCT", clock);
-  std::unique_ptr<Store> th = NewStore(dir, "TH-MSDHS", clock);
-  std::unique_ptr<Store> border = NewStore(dir, "KH-POIPET", clock);
   std::unique_ptr<sync::PeerVerifier> verifier;
 };
 

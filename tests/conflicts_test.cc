@@ -30,13 +30,8 @@ void PutOk(Store& store, RecordWrite write) {
 const char* kMinuteText =
     "Both sides reviewed the plan.\nIOM will circulate the draft.\nThe next meeting is in June.";
 
-struct Deployment {
-  TempDir dir;
-  FakeClock clock;
-  std::unique_ptr<Store> kh = NewStore(dir, "KH-NCCT", clock);
-  std::unique_ptr<Store> th = NewStore(dir, "TH-MSDHS", clock);
-  std::unique_ptr<Store> border = NewStore(dir, "KH-POIPET", clock);
-
+// The three offices, all holding the Siem Reap meeting and its minute 6.2.
+struct Deployment : testing::ThreeOffices {
   Deployment() {
     EXPECT_TRUE(
         kh->PutMany(

@@ -44,13 +44,7 @@ std::string Put(Store& store, RecordWrite write) {
   return id.ok() ? *id : "";
 }
 
-struct Offices {
-  TempDir dir;
-  FakeClock clock;
-  std::unique_ptr<Store> kh = NewStore(dir, "KH-NCCT", clock);
-  std::unique_ptr<Store> th = NewStore(dir, "TH-MSDHS", clock);
-  std::unique_ptr<Store> border = NewStore(dir, "KH-POIPET", clock);
-};
+using Offices = testing::ThreeOffices;
 
 TEST(SyncTest, CapitalsExchangeTheirEditsAndConverge) {
   Offices o;

@@ -60,6 +60,16 @@ inline std::string DumpOf(Store& store) {
   return out.str();
 }
 
+// The three offices most tests need: two capitals and a border office, on
+// one shared clock.
+struct ThreeOffices {
+  TempDir dir;
+  FakeClock clock;
+  std::unique_ptr<Store> kh = NewStore(dir, "KH-NCCT", clock);
+  std::unique_ptr<Store> th = NewStore(dir, "TH-MSDHS", clock);
+  std::unique_ptr<Store> border = NewStore(dir, "KH-POIPET", clock);
+};
+
 // Hands requests straight to a peer's SyncService. `fault` may cut a call
 // before the peer sees it or after the peer applied it but before the reply
 // arrives: the two ways a link drops mid-page.
