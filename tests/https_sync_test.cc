@@ -299,8 +299,14 @@ TEST_F(HttpsSyncTest, TwoOfficesSyncAtOnceWhileTheCapitalKeepsWriting) {
   auto th_result = from_th.get();
   ASSERT_TRUE(poipet_result.ok()) << poipet_result.status().ToString();
   ASSERT_TRUE(th_result.ok()) << th_result.status().ToString();
-  EXPECT_EQ(poipet_result->states_sent, 6000u);
-  EXPECT_EQ(th_result->states_sent, 6000u);
+  // Each office sent all its own states. It may also echo states of the
+  // other office that it pulled from the capital before the capital's
+  // knowledge covered them (that office's push was still under way): that
+  // depends on timing, is harmless (the capital already holds them), and is
+  // the cost of one knowledge vector per node.
+  EXPECT_GE(poipet_result->states_sent, 6000u);
+  EXPECT_GE(th_result->states_sent, 6000u);
+  EXPECT_LE(poipet_result->states_sent + th_result->states_sent, 18000u);
   SyncOk(poipet, kh);
   SyncOk(th, kh);
   SyncOk(poipet, kh);
