@@ -8,6 +8,7 @@
 #include <mutex>
 #include <thread>
 
+#include "net/request_signing.h"
 #include "sync/openssl_util.h"
 
 namespace accord::client {
@@ -149,7 +150,7 @@ Attempt HttpsTransport::Impl::Perform(std::string_view op, const std::string& re
                                        std::chrono::system_clock::now().time_since_epoch())
                                        .count();
   // Signed per attempt, so a retry carries a fresh timestamp.
-  auto signature = signer.Sign(sync::RequestSigningInput(op, signer.node_id(), now, request));
+  auto signature = signer.Sign(net::RequestSigningInput(op, signer.node_id(), now, request));
   if (!signature.ok()) {
     a.curl = CURLE_ABORTED_BY_CALLBACK;
     a.error = signature.status().ToString();
@@ -159,14 +160,14 @@ Attempt HttpsTransport::Impl::Perform(std::string_view op, const std::string& re
   for (const std::string& h : {
            std::string("Content-Type: ") + kProtobuf,
            std::string("Expect:"),  // cpprestsdk never answers 100-continue
-           std::string(sync::kHeaderNode) + ": " + signer.node_id(),
-           std::string(sync::kHeaderTimestamp) + ": " + std::to_string(now),
-           std::string(sync::kHeaderCert) + ": " + cert_b64,
-           std::string(sync::kHeaderSignature) + ": " + sync::Base64Encode(*signature),
+           std::string(net::kHeaderNode) + ": " + signer.node_id(),
+           std::string(net::kHeaderTimestamp) + ": " + std::to_string(now),
+           std::string(net::kHeaderCert) + ": " + cert_b64,
+           std::string(net::kHeaderSignature) + ": " + sync::Base64Encode(*signature),
        }) {
     headers = curl_slist_append(headers, h.c_str());
   }
-  std::string url = options.base_url + "/sync/v1/" + std::string(op);
+  std::string url = options.base_url + net::SyncPath(op);
   error[0] = '\0';
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);

@@ -109,7 +109,7 @@ Status MigrateDatabase(Database& db) {
   int current = has_row ? static_cast<int>(version_stmt->Int(0)) : 0;
   version_stmt->Reset();
   if (current > kDatabaseVersion) {
-    return FailedPrecondition("the database has layout version " + std::to_string(current) +
+    return IncompatibleVersion("the database has layout version " + std::to_string(current) +
                               " but this accord only knows up to " +
                               std::to_string(kDatabaseVersion) + "; upgrade accord");
   }

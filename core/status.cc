@@ -22,6 +22,8 @@ const char* CodeName(Code code) {
       return "i/o error";
     case Code::kInternal:
       return "internal error";
+    case Code::kIncompatibleVersion:
+      return "incompatible version";
   }
   return "unknown";
 }

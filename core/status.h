@@ -18,7 +18,10 @@ enum class Code {
   kUnavailable,         // transient: busy, network down; worth a retry
   kIo,                  // filesystem or database error
   kInternal,            // a bug
+  kIncompatibleVersion, // a newer (or too old) protocol, bundle format or database: upgrade
 };
+// Positions in this enum mean nothing outside the process: what travels is
+// wire::ErrorCode (proto/accord_sync.proto), mapped in sync/error_codes.h.
 
 const char* CodeName(Code code);
 
@@ -65,6 +68,9 @@ inline Status IoError(std::string m) {
 }
 inline Status Internal(std::string m) {
   return {Code::kInternal, std::move(m)};
+}
+inline Status IncompatibleVersion(std::string m) {
+  return {Code::kIncompatibleVersion, std::move(m)};
 }
 
 // A value or the Status explaining why there is none.

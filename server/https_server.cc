@@ -12,6 +12,8 @@
 #include "server/request_auth.h"
 #include "server/tls_context.h"
 #include "server/ui_routes.h"
+#include "net/http_status.h"
+#include "net/request_signing.h"
 #include "sync/identity.h"
 
 namespace accord::server {
@@ -20,7 +22,6 @@ namespace {
 using web::http::experimental::listener::http_listener;
 using web::http::experimental::listener::http_listener_config;
 
-constexpr char kSyncPrefix[] = "/sync/v1/";
 constexpr char kText[] = "text/plain; charset=utf-8";
 constexpr char kProtobuf[] = "application/x-protobuf";
 
@@ -227,11 +228,11 @@ void HttpsServer::Impl::HandleNode(web::http::http_request request) {
     return;
   }
   const std::string& path = ex->path();
-  if (path.rfind(kSyncPrefix, 0) != 0) {
+  if (path.rfind(net::kSyncPathPrefix, 0) != 0) {
     if (!ServeStatus(ex)) ex->Reply(404, kText, "nothing at " + path);
     return;
   }
-  std::string op = path.substr(sizeof(kSyncPrefix) - 1);
+  std::string op = path.substr(sizeof(net::kSyncPathPrefix) - 1);
   if (!IsSyncOp(op)) {
     ex->Reply(404, kText, "unknown sync operation \"" + op + "\" (this server speaks /sync/v1/)");
     return;
@@ -244,8 +245,8 @@ void HttpsServer::Impl::HandleNode(web::http::http_request request) {
 }
 
 void HttpsServer::Impl::HandleSync(std::shared_ptr<Exchange> ex, std::string op) {
-  SignedHeaders headers{ex->Header(sync::kHeaderNode), ex->Header(sync::kHeaderTimestamp),
-                        ex->Header(sync::kHeaderCert), ex->Header(sync::kHeaderSignature)};
+  SignedHeaders headers{ex->Header(net::kHeaderNode), ex->Header(net::kHeaderTimestamp),
+                        ex->Header(net::kHeaderCert), ex->Header(net::kHeaderSignature)};
   ex->set_node(headers.node.empty() ? "-" : headers.node + "?");  // "?": not proven yet
   auto verifier = Verifier();
   auto claim = CheckHeaders(headers, *verifier, NowMs(), options_.max_clock_skew);
@@ -293,7 +294,7 @@ void HttpsServer::Impl::RunSync(const std::shared_ptr<Exchange>& ex, const std::
     return;
   }
   std::string().swap(ex->body());  // free the request before sending the reply
-  ex->Reply(reply.http_status, kProtobuf, std::move(reply.body));
+  ex->Reply(net::HttpStatusFor(reply.code), kProtobuf, std::move(reply.body));
 }
 
 void HttpsServer::Impl::HandleUi(web::http::http_request request) {

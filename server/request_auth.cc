@@ -4,16 +4,17 @@
 #include <cstdio>
 
 #include "core/node_id.h"
+#include "net/request_signing.h"
 
 namespace accord::server {
 
 Result<Claim> CheckHeaders(const SignedHeaders& headers, const sync::PeerVerifier& verifier,
                            int64_t now_ms, std::chrono::milliseconds max_skew) {
   const std::pair<const std::string*, const char*> required[] = {
-      {&headers.node, sync::kHeaderNode},
-      {&headers.timestamp, sync::kHeaderTimestamp},
-      {&headers.cert_b64, sync::kHeaderCert},
-      {&headers.signature_b64, sync::kHeaderSignature},
+      {&headers.node, net::kHeaderNode},
+      {&headers.timestamp, net::kHeaderTimestamp},
+      {&headers.cert_b64, net::kHeaderCert},
+      {&headers.signature_b64, net::kHeaderSignature},
   };
   for (const auto& [value, name] : required) {
     if (value->empty()) {
@@ -24,13 +25,13 @@ Result<Claim> CheckHeaders(const SignedHeaders& headers, const sync::PeerVerifie
   Claim claim;
   claim.node_id = headers.node;
   if (!IsValidNodeId(claim.node_id)) {
-    return PermissionDenied(std::string(sync::kHeaderNode) + " \"" + claim.node_id +
+    return PermissionDenied(std::string(net::kHeaderNode) + " \"" + claim.node_id +
                             "\" is not a valid node id");
   }
   const std::string& ts = headers.timestamp;
   auto [end, ec] = std::from_chars(ts.data(), ts.data() + ts.size(), claim.timestamp_ms);
   if (ec != std::errc() || end != ts.data() + ts.size()) {
-    return PermissionDenied(std::string(sync::kHeaderTimestamp) +
+    return PermissionDenied(std::string(net::kHeaderTimestamp) +
                             " is not a number of milliseconds");
   }
   // A wrong clock is the usual cause in the field, so say by how much.
@@ -47,10 +48,10 @@ Result<Claim> CheckHeaders(const SignedHeaders& headers, const sync::PeerVerifie
   }
   auto cert = sync::Base64Decode(headers.cert_b64);
   if (!cert.ok())
-    return PermissionDenied(std::string(sync::kHeaderCert) + ": " + cert.status().message());
+    return PermissionDenied(std::string(net::kHeaderCert) + ": " + cert.status().message());
   auto sig = sync::Base64Decode(headers.signature_b64);
   if (!sig.ok()) {
-    return PermissionDenied(std::string(sync::kHeaderSignature) + ": " + sig.status().message());
+    return PermissionDenied(std::string(net::kHeaderSignature) + ": " + sig.status().message());
   }
   claim.cert_pem = std::move(cert).value();
   claim.signature = std::move(sig).value();
@@ -66,7 +67,7 @@ Result<Claim> CheckHeaders(const SignedHeaders& headers, const sync::PeerVerifie
 
 Status CheckSignature(const Claim& claim, std::string_view op, std::string_view body,
                       const sync::PeerVerifier& verifier) {
-  std::string input = sync::RequestSigningInput(op, claim.node_id, claim.timestamp_ms, body);
+  std::string input = net::RequestSigningInput(op, claim.node_id, claim.timestamp_ms, body);
   return verifier.VerifySignature(claim.cert_pem, input, claim.signature);
 }
 

@@ -4,6 +4,7 @@
 
 #include "core/conflicts.h"
 #include "core/json_codec.h"
+#include "net/http_status.h"
 
 namespace accord::server {
 
@@ -41,7 +42,7 @@ HttpResponse ListPage(Store& store, const HttpRequest& request) {
   std::string type = query.count("type") ? query["type"] : "";
   auto conflicts = ListConflicts(store, type);
   if (!conflicts.ok())
-    return Error(sync::HttpStatusFor(conflicts.status().code()), conflicts.status().message());
+    return Error(net::HttpStatusFor(conflicts.status().code()), conflicts.status().message());
   size_t offset = ParseSize(query, "offset", 0, conflicts->size());
   size_t limit = ParseSize(query, "limit", 50, 500);
   json page = json::array();
@@ -79,7 +80,7 @@ HttpResponse Resolve(Store& store, const std::string& id, const HttpRequest& req
   if (choice.resolved_by.empty()) choice.resolved_by = "review page";
   auto written = ResolveConflict(store, id, choice);
   if (!written.ok())
-    return Error(sync::HttpStatusFor(written.status().code()), written.status().message());
+    return Error(net::HttpStatusFor(written.status().code()), written.status().message());
   return Json(200, {{"resolved", id}, {"value", *written ? json(**written) : json(nullptr)}});
 }
 
@@ -118,7 +119,7 @@ HttpResponse HandleReviewRequest(StorePool& stores, const HttpRequest& request) 
     }
     if (request.method == "GET" && rest.find('/') == std::string::npos) {
       auto c = GetConflict(**store, rest);
-      if (!c.ok()) return Error(sync::HttpStatusFor(c.status().code()), c.status().message());
+      if (!c.ok()) return Error(net::HttpStatusFor(c.status().code()), c.status().message());
       return Json(200, ConflictJson(*c, true));
     }
     if (request.method != "GET" && request.method != "POST")

@@ -226,7 +226,7 @@ Result<BundleInfo> ScanBundle(const std::string& path, const PeerVerifier* verif
   wire::BundleHeader header;
   if (!header.ParseFromString(header_bytes)) return Corruption("the bundle header is damaged");
   if (header.format_version() > kBundleFormatVersion) {
-    return Corruption("the bundle has format version " + std::to_string(header.format_version()) +
+    return IncompatibleVersion("the bundle has format version " + std::to_string(header.format_version()) +
                       "; this accord reads up to " + std::to_string(kBundleFormatVersion) +
                       ": upgrade accord");
   }

@@ -272,7 +272,7 @@ Result<std::string> PeerVerifier::VerifySigned(std::string_view cert_pem, std::s
   return node;
 }
 
-// --- Request signing ----------------------------------------------------------
+// --- Digests and base64 -------------------------------------------------------
 
 std::string Sha256Hex(std::string_view data) {
   unsigned char digest[EVP_MAX_MD_SIZE];
@@ -286,16 +286,6 @@ std::string Sha256Hex(std::string_view data) {
     hex += kHex[digest[i] & 0xF];
   }
   return hex;
-}
-
-std::string RequestSigningInput(std::string_view op, std::string_view node_id, int64_t timestamp_ms,
-                                std::string_view body) {
-  std::string input = "accord-req-v1\n";
-  input.append(op).append("\n");
-  input.append(node_id).append("\n");
-  input.append(std::to_string(timestamp_ms)).append("\n");
-  input.append(Sha256Hex(body));
-  return input;
 }
 
 std::string Base64Encode(std::string_view data) {

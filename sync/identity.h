@@ -92,19 +92,7 @@ Status MakeDeploymentCa(const std::string& dir, const std::string& name);
 Status MakeNodeCertificate(const std::string& ca_dir, const std::string& node_id,
                            const std::string& out_dir);
 
-// --- Signed requests over HTTPS --------------------------------------------
-// The TLS layer (cpprestsdk) cannot tell a handler which certificate a
-// connection presented, so each request carries its own proof of origin.
-inline constexpr char kHeaderNode[] = "X-Accord-Node";
-inline constexpr char kHeaderTimestamp[] = "X-Accord-Timestamp";  // ms since the Unix epoch
-inline constexpr char kHeaderCert[] = "X-Accord-Cert";            // base64 of the PEM
-inline constexpr char kHeaderSignature[] = "X-Accord-Signature";  // base64
-
-// "accord-req-v1\n<op>\n<node>\n<ts>\n<lowercase hex sha256(body)>": the bytes
-// both sides sign and verify. Changing it is a protocol change.
-std::string RequestSigningInput(std::string_view op, std::string_view node_id, int64_t timestamp_ms,
-                                std::string_view body);
-
+// Lowercase hex of the SHA-256 of `data`.
 std::string Sha256Hex(std::string_view data);
 
 // Standard base64 with padding, no line breaks.

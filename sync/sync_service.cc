@@ -11,7 +11,7 @@ namespace {
 constexpr int kMaxEmptyPagesPerPull = 16;
 
 ServiceReply ErrorReply(const Status& status, const std::string& self, uint64_t cursor = 0) {
-  return {HttpStatusFor(status.code()), EncodeError(status, self, cursor)};
+  return {status.code(), EncodeError(status, self, cursor)};
 }
 
 }  // namespace
@@ -40,7 +40,7 @@ ServiceReply SyncService::Handle(std::string_view op, std::string_view body,
     auto* hello = reply.mutable_hello_reply();
     hello->set_your_cursor(peer_state->inbound_cursor);
     ToWire(*knowledge, hello->mutable_knowledge());
-    return {200, EncodeFrame(reply, self)};
+    return {Code::kOk, EncodeFrame(reply, self)};
   }
 
   if (op == kOpPull && request.has_pull_request()) {
@@ -65,7 +65,7 @@ ServiceReply SyncService::Handle(std::string_view op, std::string_view body,
     out->set_next_cursor(changes->next_cursor);
     out->set_done(changes->done);
     if (changes->done) ToWire(changes->knowledge, out->mutable_knowledge());
-    return {200, EncodeFrame(reply, self)};
+    return {Code::kOk, EncodeFrame(reply, self)};
   }
 
   if (op == kOpPush && request.has_push_request()) {
@@ -106,7 +106,7 @@ ServiceReply SyncService::Handle(std::string_view op, std::string_view body,
     out->set_cursor(std::max<uint64_t>(peer_state->inbound_cursor, push.next_cursor()));
     out->set_applied(static_cast<uint32_t>(applied->applied));
     out->set_conflicts(static_cast<uint32_t>(applied->new_conflicts));
-    return {200, EncodeFrame(reply, self)};
+    return {Code::kOk, EncodeFrame(reply, self)};
   }
 
   return ErrorReply(

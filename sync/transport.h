@@ -1,5 +1,5 @@
 // The seam between the sync engine and the network: the engine hands a request
-// body to a transport and gets the reply body back. HTTPS (client/) is one
+// body to a transport and gets the reply body back. HTTPS (client/, server/) is one
 // transport; tests use an in-process one that can drop, cut or repeat calls.
 #pragma once
 
@@ -10,7 +10,7 @@
 
 namespace accord::sync {
 
-// Operations a peer endpoint serves; each maps to POST /sync/v1/<name>.
+// Operations a peer endpoint serves (over HTTPS: net/request_signing.h).
 inline constexpr std::string_view kOpHello = "hello";
 inline constexpr std::string_view kOpPull = "pull";
 inline constexpr std::string_view kOpPush = "push";
@@ -24,28 +24,10 @@ class Transport {
   virtual Result<std::string> RoundTrip(std::string_view op, const std::string& request) = 0;
 };
 
-// The HTTP status that carries a failure of this kind to a peer.
-inline int HttpStatusFor(Code code) {
-  switch (code) {
-    case Code::kInvalidArgument:
-    case Code::kCorruption:
-      return 400;
-    case Code::kPermissionDenied:
-      return 403;
-    case Code::kNotFound:
-      return 404;
-    case Code::kFailedPrecondition:
-      return 409;
-    case Code::kUnavailable:
-      return 503;
-    default:
-      return 500;
-  }
-}
-
-// What a server-side handler answers: an HTTP-like status and a frame.
+// What a server-side handler answers: a frame (maybe an ErrorReply) and the
+// kind of failure it carries, which a transport maps to its own status codes.
 struct ServiceReply {
-  int http_status = 200;
+  Code code = Code::kOk;
   std::string body;
 };
 

@@ -2,6 +2,8 @@
 
 #include <zstd.h>
 
+#include "sync/error_codes.h"
+
 namespace accord::sync {
 
 void ToWire(const FieldVersion& v, wire::FieldState* out) {
@@ -119,7 +121,7 @@ Result<wire::Envelope> DecodeFrame(std::string_view frame) {
   if (!envelope.ParseFromString(bytes)) return Corruption("message is not a valid Accord envelope");
   if (envelope.protocol_version() == 0) return Corruption("message carries no protocol version");
   if (envelope.protocol_version() > kProtocolVersion) {
-    return InvalidArgument(
+    return IncompatibleVersion(
         "peer speaks protocol version " + std::to_string(envelope.protocol_version()) +
         "; this node speaks up to " + std::to_string(kProtocolVersion) + ": upgrade this node");
   }
@@ -132,17 +134,15 @@ Result<wire::Envelope> DecodeFrame(std::string_view frame) {
 std::string EncodeError(const Status& status, std::string_view node_id, uint64_t cursor) {
   wire::Envelope envelope;
   auto* error = envelope.mutable_error();
-  error->set_code(static_cast<uint32_t>(status.code()));
+  error->set_code(ToWireCode(status.code()));
   error->set_message(status.message());
   error->set_cursor(cursor);
   return EncodeFrame(envelope, node_id);
 }
 
 Status StatusFromError(const wire::ErrorReply& error, std::string_view peer) {
-  uint32_t code = error.code();
-  Code c = code <= static_cast<uint32_t>(Code::kInternal) && code != 0 ? static_cast<Code>(code)
-                                                                       : Code::kInternal;
-  return Status(c, "peer " + std::string(peer) + " refused: " + error.message());
+  return Status(FromWireCode(error.code()),
+                "peer " + std::string(peer) + " refused: " + error.message());
 }
 
 }  // namespace accord::sync

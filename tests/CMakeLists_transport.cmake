@@ -10,7 +10,7 @@ include(GoogleTest)
 set(ACCORD_LSAN_ENV "LSAN_OPTIONS=suppressions=${CMAKE_CURRENT_LIST_DIR}/lsan.supp:print_suppressions=0")
 
 add_executable(identity_tests ${CMAKE_CURRENT_LIST_DIR}/identity_test.cc)
-target_link_libraries(identity_tests PRIVATE accord_sync GTest::gmock GTest::gtest_main)
+target_link_libraries(identity_tests PRIVATE accord_net GTest::gmock GTest::gtest_main)
 gtest_discover_tests(identity_tests DISCOVERY_TIMEOUT 60 PROPERTIES ENVIRONMENT "${ACCORD_LSAN_ENV}")
 
 add_executable(https_transport_tests ${CMAKE_CURRENT_LIST_DIR}/https_transport_test.cc)

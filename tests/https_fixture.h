@@ -115,7 +115,7 @@ class HttpsTransportTest : public PkiFixture {
   // Echoes "<op>|<node>|<body>" so tests see what the handler was given.
   static sync::ServiceReply Echo(std::string_view op, std::string_view body,
                                  const std::string& node) {
-    return {200, std::string(op) + "|" + node + "|" + std::string(body)};
+    return {Code::kOk, std::string(op) + "|" + node + "|" + std::string(body)};
   }
 
   // Starts on a free port, trying again if another process takes it first.

@@ -60,7 +60,7 @@ class HttpsSyncTest : public testing::PkiFixture {
     server::StorePool* pool = node->pool.get();
     auto handler = [pool](std::string_view op, std::string_view body, const std::string& peer) {
       auto lease = pool->Acquire();
-      if (!lease.ok()) return sync::ServiceReply{503, ""};
+      if (!lease.ok()) return sync::ServiceReply{Code::kUnavailable, ""};
       sync::SyncService service(**lease);
       return service.Handle(op, body, peer);
     };
@@ -421,7 +421,7 @@ TEST_F(HttpsBadInputTest, RevokedOfficeGetsNothingAndChangesNothing) {
       options,
       [pool](std::string_view op, std::string_view body, const std::string& peer) {
         auto lease = pool->Acquire();
-        if (!lease.ok()) return sync::ServiceReply{503, ""};
+        if (!lease.ok()) return sync::ServiceReply{Code::kUnavailable, ""};
         sync::SyncService service(**lease);
         return service.Handle(op, body, peer);
       },

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <future>
 
+#include "net/request_signing.h"
 #include "tests/https_fixture.h"
 
 namespace accord {
@@ -96,13 +97,13 @@ TEST_F(HttpsTransportTest, OfficeClaimingAnotherOfficesIdGets401) {
   ASSERT_TRUE(aranya.ok() && poipet.ok());
   std::string body = "push me";
   int64_t ts = NowMs();
-  auto input = sync::RequestSigningInput("push", "KH-POIPET", ts, body);
+  auto input = net::RequestSigningInput("push", "KH-POIPET", ts, body);
   auto forged = [&](const std::string& cert_pem) {
     return std::vector<std::string>{
-        std::string(sync::kHeaderNode) + ": KH-POIPET",
-        std::string(sync::kHeaderTimestamp) + ": " + std::to_string(ts),
-        std::string(sync::kHeaderCert) + ": " + sync::Base64Encode(cert_pem),
-        std::string(sync::kHeaderSignature) + ": " + sync::Base64Encode(*aranya->Sign(input)),
+        std::string(net::kHeaderNode) + ": KH-POIPET",
+        std::string(net::kHeaderTimestamp) + ": " + std::to_string(ts),
+        std::string(net::kHeaderCert) + ": " + sync::Base64Encode(cert_pem),
+        std::string(net::kHeaderSignature) + ": " + sync::Base64Encode(*aranya->Sign(input)),
         "Expect:"};
   };
   // Aranya's own certificate in the header, claiming to be Poipet...
@@ -204,9 +205,9 @@ TEST_F(HttpsTransportTest, BusyServerIsRetriedEngineErrorsAreReturned) {
   int calls = 0;
   StartServer(Options(), [&](std::string_view op, std::string_view, const std::string&) {
     ++calls;
-    if (op == sync::kOpPull) return sync::ServiceReply{calls < 3 ? 503 : 200, "page"};
-    if (op == sync::kOpHello) return sync::ServiceReply{503, "store busy frame"};
-    return sync::ServiceReply{409, "ErrorReply frame"};
+    if (op == sync::kOpPull) return sync::ServiceReply{calls < 3 ? Code::kUnavailable : Code::kOk, "page"};
+    if (op == sync::kOpHello) return sync::ServiceReply{Code::kUnavailable, "store busy frame"};
+    return sync::ServiceReply{Code::kFailedPrecondition, "ErrorReply frame"};
   });
   auto poipet = Transport(ClientOptions("KH-POIPET"));
   auto page = poipet->RoundTrip(sync::kOpPull, "");

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <vector>
 
+#include "net/request_signing.h"
 #include "sync/openssl_util.h"
 #include "tests/pki_fixture.h"
 
@@ -40,7 +41,7 @@ class IdentityTest : public PkiFixture {
   }
 
   std::string SignedInput(const std::string& body) {
-    return RequestSigningInput("push", "KH-POIPET", 1700000000123, body);
+    return net::RequestSigningInput("push", "KH-POIPET", 1700000000123, body);
   }
 };
 
@@ -190,7 +191,7 @@ TEST_F(IdentityTest, SerialWithLeadingZeroNibbleIsRevoked) {
 }
 
 TEST(RequestSigningTest, CanonicalInputIsStable) {
-  EXPECT_EQ(RequestSigningInput("pull", "KH-POIPET", 42, ""),
+  EXPECT_EQ(net::RequestSigningInput("pull", "KH-POIPET", 42, ""),
             "accord-req-v1\npull\nKH-POIPET\n42\n"
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }

@@ -5,6 +5,7 @@
 #include <random>
 #include <set>
 
+#include "net/http_status.h"
 #include "sync/sync_session.h"
 #include "sync/wire_codec.h"
 #include "tests/bad_frames.h"
@@ -284,7 +285,7 @@ class BadPushTest : public ::testing::Test {
     return service.Handle(op, body, "TH-MSDHS");
   }
   void ExpectRejected(const sync::ServiceReply& reply, int http, const std::string& part) {
-    EXPECT_EQ(reply.http_status, http);
+    EXPECT_EQ(net::HttpStatusFor(reply.code), http);
     auto decoded = sync::DecodeFrame(reply.body);
     ASSERT_TRUE(decoded.ok());
     ASSERT_TRUE(decoded->has_error());

@@ -3,7 +3,7 @@
 #include <iostream>
 #include <memory>
 
-#include "client/cli_context.h"
+#include "cli/cli_context.h"
 #include "core/conflicts.h"
 #include "core/json_codec.h"
 #include "core/time_format.h"

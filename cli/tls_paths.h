@@ -4,7 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
-#include "client/cli_context.h"
+#include "cli/cli_context.h"
 
 namespace accord::cli {
 

@@ -1,4 +1,4 @@
-#include "client/cli_context.h"
+#include "cli/cli_context.h"
 
 #include <cstdlib>
 #include <iostream>

@@ -4,7 +4,7 @@
 #include <iostream>
 #include <sstream>
 
-#include "client/cli_context.h"
+#include "cli/cli_context.h"
 #include "core/json_codec.h"
 #include "core/time_format.h"
 

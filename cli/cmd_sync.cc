@@ -4,9 +4,9 @@
 #include <memory>
 #include <thread>
 
-#include "client/cli_context.h"
+#include "cli/cli_context.h"
 #include "client/https_transport.h"
-#include "client/tls_paths.h"
+#include "cli/tls_paths.h"
 #include "core/json_codec.h"
 #include "server/https_server.h"
 #include "server/review_api.h"
@@ -76,7 +76,7 @@ int RunServe(const Context& ctx, NetArgs& args) {
   server::StorePool stores(ctx.DatabasePath());
   auto handler = [&stores](std::string_view op, std::string_view body, const std::string& peer) {
     auto store = stores.Acquire();
-    if (!store.ok()) return sync::ServiceReply{503, ""};
+    if (!store.ok()) return sync::ServiceReply{Code::kUnavailable, ""};
     sync::SyncService service(**store);
     return service.Handle(op, body, peer);
   };

@@ -2,8 +2,8 @@
 #include <iostream>
 #include <memory>
 
-#include "client/cli_context.h"
-#include "client/tls_paths.h"
+#include "cli/cli_context.h"
+#include "cli/tls_paths.h"
 #include "core/json_codec.h"
 #include "core/time_format.h"
 #include "sync/bundle.h"

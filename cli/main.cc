@@ -2,7 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
-#include "client/cli_context.h"
+#include "cli/cli_context.h"
 
 int main(int argc, char** argv) {
   using namespace accord::cli;
