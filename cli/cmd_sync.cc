@@ -5,8 +5,8 @@
 #include <thread>
 
 #include "cli/cli_context.h"
-#include "client/https_transport.h"
 #include "cli/tls_paths.h"
+#include "client/https_transport.h"
 #include "core/json_codec.h"
 #include "server/https_server.h"
 #include "server/review_api.h"

@@ -150,7 +150,8 @@ Attempt HttpsTransport::Impl::Perform(std::string_view op, const std::string& re
                                        std::chrono::system_clock::now().time_since_epoch())
                                        .count();
   // Signed per attempt, so a retry carries a fresh timestamp.
-  auto signature = signer.Sign(net::RequestSigningInput(op, signer.node_id(), now, request));
+  auto input = net::RequestSigningInput(op, signer.node_id(), now, request);
+  auto signature = input.ok() ? signer.Sign(*input) : Result<std::string>(input.status());
   if (!signature.ok()) {
     a.curl = CURLE_ABORTED_BY_CALLBACK;
     a.error = signature.status().ToString();

@@ -110,8 +110,8 @@ Status MigrateDatabase(Database& db) {
   version_stmt->Reset();
   if (current > kDatabaseVersion) {
     return IncompatibleVersion("the database has layout version " + std::to_string(current) +
-                              " but this accord only knows up to " +
-                              std::to_string(kDatabaseVersion) + "; upgrade accord");
+                               " but this accord only knows up to " +
+                               std::to_string(kDatabaseVersion) + "; upgrade accord");
   }
   int schema_version = Schema::Get().version();
   ASSIGN_OR_RETURN(auto txn, Transaction::Begin(db, Transaction::Mode::kWrite));

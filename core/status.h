@@ -10,15 +10,15 @@ namespace accord {
 
 enum class Code {
   kOk = 0,
-  kInvalidArgument,     // the caller's input is wrong (unknown type, bad value, malformed id)
-  kNotFound,            // the thing named does not exist
-  kFailedPrecondition,  // the state forbids it (record deleted, node not initialised)
-  kCorruption,          // data read from disk or the wire is malformed
-  kPermissionDenied,    // identity or signature rejected
-  kUnavailable,         // transient: busy, network down; worth a retry
-  kIo,                  // filesystem or database error
-  kInternal,            // a bug
-  kIncompatibleVersion, // a newer (or too old) protocol, bundle format or database: upgrade
+  kInvalidArgument,      // the caller's input is wrong (unknown type, bad value, malformed id)
+  kNotFound,             // the thing named does not exist
+  kFailedPrecondition,   // the state forbids it (record deleted, node not initialised)
+  kCorruption,           // data read from disk or the wire is malformed
+  kPermissionDenied,     // identity or signature rejected
+  kUnavailable,          // transient: busy, network down; worth a retry
+  kIo,                   // filesystem or database error
+  kInternal,             // a bug
+  kIncompatibleVersion,  // a newer (or too old) protocol, bundle format or database: upgrade
 };
 // Positions in this enum mean nothing outside the process: what travels is
 // wire::ErrorCode (proto/accord_sync.proto), mapped in sync/error_codes.h.

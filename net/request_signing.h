@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/status.h"
+
 namespace accord::net {
 
 inline constexpr char kHeaderNode[] = "X-Accord-Node";
@@ -21,7 +23,7 @@ std::string SyncPath(std::string_view op);
 
 // "accord-req-v1\n<op>\n<node>\n<ts>\n<lowercase hex sha256(body)>": the bytes
 // both sides sign and verify.
-std::string RequestSigningInput(std::string_view op, std::string_view node_id, int64_t timestamp_ms,
-                                std::string_view body);
+Result<std::string> RequestSigningInput(std::string_view op, std::string_view node_id,
+                                        int64_t timestamp_ms, std::string_view body);
 
 }  // namespace accord::net

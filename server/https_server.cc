@@ -7,13 +7,13 @@
 #include <condition_variable>
 #include <mutex>
 
+#include "net/http_status.h"
+#include "net/request_signing.h"
 #include "server/exchange.h"
 #include "server/log.h"
 #include "server/request_auth.h"
 #include "server/tls_context.h"
 #include "server/ui_routes.h"
-#include "net/http_status.h"
-#include "net/request_signing.h"
 #include "sync/identity.h"
 
 namespace accord::server {

@@ -67,7 +67,8 @@ Result<Claim> CheckHeaders(const SignedHeaders& headers, const sync::PeerVerifie
 
 Status CheckSignature(const Claim& claim, std::string_view op, std::string_view body,
                       const sync::PeerVerifier& verifier) {
-  std::string input = net::RequestSigningInput(op, claim.node_id, claim.timestamp_ms, body);
+  ASSIGN_OR_RETURN(std::string input,
+                   net::RequestSigningInput(op, claim.node_id, claim.timestamp_ms, body));
   return verifier.VerifySignature(claim.cert_pem, input, claim.signature);
 }
 

@@ -1,13 +1,13 @@
 #include "sync/bundle.h"
 
-#include <openssl/evp.h>
-
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 
 #include "accord_bundle.pb.h"
+#include "core/hex.h"
 #include "core/node_id.h"
+#include "sync/sha256.h"
 #include "sync/wire_codec.h"
 
 namespace accord::sync {
@@ -18,33 +18,6 @@ constexpr char kMagic[8] = {'A', 'C', 'C', 'O', 'R', 'D', 'B', '1'};
 constexpr uint32_t kMaxSection = 64u << 20;
 constexpr char kSealContext[] = "accord-bundle-v1\n";
 
-std::string Hex(const unsigned char* data, size_t size) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < size; ++i) {
-    out += kHex[data[i] >> 4];
-    out += kHex[data[i] & 15];
-  }
-  return out;
-}
-
-class Sha256 {
- public:
-  Sha256() : ctx_(EVP_MD_CTX_new(), EVP_MD_CTX_free) {
-    EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr);
-  }
-  void Update(std::string_view data) { EVP_DigestUpdate(ctx_.get(), data.data(), data.size()); }
-  std::string Final() {
-    unsigned char digest[32];
-    unsigned int size = 0;
-    EVP_DigestFinal_ex(ctx_.get(), digest, &size);
-    return std::string(reinterpret_cast<char*>(digest), size);
-  }
-
- private:
-  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx_;
-};
-
 std::string U32(uint32_t n) {
   std::string out(4, '\0');
   for (int i = 0; i < 4; ++i) out[i] = static_cast<char>((n >> (8 * i)) & 0xff);
@@ -54,18 +27,24 @@ std::string U32(uint32_t n) {
 // Writes sections and hashes everything written.
 class BundleWriter {
  public:
-  explicit BundleWriter(const std::string& path) : out_(path, std::ios::binary | std::ios::trunc) {}
+  explicit BundleWriter(const std::string& path)
+      : out_(path, std::ios::binary | std::ios::trunc), hash_(Sha256::Start()) {}
   bool ok() const { return static_cast<bool>(out_); }
   void Raw(std::string_view data, bool hashed = true) {
     out_.write(data.data(), static_cast<std::streamsize>(data.size()));
     bytes_ += data.size();
-    if (hashed) hash_.Update(data);
+    if (hashed && hash_.ok() && status_.ok()) status_ = hash_->Update(data);
   }
   void Section(std::string_view data, bool hashed = true) {
     Raw(U32(static_cast<uint32_t>(data.size())), hashed);
     Raw(data, hashed);
   }
-  std::string Digest() { return hash_.Final(); }
+  // The digest of everything hashed, or the first digest failure.
+  Result<std::string> Digest() {
+    if (!hash_.ok()) return hash_.status();
+    RETURN_IF_ERROR(status_);
+    return hash_->Finish();
+  }
   Status Close() {
     out_.flush();
     out_.close();
@@ -75,14 +54,16 @@ class BundleWriter {
 
  private:
   std::ofstream out_;
-  Sha256 hash_;
+  Result<Sha256> hash_;
+  Status status_;
   uint64_t bytes_ = 0;
 };
 
 // Reads sections, hashing everything before the checksum.
 class BundleScanner {
  public:
-  explicit BundleScanner(const std::string& path) : in_(path, std::ios::binary) {}
+  explicit BundleScanner(const std::string& path)
+      : in_(path, std::ios::binary), hash_(Sha256::Start()) {}
   bool ok() const { return static_cast<bool>(in_); }
   Result<std::string> Raw(size_t size, const char* what) {
     std::string data(size, '\0');
@@ -92,7 +73,10 @@ class BundleScanner {
                         std::to_string(offset_) + ")");
     }
     offset_ += size;
-    if (hashing_) hash_.Update(data);
+    if (hashing_) {
+      if (!hash_.ok()) return hash_.status();
+      RETURN_IF_ERROR(hash_->Update(data));
+    }
     return data;
   }
   Result<uint32_t> Length(const char* what) {
@@ -109,16 +93,17 @@ class BundleScanner {
     ASSIGN_OR_RETURN(uint32_t n, Length(what));
     return Raw(n, what);
   }
-  std::string StopHashing() {
+  Result<std::string> StopHashing() {
     hashing_ = false;
-    return hash_.Final();
+    if (!hash_.ok()) return hash_.status();
+    return hash_->Finish();
   }
   bool AtEnd() { return in_.peek() == std::char_traits<char>::eof(); }
   uint64_t offset() const { return offset_; }
 
  private:
   std::ifstream in_;
-  Sha256 hash_;
+  Result<Sha256> hash_;
   bool hashing_ = true;
   uint64_t offset_ = 0;
 };
@@ -160,7 +145,8 @@ Result<BundleInfo> WriteBundle(Store& store, const NodeSigner& signer, const std
           ToWire(v, set.add_states());
           (*summary.mutable_states_per_type())[v.record_type]++;
         }
-        writer.Section(Compress(set.SerializeAsString()));
+        ASSIGN_OR_RETURN(std::string compressed, Compress(set.SerializeAsString()));
+        writer.Section(compressed);
         summary.set_states(summary.states() + page.states.size());
         summary.set_chunks(summary.chunks() + 1);
         Report(changes->on_progress, summary.states(), 0);
@@ -177,13 +163,10 @@ Result<BundleInfo> WriteBundle(Store& store, const NodeSigner& signer, const std
   }
   writer.Raw(U32(0));
   writer.Section(summary.SerializeAsString());
-  std::string digest = writer.Digest();
+  ASSIGN_OR_RETURN(std::string digest, writer.Digest());
   writer.Raw(digest, false);
   wire::BundleSeal seal;
-  ASSIGN_OR_RETURN(
-      std::string signature,
-      signer.Sign(kSealContext +
-                  Hex(reinterpret_cast<const unsigned char*>(digest.data()), digest.size())));
+  ASSIGN_OR_RETURN(std::string signature, signer.Sign(kSealContext + HexEncode(digest)));
   seal.set_signature(signature);
   seal.set_certificate_pem(signer.cert_pem());
   writer.Section(seal.SerializeAsString(), false);
@@ -206,7 +189,7 @@ Result<BundleInfo> WriteBundle(Store& store, const NodeSigner& signer, const std
   info.chunks = summary.chunks();
   for (const auto& [type, n] : summary.states_per_type()) info.states_per_type[type] = n;
   info.file_bytes = bytes;
-  info.checksum_hex = Hex(reinterpret_cast<const unsigned char*>(digest.data()), digest.size());
+  info.checksum_hex = HexEncode(digest);
   return info;
 }
 
@@ -226,9 +209,9 @@ Result<BundleInfo> ScanBundle(const std::string& path, const PeerVerifier* verif
   wire::BundleHeader header;
   if (!header.ParseFromString(header_bytes)) return Corruption("the bundle header is damaged");
   if (header.format_version() > kBundleFormatVersion) {
-    return IncompatibleVersion("the bundle has format version " + std::to_string(header.format_version()) +
-                      "; this accord reads up to " + std::to_string(kBundleFormatVersion) +
-                      ": upgrade accord");
+    return IncompatibleVersion(
+        "the bundle has format version " + std::to_string(header.format_version()) +
+        "; this accord reads up to " + std::to_string(kBundleFormatVersion) + ": upgrade accord");
   }
   info.format_version = header.format_version();
   info.is_ack = header.kind() == wire::BundleHeader::ACK;
@@ -259,9 +242,9 @@ Result<BundleInfo> ScanBundle(const std::string& path, const PeerVerifier* verif
   wire::BundleSummary summary;
   if (!summary.ParseFromString(summary_bytes)) return Corruption("the bundle summary is damaged");
   ASSIGN_OR_RETURN(info.sender_knowledge, FromWire(summary.sender_knowledge()));
-  std::string computed = scan.StopHashing();
+  ASSIGN_OR_RETURN(std::string computed, scan.StopHashing());
   ASSIGN_OR_RETURN(std::string stored, scan.Raw(32, "checksum"));
-  info.checksum_hex = Hex(reinterpret_cast<const unsigned char*>(stored.data()), stored.size());
+  info.checksum_hex = HexEncode(stored);
   ASSIGN_OR_RETURN(std::string seal_bytes, scan.Section("seal"));
   info.file_bytes = scan.offset();
   if (!scan.AtEnd()) return Corruption("unexpected bytes after the end of the bundle");

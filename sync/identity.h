@@ -92,9 +92,6 @@ Status MakeDeploymentCa(const std::string& dir, const std::string& name);
 Status MakeNodeCertificate(const std::string& ca_dir, const std::string& node_id,
                            const std::string& out_dir);
 
-// Lowercase hex of the SHA-256 of `data`.
-std::string Sha256Hex(std::string_view data);
-
 // Standard base64 with padding, no line breaks.
 std::string Base64Encode(std::string_view data);
 // Rejects anything that is not canonical padded base64.

@@ -11,7 +11,15 @@ namespace {
 constexpr int kMaxEmptyPagesPerPull = 16;
 
 ServiceReply ErrorReply(const Status& status, const std::string& self, uint64_t cursor = 0) {
-  return {status.code(), EncodeError(status, self, cursor)};
+  auto frame = EncodeError(status, self, cursor);
+  if (!frame.ok()) return {frame.status().code(), ""};
+  return {status.code(), std::move(frame).value()};
+}
+
+ServiceReply Reply(wire::Envelope& reply, const std::string& self) {
+  auto frame = EncodeFrame(reply, self);
+  if (!frame.ok()) return ErrorReply(frame.status(), self);
+  return {Code::kOk, std::move(frame).value()};
 }
 
 }  // namespace
@@ -40,7 +48,7 @@ ServiceReply SyncService::Handle(std::string_view op, std::string_view body,
     auto* hello = reply.mutable_hello_reply();
     hello->set_your_cursor(peer_state->inbound_cursor);
     ToWire(*knowledge, hello->mutable_knowledge());
-    return {Code::kOk, EncodeFrame(reply, self)};
+    return Reply(reply, self);
   }
 
   if (op == kOpPull && request.has_pull_request()) {
@@ -65,7 +73,7 @@ ServiceReply SyncService::Handle(std::string_view op, std::string_view body,
     out->set_next_cursor(changes->next_cursor);
     out->set_done(changes->done);
     if (changes->done) ToWire(changes->knowledge, out->mutable_knowledge());
-    return {Code::kOk, EncodeFrame(reply, self)};
+    return Reply(reply, self);
   }
 
   if (op == kOpPush && request.has_push_request()) {
@@ -106,7 +114,7 @@ ServiceReply SyncService::Handle(std::string_view op, std::string_view body,
     out->set_cursor(std::max<uint64_t>(peer_state->inbound_cursor, push.next_cursor()));
     out->set_applied(static_cast<uint32_t>(applied->applied));
     out->set_conflicts(static_cast<uint32_t>(applied->new_conflicts));
-    return {Code::kOk, EncodeFrame(reply, self)};
+    return Reply(reply, self);
   }
 
   return ErrorReply(

@@ -10,7 +10,7 @@ namespace {
 Result<wire::Envelope> Exchange(Transport& transport, std::string_view op, wire::Envelope& request,
                                 const std::string& self, wire::Envelope::BodyCase expected,
                                 uint64_t* error_cursor = nullptr) {
-  std::string frame = EncodeFrame(request, self);
+  ASSIGN_OR_RETURN(std::string frame, EncodeFrame(request, self));
   ASSIGN_OR_RETURN(std::string reply_bytes, transport.RoundTrip(op, frame));
   auto reply = DecodeFrame(reply_bytes);
   if (!reply.ok()) return reply.status().WithContext(std::string(op) + " reply: ");

@@ -72,10 +72,13 @@ Result<VersionVector> FromWire(const wire::Knowledge& knowledge) {
   return VectorFromEntries(knowledge.entries());
 }
 
-std::string Compress(std::string_view data, int level) {
+Result<std::string> Compress(std::string_view data, int level) {
   std::string out(ZSTD_compressBound(data.size()), '\0');
   size_t n = ZSTD_compress(out.data(), out.size(), data.data(), data.size(), level);
-  out.resize(ZSTD_isError(n) ? 0 : n);
+  // An empty frame would read as "empty message" at the peer: say what failed here.
+  if (ZSTD_isError(n))
+    return Internal(std::string("zstd compression failed: ") + ZSTD_getErrorName(n));
+  out.resize(n);
   return out;
 }
 
@@ -108,7 +111,7 @@ Result<std::string> Decompress(std::string_view data, size_t max_bytes) {
   return out;
 }
 
-std::string EncodeFrame(wire::Envelope& envelope, std::string_view node_id) {
+Result<std::string> EncodeFrame(wire::Envelope& envelope, std::string_view node_id) {
   envelope.set_protocol_version(kProtocolVersion);
   envelope.set_node_id(std::string(node_id));
   return Compress(envelope.SerializeAsString());
@@ -131,7 +134,7 @@ Result<wire::Envelope> DecodeFrame(std::string_view frame) {
   return envelope;
 }
 
-std::string EncodeError(const Status& status, std::string_view node_id, uint64_t cursor) {
+Result<std::string> EncodeError(const Status& status, std::string_view node_id, uint64_t cursor) {
   wire::Envelope envelope;
   auto* error = envelope.mutable_error();
   error->set_code(ToWireCode(status.code()));

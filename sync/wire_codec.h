@@ -24,18 +24,19 @@ void ToWire(const VersionVector& vv, wire::Knowledge* out);
 Result<VersionVector> FromWire(const wire::Knowledge& knowledge);
 
 // Serialises and compresses an envelope stamped with this node's id and version.
-std::string EncodeFrame(wire::Envelope& envelope, std::string_view node_id);
+Result<std::string> EncodeFrame(wire::Envelope& envelope, std::string_view node_id);
 // Decompresses (within kMaxFrameBytes) and parses a frame; rejects a protocol
 // version above ours with a message naming both.
 Result<wire::Envelope> DecodeFrame(std::string_view frame);
 
 // An ErrorReply frame carrying `status`.
-std::string EncodeError(const Status& status, std::string_view node_id, uint64_t cursor = 0);
+Result<std::string> EncodeError(const Status& status, std::string_view node_id,
+                                uint64_t cursor = 0);
 // The Status an ErrorReply carries.
 Status StatusFromError(const wire::ErrorReply& error, std::string_view peer);
 
 // zstd, exposed for bundles.
-std::string Compress(std::string_view data, int level = 3);
+Result<std::string> Compress(std::string_view data, int level = 3);
 Result<std::string> Decompress(std::string_view data, size_t max_bytes);
 
 }  // namespace accord::sync

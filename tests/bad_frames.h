@@ -29,7 +29,7 @@ inline std::string PushOf(const std::vector<wire::FieldState>& states) {
   auto* push = envelope.mutable_push_request();
   push->set_next_cursor(5);
   for (const auto& s : states) *push->mutable_changes()->add_states() = s;
-  return sync::EncodeFrame(envelope, "TH-MSDHS");
+  return sync::EncodeFrame(envelope, "TH-MSDHS").value();
 }
 
 }  // namespace accord::testing

@@ -363,7 +363,7 @@ TEST_F(HttpsBadInputTest, FutureProtocolVersion) {
   envelope.mutable_push_request();
   envelope.set_protocol_version(sync::kProtocolVersion + 1);
   envelope.set_node_id("TH-MSDHS");
-  ExpectRefused(sync::Compress(envelope.SerializeAsString()), "protocol version");
+  ExpectRefused(sync::Compress(envelope.SerializeAsString()).value(), "protocol version");
 }
 
 TEST_F(HttpsBadInputTest, UnknownFieldAfterAGoodOne) {
@@ -388,7 +388,8 @@ TEST_F(HttpsBadInputTest, EnvelopeClaimingAnotherNode) {
   wire::Envelope envelope;
   envelope.mutable_hello_request();
   auto transport = TransportTo(*th_, *kh_);
-  auto reply = transport->RoundTrip(sync::kOpHello, sync::EncodeFrame(envelope, "KH-POIPET"));
+  auto reply =
+      transport->RoundTrip(sync::kOpHello, sync::EncodeFrame(envelope, "KH-POIPET").value());
   // The signature proves TH-MSDHS; the envelope claims someone else.
   ASSERT_TRUE(reply.ok()) << reply.status().ToString();
   auto decoded = sync::DecodeFrame(*reply);

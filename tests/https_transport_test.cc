@@ -97,7 +97,7 @@ TEST_F(HttpsTransportTest, OfficeClaimingAnotherOfficesIdGets401) {
   ASSERT_TRUE(aranya.ok() && poipet.ok());
   std::string body = "push me";
   int64_t ts = NowMs();
-  auto input = net::RequestSigningInput("push", "KH-POIPET", ts, body);
+  std::string input = net::RequestSigningInput("push", "KH-POIPET", ts, body).value();
   auto forged = [&](const std::string& cert_pem) {
     return std::vector<std::string>{
         std::string(net::kHeaderNode) + ": KH-POIPET",
@@ -205,7 +205,8 @@ TEST_F(HttpsTransportTest, BusyServerIsRetriedEngineErrorsAreReturned) {
   int calls = 0;
   StartServer(Options(), [&](std::string_view op, std::string_view, const std::string&) {
     ++calls;
-    if (op == sync::kOpPull) return sync::ServiceReply{calls < 3 ? Code::kUnavailable : Code::kOk, "page"};
+    if (op == sync::kOpPull)
+      return sync::ServiceReply{calls < 3 ? Code::kUnavailable : Code::kOk, "page"};
     if (op == sync::kOpHello) return sync::ServiceReply{Code::kUnavailable, "store busy frame"};
     return sync::ServiceReply{Code::kFailedPrecondition, "ErrorReply frame"};
   });

@@ -41,7 +41,7 @@ class IdentityTest : public PkiFixture {
   }
 
   std::string SignedInput(const std::string& body) {
-    return net::RequestSigningInput("push", "KH-POIPET", 1700000000123, body);
+    return net::RequestSigningInput("push", "KH-POIPET", 1700000000123, body).value();
   }
 };
 
@@ -191,7 +191,7 @@ TEST_F(IdentityTest, SerialWithLeadingZeroNibbleIsRevoked) {
 }
 
 TEST(RequestSigningTest, CanonicalInputIsStable) {
-  EXPECT_EQ(net::RequestSigningInput("pull", "KH-POIPET", 42, ""),
+  EXPECT_EQ(net::RequestSigningInput("pull", "KH-POIPET", 42, "").value(),
             "accord-req-v1\npull\nKH-POIPET\n42\n"
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }

@@ -310,7 +310,8 @@ TEST_F(BadPushTest, FutureProtocolVersion) {
   std::string bytes;
   envelope.set_protocol_version(sync::kProtocolVersion + 1);
   envelope.set_node_id("TH-MSDHS");
-  ExpectRejected(Send(sync::Compress(envelope.SerializeAsString())), 400, "protocol version 2");
+  ExpectRejected(Send(sync::Compress(envelope.SerializeAsString()).value()), 400,
+                 "protocol version 2");
 }
 
 TEST_F(BadPushTest, UnknownField) {
@@ -340,7 +341,7 @@ TEST_F(BadPushTest, VectorThatGoesBackwards) {
 TEST_F(BadPushTest, NodeIdThatDoesNotMatchTheConnection) {
   wire::Envelope envelope;
   envelope.mutable_hello_request();
-  ExpectRejected(Send(sync::EncodeFrame(envelope, "KH-POIPET"), "hello"), 403,
+  ExpectRejected(Send(sync::EncodeFrame(envelope, "KH-POIPET").value(), "hello"), 403,
                  "authenticated as TH-MSDHS");
 }
 
@@ -349,7 +350,7 @@ TEST_F(BadPushTest, PushThatLeavesAGap) {
   auto* push = envelope.mutable_push_request();
   push->set_from_cursor(10);
   push->set_next_cursor(12);
-  ExpectRejected(Send(sync::EncodeFrame(envelope, "TH-MSDHS")), 409, "resume from there");
+  ExpectRejected(Send(sync::EncodeFrame(envelope, "TH-MSDHS").value()), 409, "resume from there");
 }
 
 // ---- Convergence: many offices, random edits and deletes, random syncs
