@@ -20,10 +20,22 @@ Result<std::unique_ptr<Store>> Context::OpenStore() const {
   return store;
 }
 
-int Fail(const Status& status, bool usage_on_invalid) {
+int Fail(const Status& status) {
   std::cerr << "accord: " << status.message() << "\n";
-  if (usage_on_invalid && status.code() == Code::kInvalidArgument) return kExitUsage;
   return kExitFailure;
+}
+
+int UsageError(const Status& status) {
+  std::cerr << "accord: " << status.message() << "\n";
+  return kExitUsage;
+}
+
+void OnRun(CLI::App* command, Runner& run, Runner body) {
+  command->callback([&run, body = std::move(body)] { run = body; });
+}
+
+void AddJsonFlag(CLI::App* command, Context& ctx) {
+  command->add_flag("--json", ctx.json, "Print JSON for scripts");
 }
 
 void PrintJson(const nlohmann::json& value) {

@@ -29,14 +29,21 @@ struct Context {
 // The default node directory when --dir is not given.
 std::string DefaultNodeDir();
 
-// Prints the error on stderr and returns the exit code: 2 when the user's
-// arguments were wrong (`usage_on_invalid`), 1 otherwise.
-int Fail(const Status& status, bool usage_on_invalid = true);
+// Prints the error on stderr and returns kExitFailure: the command was
+// understood but could not be done (a store, file, peer or network error,
+// whatever its code).
+int Fail(const Status& status);
+// Prints the error on stderr and returns kExitUsage. Only for what is found
+// while parsing arguments, before any store, file or peer is touched.
+int UsageError(const Status& status);
 
 void PrintJson(const nlohmann::json& value);
 
-// A command registers itself on the app and sets `run` when chosen.
+// A command registers its options on the app; when it is the one chosen,
+// `run` is set to its body, which main() calls after parsing.
 using Runner = std::function<int()>;
+void OnRun(CLI::App* command, Runner& run, Runner body);
+void AddJsonFlag(CLI::App* command, Context& ctx);
 
 void AddRecordCommands(CLI::App& app, Context& ctx, Runner& run);
 void AddSyncCommands(CLI::App& app, Context& ctx, Runner& run);

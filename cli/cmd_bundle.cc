@@ -5,6 +5,7 @@
 #include "cli/cli_context.h"
 #include "cli/tls_paths.h"
 #include "core/json_codec.h"
+#include "core/node_id.h"
 #include "core/time_format.h"
 #include "sync/bundle.h"
 
@@ -59,11 +60,14 @@ sync::BundleProgressFn Progress(const Context& ctx, const char* verb) {
 }
 
 int RunCreate(const Context& ctx, BundleArgs& args, bool ack) {
+  if (!IsValidNodeId(args.peer)) {
+    return UsageError(InvalidArgument("'" + args.peer + "' is not a node id or peer name"));
+  }
   args.tls.DefaultFrom(ctx);
   auto store = ctx.OpenStore();
-  if (!store.ok()) return Fail(store.status(), false);
+  if (!store.ok()) return Fail(store.status());
   auto signer = sync::NodeSigner::Load(args.tls.cert, args.tls.key);
-  if (!signer.ok()) return Fail(signer.status(), false);
+  if (!signer.ok()) return Fail(signer.status());
   std::string receiver = ResolvePeer(**store, args.peer);
   std::string out = args.out.empty()
                         ? (*store)->node_id() + "-to-" + receiver + (ack ? ".ack" : ".bundle")
@@ -95,9 +99,9 @@ int RunCreate(const Context& ctx, BundleArgs& args, bool ack) {
 int RunApply(const Context& ctx, BundleArgs& args) {
   args.tls.DefaultFrom(ctx);
   auto verifier = sync::PeerVerifier::Load(args.tls.ca, args.tls.revoked);
-  if (!verifier.ok()) return Fail(verifier.status(), false);
+  if (!verifier.ok()) return Fail(verifier.status());
   auto store = ctx.OpenStore();
-  if (!store.ok()) return Fail(store.status(), false);
+  if (!store.ok()) return Fail(store.status());
   auto result = sync::ApplyBundle(**store, *verifier, args.file, Progress(ctx, "applied"));
   if (!result.ok()) {
     std::cerr << "accord: " << args.file << ": " << result.status().message()
@@ -134,7 +138,7 @@ int RunInspect(const Context& ctx, BundleArgs& args) {
   Status verify = verifier.ok() ? Status::Ok() : verifier.status();
   Status verified;
   auto info = sync::InspectBundle(args.file, verifier.ok() ? &*verifier : nullptr, &verified);
-  if (!info.ok()) return Fail(info.status().WithContext(args.file + ": "), false);
+  if (!info.ok()) return Fail(info.status().WithContext(args.file + ": "));
   if (!verify.ok()) verified = verify;
   if (ctx.json) {
     json out = InfoJson(*info);
@@ -169,31 +173,30 @@ void AddBundleCommands(CLI::App& app, Context& ctx, Runner& run) {
   create->add_option("--for", args->peer, "The receiving node id (or peer name)")->required();
   create->add_option("--out", args->out, "Output file (default: SELF-to-PEER.bundle)");
   create->add_flag("--since-scratch", args->since_scratch, "Everything, not only what PEER lacks");
-  create->add_flag("--json", ctx.json, "Print JSON for scripts");
+  AddJsonFlag(create, ctx);
   args->tls.AddOptions(create);
-  create->callback(
-      [&run, &ctx, args] { run = [&ctx, args] { return RunCreate(ctx, *args, false); }; });
+  OnRun(create, run, [&ctx, args] { return RunCreate(ctx, *args, false); });
 
   auto* apply =
       bundle->add_subcommand("apply", "Verify and apply a bundle (or an acknowledgement)");
   apply->add_option("file", args->file, "The bundle file")->required();
-  apply->add_flag("--json", ctx.json, "Print JSON for scripts");
+  AddJsonFlag(apply, ctx);
   args->tls.AddOptions(apply);
-  apply->callback([&run, &ctx, args] { run = [&ctx, args] { return RunApply(ctx, *args); }; });
+  OnRun(apply, run, [&ctx, args] { return RunApply(ctx, *args); });
 
   auto* ack = bundle->add_subcommand("ack", "Write an acknowledgement of what this node holds");
   ack->add_option("--for", args->peer, "The node that sent the bundles")->required();
   ack->add_option("--out", args->out, "Output file (default: SELF-to-PEER.ack)");
-  ack->add_flag("--json", ctx.json, "Print JSON for scripts");
+  AddJsonFlag(ack, ctx);
   args->tls.AddOptions(ack);
-  ack->callback([&run, &ctx, args] { run = [&ctx, args] { return RunCreate(ctx, *args, true); }; });
+  OnRun(ack, run, [&ctx, args] { return RunCreate(ctx, *args, true); });
 
   auto* inspect = bundle->add_subcommand(
       "inspect", "Show a bundle's header and counts, and whether it verifies");
   inspect->add_option("file", args->file, "The bundle file")->required();
-  inspect->add_flag("--json", ctx.json, "Print JSON for scripts");
+  AddJsonFlag(inspect, ctx);
   args->tls.AddOptions(inspect);
-  inspect->callback([&run, &ctx, args] { run = [&ctx, args] { return RunInspect(ctx, *args); }; });
+  OnRun(inspect, run, [&ctx, args] { return RunInspect(ctx, *args); });
 }
 
 }  // namespace accord::cli

@@ -54,9 +54,15 @@ void PrintConflict(const Conflict& c, bool details) {
   std::cout << "  resolve: accord resolve " << c.id << " --take NODE   or   --value TEXT\n";
 }
 
+Status CheckType(const std::string& type) {
+  if (type.empty() || Schema::Get().FindType(type)) return Status::Ok();
+  return InvalidArgument("unknown record type '" + type + "'");
+}
+
 int RunList(const Context& ctx, const ConflictArgs& args) {
+  if (Status st = CheckType(args.type); !st.ok()) return UsageError(st);
   auto store = ctx.OpenStore();
-  if (!store.ok()) return Fail(store.status(), false);
+  if (!store.ok()) return Fail(store.status());
   auto conflicts = ListConflicts(**store, args.type);
   if (!conflicts.ok()) return Fail(conflicts.status());
   if (ctx.json) {
@@ -76,9 +82,9 @@ int RunList(const Context& ctx, const ConflictArgs& args) {
 
 int RunShow(const Context& ctx, const ConflictArgs& args) {
   auto store = ctx.OpenStore();
-  if (!store.ok()) return Fail(store.status(), false);
+  if (!store.ok()) return Fail(store.status());
   auto c = GetConflict(**store, args.id);
-  if (!c.ok()) return Fail(c.status(), false);
+  if (!c.ok()) return Fail(c.status());
   if (ctx.json) {
     PrintJson(ConflictJson(*c, true));
   } else {
@@ -94,6 +100,16 @@ std::string Reviewer(const ConflictArgs& args) {
 }
 
 int RunResolve(const Context& ctx, const ConflictArgs& args) {
+  if (args.take.empty() == !args.has_value) {
+    return UsageError(InvalidArgument("resolve with exactly one of --take NODE or --value TEXT"));
+  }
+  if (args.all && (args.type.empty() || args.take.empty())) {
+    return UsageError(InvalidArgument("resolve --all needs --type TYPE and --take NODE"));
+  }
+  if (!args.all && args.id.empty()) {
+    return UsageError(InvalidArgument("resolve needs a conflict ID (or --all --type TYPE)"));
+  }
+  if (Status st = CheckType(args.type); !st.ok()) return UsageError(st);
   ResolutionChoice choice;
   if (!args.take.empty()) choice.take_node = args.take;
   if (args.has_value) {
@@ -105,13 +121,10 @@ int RunResolve(const Context& ctx, const ConflictArgs& args) {
   }
   choice.resolved_by = Reviewer(args);
   auto store = ctx.OpenStore();
-  if (!store.ok()) return Fail(store.status(), false);
+  if (!store.ok()) return Fail(store.status());
 
   std::vector<std::string> ids;
   if (args.all) {
-    if (args.type.empty() || args.take.empty()) {
-      return Fail(InvalidArgument("resolve --all needs --type TYPE and --take NODE"));
-    }
     auto conflicts = ListConflicts(**store, args.type);
     if (!conflicts.ok()) return Fail(conflicts.status());
     for (const auto& c : *conflicts) {
@@ -136,8 +149,6 @@ int RunResolve(const Context& ctx, const ConflictArgs& args) {
       }
     }
   } else {
-    if (args.id.empty())
-      return Fail(InvalidArgument("resolve needs a conflict ID (or --all --type TYPE)"));
     ids.push_back(args.id);
   }
   json results = json::array();
@@ -163,12 +174,12 @@ void AddConflictCommands(CLI::App& app, Context& ctx, Runner& run) {
   auto args = std::make_shared<ConflictArgs>();
   auto* conflicts = app.add_subcommand("conflicts", "List open conflicts for review");
   conflicts->add_option("--type", args->type, "Only conflicts on records of this type");
-  conflicts->add_flag("--json", ctx.json, "Print JSON for scripts");
+  AddJsonFlag(conflicts, ctx);
   auto* show =
       conflicts->add_subcommand("show", "One conflict with its ancestor, diffs and record");
   show->add_option("id", args->id, "Conflict id")->required();
-  show->add_flag("--json", ctx.json, "Print JSON for scripts");
-  show->callback([&run, &ctx, args] { run = [&ctx, args] { return RunShow(ctx, *args); }; });
+  AddJsonFlag(show, ctx);
+  OnRun(show, run, [&ctx, args] { return RunShow(ctx, *args); });
   conflicts->callback([&run, &ctx, args, show] {
     if (!show->parsed()) run = [&ctx, args] { return RunList(ctx, *args); };
   });
@@ -183,8 +194,8 @@ void AddConflictCommands(CLI::App& app, Context& ctx, Runner& run) {
   resolve->add_option("--type", args->type, "Record type, with --all");
   resolve->add_flag("--yes,-y", args->yes, "Do not ask for confirmation");
   resolve->add_option("--by", args->by, "Reviewer's name for the history (default: $USER)");
-  resolve->add_flag("--json", ctx.json, "Print JSON for scripts");
-  resolve->callback([&run, &ctx, args] { run = [&ctx, args] { return RunResolve(ctx, *args); }; });
+  AddJsonFlag(resolve, ctx);
+  OnRun(resolve, run, [&ctx, args] { return RunResolve(ctx, *args); });
 }
 
 }  // namespace accord::cli

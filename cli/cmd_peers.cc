@@ -5,6 +5,7 @@
 
 #include "cli/cli_context.h"
 #include "core/json_codec.h"
+#include "core/node_id.h"
 #include "core/time_format.h"
 #include "sync/identity.h"
 
@@ -21,7 +22,7 @@ struct PeerArgs {
 
 int RunCertCa(const Context& ctx, const PeerArgs& args) {
   Status st = sync::MakeDeploymentCa(args.out, args.ca_name);
-  if (!st.ok()) return Fail(st, false);
+  if (!st.ok()) return Fail(st);
   if (ctx.json) {
     PrintJson({{"ca", args.out + "/ca.pem"}, {"key", args.out + "/ca.key"}});
   } else {
@@ -32,12 +33,15 @@ int RunCertCa(const Context& ctx, const PeerArgs& args) {
 }
 
 int RunCertNode(const Context& ctx, const PeerArgs& args) {
+  if (!args.node_id.empty() && !IsValidNodeId(args.node_id)) {
+    return UsageError(InvalidArgument("'" + args.node_id + "' is not a valid node id"));
+  }
   std::string node_id = args.node_id;
   std::string out = args.out;
   if (node_id.empty() || out.empty()) {
     // Default: a certificate for this node, into its own tls/ folder.
     auto store = ctx.OpenStore();
-    if (!store.ok()) return Fail(store.status(), false);
+    if (!store.ok()) return Fail(store.status());
     if (node_id.empty()) node_id = (*store)->node_id();
     if (out.empty()) out = ctx.TlsDir();
   }
@@ -55,8 +59,16 @@ int RunCertNode(const Context& ctx, const PeerArgs& args) {
 }
 
 int RunPeerAdd(const Context& ctx, const PeerArgs& args) {
+  if (!IsValidNodeId(args.name)) {
+    return UsageError(InvalidArgument("peer name '" + args.name +
+                                      "' is not valid: letters, digits and '-', at most 32 "
+                                      "characters"));
+  }
+  if (args.url.rfind("https://", 0) != 0) {
+    return UsageError(InvalidArgument("peer URL '" + args.url + "' must start with https://"));
+  }
   auto store = ctx.OpenStore();
-  if (!store.ok()) return Fail(store.status(), false);
+  if (!store.ok()) return Fail(store.status());
   Status st = (*store)->AddPeer(args.name, args.url);
   if (!st.ok()) return Fail(st);
   if (!ctx.json)
@@ -68,9 +80,9 @@ int RunPeerAdd(const Context& ctx, const PeerArgs& args) {
 
 int RunPeerList(const Context& ctx) {
   auto store = ctx.OpenStore();
-  if (!store.ok()) return Fail(store.status(), false);
+  if (!store.ok()) return Fail(store.status());
   auto peers = (*store)->ListPeers();
-  if (!peers.ok()) return Fail(peers.status(), false);
+  if (!peers.ok()) return Fail(peers.status());
   if (ctx.json) {
     json out = json::array();
     for (const auto& p : *peers) {
@@ -105,25 +117,25 @@ void AddPeerCommands(CLI::App& app, Context& ctx, Runner& run) {
   auto* ca = cert->add_subcommand("ca", "Create a deployment CA");
   ca->add_option("--out", args->out, "Folder for ca.pem and ca.key")->required();
   ca->add_option("--name", args->ca_name, "The CA's name");
-  ca->add_flag("--json", ctx.json, "Print JSON for scripts");
-  ca->callback([&run, &ctx, args] { run = [&ctx, args] { return RunCertCa(ctx, *args); }; });
+  AddJsonFlag(ca, ctx);
+  OnRun(ca, run, [&ctx, args] { return RunCertCa(ctx, *args); });
   auto* node = cert->add_subcommand("node", "Issue a node certificate (CN = node id) from the CA");
   node->add_option("--ca-dir", args->ca_dir, "Folder holding ca.pem and ca.key")->required();
   node->add_option("--node-id", args->node_id, "Node id (default: this node's)");
   node->add_option("--out", args->out, "Output folder (default: DIR/tls)");
-  node->add_flag("--json", ctx.json, "Print JSON for scripts");
-  node->callback([&run, &ctx, args] { run = [&ctx, args] { return RunCertNode(ctx, *args); }; });
+  AddJsonFlag(node, ctx);
+  OnRun(node, run, [&ctx, args] { return RunCertNode(ctx, *args); });
 
   auto* peer = app.add_subcommand("peer", "Remember the peers this node syncs with");
   peer->require_subcommand(1);
   auto* add = peer->add_subcommand("add", "Add or change a peer");
   add->add_option("name", args->name, "A short name, e.g. th-capital")->required();
   add->add_option("url", args->url, "https://HOST:PORT")->required();
-  add->add_flag("--json", ctx.json, "Print JSON for scripts");
-  add->callback([&run, &ctx, args] { run = [&ctx, args] { return RunPeerAdd(ctx, *args); }; });
+  AddJsonFlag(add, ctx);
+  OnRun(add, run, [&ctx, args] { return RunPeerAdd(ctx, *args); });
   auto* list = peer->add_subcommand("list", "List peers and what each is known to have");
-  list->add_flag("--json", ctx.json, "Print JSON for scripts");
-  list->callback([&run, &ctx] { run = [&ctx] { return RunPeerList(ctx); }; });
+  AddJsonFlag(list, ctx);
+  OnRun(list, run, [&ctx] { return RunPeerList(ctx); });
 }
 
 }  // namespace accord::cli

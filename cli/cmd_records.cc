@@ -6,7 +6,10 @@
 
 #include "cli/cli_context.h"
 #include "core/json_codec.h"
+#include "core/node_id.h"
+#include "core/record_id.h"
 #include "core/time_format.h"
+#include "core/write_check.h"
 
 namespace accord::cli {
 
@@ -56,6 +59,11 @@ std::string Label(const RecordView& record) {
 }
 
 int RunInit(const Context& ctx, const std::string& node_id) {
+  if (!IsValidNodeId(node_id)) {
+    return UsageError(InvalidArgument("node id '" + node_id +
+                                      "' is not valid: use letters, digits and '-', at most 32 "
+                                      "characters"));
+  }
   std::error_code ec;
   std::filesystem::create_directories(ctx.TlsDir(), ec);
   if (ec) return Fail(IoError("cannot create " + ctx.TlsDir() + ": " + ec.message()));
@@ -78,17 +86,22 @@ int RunPut(const Context& ctx, const std::string& type, const std::string& id,
   if (!id.empty()) write.id = id;
   for (const auto& a : assignments) {
     auto fw = ParseAssignment(a);
-    if (!fw.ok()) return Fail(fw.status());
+    if (!fw.ok()) return UsageError(fw.status());
     write.writes.push_back(std::move(fw).value());
   }
-  if (write.writes.empty()) return Fail(InvalidArgument("put needs at least one FIELD=VALUE"));
+  if (write.writes.empty())
+    return UsageError(InvalidArgument("put needs at least one FIELD=VALUE"));
+  // What the schema alone can refuse is a usage error; what the store finds
+  // (a reference to nothing, a deleted record) is a failure, as from `load`.
+  Status fits = CheckRecordWrite(write);
+  if (!fits.ok()) return UsageError(fits);
   auto store = ctx.OpenStore();
-  if (!store.ok()) return Fail(store.status(), false);
+  if (!store.ok()) return Fail(store.status());
   auto written = (*store)->Put(write);
   if (!written.ok()) return Fail(written.status());
   if (ctx.json) {
     auto record = (*store)->Get(*written);
-    if (!record.ok()) return Fail(record.status(), false);
+    if (!record.ok()) return Fail(record.status());
     PrintJson(RecordJson(*record));
   } else {
     std::cout << *written << "\n";
@@ -96,11 +109,17 @@ int RunPut(const Context& ctx, const std::string& type, const std::string& id,
   return kExitOk;
 }
 
+Status CheckRecordId(const std::string& id) {
+  if (IsValidRecordId(id)) return Status::Ok();
+  return InvalidArgument("'" + id + "' is not a record id");
+}
+
 int RunGet(const Context& ctx, const std::string& id) {
+  if (Status st = CheckRecordId(id); !st.ok()) return UsageError(st);
   auto store = ctx.OpenStore();
-  if (!store.ok()) return Fail(store.status(), false);
+  if (!store.ok()) return Fail(store.status());
   auto record = (*store)->Get(id);
-  if (!record.ok()) return Fail(record.status(), record.status().code() == Code::kInvalidArgument);
+  if (!record.ok()) return Fail(record.status());
   if (ctx.json) {
     PrintJson(RecordJson(*record));
   } else {
@@ -111,14 +130,19 @@ int RunGet(const Context& ctx, const std::string& id) {
 }
 
 int RunList(const Context& ctx, const std::string& type, const std::string& where_text) {
+  const TypeSpec* spec = Schema::Get().FindType(type);
+  if (!spec) return UsageError(InvalidArgument("unknown record type '" + type + "'"));
   std::optional<FieldWrite> where;
   if (!where_text.empty()) {
     auto fw = ParseAssignment(where_text);
-    if (!fw.ok()) return Fail(fw.status());
+    if (!fw.ok()) return UsageError(fw.status());
+    if (!spec->FindField(fw->field)) {
+      return UsageError(InvalidArgument("type " + type + " has no field '" + fw->field + "'"));
+    }
     where = std::move(fw).value();
   }
   auto store = ctx.OpenStore();
-  if (!store.ok()) return Fail(store.status(), false);
+  if (!store.ok()) return Fail(store.status());
   auto records = (*store)->List(type, where);
   if (!records.ok()) return Fail(records.status());
   if (ctx.json) {
@@ -136,8 +160,9 @@ int RunList(const Context& ctx, const std::string& type, const std::string& wher
 }
 
 int RunDelete(const Context& ctx, const std::string& id) {
+  if (Status st = CheckRecordId(id); !st.ok()) return UsageError(st);
   auto store = ctx.OpenStore();
-  if (!store.ok()) return Fail(store.status(), false);
+  if (!store.ok()) return Fail(store.status());
   Status st = (*store)->Delete(id);
   if (!st.ok()) return Fail(st);
   if (ctx.json) {
@@ -149,8 +174,9 @@ int RunDelete(const Context& ctx, const std::string& id) {
 }
 
 int RunHistory(const Context& ctx, const std::string& id, const std::string& field) {
+  if (Status st = CheckRecordId(id); !st.ok()) return UsageError(st);
   auto store = ctx.OpenStore();
-  if (!store.ok()) return Fail(store.status(), false);
+  if (!store.ok()) return Fail(store.status());
   std::optional<std::string> only;
   if (!field.empty()) only = field;
   auto history = (*store)->History(id, only);
@@ -215,18 +241,11 @@ int RunSchema(const Context& ctx) {
 
 int RunStatus(const Context& ctx) {
   auto store = ctx.OpenStore();
-  if (!store.ok()) return Fail(store.status(), false);
+  if (!store.ok()) return Fail(store.status());
   auto status = (*store)->GetStatus();
-  if (!status.ok()) return Fail(status.status(), false);
+  if (!status.ok()) return Fail(status.status());
   if (ctx.json) {
-    json counts = json::object();
-    for (const auto& [type, n] : status->records_per_type) counts[type] = n;
-    PrintJson({{"node_id", status->node_id},
-               {"version_vector", VersionVectorJson(status->knowledge)},
-               {"records", counts},
-               {"deleted_records", status->deleted_records},
-               {"last_change_seq", status->last_seq},
-               {"open_conflicts", status->open_conflicts}});
+    PrintJson(NodeStatusJson(*status));
     return kExitOk;
   }
   std::cout << "node            " << status->node_id << "\n"
@@ -243,23 +262,23 @@ int RunStatus(const Context& ctx) {
 
 int RunDump(const Context& ctx) {
   auto store = ctx.OpenStore();
-  if (!store.ok()) return Fail(store.status(), false);
+  if (!store.ok()) return Fail(store.status());
   Status st = (*store)->Dump(std::cout);
-  return st.ok() ? kExitOk : Fail(st, false);
+  return st.ok() ? kExitOk : Fail(st);
 }
 
 int RunLoad(const Context& ctx, const std::string& file) {
   std::ifstream in(file, std::ios::binary);
-  if (!in) return Fail(NotFound("cannot read " + file), false);
+  if (!in) return Fail(NotFound("cannot read " + file));
   std::stringstream buffer;
   buffer << in.rdbuf();
   auto writes = ParseLoadDocument(buffer.str());
-  if (!writes.ok()) return Fail(writes.status().WithContext(file + ": "), false);
+  if (!writes.ok()) return Fail(writes.status().WithContext(file + ": "));
   auto store = ctx.OpenStore();
-  if (!store.ok()) return Fail(store.status(), false);
+  if (!store.ok()) return Fail(store.status());
   auto ids = (*store)->PutMany(*writes);
   // Errors in the file's content are failures of the load (1), not of usage.
-  if (!ids.ok()) return Fail(ids.status().WithContext(file + ": nothing loaded: "), false);
+  if (!ids.ok()) return Fail(ids.status().WithContext(file + ": nothing loaded: "));
   if (ctx.json) {
     PrintJson({{"loaded", ids->size()}, {"file", file}});
   } else {
@@ -270,69 +289,64 @@ int RunLoad(const Context& ctx, const std::string& file) {
 
 }  // namespace
 
+struct RecordArgs {
+  std::string node_id, type, id, field, where, file;
+  std::vector<std::string> assignments;
+};
+
 void AddRecordCommands(CLI::App& app, Context& ctx, Runner& run) {
-  auto json_flag = [&](CLI::App* cmd) {
-    cmd->add_flag("--json", ctx.json, "Print JSON for scripts");
-  };
+  auto args = std::make_shared<RecordArgs>();
 
   auto* init = app.add_subcommand("init", "Create a node in --dir");
-  static std::string node_id;
-  init->add_option("--node-id", node_id, "This office's node id, e.g. KH-POIPET")->required();
-  json_flag(init);
-  init->callback([&] { run = [&] { return RunInit(ctx, node_id); }; });
+  init->add_option("--node-id", args->node_id, "This office's node id, e.g. KH-POIPET")->required();
+  AddJsonFlag(init, ctx);
+  OnRun(init, run, [&ctx, args] { return RunInit(ctx, args->node_id); });
 
   auto* put = app.add_subcommand("put", "Create or update a record; prints its id");
-  static std::string put_type, put_id;
-  static std::vector<std::string> assignments;
-  put->add_option("type", put_type, "Record type (see `accord schema`)")->required();
-  put->add_option("--id", put_id, "Update this record (or create it with this id)");
-  put->add_option("fields", assignments, "FIELD=VALUE ... (FIELD= clears a field)");
-  json_flag(put);
-  put->callback([&] { run = [&] { return RunPut(ctx, put_type, put_id, assignments); }; });
+  put->add_option("type", args->type, "Record type (see `accord schema`)")->required();
+  put->add_option("--id", args->id, "Update this record (or create it with this id)");
+  put->add_option("fields", args->assignments, "FIELD=VALUE ... (FIELD= clears a field)");
+  AddJsonFlag(put, ctx);
+  OnRun(put, run, [&ctx, args] { return RunPut(ctx, args->type, args->id, args->assignments); });
 
   auto* get = app.add_subcommand("get", "Show a record");
-  static std::string get_id;
-  get->add_option("id", get_id, "Record id")->required();
-  json_flag(get);
-  get->callback([&] { run = [&] { return RunGet(ctx, get_id); }; });
+  get->add_option("id", args->id, "Record id")->required();
+  AddJsonFlag(get, ctx);
+  OnRun(get, run, [&ctx, args] { return RunGet(ctx, args->id); });
 
   auto* list = app.add_subcommand("list", "List records of a type");
-  static std::string list_type, where;
-  list->add_option("type", list_type, "Record type")->required();
-  list->add_option("--where", where, "Only records whose FIELD=VALUE");
-  json_flag(list);
-  list->callback([&] { run = [&] { return RunList(ctx, list_type, where); }; });
+  list->add_option("type", args->type, "Record type")->required();
+  list->add_option("--where", args->where, "Only records whose FIELD=VALUE");
+  AddJsonFlag(list, ctx);
+  OnRun(list, run, [&ctx, args] { return RunList(ctx, args->type, args->where); });
 
   auto* del = app.add_subcommand("delete", "Delete a record (a tombstone that syncs)");
-  static std::string del_id;
-  del->add_option("id", del_id, "Record id")->required();
-  json_flag(del);
-  del->callback([&] { run = [&] { return RunDelete(ctx, del_id); }; });
+  del->add_option("id", args->id, "Record id")->required();
+  AddJsonFlag(del, ctx);
+  OnRun(del, run, [&ctx, args] { return RunDelete(ctx, args->id); });
 
   auto* history = app.add_subcommand("history", "Every value a record's fields have had");
-  static std::string history_id, history_field;
-  history->add_option("id", history_id, "Record id")->required();
-  history->add_option("field", history_field, "Only this field");
-  json_flag(history);
-  history->callback([&] { run = [&] { return RunHistory(ctx, history_id, history_field); }; });
+  history->add_option("id", args->id, "Record id")->required();
+  history->add_option("field", args->field, "Only this field");
+  AddJsonFlag(history, ctx);
+  OnRun(history, run, [&ctx, args] { return RunHistory(ctx, args->id, args->field); });
 
   auto* schema = app.add_subcommand("schema", "The record types and their fields");
-  json_flag(schema);
-  schema->callback([&] { run = [&] { return RunSchema(ctx); }; });
+  AddJsonFlag(schema, ctx);
+  OnRun(schema, run, [&ctx] { return RunSchema(ctx); });
 
   auto* status = app.add_subcommand("status", "Node id, version vector, counts, conflicts");
-  json_flag(status);
-  status->callback([&] { run = [&] { return RunStatus(ctx); }; });
+  AddJsonFlag(status, ctx);
+  OnRun(status, run, [&ctx] { return RunStatus(ctx); });
 
   auto* dump = app.add_subcommand("dump", "Canonical JSON dump of every record (deterministic)");
-  json_flag(dump);
-  dump->callback([&] { run = [&] { return RunDump(ctx); }; });
+  AddJsonFlag(dump, ctx);
+  OnRun(dump, run, [&ctx] { return RunDump(ctx); });
 
   auto* load = app.add_subcommand("load", "Load records from a JSON file, all or nothing");
-  static std::string load_file;
-  load->add_option("file", load_file, "FILE.json")->required();
-  json_flag(load);
-  load->callback([&] { run = [&] { return RunLoad(ctx, load_file); }; });
+  load->add_option("file", args->file, "FILE.json")->required();
+  AddJsonFlag(load, ctx);
+  OnRun(load, run, [&ctx, args] { return RunLoad(ctx, args->file); });
 }
 
 }  // namespace accord::cli

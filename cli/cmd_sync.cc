@@ -51,7 +51,7 @@ void OnSignal(int) {
 int RunServe(const Context& ctx, NetArgs& args) {
   args.tls.DefaultFrom(ctx);
   auto listen = ParseHostPort(args.listen);
-  if (!listen.ok()) return Fail(listen.status());
+  if (!listen.ok()) return UsageError(listen.status());
   server::ServerOptions options;
   options.listen_host = listen->first;
   options.port = listen->second;
@@ -61,15 +61,15 @@ int RunServe(const Context& ctx, NetArgs& args) {
   options.revoked_path = args.tls.revoked;
   if (!args.no_ui) {
     auto ui = ParseHostPort(args.ui_listen);
-    if (!ui.ok()) return Fail(ui.status());
+    if (!ui.ok()) return UsageError(ui.status());
     if (ui->first != "127.0.0.1" && ui->first != "localhost") {
-      return Fail(InvalidArgument(
+      return UsageError(InvalidArgument(
           "the review page is for this office's staff: it listens on 127.0.0.1 only"));
     }
     options.ui_port = ui->second;
   }
   auto check = ctx.OpenStore();
-  if (!check.ok()) return Fail(check.status(), false);
+  if (!check.ok()) return Fail(check.status());
   std::string node_id = (*check)->node_id();
   check->reset();
 
@@ -85,14 +85,10 @@ int RunServe(const Context& ctx, NetArgs& args) {
     if (!store.ok()) return json({{"error", store.status().message()}}).dump();
     auto s = (*store)->GetStatus();
     if (!s.ok()) return json({{"error", s.status().message()}}).dump();
-    return json({{"node_id", s->node_id},
-                 {"version_vector", VersionVectorJson(s->knowledge)},
-                 {"last_change_seq", s->last_seq},
-                 {"open_conflicts", s->open_conflicts}})
-        .dump();
+    return NodeStatusJson(*s).dump();
   };
   auto server = server::HttpsServer::Start(options, handler, status);
-  if (!server.ok()) return Fail(server.status(), false);
+  if (!server.ok()) return Fail(server.status());
   if (!args.no_ui) server::InstallReviewRoutes(**server, stores);
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGINT, OnSignal);
@@ -129,9 +125,9 @@ Result<json> SyncOne(const Context& ctx, Store& store, const NetArgs& args,
   options.page_size = args.page_size;
   if (target.rfind("https://", 0) != 0) {
     ASSIGN_OR_RETURN(auto peer, store.FindPeerByName(target));
-    if (!peer)
-      return InvalidArgument("no peer named '" + target +
-                             "' (accord peer add NAME URL, or give a URL)");
+    if (!peer) {
+      return NotFound("no peer named '" + target + "' (accord peer add NAME URL, or give a URL)");
+    }
     url = peer->url;
     options.peer_name = peer->name;
     options.expected_peer = peer->peer_id;
@@ -170,16 +166,15 @@ void PrintSummary(const json& s) {
 int RunSyncCommand(const Context& ctx, NetArgs& args) {
   args.tls.DefaultFrom(ctx);
   if (args.all == !args.target.empty())
-    return Fail(InvalidArgument("sync needs a URL, a peer name, or --all"));
+    return UsageError(InvalidArgument("sync needs a URL, a peer name, or --all"));
   auto store = ctx.OpenStore();
-  if (!store.ok()) return Fail(store.status(), false);
+  if (!store.ok()) return Fail(store.status());
   std::vector<std::string> targets;
   if (args.all) {
     auto peers = (*store)->ListPeers();
-    if (!peers.ok()) return Fail(peers.status(), false);
+    if (!peers.ok()) return Fail(peers.status());
     for (const auto& p : *peers) targets.push_back(p.name);
-    if (targets.empty())
-      return Fail(FailedPrecondition("no peers yet: accord peer add NAME URL"), false);
+    if (targets.empty()) return Fail(FailedPrecondition("no peers yet: accord peer add NAME URL"));
   } else {
     targets.push_back(args.target);
   }
@@ -196,8 +191,6 @@ int RunSyncCommand(const Context& ctx, NetArgs& args) {
                         : "")
                 << "\n";
       results.push_back({{"target", target}, {"error", result.status().message()}});
-      if (targets.size() == 1 && result.status().code() == Code::kInvalidArgument)
-        return kExitUsage;
       continue;
     }
     if (!ctx.json) PrintSummary(*result);
@@ -218,15 +211,15 @@ void AddSyncCommands(CLI::App& app, Context& ctx, Runner& run) {
                     "127.0.0.1:PORT for the review page (default 127.0.0.1:8080)");
   serve->add_flag("--no-ui", args->no_ui, "Do not serve the review page");
   args->tls.AddOptions(serve);
-  serve->callback([&run, &ctx, args] { run = [&ctx, args] { return RunServe(ctx, *args); }; });
+  OnRun(serve, run, [&ctx, args] { return RunServe(ctx, *args); });
 
   auto* sync = app.add_subcommand("sync", "Pull then push changes with a peer; resumes if cut");
   sync->add_option("target", args->target, "https://HOST:PORT or a peer name (accord peer add)");
   sync->add_flag("--all", args->all, "Every peer in the address book");
   sync->add_option("--page-size", args->page_size, "Field states per page (default 1000)");
-  sync->add_flag("--json", ctx.json, "Print JSON for scripts");
+  AddJsonFlag(sync, ctx);
   args->tls.AddOptions(sync);
-  sync->callback([&run, &ctx, args] { run = [&ctx, args] { return RunSyncCommand(ctx, *args); }; });
+  OnRun(sync, run, [&ctx, args] { return RunSyncCommand(ctx, *args); });
 }
 
 }  // namespace accord::cli

@@ -54,6 +54,17 @@ json HistoryEntryJson(const StoredVersion& v) {
   return out;
 }
 
+json NodeStatusJson(const NodeStatus& status) {
+  json counts = json::object();
+  for (const auto& [type, n] : status.records_per_type) counts[type] = n;
+  return {{"node_id", status.node_id},
+          {"version_vector", VersionVectorJson(status.knowledge)},
+          {"records", counts},
+          {"deleted_records", status.deleted_records},
+          {"last_change_seq", status.last_seq},
+          {"open_conflicts", status.open_conflicts}};
+}
+
 json ConflictJson(const Conflict& c, bool with_details) {
   json out;
   out["id"] = c.id;

@@ -103,9 +103,7 @@ HttpResponse HandleReviewRequest(StorePool& stores, const HttpRequest& request) 
   if (request.method == "GET" && path == "/api/status") {
     auto status = (*store)->GetStatus();
     if (!status.ok()) return Error(500, status.status().message());
-    return Json(200, {{"node_id", status->node_id},
-                      {"open_conflicts", status->open_conflicts},
-                      {"last_change_seq", status->last_seq}});
+    return Json(200, NodeStatusJson(*status));
   }
   if (request.method == "GET" && path == "/api/conflicts") return ListPage(**store, request);
   const std::string prefix = "/api/conflicts/";
