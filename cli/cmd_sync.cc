@@ -44,8 +44,14 @@ Result<std::pair<std::string, int>> ParseHostPort(const std::string& text) {
 }
 
 volatile std::sig_atomic_t g_stop = 0;
+volatile std::sig_atomic_t g_reload = 0;
 void OnSignal(int) {
   g_stop = 1;
+}
+// SIGHUP: re-read the revocation list, so revoking a stolen laptop's
+// certificate takes effect without a restart.
+void OnHangup(int) {
+  g_reload = 1;
 }
 
 int RunServe(const Context& ctx, NetArgs& args) {
@@ -92,10 +98,22 @@ int RunServe(const Context& ctx, NetArgs& args) {
   if (!args.no_ui) server::InstallReviewRoutes(**server, stores);
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGINT, OnSignal);
+  std::signal(SIGHUP, OnHangup);
   std::cerr << "accord: node " << node_id << " serving sync on https://" << args.listen;
   if (!args.no_ui) std::cerr << ", review page on http://" << args.ui_listen << "/";
   std::cerr << std::endl;
-  while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  while (!g_stop) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (g_reload) {
+      g_reload = 0;
+      Status reloaded = (*server)->ReloadRevocations();
+      std::cerr << "accord: "
+                << (reloaded.ok() ? "revocation list reloaded from " + args.tls.revoked
+                                  : "revocation list not reloaded, keeping the old one: " +
+                                        reloaded.message())
+                << std::endl;
+    }
+  }
   std::cerr << "accord: stopping: finishing requests in flight" << std::endl;
   (*server)->Stop();  // waits for in-flight pages: none is left half-applied
   std::cerr << "accord: stopped" << std::endl;

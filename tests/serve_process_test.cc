@@ -52,6 +52,8 @@ class ServeProcess {
   ~ServeProcess() {
     if (pid_ > 0) Signal(SIGKILL);
   }
+  // Sends `sig` and leaves the process running.
+  void Send(int sig) { kill(pid_, sig); }
   // Sends `sig` and returns the exit status (or 128 + signal).
   int Signal(int sig) {
     kill(pid_, sig);
@@ -200,6 +202,30 @@ TEST_F(ServeProcessTest, SigtermFinishesThePageInFlightAndExitsCleanly) {
   std::string text((std::istreambuf_iterator<char>(log)), {});
   EXPECT_NE(text.find("accord: stopped"), std::string::npos) << text;
   FinishAndExpectConverged();
+}
+
+// A stolen laptop's certificate is revoked while the capital serves: SIGHUP
+// makes it count at once, with no restart.
+TEST_F(ServeProcessTest, SighupReloadsTheRevocationListWithoutARestart) {
+  auto server = Serve();
+  std::string put = Accord(th_, {"put", "party", "code=TH", "name=Thailand"}).out;
+  ASSERT_FALSE(put.empty());
+  ASSERT_EQ(Accord(th_, {"sync", url_}).code, 0);
+  std::ofstream(kh_ + "/tls/revoked.txt") << "# stolen on 2026-11-20\nTH-MSDHS\n";
+  server->Send(SIGHUP);
+  std::string log_text;
+  for (int i = 0; i < 100 && log_text.find("revocation list reloaded") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(20ms);
+    std::ifstream log(dir_.File("serve.log"));
+    log_text.assign(std::istreambuf_iterator<char>(log), {});
+  }
+  ASSERT_NE(log_text.find("revocation list reloaded"), std::string::npos) << log_text;
+  std::string before = Accord(kh_, {"dump", "--json"}).out;
+  ASSERT_EQ(Accord(th_, {"put", "party", "code=TH2", "name=After revocation"}).code, 0);
+  CommandResult refused = Accord(th_, {"sync", url_});
+  EXPECT_EQ(refused.code, 1) << refused.out;
+  EXPECT_EQ(Accord(kh_, {"dump", "--json"}).out, before);
+  EXPECT_EQ(server->Signal(SIGTERM), 0);
 }
 
 }  // namespace
