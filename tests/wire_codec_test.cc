@@ -1,0 +1,183 @@
+// The wire codec on its own: every message shape round-trips, and every
+// malformed shape is refused with a message that says what is wrong.
+#include "sync/wire_codec.h"
+
+#include <gtest/gtest.h>
+
+#include "sync/error_codes.h"
+
+namespace accord::sync {
+namespace {
+
+FieldVersion Sample() {
+  FieldVersion v;
+  v.record_id = "act-khth-2023-1.3";
+  v.record_type = "activity";
+  v.field = "timeframe";
+  v.value = "2024-2025 (ឆ្នាំ ២០២៤–២០២៥)";
+  v.version.Set("KH-NCCT", 7);
+  v.version.Set("TH-MSDHS", 3);
+  v.origin = "KH-NCCT";
+  v.origin_time_ms = 1700000000123;
+  v.note = "resolved conflict 1a2b by a reviewer";
+  return v;
+}
+
+TEST(WireCodecTest, FieldStateRoundTripsEveryPart) {
+  FieldVersion v = Sample();
+  wire::FieldState state;
+  ToWire(v, &state);
+  auto back = FromWire(state);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->record_id, v.record_id);
+  EXPECT_EQ(back->record_type, v.record_type);
+  EXPECT_EQ(back->field, v.field);
+  EXPECT_EQ(back->value, v.value);
+  EXPECT_EQ(back->version, v.version);
+  EXPECT_EQ(back->origin, v.origin);
+  EXPECT_EQ(back->origin_time_ms, v.origin_time_ms);
+  EXPECT_EQ(back->note, v.note);
+}
+
+TEST(WireCodecTest, ClearedFieldStaysClearedNotEmpty) {
+  FieldVersion v = Sample();
+  v.value.reset();
+  wire::FieldState state;
+  ToWire(v, &state);
+  auto back = FromWire(state);
+  ASSERT_TRUE(back.ok());
+  EXPECT_FALSE(back->value.has_value());
+  v.value = "";
+  state.Clear();
+  ToWire(v, &state);
+  back = FromWire(state);
+  ASSERT_TRUE(back.ok());
+  ASSERT_TRUE(back->value.has_value());
+  EXPECT_EQ(*back->value, "");
+}
+
+TEST(WireCodecTest, MalformedVectorsAreRefused) {
+  wire::FieldState state;
+  ToWire(Sample(), &state);
+  wire::FieldState zero = state;
+  zero.mutable_version(0)->set_counter(0);
+  EXPECT_NE(FromWire(zero).status().message().find("counter 0"), std::string::npos);
+  wire::FieldState unsorted = state;
+  std::swap(*unsorted.mutable_version(0), *unsorted.mutable_version(1));
+  EXPECT_NE(FromWire(unsorted).status().message().find("not sorted"), std::string::npos);
+  wire::FieldState repeated = state;
+  *repeated.add_version() = state.version(1);
+  EXPECT_EQ(FromWire(repeated).status().code(), Code::kCorruption);
+  wire::FieldState bad_node = state;
+  bad_node.mutable_version(0)->set_node("KH NCCT");
+  EXPECT_FALSE(FromWire(bad_node).ok());
+}
+
+TEST(WireCodecTest, KnowledgeRoundTrips) {
+  VersionVector k = Sample().version;
+  wire::Knowledge wire_k;
+  ToWire(k, &wire_k);
+  auto back = FromWire(wire_k);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, k);
+  EXPECT_TRUE(FromWire(wire::Knowledge()).ok());
+}
+
+TEST(WireCodecTest, FrameRoundTripsWithSenderAndVersion) {
+  wire::Envelope envelope;
+  auto* pull = envelope.mutable_pull_request();
+  pull->set_cursor(42);
+  pull->set_page_size(500);
+  ToWire(Sample().version, pull->mutable_knowledge());
+  auto frame = EncodeFrame(envelope, "KH-POIPET");
+  ASSERT_TRUE(frame.ok());
+  auto decoded = DecodeFrame(*frame);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(decoded->node_id(), "KH-POIPET");
+  EXPECT_EQ(decoded->protocol_version(), kProtocolVersion);
+  ASSERT_TRUE(decoded->has_pull_request());
+  EXPECT_EQ(decoded->pull_request().cursor(), 42u);
+  EXPECT_EQ(decoded->pull_request().page_size(), 500u);
+}
+
+TEST(WireCodecTest, EveryMalformedFrameIsRefusedWithItsReason) {
+  wire::Envelope envelope;
+  envelope.mutable_hello_request();
+  std::string good = EncodeFrame(envelope, "KH-POIPET").value();
+
+  EXPECT_NE(DecodeFrame("").status().message().find("empty"), std::string::npos);
+  EXPECT_NE(DecodeFrame("not zstd at all").status().message().find("damaged"), std::string::npos);
+  EXPECT_NE(DecodeFrame(good.substr(0, good.size() - 2)).status().message().find("truncated"),
+            std::string::npos);
+  EXPECT_NE(DecodeFrame(good + "xx").status().message().find("trailing"), std::string::npos);
+  EXPECT_NE(DecodeFrame(Compress("\xff\xff\xff").value()).status().message().find("not a valid"),
+            std::string::npos);
+
+  wire::Envelope unversioned;
+  unversioned.mutable_hello_request();
+  EXPECT_NE(DecodeFrame(Compress(unversioned.SerializeAsString()).value())
+                .status()
+                .message()
+                .find("no protocol version"),
+            std::string::npos);
+
+  wire::Envelope no_body;
+  no_body.set_protocol_version(kProtocolVersion);
+  EXPECT_NE(
+      DecodeFrame(Compress(no_body.SerializeAsString()).value()).status().message().find("no body"),
+      std::string::npos);
+
+  wire::Envelope future;
+  future.mutable_hello_request();
+  future.set_protocol_version(kProtocolVersion + 1);
+  auto refused = DecodeFrame(Compress(future.SerializeAsString()).value());
+  EXPECT_EQ(refused.status().code(), Code::kIncompatibleVersion);
+  EXPECT_NE(refused.status().message().find("upgrade this node"), std::string::npos);
+}
+
+TEST(WireCodecTest, DecompressionStopsAtTheLimit) {
+  std::string big(1 << 20, 'a');  // compresses to a few hundred bytes
+  std::string bomb = Compress(big).value();
+  EXPECT_LT(bomb.size(), 1024u);
+  auto refused = Decompress(bomb, 64 << 10);
+  EXPECT_EQ(refused.status().code(), Code::kCorruption);
+  EXPECT_NE(refused.status().message().find("exceeds the limit"), std::string::npos);
+  auto fits = Decompress(bomb, 1 << 20);
+  ASSERT_TRUE(fits.ok());
+  EXPECT_EQ(*fits, big);
+}
+
+TEST(WireCodecTest, ErrorRepliesCarryNumberedCodes) {
+  for (Code code : {Code::kInvalidArgument, Code::kNotFound, Code::kFailedPrecondition,
+                    Code::kCorruption, Code::kPermissionDenied, Code::kUnavailable, Code::kIo,
+                    Code::kInternal, Code::kIncompatibleVersion}) {
+    auto frame = EncodeError(Status(code, "why"), "TH-MSDHS", 17);
+    ASSERT_TRUE(frame.ok());
+    auto decoded = DecodeFrame(*frame);
+    ASSERT_TRUE(decoded.ok());
+    ASSERT_TRUE(decoded->has_error());
+    EXPECT_EQ(decoded->error().cursor(), 17u);
+    Status back = StatusFromError(decoded->error(), decoded->node_id());
+    EXPECT_EQ(back.code(), code) << CodeName(code);
+    EXPECT_EQ(back.message(), "peer TH-MSDHS refused: why");
+  }
+}
+
+// The numbers are the protocol: these are fixed forever (docs/protocol.md).
+TEST(WireCodecTest, ErrorCodeNumbersNeverChange) {
+  EXPECT_EQ(ToWireCode(Code::kInvalidArgument), 1);
+  EXPECT_EQ(ToWireCode(Code::kNotFound), 2);
+  EXPECT_EQ(ToWireCode(Code::kFailedPrecondition), 3);
+  EXPECT_EQ(ToWireCode(Code::kCorruption), 4);
+  EXPECT_EQ(ToWireCode(Code::kPermissionDenied), 5);
+  EXPECT_EQ(ToWireCode(Code::kUnavailable), 6);
+  EXPECT_EQ(ToWireCode(Code::kIo), 7);
+  EXPECT_EQ(ToWireCode(Code::kInternal), 8);
+  EXPECT_EQ(ToWireCode(Code::kIncompatibleVersion), 9);
+  // A code added by a newer peer reads as an internal failure, message kept.
+  EXPECT_EQ(FromWireCode(1000), Code::kInternal);
+  EXPECT_EQ(FromWireCode(0), Code::kInternal);
+}
+
+}  // namespace
+}  // namespace accord::sync
