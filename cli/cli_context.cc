@@ -1,6 +1,10 @@
 #include "cli/cli_context.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 
 namespace accord::cli {
@@ -14,7 +18,32 @@ std::string DefaultNodeDir() {
   return "./accord-node";
 }
 
+void RestrictToOwner(const std::string& dir) {
+  namespace fs = std::filesystem;
+  auto restrict = [](const fs::path& p, mode_t mode) {
+    struct stat st {};
+    // Never through a link, and only what is ours: chmod follows links.
+    if (lstat(p.c_str(), &st) != 0 || S_ISLNK(st.st_mode) || st.st_uid != geteuid()) return;
+    if ((st.st_mode & 077) != 0) chmod(p.c_str(), mode);
+  };
+  std::error_code ec;
+  restrict(dir, 0700);
+  for (const auto& sub : {fs::path(dir), fs::path(dir) / "tls"}) {
+    restrict(sub, 0700);
+    for (const auto& entry : fs::directory_iterator(sub, ec)) {
+      if (entry.is_regular_file(ec)) restrict(entry.path(), 0600);
+    }
+  }
+}
+
+std::vector<std::string> Context::OwnFiles() const {
+  std::string db = DatabasePath();
+  return {db, db + "-wal", db + "-shm", db + "-journal", TlsDir()};
+}
+
 Result<std::unique_ptr<Store>> Context::OpenStore() const {
+  // A node made by an older accord, or copied in, may be readable by others.
+  RestrictToOwner(dir);
   auto store = Store::Open(DatabasePath());
   if (!store.ok()) return store.status().WithContext("node directory " + dir + ": ");
   return store;

@@ -23,8 +23,16 @@ struct Context {
 
   std::string DatabasePath() const { return dir + "/accord.db"; }
   std::string TlsDir() const { return dir + "/tls"; }
+  // What no output file may replace: the database with its WAL and shared
+  // memory files, and the keys.
+  std::vector<std::string> OwnFiles() const;
   Result<std::unique_ptr<Store>> OpenStore() const;
 };
+
+// Makes the node directory, its tls/ folder and the files in both readable by
+// the owner only (directories 0700, files 0600). Best effort: a file owned by
+// someone else or a symbolic link is left alone.
+void RestrictToOwner(const std::string& dir);
 
 // The default node directory when --dir is not given.
 std::string DefaultNodeDir();

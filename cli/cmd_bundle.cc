@@ -72,12 +72,13 @@ int RunCreate(const Context& ctx, BundleArgs& args, bool ack) {
   std::string out = args.out.empty()
                         ? (*store)->node_id() + "-to-" + receiver + (ack ? ".ack" : ".bundle")
                         : args.out;
+  sync::BundleCreateOptions options;
+  options.receiver = receiver;
+  options.protected_paths = ctx.OwnFiles();
   Result<sync::BundleInfo> info = Status::Ok();
   if (ack) {
-    info = sync::CreateAck(**store, *signer, out, receiver);
+    info = sync::CreateAck(**store, *signer, out, options);
   } else {
-    sync::BundleCreateOptions options;
-    options.receiver = receiver;
     options.from_scratch = args.since_scratch;
     options.on_progress = Progress(ctx, "written");
     info = sync::CreateBundle(**store, *signer, out, options);

@@ -67,6 +67,7 @@ int RunInit(const Context& ctx, const std::string& node_id) {
   std::error_code ec;
   std::filesystem::create_directories(ctx.TlsDir(), ec);
   if (ec) return Fail(IoError("cannot create " + ctx.TlsDir() + ": " + ec.message()));
+  RestrictToOwner(ctx.dir);
   auto store = Store::Create(ctx.DatabasePath(), node_id);
   if (!store.ok()) return Fail(store.status());
   json config = {{"node_id", node_id}, {"database", "accord.db"}, {"listen", "127.0.0.1:8443"}};

@@ -1,4 +1,6 @@
 // `accord`: the command line of an Accord node.
+#include <sys/stat.h>
+
 #include <CLI/CLI.hpp>
 #include <iostream>
 
@@ -6,6 +8,9 @@
 
 int main(int argc, char** argv) {
   using namespace accord::cli;
+  // Everything accord creates (database, WAL, keys, bundles) holds case data
+  // or secrets: owner-only, whatever the user's umask says.
+  umask(077);
   CLI::App app{
       "accord: an offline-first node for joint plans of action, meetings and cases.\n"
       "Every command works with no network; `accord sync` exchanges changes with a peer."};

@@ -7,6 +7,7 @@
 #include "accord_bundle.pb.h"
 #include "core/hex.h"
 #include "core/node_id.h"
+#include "core/output_file.h"
 #include "sync/sha256.h"
 #include "sync/wire_codec.h"
 
@@ -25,15 +26,15 @@ std::string U32(uint32_t n) {
 }
 
 // Writes sections and hashes everything written.
+// The first failure (a full disk, a digest error) sticks and is reported by
+// Digest() and Commit().
 class BundleWriter {
  public:
-  explicit BundleWriter(const std::string& path)
-      : out_(path, std::ios::binary | std::ios::trunc), hash_(Sha256::Start()) {}
-  bool ok() const { return static_cast<bool>(out_); }
+  explicit BundleWriter(OutputFile out) : out_(std::move(out)), hash_(Sha256::Start()) {}
   void Raw(std::string_view data, bool hashed = true) {
-    out_.write(data.data(), static_cast<std::streamsize>(data.size()));
-    bytes_ += data.size();
-    if (hashed && hash_.ok() && status_.ok()) status_ = hash_->Update(data);
+    if (!status_.ok()) return;
+    status_ = out_.Write(data);
+    if (hashed && status_.ok()) status_ = hash_.ok() ? hash_->Update(data) : hash_.status();
   }
   void Section(std::string_view data, bool hashed = true) {
     Raw(U32(static_cast<uint32_t>(data.size())), hashed);
@@ -45,18 +46,16 @@ class BundleWriter {
     RETURN_IF_ERROR(status_);
     return hash_->Finish();
   }
-  Status Close() {
-    out_.flush();
-    out_.close();
-    return out_ ? Status::Ok() : IoError("writing the bundle failed");
+  Status Commit() {
+    RETURN_IF_ERROR(status_);
+    return out_.Commit();
   }
-  uint64_t bytes() const { return bytes_; }
+  uint64_t bytes() const { return out_.bytes_written(); }
 
  private:
-  std::ofstream out_;
+  OutputFile out_;
   Result<Sha256> hash_;
   Status status_;
-  uint64_t bytes_ = 0;
 };
 
 // Reads sections, hashing everything before the checksum.
@@ -113,7 +112,8 @@ void Report(const BundleProgressFn& fn, uint64_t states, uint64_t total) {
 }
 
 Result<BundleInfo> WriteBundle(Store& store, const NodeSigner& signer, const std::string& path,
-                               wire::BundleHeader header, const BundleCreateOptions* changes) {
+                               wire::BundleHeader header, const BundleCreateOptions& options,
+                               bool with_changes) {
   if (!IsValidNodeId(header.receiver())) {
     return InvalidArgument("'" + header.receiver() + "' is not a node id");
   }
@@ -126,19 +126,18 @@ Result<BundleInfo> WriteBundle(Store& store, const NodeSigner& signer, const std
   header.set_format_version(kBundleFormatVersion);
   header.set_sender(store.node_id());
   header.set_created_ms(store.NowMs());
-  std::string tmp = path + ".partial";
-  BundleWriter writer(tmp);
-  if (!writer.ok()) return IoError("cannot write " + tmp);
+  ASSIGN_OR_RETURN(OutputFile out, OutputFile::Create(path, options.protected_paths));
+  BundleWriter writer(std::move(out));
   writer.Raw(std::string_view(kMagic, sizeof kMagic));
   writer.Section(header.SerializeAsString());
 
   ASSIGN_OR_RETURN(VersionVector base, FromWire(header.base_knowledge()));
   wire::BundleSummary summary;
-  if (changes) {
+  if (with_changes) {
     // Stream the change log in chunks: memory holds one chunk at a time.
     uint64_t cursor = 0;
     while (true) {
-      ASSIGN_OR_RETURN(ChangePage page, store.ReadChanges(cursor, changes->chunk_states, base));
+      ASSIGN_OR_RETURN(ChangePage page, store.ReadChanges(cursor, options.chunk_states, base));
       if (!page.states.empty()) {
         wire::ChangeSet set;
         for (const auto& v : page.states) {
@@ -149,7 +148,7 @@ Result<BundleInfo> WriteBundle(Store& store, const NodeSigner& signer, const std
         writer.Section(compressed);
         summary.set_states(summary.states() + page.states.size());
         summary.set_chunks(summary.chunks() + 1);
-        Report(changes->on_progress, summary.states(), 0);
+        Report(options.on_progress, summary.states(), 0);
       }
       cursor = page.next_cursor;
       if (page.done) {
@@ -171,10 +170,7 @@ Result<BundleInfo> WriteBundle(Store& store, const NodeSigner& signer, const std
   seal.set_certificate_pem(signer.cert_pem());
   writer.Section(seal.SerializeAsString(), false);
   uint64_t bytes = writer.bytes();
-  RETURN_IF_ERROR(writer.Close());
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return IoError("cannot move the bundle into place at " + path + ": " + ec.message());
+  RETURN_IF_ERROR(writer.Commit());
 
   BundleInfo info;
   info.format_version = kBundleFormatVersion;
@@ -291,15 +287,15 @@ Result<BundleInfo> CreateBundle(Store& store, const NodeSigner& signer, const st
     ASSIGN_OR_RETURN(PeerInfo peer, store.GetPeer(options.receiver));
     ToWire(peer.their_knowledge, header.mutable_base_knowledge());
   }
-  return WriteBundle(store, signer, path, std::move(header), &options);
+  return WriteBundle(store, signer, path, std::move(header), options, /*with_changes=*/true);
 }
 
 Result<BundleInfo> CreateAck(Store& store, const NodeSigner& signer, const std::string& path,
-                             const std::string& receiver) {
+                             const BundleCreateOptions& options) {
   wire::BundleHeader header;
   header.set_kind(wire::BundleHeader::ACK);
-  header.set_receiver(receiver);
-  return WriteBundle(store, signer, path, std::move(header), nullptr);
+  header.set_receiver(options.receiver);
+  return WriteBundle(store, signer, path, std::move(header), options, /*with_changes=*/false);
 }
 
 Result<BundleInfo> InspectBundle(const std::string& path, const PeerVerifier* verifier,

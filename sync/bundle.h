@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "core/store.h"
 #include "sync/identity.h"
@@ -41,16 +42,27 @@ struct BundleCreateOptions {
   bool from_scratch = false;  // everything, not only what the receiver lacks
   size_t chunk_states = 1000;
   BundleProgressFn on_progress;
+  // Files and folders the output must never replace (the node's own
+  // database and keys); see core/output_file.h.
+  std::vector<std::string> protected_paths;
 };
 
 // Writes the changes `options.receiver` is not known to hold to `path`
-// (atomically: a temporary file renamed into place).
+// (owner-only, atomically: "<path>.partial" renamed into place; a failure
+// leaves no file behind).
 Result<BundleInfo> CreateBundle(Store& store, const NodeSigner& signer, const std::string& path,
                                 const BundleCreateOptions& options);
 
-// Writes an acknowledgement of what this node holds, for `receiver`.
+// Writes an acknowledgement of what this node holds, for `options.receiver`
+// (only receiver and protected_paths are used).
 Result<BundleInfo> CreateAck(Store& store, const NodeSigner& signer, const std::string& path,
-                             const std::string& receiver);
+                             const BundleCreateOptions& options);
+inline Result<BundleInfo> CreateAck(Store& store, const NodeSigner& signer, const std::string& path,
+                                    const std::string& receiver) {
+  BundleCreateOptions options;
+  options.receiver = receiver;
+  return CreateAck(store, signer, path, options);
+}
 
 // Reads and checks the whole file (format, checksum, signature, certificate)
 // without touching any database. `verify_error` tells why it does not verify;

@@ -1,0 +1,145 @@
+// What accord writes stays with the office: owner-only files, outputs that
+// cannot be redirected by a planted link or aimed at the node's own files,
+// and no partial file left when the disk is full.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "tests/cli_support.h"
+#include "tests/test_support.h"
+
+namespace accord {
+namespace {
+
+using testing::Accord;
+using testing::Quote;
+using testing::TempDir;
+
+bool Exists(const std::string& path) {
+  struct stat st {};
+  return lstat(path.c_str(), &st) == 0;
+}
+
+mode_t ModeOf(const std::string& path) {
+  struct stat st {};
+  EXPECT_EQ(stat(path.c_str(), &st), 0) << path;
+  return st.st_mode & 0777;
+}
+
+std::string Read(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// `accord` with stderr kept, as a user sees it.
+testing::CommandResult AccordShell(const std::string& prefix, const std::string& dir,
+                                   const std::vector<std::string>& args) {
+  std::string command = prefix + Quote(ACCORD_BINARY) + " --dir " + Quote(dir);
+  for (const auto& a : args) command += " " + Quote(a);
+  command = "sh -c " + Quote(command + " 2>&1");
+  FILE* pipe = popen(command.c_str(), "r");
+  std::string out;
+  std::array<char, 4096> buffer;
+  while (size_t n = fread(buffer.data(), 1, buffer.size(), pipe)) out.append(buffer.data(), n);
+  int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+class FileSafetyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    old_umask_ = umask(022);  // a typical desktop umask: world-readable by default
+    node = dir.File("poipet");
+    ASSERT_EQ(Accord(dir.path(), {"cert", "ca", "--out", dir.File("ca")}).code, 0);
+    ASSERT_EQ(Accord(node, {"init", "--node-id", "KH-POIPET"}).code, 0);
+    ASSERT_EQ(Accord(node, {"cert", "node", "--ca-dir", dir.File("ca")}).code, 0);
+    ASSERT_EQ(Accord(node, {"load", SAMPLE_DATA}).code, 0);
+  }
+  void TearDown() override { umask(old_umask_); }
+  std::string Dump() { return Accord(node, {"dump", "--json"}).out; }
+  int CreateBundle(const std::string& out) {
+    return Accord(node, {"bundle", "create", "--for", "KH-NCCT", "--out", out}).code;
+  }
+
+  TempDir dir;
+  std::string node;
+  mode_t old_umask_ = 0;
+};
+
+TEST_F(FileSafetyTest, NodeDirectoryDatabaseKeysAndBundlesAreOwnerOnly) {
+  std::string bundle = dir.File("poipet.accord-bundle");
+  ASSERT_EQ(CreateBundle(bundle), 0);
+  for (const std::string& path : {node, node + "/accord.db", node + "/tls", node + "/tls/node.key",
+                                  node + "/tls/node.pem", bundle}) {
+    EXPECT_EQ(ModeOf(path) & 077, 0u) << path << " is readable by others";
+  }
+  if (Exists(node + "/accord.db-wal")) {
+    EXPECT_EQ(ModeOf(node + "/accord.db-wal") & 077, 0u);
+  }
+}
+
+TEST_F(FileSafetyTest, ANodeLeftReadableByAnOlderVersionIsTightenedWhenOpened) {
+  ASSERT_EQ(chmod(node.c_str(), 0755), 0);
+  ASSERT_EQ(chmod((node + "/accord.db").c_str(), 0644), 0);
+  ASSERT_EQ(Accord(node, {"status"}).code, 0);
+  EXPECT_EQ(ModeOf(node), 0700u);
+  EXPECT_EQ(ModeOf(node + "/accord.db"), 0600u);
+}
+
+TEST_F(FileSafetyTest, ASymlinkPlantedAtThePartialPathIsRefused) {
+  std::string victim = dir.File("minutes-signed.pdf");
+  std::ofstream(victim) << "the signed minutes of 16-17 January 2023";
+  std::string out = dir.File("poipet.accord-bundle");
+  ASSERT_EQ(symlink(victim.c_str(), (out + ".partial").c_str()), 0);
+  EXPECT_EQ(CreateBundle(out), 1);
+  EXPECT_EQ(Read(victim), "the signed minutes of 16-17 January 2023");
+  EXPECT_FALSE(Exists(out));
+  struct stat st {};
+  ASSERT_EQ(lstat((out + ".partial").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISLNK(st.st_mode)) << "the planted link was followed or replaced";
+}
+
+TEST_F(FileSafetyTest, OutputOntoTheNodesOwnFilesIsRefused) {
+  std::string before = Dump();
+  std::string key = Read(node + "/tls/node.key");
+  EXPECT_EQ(CreateBundle(node + "/accord.db"), 1);
+  EXPECT_EQ(CreateBundle(node + "/accord.db-wal"), 1);
+  EXPECT_EQ(CreateBundle(node + "/tls/node.key"), 1);
+  std::string link = dir.File("innocent-looking.bundle");
+  ASSERT_EQ(symlink((node + "/accord.db").c_str(), link.c_str()), 0);
+  EXPECT_EQ(CreateBundle(link), 1);
+  EXPECT_EQ(Dump(), before);
+  EXPECT_EQ(Read(node + "/tls/node.key"), key);
+  EXPECT_EQ(Accord(node, {"status"}).code, 0);
+}
+
+TEST_F(FileSafetyTest, AFullDiskNamesTheReasonAndLeavesNoPartialFile) {
+  // Enough records that the bundle outgrows a 64 KiB file size limit, which
+  // then fails the write as a full USB stick would (SQLite's own files, only
+  // read here, stay within it).
+  std::string records;
+  for (int i = 0; i < 20000; ++i) {
+    records += std::string(i ? "," : "") + "{\"type\":\"party\",\"id\":\"p" + std::to_string(i) +
+               "\",\"code\":\"P" + std::to_string(i) + "\",\"name\":\"Provincial office " +
+               std::to_string(i * 7919) + "\"}";
+  }
+  std::ofstream(dir.File("more.json")) << "{\"records\":[" << records << "]}";
+  ASSERT_EQ(Accord(node, {"load", dir.File("more.json")}).code, 0);
+  std::string out = dir.File("poipet.accord-bundle");
+  auto r = AccordShell("ulimit -f 128; trap '' XFSZ; exec ", node,
+                       {"bundle", "create", "--for", "KH-NCCT", "--out", out});
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("File too large"), std::string::npos) << r.out;
+  EXPECT_FALSE(Exists(out));
+  EXPECT_FALSE(Exists(out + ".partial"));
+  // With room again, the same command works.
+  EXPECT_EQ(CreateBundle(out), 0);
+}
+
+}  // namespace
+}  // namespace accord
