@@ -16,6 +16,7 @@
 
 #include "core/node_id.h"
 #include "sync/openssl_util.h"
+#include "sync/sha256.h"
 
 namespace accord::sync {
 
@@ -65,8 +66,30 @@ struct PeerVerifier::Store {
 
 // --- NodeSigner ---------------------------------------------------------------
 
-NodeSigner::NodeSigner(std::shared_ptr<const Key> key, std::string node_id, std::string cert_pem)
-    : key_(std::move(key)), node_id_(std::move(node_id)), cert_pem_(std::move(cert_pem)) {}
+NodeSigner::NodeSigner(std::shared_ptr<const Key> key, std::string node_id, std::string cert_pem,
+                       std::string key_id)
+    : key_(std::move(key)),
+      node_id_(std::move(node_id)),
+      cert_pem_(std::move(cert_pem)),
+      key_id_(std::move(key_id)) {}
+
+struct OriginKey::Key {
+  ossl::PkeyPtr pkey;
+};
+
+namespace {
+
+// SHA-256 of the DER SubjectPublicKeyInfo: the same for a key in any certificate.
+Result<std::string> KeyIdOf(EVP_PKEY* key) {
+  unsigned char* der = nullptr;
+  int len = i2d_PUBKEY(key, &der);
+  if (len <= 0) return Internal(ossl::ErrorText("cannot encode a public key"));
+  std::string bytes(reinterpret_cast<char*>(der), static_cast<size_t>(len));
+  OPENSSL_free(der);
+  return Sha256Of(bytes);
+}
+
+}  // namespace
 
 Result<NodeSigner> NodeSigner::Load(const std::string& cert_pem_path,
                                     const std::string& key_pem_path) {
@@ -89,9 +112,10 @@ Result<NodeSigner> NodeSigner::Load(const std::string& cert_pem_path,
     return InvalidArgument(cert_pem_path + " names \"" + node_id +
                            "\", which is not a valid node id (letters, digits, '-', 1-32)");
   }
+  ASSIGN_OR_RETURN(std::string key_id, KeyIdOf(X509_get0_pubkey(cert->get())));
   auto key = std::make_shared<Key>();
   key->pkey = std::move(pkey).value();
-  return NodeSigner(std::move(key), std::move(node_id), std::move(cert_pem));
+  return NodeSigner(std::move(key), std::move(node_id), std::move(cert_pem), std::move(key_id));
 }
 
 Result<std::string> NodeSigner::Sign(std::string_view data) const {
@@ -224,6 +248,28 @@ bool PeerVerifier::IsRevoked(std::string_view node_id, std::string_view serial_h
 
 Result<std::string> PeerVerifier::VerifyCertificate(std::string_view cert_pem) const {
   if (auto hit = store_->Lookup(cert_pem)) return hit->node_id;
+  return VerifyChain(cert_pem, /*check_time=*/true);
+}
+
+Result<OriginKey> PeerVerifier::VerifyOriginCertificate(std::string_view cert_pem) const {
+  ASSIGN_OR_RETURN(std::string node_id, VerifyChain(cert_pem, /*check_time=*/false));
+  ASSIGN_OR_RETURN(ossl::X509Ptr cert, ossl::ParseCertificate(cert_pem));
+  EVP_PKEY* pub = X509_get_pubkey(cert.get());  // counted reference
+  if (pub == nullptr) return PermissionDenied("certificate of " + node_id + " has no usable key");
+  auto key = std::make_shared<OriginKey::Key>();
+  key->pkey.reset(pub);
+  OriginKey origin;
+  ASSIGN_OR_RETURN(origin.key_id_, KeyIdOf(pub));
+  origin.key_ = std::move(key);
+  origin.node_id_ = std::move(node_id);
+  return origin;
+}
+
+Status OriginKey::Verify(std::string_view data, std::string_view signature) const {
+  return CheckSignature(key_->pkey.get(), data, signature);
+}
+
+Result<std::string> PeerVerifier::VerifyChain(std::string_view cert_pem, bool check_time) const {
   ASSIGN_OR_RETURN(ossl::CertStackPtr certs, ossl::ParseCertificates(cert_pem));
   X509* leaf = sk_X509_value(certs.get(), 0);
   std::string cn = ossl::CommonName(leaf);
@@ -232,6 +278,7 @@ Result<std::string> PeerVerifier::VerifyCertificate(std::string_view cert_pem) c
   if (!ctx || X509_STORE_CTX_init(ctx.get(), store_->store.get(), leaf, certs.get()) != 1) {
     return Internal(ossl::ErrorText("X509_STORE_CTX_init"));
   }
+  if (!check_time) X509_STORE_CTX_set_flags(ctx.get(), X509_V_FLAG_NO_CHECK_TIME);
   if (X509_verify_cert(ctx.get()) != 1) {
     int err = X509_STORE_CTX_get_error(ctx.get());
     ERR_clear_error();
@@ -249,7 +296,7 @@ Result<std::string> PeerVerifier::VerifyCertificate(std::string_view cert_pem) c
     return PermissionDenied("certificate names \"" + cn + "\", which is not a valid node id");
   }
   if (IsRevoked(cn, ossl::SerialHex(leaf))) return PermissionDenied("node " + cn + " is revoked");
-  store_->Remember(cert_pem, cn, leaf);
+  if (check_time) store_->Remember(cert_pem, cn, leaf);
   return cn;
 }
 

@@ -27,17 +27,39 @@ class NodeSigner {
 
   const std::string& node_id() const { return node_id_; }
   const std::string& cert_pem() const { return cert_pem_; }
+  // SHA-256 of the public key (SubjectPublicKeyInfo, DER): names the key in
+  // the units this node signs.
+  const std::string& key_id() const { return key_id_; }
 
   // SHA-256 signature (ECDSA DER or RSA PKCS#1 v1.5) over `data`.
   Result<std::string> Sign(std::string_view data) const;
 
  private:
   struct Key;  // wraps EVP_PKEY
-  NodeSigner(std::shared_ptr<const Key> key, std::string node_id, std::string cert_pem);
+  NodeSigner(std::shared_ptr<const Key> key, std::string node_id, std::string cert_pem,
+             std::string key_id);
 
   std::shared_ptr<const Key> key_;
   std::string node_id_;
   std::string cert_pem_;
+  std::string key_id_;
+};
+
+// The public key an origin signed its writes with, from a certificate that
+// PeerVerifier::VerifyOriginCertificate accepted. Cheap to copy; thread-safe.
+class OriginKey {
+ public:
+  const std::string& node_id() const { return node_id_; }
+  const std::string& key_id() const { return key_id_; }
+  // kPermissionDenied unless `signature` is this key's over `data`.
+  Status Verify(std::string_view data, std::string_view signature) const;
+
+ private:
+  friend class PeerVerifier;
+  struct Key;  // wraps EVP_PKEY
+  std::shared_ptr<const Key> key_;
+  std::string node_id_;
+  std::string key_id_;
 };
 
 // Checks that a certificate and a signature come from a node of this
@@ -69,6 +91,12 @@ class PeerVerifier {
                                    std::string_view signature,
                                    std::string_view expected_node_id) const;
 
+  // A certificate that signed writes: chain to the CA, CN a node id, not
+  // revoked, but not the validity dates: a write made while the certificate
+  // was valid stays valid after it expires (and a write's time is only what
+  // its origin claims).
+  Result<OriginKey> VerifyOriginCertificate(std::string_view cert_pem) const;
+
   // Revocation by name or serial alone, for callers that already hold a
   // verified certificate (the TLS layer). `serial_hex` is uppercase, no colons.
   bool IsRevoked(std::string_view node_id, std::string_view serial_hex) const;
@@ -76,6 +104,9 @@ class PeerVerifier {
  private:
   struct Store;  // wraps X509_STORE
   PeerVerifier(std::shared_ptr<const Store> store, std::set<std::string> revoked);
+
+  // The chain, CN and revocation checks shared by the two Verify* calls.
+  Result<std::string> VerifyChain(std::string_view cert_pem, bool check_time) const;
 
   std::shared_ptr<const Store> store_;
   std::set<std::string> revoked_;  // normalised: node ids and serials, uppercase

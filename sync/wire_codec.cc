@@ -3,6 +3,7 @@
 #include <zstd.h>
 
 #include "sync/error_codes.h"
+#include "sync/wire_scan.h"
 
 namespace accord::sync {
 
@@ -83,12 +84,20 @@ Result<std::string> Compress(std::string_view data, int level) {
 }
 
 Result<std::string> Decompress(std::string_view data, size_t max_bytes) {
-  // Streaming decompression so a frame that lies about (or omits) its size
-  // still cannot grow past max_bytes.
+  // A declared size over the limit is refused before anything is allocated;
+  // streaming decompression then keeps a frame that lies about (or omits)
+  // its size from growing past max_bytes.
+  unsigned long long declared = ZSTD_getFrameContentSize(data.data(), data.size());
+  if (declared == ZSTD_CONTENTSIZE_ERROR) return Corruption("compressed data is damaged");
+  if (declared != ZSTD_CONTENTSIZE_UNKNOWN && declared > max_bytes) {
+    return Corruption("compressed data declares " + std::to_string(declared) +
+                      " bytes, over the limit of " + std::to_string(max_bytes));
+  }
   std::unique_ptr<ZSTD_DStream, size_t (*)(ZSTD_DStream*)> stream(ZSTD_createDStream(),
                                                                   ZSTD_freeDStream);
   if (!stream) return Internal("cannot allocate a zstd stream");
   std::string out;
+  if (declared != ZSTD_CONTENTSIZE_UNKNOWN) out.reserve(declared);
   ZSTD_inBuffer in{data.data(), data.size(), 0};
   std::string chunk(ZSTD_DStreamOutSize(), '\0');
   size_t last = 1;
@@ -111,6 +120,39 @@ Result<std::string> Decompress(std::string_view data, size_t max_bytes) {
   return out;
 }
 
+Status CheckEnvelopeBounds(std::string_view bytes) {
+  struct Bound {
+    std::initializer_list<int> path;
+    size_t max;
+    const char* what;
+  };
+  // Envelope bodies: 11 hello_reply, 12 pull_request, 13 pull_reply, 14 push_request.
+  static const Bound kBounds[] = {
+      {{11, 4, 1}, kMaxKnowledgeEntries, "knowledge entries"},
+      {{12, 4, 1}, kMaxKnowledgeEntries, "knowledge entries"},
+      {{13, 6, 1}, kMaxKnowledgeEntries, "knowledge entries"},
+      {{14, 7, 1}, kMaxKnowledgeEntries, "knowledge entries"},
+      {{13, 3, 1}, kMaxStatesPerPage, "field states"},
+      {{14, 5, 1}, kMaxStatesPerPage, "field states"},
+      {{13, 7, 1}, kMaxStatesPerPage, "field states"},
+      {{14, 8, 1}, kMaxStatesPerPage, "field states"},
+      {{13, 7, 2}, kMaxUnitsPerPage, "unit proofs"},
+      {{14, 8, 2}, kMaxUnitsPerPage, "unit proofs"},
+      {{13, 7, 2, 2}, kMaxAbsentHashesPerPage, "absent-member hashes"},
+      {{14, 8, 2, 2}, kMaxAbsentHashesPerPage, "absent-member hashes"},
+      {{13, 7, 3}, kMaxCertificatesPerPage, "certificates"},
+      {{14, 8, 3}, kMaxCertificatesPerPage, "certificates"},
+  };
+  for (const Bound& bound : kBounds) {
+    ASSIGN_OR_RETURN(size_t n, CountAtPath(bytes, bound.path));
+    if (n > bound.max) {
+      return Corruption("message holds " + std::to_string(n) + " " + bound.what +
+                        ", over the limit of " + std::to_string(bound.max));
+    }
+  }
+  return Status::Ok();
+}
+
 Result<std::string> EncodeFrame(wire::Envelope& envelope, std::string_view node_id) {
   envelope.set_protocol_version(kProtocolVersion);
   envelope.set_node_id(std::string(node_id));
@@ -120,6 +162,7 @@ Result<std::string> EncodeFrame(wire::Envelope& envelope, std::string_view node_
 Result<wire::Envelope> DecodeFrame(std::string_view frame) {
   if (frame.empty()) return Corruption("empty message");
   ASSIGN_OR_RETURN(std::string bytes, Decompress(frame, kMaxFrameBytes));
+  RETURN_IF_ERROR(CheckEnvelopeBounds(bytes));
   wire::Envelope envelope;
   if (!envelope.ParseFromString(bytes)) return Corruption("message is not a valid Accord envelope");
   if (envelope.protocol_version() == 0) return Corruption("message carries no protocol version");

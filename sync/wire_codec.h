@@ -9,13 +9,12 @@
 #include "accord_sync.pb.h"
 #include "core/field_version.h"
 #include "core/status.h"
+#include "sync/wire_limits.h"
 
 namespace accord::sync {
 
 // The protocol version this build speaks (docs/protocol.md keeps the changelog).
 inline constexpr uint32_t kProtocolVersion = 1;
-// A decoded frame may not expand beyond this: guards against compression bombs.
-inline constexpr size_t kMaxFrameBytes = 64u << 20;
 
 void ToWire(const FieldVersion& v, wire::FieldState* out);
 // Checks structure only (the store checks meaning against the schema).
@@ -25,8 +24,9 @@ Result<VersionVector> FromWire(const wire::Knowledge& knowledge);
 
 // Serialises and compresses an envelope stamped with this node's id and version.
 Result<std::string> EncodeFrame(wire::Envelope& envelope, std::string_view node_id);
-// Decompresses (within kMaxFrameBytes) and parses a frame; rejects a protocol
-// version above ours with a message naming both.
+// Decompresses (within kMaxFrameBytes), checks the counts of what it holds
+// against sync/wire_limits.h without parsing, then parses a frame; rejects a
+// protocol version above ours with a message naming both.
 Result<wire::Envelope> DecodeFrame(std::string_view frame);
 
 // An ErrorReply frame carrying `status`.
@@ -37,6 +37,12 @@ Status StatusFromError(const wire::ErrorReply& error, std::string_view peer);
 
 // zstd, exposed for bundles.
 Result<std::string> Compress(std::string_view data, int level = 3);
+// Refuses at once a frame that declares more than `max_bytes`, and stops one
+// that does not declare its size as soon as it grows past it.
 Result<std::string> Decompress(std::string_view data, size_t max_bytes);
+
+// The counts of a decoded (decompressed) envelope checked against
+// sync/wire_limits.h, without parsing it.
+Status CheckEnvelopeBounds(std::string_view envelope_bytes);
 
 }  // namespace accord::sync

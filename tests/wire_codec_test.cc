@@ -4,7 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <zstd.h>
+
+#include <memory>
+
 #include "sync/error_codes.h"
+#include "sync/wire_scan.h"
 
 namespace accord::sync {
 namespace {
@@ -139,12 +144,55 @@ TEST(WireCodecTest, DecompressionStopsAtTheLimit) {
   std::string big(1 << 20, 'a');  // compresses to a few hundred bytes
   std::string bomb = Compress(big).value();
   EXPECT_LT(bomb.size(), 1024u);
+  // A frame that declares its size is refused before anything is allocated...
   auto refused = Decompress(bomb, 64 << 10);
   EXPECT_EQ(refused.status().code(), Code::kCorruption);
-  EXPECT_NE(refused.status().message().find("exceeds the limit"), std::string::npos);
+  EXPECT_NE(refused.status().message().find("declares 1048576 bytes"), std::string::npos)
+      << refused.status().message();
   auto fits = Decompress(bomb, 1 << 20);
   ASSERT_TRUE(fits.ok());
   EXPECT_EQ(*fits, big);
+  // ...and one that hides its size is stopped as soon as it outgrows the limit.
+  std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx*)> cctx(ZSTD_createCCtx(), ZSTD_freeCCtx);
+  ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_contentSizeFlag, 0);
+  std::string hidden(ZSTD_compressBound(big.size()), '\0');
+  ZSTD_inBuffer in{big.data(), big.size(), 0};
+  ZSTD_outBuffer out{hidden.data(), hidden.size(), 0};
+  ASSERT_EQ(ZSTD_compressStream2(cctx.get(), &out, &in, ZSTD_e_end), 0u);
+  hidden.resize(out.pos);
+  ASSERT_EQ(ZSTD_getFrameContentSize(hidden.data(), hidden.size()), ZSTD_CONTENTSIZE_UNKNOWN);
+  refused = Decompress(hidden, 64 << 10);
+  EXPECT_NE(refused.status().message().find("exceeds the limit"), std::string::npos)
+      << refused.status().message();
+}
+
+// A frame of a few kilobytes that would parse into millions of tiny states is
+// refused by counting, before protobuf allocates anything.
+TEST(WireCodecTest, TooManyStatesAreRefusedBeforeParsing) {
+  wire::Envelope envelope;
+  auto* push = envelope.mutable_push_request();
+  for (size_t i = 0; i < kMaxStatesPerPage + 1; ++i) push->mutable_changes()->add_states();
+  auto frame = EncodeFrame(envelope, "TH-MSDHS");
+  ASSERT_TRUE(frame.ok());
+  EXPECT_LT(frame->size(), 1024u);
+  auto refused = DecodeFrame(*frame);
+  EXPECT_EQ(refused.status().code(), Code::kCorruption);
+  EXPECT_NE(refused.status().message().find("5001 field states, over the limit of 5000"),
+            std::string::npos)
+      << refused.status().message();
+  push->mutable_changes()->mutable_states()->RemoveLast();
+  EXPECT_TRUE(DecodeFrame(EncodeFrame(envelope, "TH-MSDHS").value()).ok());
+}
+
+TEST(WireScanTest, CountsNestedRepeatedFieldsAndRefusesDamage) {
+  wire::Envelope envelope;
+  auto* knowledge = envelope.mutable_pull_request()->mutable_knowledge();
+  for (int i = 0; i < 7; ++i) knowledge->add_entries()->set_node("N" + std::to_string(i));
+  std::string bytes = envelope.SerializeAsString();
+  EXPECT_EQ(CountAtPath(bytes, {12, 4, 1}).value(), 7u);
+  EXPECT_EQ(CountAtPath(bytes, {13, 6, 1}).value(), 0u);
+  EXPECT_EQ(CountAtPath(bytes.substr(0, bytes.size() - 3), {12, 4, 1}).status().code(),
+            Code::kCorruption);
 }
 
 TEST(WireCodecTest, ErrorRepliesCarryNumberedCodes) {

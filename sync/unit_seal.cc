@@ -1,0 +1,23 @@
+#include "sync/unit_seal.h"
+
+namespace accord::sync {
+
+std::string UnitKey::ToString() const {
+  return origin + ":" + std::to_string(counter) + "#" + std::to_string(unit);
+}
+
+UnitKey KeyOf(const wire::UnitSeal& seal) {
+  return {seal.origin(), seal.counter(), seal.unit()};
+}
+
+std::string UnitSigningInput(const UnitKey& key, const std::vector<std::string>& member_hashes) {
+  std::string input = "accord-unit-v1\n";
+  input.append(key.origin).append("\n");
+  input.append(std::to_string(key.counter)).append("\n");
+  input.append(std::to_string(key.unit)).append("\n");
+  input.append(std::to_string(member_hashes.size())).append("\n");
+  for (const auto& h : member_hashes) input.append(h);
+  return input;
+}
+
+}  // namespace accord::sync

@@ -1,0 +1,24 @@
+// Bounds on what a peer's frame or bundle chunk may hold, checked before it
+// is parsed (sync/wire_scan.h) or believed. Each is far above what an honest
+// node sends and low enough that the worst frame costs little memory.
+#pragma once
+
+#include <cstddef>
+
+namespace accord::sync {
+
+// A decoded frame or bundle chunk may not expand beyond this (compression bombs).
+inline constexpr size_t kMaxFrameBytes = size_t{32} << 20;
+// States in one page or chunk; servers cap page_size requests to this too.
+inline constexpr size_t kMaxStatesPerPage = 5000;
+// Unit proofs in one page: one per unit its states touch, plus witnesses.
+inline constexpr size_t kMaxUnitsPerPage = 2 * kMaxStatesPerPage + 1024;
+// Absent-member hashes in one page (a unit has at most 64 members).
+inline constexpr size_t kMaxAbsentHashesPerPage = 64 * 1024;
+// Certificates in one page, and distinct nodes in a knowledge or a vector:
+// a deployment has tens of offices, not thousands.
+inline constexpr size_t kMaxCertificatesPerPage = 1024;
+inline constexpr size_t kMaxKnowledgeEntries = 1024;
+inline constexpr size_t kMaxVectorEntries = 1024;
+
+}  // namespace accord::sync
