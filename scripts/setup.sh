@@ -12,7 +12,7 @@ packages=(
   libcpprest-dev libssl-dev openssl
   libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev libbenchmark-dev
-  nlohmann-json3-dev libcli11-dev libzstd-dev
+  nlohmann-json3-dev libcli11-dev libzstd-dev libutf8proc-dev
 )
 if [[ "${1:-}" == "--browser" ]]; then
   packages+=(chromium chromium-driver python3-selenium)

@@ -1,0 +1,82 @@
+#include "core/text_rule.h"
+
+#include <utf8proc.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+
+namespace accord {
+
+namespace {
+
+std::string CodePoint(utf8proc_int32_t cp) {
+  char text[16];
+  std::snprintf(text, sizeof(text), "U+%04X", static_cast<unsigned>(cp));
+  return text;
+}
+
+// Decodes, refuses what the rule forbids, and turns "\r\n" and "\r" into "\n".
+Result<std::string> Clean(std::string_view text, bool long_text) {
+  std::string out;
+  out.reserve(text.size());
+  const auto* bytes = reinterpret_cast<const utf8proc_uint8_t*>(text.data());
+  size_t pos = 0;
+  while (pos < text.size()) {
+    utf8proc_int32_t cp = 0;
+    utf8proc_ssize_t n =
+        utf8proc_iterate(bytes + pos, static_cast<utf8proc_ssize_t>(text.size() - pos), &cp);
+    if (n <= 0) {
+      return InvalidArgument("is not valid UTF-8 at byte " + std::to_string(pos) +
+                             " (text from another encoding, e.g. Windows-874?)");
+    }
+    bool line_break = cp == '\n' || cp == '\r';
+    if (line_break && !long_text) {
+      return InvalidArgument("is one line of text; it has a line break at byte " +
+                             std::to_string(pos));
+    }
+    if (cp == '\r') {
+      out += '\n';
+      if (pos + 1 < text.size() && text[pos + 1] == '\n') ++pos;  // "\r\n" is one break
+      ++pos;
+      continue;
+    }
+    bool allowed_control = long_text && (cp == '\n' || cp == '\t');
+    bool control = cp < 0x20 || (cp >= 0x7f && cp <= 0x9f);
+    if (control && !allowed_control) {
+      return InvalidArgument(std::string(cp == 0 ? "holds a NUL byte"
+                                                 : "holds the control character " + CodePoint(cp)) +
+                             " at byte " + std::to_string(pos));
+    }
+    out.append(text.substr(pos, static_cast<size_t>(n)));
+    pos += static_cast<size_t>(n);
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::string> NormalizeText(std::string_view text, bool long_text) {
+  ASSIGN_OR_RETURN(std::string clean, Clean(text, long_text));
+  // utf8proc_NFC reads up to a NUL, which Clean has just ruled out.
+  std::unique_ptr<utf8proc_uint8_t, decltype(&std::free)> nfc(
+      utf8proc_NFC(reinterpret_cast<const utf8proc_uint8_t*>(clean.c_str())), &std::free);
+  if (!nfc) return Internal("Unicode normalisation failed");
+  std::string normalized(reinterpret_cast<const char*>(nfc.get()));
+  if (normalized.size() > kMaxValueBytes) {
+    return InvalidArgument("is " + std::to_string(normalized.size()) +
+                           " bytes, over the limit of " + std::to_string(kMaxValueBytes) +
+                           " for one value (attach large documents instead)");
+  }
+  return normalized;
+}
+
+Status CheckText(std::string_view text, bool long_text) {
+  ASSIGN_OR_RETURN(std::string normalized, NormalizeText(text, long_text));
+  if (normalized != text) {
+    return InvalidArgument("is not in Unicode NFC form (or has \"\\r\" line breaks)");
+  }
+  return Status::Ok();
+}
+
+}  // namespace accord
