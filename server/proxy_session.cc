@@ -125,6 +125,9 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   void Close();
   void EndRequest();
   void Timeout(std::string_view what);
+  std::string Stalled(const char* what) const {
+    return std::string(what) + " stalled for " + Seconds(limits_.body_timeout);
+  }
 
   template <class Buffers, class Next>
   void WriteClient(const Buffers& buffers, Next next);
@@ -175,7 +178,9 @@ void Session<Stream>::OnHandshake(const error_code& ec) {
   if (ec) {
     // Refusals (no certificate, another CA, revoked) are counted and logged
     // by the TlsPolicy's callbacks, as before the governor existed.
-    if (ec == beast::error::timeout) Timeout("TLS handshake not finished");
+    if (ec == beast::error::timeout) {
+      Timeout("TLS handshake not finished within " + Seconds(limits_.handshake_timeout));
+    }
     return Close();
   }
   if constexpr (kTls) {
@@ -204,7 +209,9 @@ void Session<Stream>::ReadHead() {
                                                                    size_t n) {
     if (self->closed_) return;
     if (ec) {
-      if (ec == beast::error::timeout && self->first_request_) self->Timeout("no request");
+      if (ec == beast::error::timeout && self->first_request_) {
+        self->Timeout("no request within " + Seconds(self->limits_.head_timeout));
+      }
       return self->Close();
     }
     self->head_buf_.commit(n);
@@ -234,7 +241,7 @@ void Session<Stream>::OnHead(const error_code& ec) {
                     true);
     }
     if (ec == beast::error::timeout) {
-      Timeout("request head not complete");
+      Timeout("request head not complete within " + Seconds(limits_.head_timeout));
       return Close();
     }
     bool malformed = &ec.category() == &make_error_code(http::error::bad_target).category() &&
@@ -298,7 +305,8 @@ void Session<Stream>::Drain(std::function<void()> done) {
   bytes_in_ += buffered;
   if (body_left_ == 0) return done();
   if (!BodyFastEnough()) {
-    Timeout("request body too slow");
+    Timeout("request body under " + std::to_string(limits_.min_body_bytes_per_second) +
+            " bytes/s");
     return Close();
   }
   Lowest().expires_after(limits_.body_timeout);
@@ -307,7 +315,7 @@ void Session<Stream>::Drain(std::function<void()> done) {
       [self = Self(), done = std::move(done)](const error_code& ec, size_t n) mutable {
         if (self->closed_) return;
         if (ec) {
-          if (ec == beast::error::timeout) self->Timeout("request body stalled");
+          if (ec == beast::error::timeout) self->Timeout(self->Stalled("request body"));
           return self->Close();
         }
         self->body_left_ -= n;
@@ -391,7 +399,7 @@ void Session<Stream>::PumpBody() {
       [self = Self()](const error_code& ec, size_t n) {
         if (self->closed_) return;
         if (ec) {
-          if (ec == beast::error::timeout) self->Timeout("request body stalled");
+          if (ec == beast::error::timeout) self->Timeout(self->Stalled("request body"));
           return self->Close();
         }
         self->body_left_ -= n;
@@ -465,7 +473,7 @@ void Session<Stream>::RelayReplyBody() {
     if (ec == http::error::need_buffer) ec = {};
     if (ec) {
       // Part of the reply is out: no status can be sent any more.
-      if (ec == beast::error::timeout) self->Timeout("reply stalled");
+      if (ec == beast::error::timeout) self->Timeout(self->Stalled("reply from the handler"));
       return self->Close();
     }
     auto& p = *self->upstream_->parser;
@@ -581,9 +589,13 @@ void Session<Stream>::EndRequest() {
 template <class Stream>
 void Session<Stream>::Timeout(std::string_view what) {
   ++shared_.timeouts;
-  shared_.log.Log(front_.settings.name + " timeout " + std::string(what),
-                  front_.settings.name + " port: " + std::string(what) + " in time from " +
-                      peer_ + "; connection closed");
+  // One kind per limit, not per message: the text carries figures.
+  std::string_view kind = what.substr(0, what.find(" within "));
+  kind = kind.substr(0, kind.find(" under "));
+  kind = kind.substr(0, kind.find(" stalled "));
+  shared_.log.Log(front_.settings.name + " timeout " + std::string(kind),
+                  front_.settings.name + " port: " + std::string(what) + " from " + peer_ +
+                      "; connection closed");
 }
 
 template <class Stream>
@@ -594,7 +606,9 @@ void Session<Stream>::WriteClient(const Buffers& buffers, Next next) {
                     [self = Self(), next = std::move(next)](const error_code& ec, size_t) {
                       if (self->closed_) return;
                       if (ec) {
-                        if (ec == beast::error::timeout) self->Timeout("reply not read");
+                        if (ec == beast::error::timeout) {
+                          self->Timeout(self->Stalled("reply to the client"));
+                        }
                         return self->Close();
                       }
                       next();
