@@ -13,7 +13,7 @@
 // which cpprestsdk cannot tell a handler (microsoft/cpprestsdk#1515): the
 // governor passes the certificate's CN on, so a signed request can be tied
 // to the connection it came on. The cost is one loopback hop per request
-// (docs/PERFORMANCE.md; bench/https_sync_bench).
+// (measured with bench/https_sync_bench). docs/security.md lists the limits.
 //
 // The hop is authenticated (server/internal_hop.h), so a local process that
 // connects straight to the internal ports gets nothing. TLS is configured by
