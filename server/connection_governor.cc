@@ -139,7 +139,8 @@ Status ConnectionGovernor::Impl::Listen(Front& front) {
   tcp::resolver resolver(*contexts_[0]);
   auto endpoints = resolver.resolve(s.listen_host, std::to_string(s.port),
                                     tcp::resolver::passive | tcp::resolver::numeric_service, ec);
-  if (ec || endpoints.empty()) return Unavailable("cannot listen on " + where + ": " + ec.message());
+  if (ec || endpoints.empty())
+    return Unavailable("cannot listen on " + where + ": " + ec.message());
   tcp::endpoint endpoint = endpoints.begin()->endpoint();
   front.acceptor = std::make_unique<tcp::acceptor>(*contexts_[0]);
   front.accept_retry = std::make_unique<asio::steady_timer>(*contexts_[0]);
@@ -154,23 +155,23 @@ Status ConnectionGovernor::Impl::Listen(Front& front) {
 
 void ConnectionGovernor::Impl::Accept(Front& front) {
   size_t k = next_context_++ % contexts_.size();
-  front.acceptor->async_accept(*contexts_[k], [this, &front, k](const error_code& ec,
-                                                                tcp::socket socket) {
-    if (ec == asio::error::operation_aborted || shared_.stopping) return;
-    if (!ec) {
-      Admit(front, k, std::move(socket));
-      return Accept(front);
-    }
-    shared_.log.Log(front.settings.name + " accept",
-                    "governor: accepting on the " + front.settings.name +
-                        " port failed: " + ec.message());
-    if (!IsOutOfResources(ec)) return Accept(front);
-    // Out of descriptors or memory: accepting again at once would spin.
-    front.accept_retry->expires_after(std::chrono::milliseconds(100));
-    front.accept_retry->async_wait([this, &front](const error_code& wait) {
-      if (!wait && !shared_.stopping) Accept(front);
-    });
-  });
+  front.acceptor->async_accept(
+      *contexts_[k], [this, &front, k](const error_code& ec, tcp::socket socket) {
+        if (ec == asio::error::operation_aborted || shared_.stopping) return;
+        if (!ec) {
+          Admit(front, k, std::move(socket));
+          return Accept(front);
+        }
+        shared_.log.Log(
+            front.settings.name + " accept",
+            "governor: accepting on the " + front.settings.name + " port failed: " + ec.message());
+        if (!IsOutOfResources(ec)) return Accept(front);
+        // Out of descriptors or memory: accepting again at once would spin.
+        front.accept_retry->expires_after(std::chrono::milliseconds(100));
+        front.accept_retry->async_wait([this, &front](const error_code& wait) {
+          if (!wait && !shared_.stopping) Accept(front);
+        });
+      });
 }
 
 void ConnectionGovernor::Impl::Admit(Front& front, size_t context_index, tcp::socket socket) {
@@ -183,13 +184,13 @@ void ConnectionGovernor::Impl::Admit(Front& front, size_t context_index, tcp::so
   if (admission.verdict != ConnectionTable::Verdict::kAdmitted) {
     ++shared_.refused;
     bool per_address = admission.verdict == ConnectionTable::Verdict::kRefusedAddressFull;
-    shared_.log.Log(s.name + " refused",
-                    "governor: refused a connection to the " + s.name + " port from " + peer +
-                        (per_address ? ": it already holds " +
-                                           std::to_string(s.max_connections_per_address) +
-                                           " (the per-address cap)"
-                                     : ": all " + std::to_string(s.max_connections) +
-                                           " connections are taken by clients already proven"));
+    shared_.log.Log(
+        s.name + " refused",
+        "governor: refused a connection to the " + s.name + " port from " + peer +
+            (per_address ? ": it already holds " + std::to_string(s.max_connections_per_address) +
+                               " (the per-address cap)"
+                         : ": all " + std::to_string(s.max_connections) +
+                               " connections are taken by clients already proven"));
     return;  // closing the socket is the refusal
   }
   if (admission.evicted != 0) {
@@ -200,10 +201,9 @@ void ConnectionGovernor::Impl::Admit(Front& front, size_t context_index, tcp::so
                         (s.evict_idle ? "idle one" : "one still in its TLS handshake") +
                         " to admit " + peer);
     if (evicted) {
-      asio::post(evicted->context(),
-                 [w = std::weak_ptr<SessionBase>(evicted)] {
-                   if (auto victim = w.lock()) victim->Shutdown(true);
-                 });
+      asio::post(evicted->context(), [w = std::weak_ptr<SessionBase>(evicted)] {
+        if (auto victim = w.lock()) victim->Shutdown(true);
+      });
     }
   }
   error_code ignored;

@@ -47,8 +47,8 @@ struct FrontSettings {
   std::string name;  // for the log: "sync", "review page"
   std::string listen_host = "127.0.0.1";
   int port = 0;
-  bool tls = false;        // mutual TLS terminated by the governor
-  int upstream_port = 0;   // cpprestsdk's plain listener on 127.0.0.1
+  bool tls = false;       // mutual TLS terminated by the governor
+  int upstream_port = 0;  // cpprestsdk's plain listener on 127.0.0.1
   size_t max_body_bytes = 0;
   std::string too_large_message;  // the text of the 413
   size_t max_connections = 0;

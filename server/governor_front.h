@@ -76,7 +76,7 @@ class Front {
   const FrontSettings settings;
   GovernorShared& shared;
   std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor;  // on the first io_context
-  std::unique_ptr<boost::asio::steady_timer> accept_retry;    // after EMFILE and the like
+  std::unique_ptr<boost::asio::steady_timer> accept_retry;   // after EMFILE and the like
 
   // Caps (connection_table.h). On admission by eviction, `*evicted` is the
   // session that must now be closed (null if it is already gone).

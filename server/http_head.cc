@@ -22,9 +22,9 @@ boost::beast::string_view Boost(std::string_view v) {
 
 // Whether `name` is hop-by-hop, given the message's Connection header.
 bool IsHopByHop(std::string_view name, std::string_view connection) {
-  static constexpr std::string_view kAlways[] = {
-      "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding",
-      "upgrade"};
+  static constexpr std::string_view kAlways[] = {"connection", "keep-alive", "proxy-connection",
+                                                 "te",         "trailer",    "transfer-encoding",
+                                                 "upgrade"};
   for (std::string_view h : kAlways) {
     if (iequals(Boost(name), Boost(h))) return true;
   }

@@ -320,33 +320,33 @@ void HttpsServer::Impl::HandleSync(std::shared_ptr<Exchange> ex, std::string op)
     return;
   }
   size_t limit = options_.max_body_bytes;
-  ex->ReadBody(limit, [this, ex, op = std::move(op), claim = std::move(claim).value(), verifier,
-                       limit, connection_node = ex->Header(kHopNodeHeader)](
-                          Exchange::BodyOutcome outcome) {
-    switch (outcome) {
-      case Exchange::BodyOutcome::kComplete:
-        break;
-      case Exchange::BodyOutcome::kBroken:
-        ex->Reply(400, kText, "request body could not be read", "body read failed");
-        return;
-      case Exchange::BodyOutcome::kTooLarge:
-      case Exchange::BodyOutcome::kAborted: {
-        // Only if the governor's own limit was raised past ours.
-        ++rejected_too_large_;
-        std::string msg = TooLargeForSync(limit);
-        ex->Reply(413, kText, msg, msg);
-        return;
-      }
-    }
-    Status signed_ok = CheckSignature(claim, op, ex->body(), *verifier);
-    if (signed_ok.ok()) signed_ok = CheckConnectionNode(claim, connection_node);
-    if (!signed_ok.ok()) {
-      ++rejected_auth_;
-      ex->Reply(401, kText, signed_ok.message(), signed_ok.message());
-      return;
-    }
-    RunSync(ex, op, claim);
-  });
+  ex->ReadBody(limit,
+               [this, ex, op = std::move(op), claim = std::move(claim).value(), verifier, limit,
+                connection_node = ex->Header(kHopNodeHeader)](Exchange::BodyOutcome outcome) {
+                 switch (outcome) {
+                   case Exchange::BodyOutcome::kComplete:
+                     break;
+                   case Exchange::BodyOutcome::kBroken:
+                     ex->Reply(400, kText, "request body could not be read", "body read failed");
+                     return;
+                   case Exchange::BodyOutcome::kTooLarge:
+                   case Exchange::BodyOutcome::kAborted: {
+                     // Only if the governor's own limit was raised past ours.
+                     ++rejected_too_large_;
+                     std::string msg = TooLargeForSync(limit);
+                     ex->Reply(413, kText, msg, msg);
+                     return;
+                   }
+                 }
+                 Status signed_ok = CheckSignature(claim, op, ex->body(), *verifier);
+                 if (signed_ok.ok()) signed_ok = CheckConnectionNode(claim, connection_node);
+                 if (!signed_ok.ok()) {
+                   ++rejected_auth_;
+                   ex->Reply(401, kText, signed_ok.message(), signed_ok.message());
+                   return;
+                 }
+                 RunSync(ex, op, claim);
+               });
 }
 
 void HttpsServer::Impl::RunSync(const std::shared_ptr<Exchange>& ex, const std::string& op,

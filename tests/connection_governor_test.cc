@@ -7,8 +7,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <dirent.h>
+#include <atomic>
 #include <future>
 #include <set>
 #include <thread>
@@ -24,10 +24,10 @@
 namespace accord {
 namespace {
 
-using ::testing::HasSubstr;
-using ::testing::Not;
 using testing::ClosedWithin;
 using testing::ConnectFrom;
+using ::testing::HasSubstr;
+using ::testing::Not;
 using testing::RawReply;
 using testing::RawRequest;
 using testing::StillOpen;
@@ -177,8 +177,9 @@ TEST_F(ConnectionGovernorTest, SlowByteFloodWithoutCertificatesLeavesSyncAndRevi
 
   auto office = testing::NewStore(dir_, "KH-POIPET", clock_);
   for (int i = 0; i < 200; ++i) {
-    auto put = office->Put(
-        {"party", "party-" + std::to_string(i), {{"code", "P" + std::to_string(i)}, {"name", "Office"}}});
+    auto put = office->Put({"party",
+                            "party-" + std::to_string(i),
+                            {{"code", "P" + std::to_string(i)}, {"name", "Office"}}});
     ASSERT_TRUE(put.ok()) << put.status().ToString();
   }
   auto transport = Transport(ClientOptions("KH-POIPET"));
@@ -190,19 +191,18 @@ TEST_F(ConnectionGovernorTest, SlowByteFloodWithoutCertificatesLeavesSyncAndRevi
   EXPECT_EQ(summary->peer_id, "CAPITAL");
 
   t0 = std::chrono::steady_clock::now();
-  RawReply page =
-      RawRequest("http://127.0.0.1:" + std::to_string(o.ui_port) + "/", "GET", "", {});
+  RawReply page = RawRequest("http://127.0.0.1:" + std::to_string(o.ui_port) + "/", "GET", "", {});
   double page_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   EXPECT_EQ(page.status, 200) << page.error;
   EXPECT_EQ(page.body, "review page");
   std::printf(
-      "flood of %zu strangers (%zu connected at the last pass, %zu reconnects): signed sync of %llu "
+      "flood of %zu strangers (%zu connected at the last pass, %zu reconnects): signed sync of "
+      "%llu "
       "states in %.3f s, review page in %.3f s; process (server and flood) VmRSS %.1f MiB, "
       "VmHWM %.1f MiB; server refused %llu connections\n",
       strangers, flood.open(), flood.reconnects(),
       static_cast<unsigned long long>(summary->states_sent), sync_s, page_s,
-      testing::ProcessMiB("VmRSS"),
-      testing::ProcessMiB("VmHWM"),
+      testing::ProcessMiB("VmRSS"), testing::ProcessMiB("VmHWM"),
       static_cast<unsigned long long>(server_->refused_connections()));
 }
 
@@ -246,9 +246,8 @@ TEST_F(ConnectionGovernorTest, SlowLorisHeadIsCutAtTheHeadTimeout) {
   EXPECT_LT(s, 5.0);
   std::printf("slow head closed after %.2f s (limit 0.5 s)\n", s);
   EXPECT_EQ(server_->requests(), 0u) << "nothing reached cpprestsdk";
-  EXPECT_TRUE(Eventually([&] {
-    return Logged("sync port: request head not complete within 0.5 s from 127.0.0.1");
-  }));
+  EXPECT_TRUE(Eventually(
+      [&] { return Logged("sync port: request head not complete within 0.5 s from 127.0.0.1"); }));
 }
 
 TEST_F(ConnectionGovernorTest, SlowLorisBodyIsCutOnceUnderTheMinimumRate) {
@@ -263,8 +262,8 @@ TEST_F(ConnectionGovernorTest, SlowLorisBodyIsCutOnceUnderTheMinimumRate) {
   int fd = ConnectFrom("127.0.0.1", o.ui_port);
   ASSERT_GE(fd, 0);
   std::string host = "127.0.0.1:" + std::to_string(o.ui_port);
-  ASSERT_TRUE(testing::SendAll(fd, "POST /api/x HTTP/1.1\r\nHost: " + host +
-                                       "\r\nContent-Length: 100000\r\n\r\n"));
+  ASSERT_TRUE(testing::SendAll(
+      fd, "POST /api/x HTTP/1.1\r\nHost: " + host + "\r\nContent-Length: 100000\r\n\r\n"));
   auto t0 = std::chrono::steady_clock::now();
   std::string reply;
   bool closed = false;
@@ -281,13 +280,12 @@ TEST_F(ConnectionGovernorTest, SlowLorisBodyIsCutOnceUnderTheMinimumRate) {
 
   // A body that stops altogether is cut after body_timeout.
   fd = ConnectFrom("127.0.0.1", o.ui_port);
-  ASSERT_TRUE(testing::SendAll(fd, "POST /api/x HTTP/1.1\r\nHost: " + host +
-                                       "\r\nContent-Length: 10\r\n\r\nabc"));
+  ASSERT_TRUE(testing::SendAll(
+      fd, "POST /api/x HTTP/1.1\r\nHost: " + host + "\r\nContent-Length: 10\r\n\r\nabc"));
   EXPECT_TRUE(ClosedWithin(fd, 3s));
   ::close(fd);
-  EXPECT_TRUE(Eventually([&] {
-    return Logged("review page port: request body stalled for 0.5 s from 127.0.0.1");
-  }));
+  EXPECT_TRUE(Eventually(
+      [&] { return Logged("review page port: request body stalled for 0.5 s from 127.0.0.1"); }));
 }
 
 TEST_F(ConnectionGovernorTest, ConnectionPastThePerAddressCapIsRefusedWhileTheOthersStayOpen) {
@@ -403,8 +401,9 @@ TEST_F(ConnectionGovernorTest, ForgedInternalHeadersAreDroppedAndTheSignerMustOw
     for (const auto& [name, value] : r.headers) names += name + ";";
     return server::HttpResponse{200, "text/plain", r.remote + " " + names, {}};
   });
-  RawReply page = RawRequest("http://127.0.0.1:" + std::to_string(o.ui_port) + "/", "GET", "",
-                             {"X-Accord-Internal-Peer: 203.0.113.9", "x-accord-internal-node: CAP"});
+  RawReply page =
+      RawRequest("http://127.0.0.1:" + std::to_string(o.ui_port) + "/", "GET", "",
+                 {"X-Accord-Internal-Peer: 203.0.113.9", "x-accord-internal-node: CAP"});
   EXPECT_EQ(page.status, 200);
   EXPECT_THAT(page.body, ::testing::StartsWith("127.0.0.1 "));
   EXPECT_THAT(page.body, Not(HasSubstr("internal")));
@@ -422,7 +421,8 @@ TEST_F(ConnectionGovernorTest, ForgedInternalHeadersAreDroppedAndTheSignerMustOw
       std::string(sync::kHeaderTimestamp) + ": " + std::to_string(ts),
       std::string(sync::kHeaderCert) + ": " + sync::Base64Encode(poipet->cert_pem()),
       std::string(sync::kHeaderSignature) + ": " + sync::Base64Encode(*sig),
-      "X-Accord-Internal-Node: KH-POIPET", "Expect:"};
+      "X-Accord-Internal-Node: KH-POIPET",
+      "Expect:"};
   RawReply relayed = RawRequest(Url("/sync/v1/push"), "POST", body, signed_by_poipet, ca_pem(),
                                 cert("TH-ARANYA"), key("TH-ARANYA"));
   EXPECT_EQ(relayed.status, 401);
@@ -454,8 +454,8 @@ TEST_F(ConnectionGovernorTest, BusyHandlerGets503WithRetryAfterAndSlowOneGets504
   auto slow = std::async(std::launch::async,
                          [&] { return Transport(o1)->RoundTrip(sync::kOpPush, "big page"); });
   entered.get_future().wait();
-  RawReply busy = RawRequest(Url("/status"), "GET", "", {}, ca_pem(), cert("TH-ARANYA"),
-                             key("TH-ARANYA"));
+  RawReply busy =
+      RawRequest(Url("/status"), "GET", "", {}, ca_pem(), cert("TH-ARANYA"), key("TH-ARANYA"));
   EXPECT_EQ(busy.status, 503);
   EXPECT_THAT(busy.body, HasSubstr("server busy"));
   auto reply = slow.get();
