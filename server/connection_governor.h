@@ -23,7 +23,9 @@
 // Threads: the governor's I/O runs on its own `governor_threads` threads,
 // one io_context each; a connection stays on one of them. It never waits on
 // a handler: it only waits on sockets, each wait bounded by a limit.
-// Memory per connection is fixed: TLS state, a head buffer of at most
+// Memory per connection is bounded: until its ClientHello is whole, only
+// the bytes received (a stranger trickling bytes costs ~2 KB, not the
+// ~100 KB of TLS state); then TLS state, a head buffer of at most
 // max_head_bytes, and one 64 KiB relay buffer while a request is in flight.
 #pragma once
 

@@ -12,11 +12,54 @@ template <class Stream>
 void Session<Stream>::Start() {
   if (shared_.stopping) return Close();
   if constexpr (kTls) {
-    Lowest().expires_after(limits_.handshake_timeout);
-    stream_->async_handshake(asio::ssl::stream_base::server,
-                             [self = Self()](const error_code& ec) { self->OnHandshake(ec); });
+    handshake_deadline_ = Clock::now() + limits_.handshake_timeout;
+    Lowest().expires_at(handshake_deadline_);
+    ReadHello();
   } else {
     ReadHead();
+  }
+}
+
+// An SSL object with Asio's buffers weighs ~100 KB from its creation on; a
+// stranger trickling a ClientHello a byte at a time would hold that much
+// per connection. So the first record is read here, into a buffer no larger
+// than what has arrived, and TLS state is created only once it is whole.
+template <class Stream>
+void Session<Stream>::ReadHello() {
+  size_t want = kTlsRecordHeader;
+  if (hello_.size() >= kTlsRecordHeader) {
+    const auto* bytes = static_cast<const unsigned char*>(hello_.data().data());
+    want += size_t{bytes[3]} << 8 | bytes[4];
+    if (bytes[0] != 22 || want > kMaxHelloRecord) {
+      shared_.log.Log(front_.settings.name + " not TLS",
+                      front_.settings.name + " port: " + peer_ +
+                          " did not start a TLS handshake; connection closed");
+      return Close();
+    }
+  }
+  if (hello_.size() >= want) return Handshake();
+  // Exactly the rest of the record: what follows is OpenSSL's to read.
+  raw_->async_read_some(hello_.prepare(want - hello_.size()),
+                        [self = Self()](const error_code& ec, size_t n) {
+                          if (self->closed_) return;
+                          if (ec) return self->OnHandshake(ec);
+                          self->hello_.commit(n);
+                          self->ReadHello();
+                        });
+}
+
+template <class Stream>
+void Session<Stream>::Handshake() {
+  if constexpr (kTls) {
+    stream_.emplace(std::move(*raw_), *shared_.tls);
+    raw_.reset();
+    Lowest().expires_at(handshake_deadline_);
+    stream_->async_handshake(asio::ssl::stream_base::server, hello_.data(),
+                             [self = Self()](const error_code& ec, size_t) {
+                               self->hello_.clear();
+                               self->hello_.shrink_to_fit();
+                               self->OnHandshake(ec);
+                             });
   }
 }
 
@@ -32,6 +75,7 @@ void Session<Stream>::OnHandshake(const error_code& ec) {
     return Close();
   }
   if constexpr (kTls) {
+    if (!stream_) return Close();
     const X509* cert = SSL_get0_peer_certificate(stream_->native_handle());
     node_ = cert != nullptr ? sync::ossl::CommonName(cert) : "";
   }

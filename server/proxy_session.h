@@ -50,6 +50,10 @@ constexpr uint64_t kDrainFactor = 4;
 constexpr auto kLingerTime = std::chrono::seconds(2);
 constexpr size_t kLingerBytes = size_t{4} << 20;
 constexpr auto kUpstreamIoTimeout = std::chrono::seconds(10);
+// A TLS record: a 5-byte header (type 22 for a handshake, version, length)
+// and at most 2^14 + 2048 bytes.
+constexpr size_t kTlsRecordHeader = 5;
+constexpr size_t kMaxHelloRecord = kTlsRecordHeader + (size_t{1} << 14) + 2048;
 // Not boost::none: Boost 1.74's parser compares a Content-Length with an
 // empty optional limit as "over it".
 constexpr uint64_t kNoBodyLimit = std::numeric_limits<uint64_t>::max();
@@ -90,7 +94,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
         peer_(std::move(peer)),
         head_buf_(front.shared.limits.max_head_bytes) {
     if constexpr (kTls) {
-      stream_.emplace(std::move(socket), *shared_.tls);
+      raw_.emplace(std::move(socket));  // TLS state comes with the ClientHello
     } else {
       stream_.emplace(std::move(socket));
     }
@@ -106,9 +110,11 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   asio::io_context& context() override { return context_; }
 
  private:
-  beast::tcp_stream& Lowest() { return beast::get_lowest_layer(*stream_); }
+  beast::tcp_stream& Lowest() { return raw_ ? *raw_ : beast::get_lowest_layer(*stream_); }
   std::shared_ptr<Session> Self() { return this->shared_from_this(); }
 
+  void ReadHello();
+  void Handshake();
   void OnHandshake(const error_code& ec);
   void ReadHead();
   void ReadHeadRest();
@@ -145,6 +151,11 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   const uint64_t id_;
   const std::string peer_;
   std::optional<Stream> stream_;
+  // TLS only, until the client's first record (its ClientHello) is in:
+  // the connection and that record, without any TLS state yet.
+  std::optional<beast::tcp_stream> raw_;
+  beast::flat_buffer hello_{kMaxHelloRecord};
+  Clock::time_point handshake_deadline_;
   beast::flat_buffer head_buf_;
   std::optional<http::request_parser<http::empty_body>> request_;
   std::string node_;  // the client certificate's CN (TLS)
