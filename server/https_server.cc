@@ -467,6 +467,9 @@ uint64_t HttpsServer::handshake_failures() const {
 uint64_t HttpsServer::refused_connections() const {
   return impl_->governor_counters().refused_connections;
 }
+uint64_t HttpsServer::evicted_connections() const {
+  return impl_->governor_counters().evicted_connections;
+}
 uint64_t HttpsServer::timeouts() const {
   GovernorCounters c = impl_->governor_counters();
   return c.timeouts + c.handler_timeouts;

@@ -118,7 +118,8 @@ class HttpsServer {
 
   // Since Start. handshake_failures counts TLS handshakes we or the client
   // aborted (no certificate, another CA, revoked); rejected_auth counts 401s.
-  // refused_connections counts connections closed at once over a cap;
+  // refused_connections counts connections closed at once over a cap,
+  // evicted_connections those closed to make room for a newer one;
   // timeouts, connections closed for a limit of ConnectionLimits (handshake,
   // head, body, reply) or answered 504.
   uint64_t requests() const;
@@ -126,6 +127,7 @@ class HttpsServer {
   uint64_t rejected_too_large() const;
   uint64_t handshake_failures() const;
   uint64_t refused_connections() const;
+  uint64_t evicted_connections() const;
   uint64_t timeouts() const;
 
  private:

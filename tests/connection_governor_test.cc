@@ -17,6 +17,7 @@
 #include "server/store_pool.h"
 #include "sync/sync_service.h"
 #include "sync/sync_session.h"
+#include "tests/flood.h"
 #include "tests/https_fixture.h"
 #include "tests/raw_clients.h"
 #include "tests/test_support.h"
@@ -26,83 +27,16 @@ namespace {
 
 using testing::ClosedWithin;
 using testing::ConnectFrom;
+using testing::Flood;
 using ::testing::HasSubstr;
+using testing::kSlowHello;
 using ::testing::Not;
 using testing::RawReply;
 using testing::RawRequest;
+using testing::Source;
 using testing::StillOpen;
 using testing::TlsClient;
 using namespace std::chrono_literals;
-
-// The first bytes of a TLS record announcing a 512-byte handshake message:
-// a server waits for the rest, which never comes.
-constexpr char kSlowHello[] = {0x16, 0x03, 0x01, 0x02, 0x00};
-
-std::string Source(size_t i) {
-  return "127.0." + std::to_string(1 + i / 200) + "." + std::to_string(2 + i % 200);
-}
-
-// Strangers holding connections open, each sending a byte now and then, and
-// reconnecting when the server drops them, until stopped.
-class Flood {
- public:
-  Flood(std::vector<int> ports, size_t connections, size_t per_address) {
-    for (size_t i = 0; i < connections; ++i) {
-      targets_.push_back({Source(i / per_address), ports[i % ports.size()], -1, 0});
-      Open(targets_.back());
-    }
-    thread_ = std::thread([this] { Trickle(); });
-  }
-  ~Flood() {
-    stop_ = true;
-    thread_.join();
-    for (auto& t : targets_) {
-      if (t.fd >= 0) ::close(t.fd);
-    }
-  }
-  size_t open() const { return open_; }
-  size_t reconnects() const { return reconnects_; }
-
- private:
-  struct Target {
-    std::string source;
-    int port;
-    int fd;
-    size_t sent;
-  };
-  void Open(Target& t) {
-    t.fd = ConnectFrom(t.source, t.port);
-    t.sent = 0;
-  }
-  void Trickle() {
-    while (!stop_) {
-      size_t open = 0, reopened = 0;
-      for (auto& t : targets_) {
-        if (stop_) return;
-        if (t.fd >= 0 && !StillOpen(t.fd)) {
-          ::close(t.fd);
-          t.fd = -1;
-        }
-        if (t.fd < 0 && reopened < 100) {  // bounded: a pass stays short
-          Open(t);
-          ++reopened;
-          ++reconnects_;
-        }
-        if (t.fd < 0) continue;
-        ++open;
-        char byte = t.sent < sizeof(kSlowHello) ? kSlowHello[t.sent] : 0;
-        if (::send(t.fd, &byte, 1, MSG_NOSIGNAL | MSG_DONTWAIT) == 1) ++t.sent;
-      }
-      open_ = open;
-      std::this_thread::sleep_for(200ms);
-    }
-  }
-
-  std::vector<Target> targets_;
-  std::atomic<bool> stop_{false};
-  std::atomic<size_t> open_{0}, reconnects_{0};
-  std::thread thread_;
-};
 
 class ConnectionGovernorTest : public testing::HttpsTransportTest {
  protected:
@@ -199,11 +133,15 @@ TEST_F(ConnectionGovernorTest, SlowByteFloodWithoutCertificatesLeavesSyncAndRevi
       "flood of %zu strangers (%zu connected at the last pass, %zu reconnects): signed sync of "
       "%llu "
       "states in %.3f s, review page in %.3f s; process (server and flood) VmRSS %.1f MiB, "
-      "VmHWM %.1f MiB; server refused %llu connections\n",
+      "VmHWM %.1f MiB; server refused %llu connections, closed %llu strangers to make room\n",
       strangers, flood.open(), flood.reconnects(),
       static_cast<unsigned long long>(summary->states_sent), sync_s, page_s,
       testing::ProcessMiB("VmRSS"), testing::ProcessMiB("VmHWM"),
-      static_cast<unsigned long long>(server_->refused_connections()));
+      static_cast<unsigned long long>(server_->refused_connections()),
+      static_cast<unsigned long long>(server_->evicted_connections()));
+  if (strangers == 2000) {
+    EXPECT_GT(server_->evicted_connections(), 0u) << "1,800 strangers on a port capped at 1,000";
+  }
 }
 
 TEST_F(ConnectionGovernorTest, HandshakeTrickledByteByByteIsCutAtTheHandshakeTimeout) {
@@ -286,6 +224,23 @@ TEST_F(ConnectionGovernorTest, SlowLorisBodyIsCutOnceUnderTheMinimumRate) {
   ::close(fd);
   EXPECT_TRUE(Eventually(
       [&] { return Logged("review page port: request body stalled for 0.5 s from 127.0.0.1"); }));
+}
+
+TEST_F(ConnectionGovernorTest, IdleKeptAliveConnectionIsClosedAfterTheIdleTimeout) {
+  auto o = Options();
+  o.limits.idle_timeout = 300ms;
+  StartServer(o);
+  auto node = TlsClient::Connect(port_, ca_pem(), cert("KH-POIPET"), key("KH-POIPET"));
+  ASSERT_TRUE(node);
+  ASSERT_TRUE(node->Write("GET /status HTTP/1.1\r\nHost: capital\r\n\r\n"));
+  EXPECT_THAT(node->ReadReply(11), HasSubstr("{\"ok\":true}"));
+  auto t0 = std::chrono::steady_clock::now();
+  std::string more;
+  EXPECT_TRUE(node->ReadUntilClosed(3s, &more));
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_GE(s, 0.2) << "closed before the idle timeout";
+  EXPECT_EQ(more, "");
+  std::printf("idle kept-alive connection closed after %.2f s (limit 0.3 s)\n", s);
 }
 
 TEST_F(ConnectionGovernorTest, ConnectionPastThePerAddressCapIsRefusedWhileTheOthersStayOpen) {
