@@ -14,7 +14,8 @@ struct ConnectionLimits {
   // A TLS handshake (nodes' port) must finish within this, from accept.
   std::chrono::milliseconds handshake_timeout = std::chrono::seconds(10);
   // A request head must arrive whole within this, counted from its first
-  // byte (and, for a connection's first request, from the connection).
+  // byte; a connection's first head, from the end of the TLS handshake (or
+  // from accept on plain HTTP).
   std::chrono::milliseconds head_timeout = std::chrono::seconds(10);
   size_t max_head_bytes = size_t{16} << 10;  // request line + headers; over it: 431
   // A kept-alive connection with no request started is closed after this.

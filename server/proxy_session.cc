@@ -94,9 +94,15 @@ void Session<Stream>::ReadHead() {
   request_->body_limit(kNoBodyLimit);               // checked against our own limit in OnHead
   if (head_buf_.size() > 0) return ReadHeadRest();  // pipelined
   head_buf_.shrink_to_fit();                        // idle connections hold no buffer
-  // Until the first byte: idle_timeout on a kept-alive connection; a new
-  // connection has no business being idle.
-  Lowest().expires_after(first_request_ ? limits_.head_timeout : limits_.idle_timeout);
+  // A new connection has head_timeout for its whole first head: it has no
+  // business being idle. A kept-alive one waits up to idle_timeout for the
+  // first byte of its next head, then has head_timeout for the rest.
+  if (first_request_) {
+    first_head_deadline_ = Clock::now() + limits_.head_timeout;
+    Lowest().expires_at(first_head_deadline_);
+  } else {
+    Lowest().expires_after(limits_.idle_timeout);
+  }
   stream_->async_read_some(head_buf_.prepare(512), [self = Self()](const error_code& ec, size_t n) {
     if (self->closed_) return;
     if (ec) {
@@ -112,7 +118,11 @@ void Session<Stream>::ReadHead() {
 
 template <class Stream>
 void Session<Stream>::ReadHeadRest() {
-  Lowest().expires_after(limits_.head_timeout);
+  if (first_request_) {
+    Lowest().expires_at(first_head_deadline_);
+  } else {
+    Lowest().expires_after(limits_.head_timeout);
+  }
   http::async_read_header(*stream_, head_buf_, *request_,
                           [self = Self()](const error_code& ec, size_t) { self->OnHead(ec); });
 }

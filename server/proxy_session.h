@@ -156,6 +156,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   std::optional<beast::tcp_stream> raw_;
   beast::flat_buffer hello_{kMaxHelloRecord};
   Clock::time_point handshake_deadline_;
+  Clock::time_point first_head_deadline_;  // the first request's head: one deadline
   beast::flat_buffer head_buf_;
   std::optional<http::request_parser<http::empty_body>> request_;
   std::string node_;  // the client certificate's CN (TLS)
