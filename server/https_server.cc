@@ -154,7 +154,7 @@ class HttpsServer::Impl : public TlsPolicy {
   SyncHandler sync_handler_;
   StatusHandler status_handler_;
   ServerTls tls_;
-  const std::string hop_secret_ = NewHopSecret();
+  std::string hop_secret_;  // set by Listen() before any listener opens
   std::unique_ptr<ConnectionGovernor> governor_;
   mutable std::mutex verifier_mu_;
   std::shared_ptr<const sync::PeerVerifier> verifier_;
@@ -169,6 +169,7 @@ class HttpsServer::Impl : public TlsPolicy {
 
 Status HttpsServer::Impl::Listen() {
   EnsureThreadPool(options_.threads);
+  ASSIGN_OR_RETURN(hop_secret_, NewHopSecret());
   const ConnectionLimits& limits = options_.limits;
   std::vector<FrontSettings> fronts(1);
   FrontSettings& sync = fronts[0];

@@ -4,16 +4,13 @@
 #include <openssl/rand.h>
 
 #include <cctype>
-#include <stdexcept>
 
 namespace accord::server {
 
-std::string NewHopSecret() {
+Result<std::string> NewHopSecret() {
   unsigned char bytes[32];
   if (RAND_bytes(bytes, sizeof(bytes)) != 1) {
-    // Without a secret the internal ports would be open to every local
-    // process: refuse to serve rather than serve unprotected.
-    throw std::runtime_error("RAND_bytes failed: cannot make the internal hop's secret");
+    return Internal("RAND_bytes failed: cannot make the internal hop's secret");
   }
   static const char kDigits[] = "0123456789abcdef";
   std::string hex;

@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/status.h"
+
 namespace accord::server {
 
 // Lowercase prefix of every internal header name.
@@ -19,8 +21,10 @@ inline constexpr char kHopNodeHeader[] = "X-Accord-Internal-Node";
 // The client's IP address as the governor saw it.
 inline constexpr char kHopPeerHeader[] = "X-Accord-Internal-Peer";
 
-// 32 random bytes from OpenSSL's CSPRNG, as 64 hex digits.
-std::string NewHopSecret();
+// 32 random bytes from OpenSSL's CSPRNG, as 64 hex digits. kInternal if the
+// CSPRNG fails: then the server must not serve (its internal ports would be
+// open to every local process).
+Result<std::string> NewHopSecret();
 
 // Whether `name` is in the internal namespace, in any letter case.
 bool IsHopHeader(std::string_view name);
