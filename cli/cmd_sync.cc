@@ -1,4 +1,6 @@
 // Networking commands: serve (the HTTPS peer endpoint and the review page) and sync.
+#include <sys/resource.h>
+
 #include <csignal>
 #include <iostream>
 #include <memory>
@@ -54,8 +56,19 @@ void OnHangup(int) {
   g_reload = 1;
 }
 
+// The server's connection caps are fitted to the open-files limit
+// (server/connection_limits.h); the soft limit is often far below what the
+// system allows. Nothing in this process uses select(), so more is safe.
+void RaiseOpenFilesLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  limit.rlim_cur = limit.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &limit);
+}
+
 int RunServe(const Context& ctx, NetArgs& args) {
   args.tls.DefaultFrom(ctx);
+  RaiseOpenFilesLimit();
   auto listen = ParseHostPort(args.listen);
   if (!listen.ok()) return UsageError(listen.status());
   server::ServerOptions options;

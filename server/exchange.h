@@ -55,6 +55,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   std::string& body() { return body_; }
   std::string Header(const std::string& name) const;
   void set_node(std::string node) { node_ = std::move(node); }
+  // The client's address when cpprestsdk only sees the governor's.
+  void set_peer(std::string peer) { peer_ = std::move(peer); }
 
  private:
   struct Reader;

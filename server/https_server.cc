@@ -9,8 +9,11 @@
 
 #include "net/http_status.h"
 #include "net/request_signing.h"
+#include "server/connection_governor.h"
 #include "server/exchange.h"
+#include "server/internal_hop.h"
 #include "server/log.h"
+#include "server/loopback_port.h"
 #include "server/request_auth.h"
 #include "server/tls_context.h"
 #include "server/ui_routes.h"
@@ -20,7 +23,6 @@ namespace accord::server {
 namespace {
 
 using web::http::experimental::listener::http_listener;
-using web::http::experimental::listener::http_listener_config;
 
 constexpr char kText[] = "text/plain; charset=utf-8";
 constexpr char kProtobuf[] = "application/x-protobuf";
@@ -68,6 +70,32 @@ std::string MiB(size_t bytes) {
   return text;
 }
 
+std::string TooLargeForSync(size_t limit) {
+  return "request body exceeds this server's limit of " + MiB(limit) + "; send smaller pages";
+}
+constexpr char kTooLargeForPage[] = "request body too large for this page";
+
+// cpprestsdk's listener on a free internal port of 127.0.0.1, plain HTTP:
+// only the governor talks to it. Retries when another process takes the
+// port first.
+Result<std::unique_ptr<http_listener>> OpenInternalListener(
+    const std::function<void(web::http::http_request)>& handler, int* port) {
+  std::string last_error;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    ASSIGN_OR_RETURN(*port, PickFreeLoopbackPort());
+    std::string url = "http://127.0.0.1:" + std::to_string(*port) + "/";
+    try {
+      auto listener = std::make_unique<http_listener>(web::uri(url));
+      listener->support(handler);
+      listener->open().wait();
+      return listener;
+    } catch (const std::exception& e) {
+      last_error = url + ": " + e.what();
+    }
+  }
+  return Unavailable("cannot open an internal listener: " + last_error);
+}
+
 }  // namespace
 
 class HttpsServer::Impl : public TlsPolicy {
@@ -110,6 +138,9 @@ class HttpsServer::Impl : public TlsPolicy {
   std::atomic<uint64_t> requests_{0}, rejected_auth_{0}, rejected_too_large_{0},
       handshake_failures_{0};
   const std::string& node_id() const { return tls_.node_id(); }
+  GovernorCounters governor_counters() const {
+    return governor_ ? governor_->counters() : GovernorCounters{};
+  }
 
  private:
   std::shared_ptr<Exchange> Begin(web::http::http_request request, size_t drain_budget);
@@ -119,9 +150,13 @@ class HttpsServer::Impl : public TlsPolicy {
   void RunSync(const std::shared_ptr<Exchange>& ex, const std::string& op, const Claim& claim);
   bool ServeStatus(const std::shared_ptr<Exchange>& ex);
 
+  bool FromGovernor(const std::shared_ptr<Exchange>& ex);
+
   SyncHandler sync_handler_;
   StatusHandler status_handler_;
   ServerTls tls_;
+  std::string hop_secret_;  // set by Listen() before any listener opens
+  std::unique_ptr<ConnectionGovernor> governor_;
   mutable std::mutex verifier_mu_;
   std::shared_ptr<const sync::PeerVerifier> verifier_;
 
@@ -135,31 +170,47 @@ class HttpsServer::Impl : public TlsPolicy {
 
 Status HttpsServer::Impl::Listen() {
   EnsureThreadPool(options_.threads);
-  std::string url =
-      "https://" + UriHost(options_.listen_host) + ":" + std::to_string(options_.port);
-  http_listener_config config;
-  config.set_ssl_context_callback([this](boost::asio::ssl::context& ctx) {
-    Status st = tls_.Configure(ctx.native_handle(), this);
-    if (!st.ok()) {
-      Log("TLS setup failed, dropping connection: " + st.message());
-      // cpprestsdk drops the connection on exactly this exception type.
-      throw boost::system::system_error(boost::asio::error::invalid_argument);
+  ASSIGN_OR_RETURN(hop_secret_, NewHopSecret());
+  const ConnectionLimits& limits = options_.limits;
+  std::vector<FrontSettings> fronts(1);
+  FrontSettings& sync = fronts[0];
+  sync.name = "sync";
+  sync.listen_host = options_.listen_host;
+  sync.port = options_.port;
+  sync.tls = true;
+  sync.max_body_bytes = options_.max_body_bytes;
+  sync.too_large_message = TooLargeForSync(options_.max_body_bytes);
+  sync.max_connections = limits.max_connections;
+  sync.max_connections_per_address = limits.max_connections_per_address;
+  sync.max_requests_in_flight = limits.max_requests_in_flight;
+  auto node = OpenInternalListener([this](web::http::http_request r) { HandleNode(std::move(r)); },
+                                   &sync.upstream_port);
+  if (!node.ok()) return node.status();
+  node_listener_ = std::move(node).value();
+  if (options_.ui_port != 0) {
+    FrontSettings& ui = fronts.emplace_back();
+    ui.name = "review page";
+    ui.port = options_.ui_port;
+    ui.max_body_bytes = options_.ui_max_body_bytes;
+    ui.too_large_message = kTooLargeForPage;
+    // Every client of the review page is this machine: one address.
+    ui.max_connections = ui.max_connections_per_address = limits.ui_max_connections;
+    ui.max_requests_in_flight = limits.ui_max_requests_in_flight;
+    ui.evict_idle = true;
+    auto listener = OpenInternalListener(
+        [this](web::http::http_request r) { HandleUi(std::move(r)); }, &ui.upstream_port);
+    if (!listener.ok()) {
+      Stop();
+      return listener.status();
     }
-  });
-  try {
-    node_listener_ = std::make_unique<http_listener>(web::uri(url + "/"), config);
-    node_listener_->support([this](web::http::http_request r) { HandleNode(std::move(r)); });
-    node_listener_->open().wait();
-    if (options_.ui_port != 0) {
-      url = "http://127.0.0.1:" + std::to_string(options_.ui_port);
-      ui_listener_ = std::make_unique<http_listener>(web::uri(url + "/"));
-      ui_listener_->support([this](web::http::http_request r) { HandleUi(std::move(r)); });
-      ui_listener_->open().wait();
-    }
-  } catch (const std::exception& e) {
-    Stop();
-    return Unavailable("cannot listen on " + url + ": " + e.what());
+    ui_listener_ = std::move(listener).value();
   }
+  auto governor = ConnectionGovernor::Start(fronts, limits, &tls_, this, hop_secret_);
+  if (!governor.ok()) {
+    Stop();
+    return governor.status();
+  }
+  governor_ = std::move(governor).value();
   Log("node " + node_id() + " serving sync on https://" + UriHost(options_.listen_host) + ":" +
       std::to_string(options_.port) +
       (ui_listener_ ? ", review page on http://127.0.0.1:" + std::to_string(options_.ui_port)
@@ -169,14 +220,16 @@ Status HttpsServer::Impl::Listen() {
 
 void HttpsServer::Impl::Stop() {
   {
-    std::unique_lock<std::mutex> lock(flight_mu_);
+    std::lock_guard<std::mutex> lock(flight_mu_);
     if (stopped_) return;
     stopped_ = true;
     stopping_ = true;
-    // First let requests in progress finish and reply...
-    flight_cv_.wait_for(lock, options_.shutdown_grace, [this] { return in_flight_ == 0; });
   }
-  // ...then cut what is left (idle keep-alive connections, stalled uploads)...
+  // The governor closes the ports and idle connections at once, lets
+  // requests in progress finish and reply within the grace period, then
+  // cuts what is left (stalled uploads, replies nobody reads)...
+  if (governor_) governor_->Stop(options_.shutdown_grace);
+  // ...then the internal listeners go (only the governor was connected)...
   for (auto* listener : {node_listener_.get(), ui_listener_.get()}) {
     if (listener == nullptr) continue;
     try {
@@ -185,7 +238,8 @@ void HttpsServer::Impl::Stop() {
       Log(std::string("closing listener: ") + e.what());
     }
   }
-  // ...and wait for handlers still running: they use this object.
+  // ...and wait for handlers still running (past the grace, or answered
+  // 504 by the governor): they use this object.
   std::unique_lock<std::mutex> lock(flight_mu_);
   flight_cv_.wait(lock, [this] { return in_flight_ == 0; });
 }
@@ -221,8 +275,20 @@ bool HttpsServer::Impl::ServeStatus(const std::shared_ptr<Exchange>& ex) {
   return true;
 }
 
+bool HttpsServer::Impl::FromGovernor(const std::shared_ptr<Exchange>& ex) {
+  if (!HopSecretMatches(hop_secret_, ex->Header(kHopSecretHeader))) {
+    // A local process that found the internal port: it gets nothing.
+    ex->Reply(403, kText, "this port only serves accord's own connection governor",
+              "internal hop without the governor's secret");
+    return false;
+  }
+  ex->set_peer(ex->Header(kHopPeerHeader));
+  return true;
+}
+
 void HttpsServer::Impl::HandleNode(web::http::http_request request) {
   auto ex = Begin(std::move(request), kDrainFactor * options_.max_body_bytes);
+  if (!FromGovernor(ex)) return;
   if (stopping_) {
     ex->Reply(503, kText, "server is shutting down", "", {{"Retry-After", "5"}});
     return;
@@ -256,31 +322,33 @@ void HttpsServer::Impl::HandleSync(std::shared_ptr<Exchange> ex, std::string op)
     return;
   }
   size_t limit = options_.max_body_bytes;
-  ex->ReadBody(limit, [this, ex, op = std::move(op), claim = std::move(claim).value(), verifier,
-                       limit](Exchange::BodyOutcome outcome) {
-    switch (outcome) {
-      case Exchange::BodyOutcome::kComplete:
-        break;
-      case Exchange::BodyOutcome::kBroken:
-        ex->Reply(400, kText, "request body could not be read", "body read failed");
-        return;
-      case Exchange::BodyOutcome::kTooLarge:
-      case Exchange::BodyOutcome::kAborted: {
-        ++rejected_too_large_;
-        std::string msg =
-            "request body exceeds this server's limit of " + MiB(limit) + "; send smaller pages";
-        ex->Reply(413, kText, msg, msg);
-        return;
-      }
-    }
-    Status signed_ok = CheckSignature(claim, op, ex->body(), *verifier);
-    if (!signed_ok.ok()) {
-      ++rejected_auth_;
-      ex->Reply(401, kText, signed_ok.message(), signed_ok.message());
-      return;
-    }
-    RunSync(ex, op, claim);
-  });
+  ex->ReadBody(limit,
+               [this, ex, op = std::move(op), claim = std::move(claim).value(), verifier, limit,
+                connection_node = ex->Header(kHopNodeHeader)](Exchange::BodyOutcome outcome) {
+                 switch (outcome) {
+                   case Exchange::BodyOutcome::kComplete:
+                     break;
+                   case Exchange::BodyOutcome::kBroken:
+                     ex->Reply(400, kText, "request body could not be read", "body read failed");
+                     return;
+                   case Exchange::BodyOutcome::kTooLarge:
+                   case Exchange::BodyOutcome::kAborted: {
+                     // Only if the governor's own limit was raised past ours.
+                     ++rejected_too_large_;
+                     std::string msg = TooLargeForSync(limit);
+                     ex->Reply(413, kText, msg, msg);
+                     return;
+                   }
+                 }
+                 Status signed_ok = CheckSignature(claim, op, ex->body(), *verifier);
+                 if (signed_ok.ok()) signed_ok = CheckConnectionNode(claim, connection_node);
+                 if (!signed_ok.ok()) {
+                   ++rejected_auth_;
+                   ex->Reply(401, kText, signed_ok.message(), signed_ok.message());
+                   return;
+                 }
+                 RunSync(ex, op, claim);
+               });
 }
 
 void HttpsServer::Impl::RunSync(const std::shared_ptr<Exchange>& ex, const std::string& op,
@@ -299,6 +367,7 @@ void HttpsServer::Impl::RunSync(const std::shared_ptr<Exchange>& ex, const std::
 
 void HttpsServer::Impl::HandleUi(web::http::http_request request) {
   auto ex = Begin(std::move(request), kDrainFactor * options_.ui_max_body_bytes);
+  if (!FromGovernor(ex)) return;
   if (stopping_) {
     ex->Reply(503, kText, "server is shutting down");
     return;
@@ -308,6 +377,7 @@ void HttpsServer::Impl::HandleUi(web::http::http_request request) {
   req->path = ex->path();
   req->query = ex->request().request_uri().query();
   for (const auto& [name, value] : ex->request().headers()) {
+    if (IsHopHeader(name)) continue;  // routes never see the secret
     std::string lower = name;
     for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     req->headers[lower] = value;
@@ -333,7 +403,7 @@ void HttpsServer::Impl::HandleUi(web::http::http_request request) {
     if (outcome != Exchange::BodyOutcome::kComplete) {
       bool broken = outcome == Exchange::BodyOutcome::kBroken;
       ex->Reply(broken ? 400 : 413, kText,
-                broken ? "request body could not be read" : "request body too large for this page");
+                broken ? "request body could not be read" : kTooLargeForPage);
       return;
     }
     req->body = std::move(ex->body());
@@ -391,10 +461,20 @@ uint64_t HttpsServer::rejected_auth() const {
   return impl_->rejected_auth_;
 }
 uint64_t HttpsServer::rejected_too_large() const {
-  return impl_->rejected_too_large_;
+  return impl_->rejected_too_large_ + impl_->governor_counters().too_large;
 }
 uint64_t HttpsServer::handshake_failures() const {
   return impl_->handshake_failures_;
+}
+uint64_t HttpsServer::refused_connections() const {
+  return impl_->governor_counters().refused_connections;
+}
+uint64_t HttpsServer::evicted_connections() const {
+  return impl_->governor_counters().evicted_connections;
+}
+uint64_t HttpsServer::timeouts() const {
+  GovernorCounters c = impl_->governor_counters();
+  return c.timeouts + c.handler_timeouts;
 }
 
 }  // namespace accord::server

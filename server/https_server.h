@@ -5,10 +5,14 @@
 // header appears here (they cost ~11 s per translation unit), so the library
 // can be replaced without touching callers.
 //
+// The public ports are owned by a connection governor (connection_governor.h)
+// that terminates TLS, enforces ServerOptions::limits, and forwards each
+// request to cpprestsdk listening on internal loopback ports.
+//
 // Who is asking: the TLS layer only admits certificates issued by the
-// deployment CA, but cpprestsdk cannot tell a handler which certificate a
-// connection used. Each sync request is therefore signed (sync/identity.h)
-// and the handler is given the node id that signature proves.
+// deployment CA. Each sync request is also signed (sync/identity.h), and the
+// signer must be the node whose certificate the connection presented (the
+// governor passes its CN on); the handler is given that node id.
 #pragma once
 
 #include <chrono>
@@ -23,6 +27,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "server/connection_limits.h"
 #include "sync/transport.h"
 
 namespace accord::server {
@@ -48,6 +53,9 @@ struct ServerOptions {
   // Stop() lets in-flight requests finish for this long before cutting
   // connections; handlers already running are always awaited.
   std::chrono::milliseconds shutdown_grace = std::chrono::seconds(10);
+  // Timeouts and caps per connection and request (connection_limits.h);
+  // max_body_bytes and ui_max_body_bytes above are enforced with them.
+  ConnectionLimits limits;
 };
 
 // Receives a verified request. Runs on the server's pool; may block on the
@@ -89,8 +97,9 @@ class HttpsServer {
   HttpsServer(const HttpsServer&) = delete;
   HttpsServer& operator=(const HttpsServer&) = delete;
 
-  // Refuses new requests (503), waits up to shutdown_grace for in-flight
-  // ones, closes the listeners, then waits for handlers still running.
+  // Closes the public ports and every connection with no request in flight,
+  // refuses new requests (503), waits up to shutdown_grace for in-flight
+  // ones, closes everything, then waits for handlers still running.
   // Idempotent. REQUIRES: not called from a handler (it would wait on itself).
   void Stop();
 
@@ -109,10 +118,17 @@ class HttpsServer {
 
   // Since Start. handshake_failures counts TLS handshakes we or the client
   // aborted (no certificate, another CA, revoked); rejected_auth counts 401s.
+  // refused_connections counts connections closed at once over a cap,
+  // evicted_connections those closed to make room for a newer one;
+  // timeouts, connections closed for a limit of ConnectionLimits (handshake,
+  // head, body, reply) or answered 504.
   uint64_t requests() const;
   uint64_t rejected_auth() const;
   uint64_t rejected_too_large() const;
   uint64_t handshake_failures() const;
+  uint64_t refused_connections() const;
+  uint64_t evicted_connections() const;
+  uint64_t timeouts() const;
 
  private:
   class Impl;  // in https_server.cc, with everything cpprestsdk

@@ -72,4 +72,11 @@ Status CheckSignature(const Claim& claim, std::string_view op, std::string_view 
   return verifier.VerifySignature(claim.cert_pem, input, claim.signature);
 }
 
+Status CheckConnectionNode(const Claim& claim, std::string_view connection_node) {
+  if (claim.node_id == connection_node) return Status::Ok();
+  return PermissionDenied(
+      "request signed by " + claim.node_id + " but sent over a connection authenticated as " +
+      (connection_node.empty() ? std::string("no node") : std::string(connection_node)));
+}
+
 }  // namespace accord::server

@@ -40,4 +40,11 @@ Result<Claim> CheckHeaders(const SignedHeaders& headers, const sync::PeerVerifie
 Status CheckSignature(const Claim& claim, std::string_view op, std::string_view body,
                       const sync::PeerVerifier& verifier);
 
+// kPermissionDenied unless the node the request is signed by is the one
+// whose certificate the TLS connection presented (`connection_node`, the
+// certificate's CN as the governor saw it): a node cannot relay another
+// node's signed requests over its own connection. Checked after the
+// signature, so a forged signature is reported as such.
+Status CheckConnectionNode(const Claim& claim, std::string_view connection_node);
+
 }  // namespace accord::server

@@ -44,10 +44,10 @@ int VerifyClient(int preverify_ok, X509_STORE_CTX* store_ctx) {
   return 1;
 }
 
-// cpprestsdk ignores the handshake's outcome and never reports it, so a
-// fatal alert sent or received before the handshake completes is the one
+// A fatal alert sent or received before the handshake completes is the one
 // reliable sign of a refused connection (missing certificate included,
-// which never reaches VerifyClient).
+// which never reaches VerifyClient); a handshake that merely times out is
+// the governor's to count.
 void InfoCallback(const SSL* ssl, int where, int ret) {
   if ((where & SSL_CB_ALERT) == 0 || SSL_is_init_finished(ssl)) return;
   if (std::string_view(SSL_alert_type_string(ret)) != "F") return;
@@ -96,11 +96,13 @@ Status ServerTls::Configure(SSL_CTX* ctx, TlsPolicy* policy) const {
             SSL_CTX_set_ex_data(ctx, PolicyIndex(), policy) == 1;
   if (!ok) return Internal(ErrorText("configuring TLS"));
   SSL_CTX_set1_cert_store(ctx, store_.get());  // shared by all connections, reference-counted
-  // Each connection has its own context, so tickets could never be used to
-  // resume a session: do not send them.
+  // No session resumption, by ticket or by session cache: a resumed session
+  // skips VerifyClient, so a node revoked since it first connected could
+  // come back; every connection shows its certificate again.
   SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET |
                                SSL_OP_CIPHER_SERVER_PREFERENCE);
   SSL_CTX_set_num_tickets(ctx, 0);
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
   // Tells clients which CA we accept, so one holding several certificates
   // picks ours.
   for (int i = 0; i < sk_X509_num(cas_.get()); ++i) {

@@ -1,7 +1,7 @@
-// Mutual TLS for the nodes' port, applied to each connection's SSL_CTX.
-// cpprestsdk builds a fresh context per accepted connection and hands it to
-// a callback; this class holds everything parsed once at start so that the
-// callback does no file I/O.
+// Mutual TLS for the nodes' port, applied to the SSL_CTX that the connection
+// governor (connection_governor.h) shares between all connections. This
+// class holds everything parsed once at start; the TlsPolicy is asked at
+// every handshake, so revocations reach the next connection.
 #pragma once
 
 #include <openssl/ssl.h>

@@ -34,3 +34,11 @@ target_compile_definitions(serve_process_tests PRIVATE ACCORD_BINARY="$<TARGET_F
 add_dependencies(serve_process_tests accord)
 gtest_discover_tests(serve_process_tests DISCOVERY_TIMEOUT 60
                      PROPERTIES ENVIRONMENT "${ACCORD_LSAN_ENV}" TIMEOUT 300)
+
+# The connection governor: floods, slow clients, caps, limits, forged
+# internal headers, stopping with stuck clients. Real sockets on 127.0.0.0/8.
+add_executable(connection_governor_tests ${CMAKE_CURRENT_LIST_DIR}/connection_governor_test.cc)
+target_link_libraries(connection_governor_tests PRIVATE accord_server accord_client_transport
+                      CURL::libcurl OpenSSL::SSL GTest::gmock GTest::gtest_main)
+gtest_discover_tests(connection_governor_tests DISCOVERY_TIMEOUT 60
+                     PROPERTIES ENVIRONMENT "${ACCORD_LSAN_ENV}" TIMEOUT 120)

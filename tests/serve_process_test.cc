@@ -20,6 +20,7 @@
 
 #include "server/loopback_port.h"
 #include "tests/cli_support.h"
+#include "tests/flood.h"
 #include "tests/test_support.h"
 
 namespace accord {
@@ -226,6 +227,29 @@ TEST_F(ServeProcessTest, SighupReloadsTheRevocationListWithoutARestart) {
   EXPECT_EQ(refused.code, 1) << refused.out;
   EXPECT_EQ(Accord(kh_, {"dump", "--json"}).out, before);
   EXPECT_EQ(server->Signal(SIGTERM), 0);
+}
+
+// Issue 9: strangers holding a few thousand half-open connections kept a
+// stopping server alive for minutes. The governor closes them at once.
+TEST_F(ServeProcessTest, SigtermWithAThousandStuckStrangersExitsWithinSeconds) {
+  auto server = Serve();
+  testing::RaiseDescriptorLimit();
+  std::vector<int> stuck;
+  for (size_t i = 0; i < 1000; ++i) {
+    int fd = testing::ConnectFrom(testing::Source(i / 25), port_);
+    if (fd < 0) continue;
+    testing::SendAll(fd, std::string_view(testing::kSlowHello, 1));
+    stuck.push_back(fd);
+  }
+  std::this_thread::sleep_for(500ms);
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(server->Signal(SIGTERM), 0);
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("accord serve stopped by SIGTERM in %.2f s with %zu stuck strangers\n", s,
+              stuck.size());
+  EXPECT_LT(s, 30.0);
+  EXPECT_EQ(stuck.size(), 1000u);
+  for (int fd : stuck) close(fd);
 }
 
 }  // namespace
