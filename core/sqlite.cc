@@ -104,7 +104,6 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path, bool c
   // NORMAL is durable across application crashes in WAL mode; a power cut may
   // lose the last commits but never corrupts the database.
   RETURN_IF_ERROR(db->Exec("PRAGMA synchronous=NORMAL"));
-  RETURN_IF_ERROR(db->Exec("PRAGMA foreign_keys=ON"));
   return db;
 }
 
