@@ -6,6 +6,7 @@
 
 #include "cli/cli_context.h"
 #include "core/json_codec.h"
+#include "core/record_label.h"
 #include "core/time_format.h"
 
 namespace accord::cli {
@@ -43,16 +44,6 @@ void PrintRecord(const RecordView& record) {
     if (record.conflicts.count(field.name)) std::cout << "   [CONFLICT: see `accord conflicts`]";
     std::cout << "\n";
   }
-}
-
-std::string Label(const RecordView& record) {
-  const TypeSpec* type = Schema::Get().FindType(record.type);
-  std::string label;
-  for (const auto& name : type->label_fields) {
-    const auto* value = record.Value(name);
-    if (value && *value) label += (label.empty() ? "" : " ") + **value;
-  }
-  return label;
 }
 
 int RunInit(const Context& ctx, const std::string& node_id) {
@@ -127,7 +118,7 @@ int RunList(const Context& ctx, const std::string& type, const std::string& wher
     PrintJson(out);
   } else {
     for (const auto& r : *records) {
-      std::cout << r.id << "  " << Label(r)
+      std::cout << r.id << "  " << RecordLabelValues(r)
                 << (r.conflicts.empty() && !r.delete_conflict ? "" : "  [conflict]") << "\n";
     }
     std::cerr << records->size() << " " << type << " record(s)\n";

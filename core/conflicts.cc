@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/record_label.h"
+
 namespace accord {
 
 namespace {
@@ -80,23 +82,6 @@ Result<Conflict> BuildConflict(Store& store, const std::string& record_id, const
 }
 
 }  // namespace
-
-std::string RecordLabel(const RecordView& record) {
-  const TypeSpec* type = Schema::Get().FindType(record.type);
-  std::string label = record.type;
-  bool any = false;
-  if (type) {
-    for (const auto& name : type->label_fields) {
-      const auto* value = record.Value(name);
-      if (value && *value) {
-        label += " " + **value;
-        any = true;
-      }
-    }
-  }
-  if (!any) label += " " + record.id;
-  return label;
-}
 
 Result<std::vector<Conflict>> ListConflicts(Store& store, const std::string& type) {
   if (!type.empty() && !Schema::Get().FindType(type)) {

@@ -46,6 +46,4 @@ struct ResolutionChoice {
 Result<std::optional<std::string>> ResolveConflict(Store& store, const std::string& id,
                                                    const ResolutionChoice& choice);
 
-std::string RecordLabel(const RecordView& record);
-
 }  // namespace accord
