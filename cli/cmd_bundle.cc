@@ -5,6 +5,7 @@
 #include "cli/cli_context.h"
 #include "cli/tls_paths.h"
 #include "core/json_codec.h"
+#include "core/peer_book.h"
 #include "core/time_format.h"
 #include "sync/bundle.h"
 
@@ -42,7 +43,7 @@ json InfoJson(const sync::BundleInfo& info) {
 
 // A peer given by address-book name resolves to its node id.
 std::string ResolvePeer(Store& store, const std::string& peer) {
-  auto named = store.FindPeerByName(peer);
+  auto named = store.peers().FindByName(peer);
   if (named.ok() && *named && !(*named)->peer_id.empty()) return (*named)->peer_id;
   return peer;
 }

@@ -136,6 +136,13 @@ Result<Statement*> Database::Prepare(const std::string& sql) {
 }
 
 Result<std::unique_ptr<Transaction>> Transaction::Begin(Database& db, Mode mode) {
+  // A transaction already open on this connection (an uncommitted
+  // Store::RemoteBatch) would swallow this one: refuse rather than nest.
+  if (!sqlite3_get_autocommit(db.handle())) {
+    return FailedPrecondition(
+        "a transaction is already open on this database connection (a remote batch not yet "
+        "committed?): one transaction at a time per store");
+  }
   // IMMEDIATE takes the write lock up front, so two writers queue on the busy
   // timeout instead of deadlocking on a read-to-write upgrade.
   RETURN_IF_ERROR(db.Exec(mode == Mode::kWrite ? "BEGIN IMMEDIATE" : "BEGIN"));

@@ -76,6 +76,7 @@ Status SqliteStatus(sqlite3* db, int rc, std::string_view what);
 
 // BEGIN IMMEDIATE (write) or BEGIN (read) ... COMMIT; rolls back in the
 // destructor unless Commit() succeeded, so an early error return applies nothing.
+// REQUIRES: no transaction open on the connection (else kFailedPrecondition).
 class Transaction {
  public:
   enum class Mode { kRead, kWrite };

@@ -5,6 +5,7 @@
 
 #include "core/migrations.h"
 #include "core/node_id.h"
+#include "core/peer_book.h"
 
 namespace accord {
 
@@ -34,7 +35,10 @@ const std::optional<std::string>* RecordView::Value(const std::string& field) co
 }
 
 Store::Store(std::unique_ptr<Database> db, std::string node_id, StoreOptions options)
-    : db_(std::move(db)), node_id_(std::move(node_id)), options_(std::move(options)) {
+    : db_(std::move(db)),
+      peers_(new PeerBook(*db_)),
+      node_id_(std::move(node_id)),
+      options_(std::move(options)) {
   if (!options_.clock_ms) options_.clock_ms = SystemClockMs;
 }
 

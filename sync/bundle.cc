@@ -276,7 +276,7 @@ Status LearnWhatSenderHolds(Store& store, const BundleInfo& info) {
   ASSIGN_OR_RETURN(PeerInfo peer, store.GetPeer(info.sender));
   VersionVector held = peer.their_knowledge;
   held.MergeFrom(info.sender_knowledge);
-  return store.RecordPeerContact("", info.sender, held);
+  return store.RecordPeerContact(info.sender, held);
 }
 
 }  // namespace

@@ -10,12 +10,14 @@
 
 #include "core/record_id.h"
 #include "test_support.h"
+#include "tests/store_peek.h"
 
 namespace accord {
 namespace {
 
 using testing::DumpOf;
 using testing::NewStore;
+using testing::PeekDb;
 using testing::TempDir;
 
 std::string PutOk(Store& store, RecordWrite write) {
@@ -274,7 +276,7 @@ TEST(StoreTest, SqlViewsShowCurrentValuesAsOrdinaryRows) {
   NewPlan(*store, "Deleted plan");
   ASSERT_TRUE(
       store->Delete(store->List("plan", FieldWrite{"title", "Deleted plan"})->front().id).ok());
-  auto stmt = store->db().Prepare("SELECT id, title, status, signed_on FROM plans");
+  auto stmt = PeekDb(*store).Prepare("SELECT id, title, status, signed_on FROM plans");
   ASSERT_TRUE(stmt.ok());
   ASSERT_TRUE(*(*stmt)->Step());
   EXPECT_EQ((*stmt)->Text(0), id);
@@ -282,6 +284,21 @@ TEST(StoreTest, SqlViewsShowCurrentValuesAsOrdinaryRows) {
   EXPECT_EQ((*stmt)->Text(3), "2023-06-13");
   EXPECT_FALSE(*(*stmt)->Step());
   (*stmt)->Reset();
+}
+
+TEST(StoreTest, NoOtherCallRunsInsideAnOpenRemoteBatch) {
+  TempDir dir;
+  auto store = NewStore(dir, "KH-NCCT");
+  std::string id = NewPlan(*store);
+  auto batch = store->BeginRemoteBatch("TH-MSDHS");
+  ASSERT_TRUE(batch.ok()) << batch.status().ToString();
+  // An officer's write would commit or roll back with the batch: refused.
+  EXPECT_EQ(store->Put({"plan", id, {{"status", "signed"}}}).status().code(),
+            Code::kFailedPrecondition);
+  EXPECT_EQ(store->Get(id).status().code(), Code::kFailedPrecondition);
+  EXPECT_EQ(store->BeginRemoteBatch("TH-MSDHS").status().code(), Code::kFailedPrecondition);
+  batch->reset();
+  EXPECT_TRUE(store->Put({"plan", id, {{"status", "signed"}}}).ok());
 }
 
 TEST(StoreTest, TwoWritersOnOneNodeBothSucceed) {
@@ -333,7 +350,7 @@ TEST(StoreTest, AProcessKilledMidWriteLeavesTheDatabaseConsistent) {
   waitpid(child, &status, 0);
   auto store = Store::Open(path);
   ASSERT_TRUE(store.ok());
-  auto check = (*store)->db().Prepare("PRAGMA integrity_check");
+  auto check = PeekDb(**store).Prepare("PRAGMA integrity_check");
   ASSERT_TRUE(*(*check)->Step());
   EXPECT_EQ((*check)->Text(0), "ok");
   (*check)->Reset();
@@ -341,7 +358,7 @@ TEST(StoreTest, AProcessKilledMidWriteLeavesTheDatabaseConsistent) {
   int64_t records = (*store)->GetStatus()->records_per_type["party"];
   EXPECT_GT(records, 0);
   EXPECT_EQ(records % 50, 0);
-  auto fields = (*store)->db().Prepare("SELECT count(*) FROM versions");
+  auto fields = PeekDb(**store).Prepare("SELECT count(*) FROM versions");
   ASSERT_TRUE(*(*fields)->Step());
   EXPECT_EQ((*fields)->Int(0), records * 3);
   (*fields)->Reset();
