@@ -103,18 +103,45 @@ Status RebuildViews(Database& db) {
   return Status::Ok();
 }
 
-Status MigrateDatabase(Database& db) {
-  ASSIGN_OR_RETURN(Statement * version_stmt, db.Prepare("PRAGMA user_version"));
-  ASSIGN_OR_RETURN(bool has_row, version_stmt->Step());
-  int current = has_row ? static_cast<int>(version_stmt->Int(0)) : 0;
-  version_stmt->Reset();
-  if (current > kDatabaseVersion) {
-    return IncompatibleVersion("the database has layout version " + std::to_string(current) +
+namespace {
+
+Result<int> ReadLayoutVersion(Database& db) {
+  ASSIGN_OR_RETURN(Statement * stmt, db.Prepare("PRAGMA user_version"));
+  ASSIGN_OR_RETURN(bool has_row, stmt->Step());
+  int version = has_row ? static_cast<int>(stmt->Int(0)) : 0;
+  stmt->Reset();
+  if (version > kDatabaseVersion) {
+    return IncompatibleVersion("the database has layout version " + std::to_string(version) +
                                " but this accord only knows up to " +
                                std::to_string(kDatabaseVersion) + "; upgrade accord");
   }
-  int schema_version = Schema::Get().version();
+  return version;
+}
+
+// The schema registry version the views were built for ("" before any).
+Result<std::string> ReadViewsVersion(Database& db) {
+  ASSIGN_OR_RETURN(Statement * get,
+                   db.Prepare("SELECT value FROM meta WHERE key = 'schema_version'"));
+  ASSIGN_OR_RETURN(bool found, get->Step());
+  std::string stored = found ? get->Text(0) : "";
+  get->Reset();
+  return stored;
+}
+
+}  // namespace
+
+Status MigrateDatabase(Database& db) {
+  const std::string schema_version = std::to_string(Schema::Get().version());
+  // Plain reads first: a current database (the usual case) opens without the
+  // write lock, so `accord get` never queues behind a long apply.
+  ASSIGN_OR_RETURN(int current, ReadLayoutVersion(db));
+  if (current == kDatabaseVersion) {
+    ASSIGN_OR_RETURN(std::string views, ReadViewsVersion(db));
+    if (views == schema_version) return Status::Ok();
+  }
   ASSIGN_OR_RETURN(auto txn, Transaction::Begin(db, Transaction::Mode::kWrite));
+  // Another process may have migrated while this one waited for the lock.
+  ASSIGN_OR_RETURN(current, ReadLayoutVersion(db));
   for (int v = current; v < kDatabaseVersion; ++v) {
     RETURN_IF_ERROR(
         db.Exec(kMigrations[v])
@@ -124,17 +151,13 @@ Status MigrateDatabase(Database& db) {
     RETURN_IF_ERROR(db.Exec("PRAGMA user_version = " + std::to_string(kDatabaseVersion)));
   }
   // Views follow the schema registry, which can change without a layout change.
-  ASSIGN_OR_RETURN(Statement * get,
-                   db.Prepare("SELECT value FROM meta WHERE key = 'schema_version'"));
-  ASSIGN_OR_RETURN(bool found, get->Step());
-  std::string stored = found ? get->Text(0) : "";
-  get->Reset();
-  if (stored != std::to_string(schema_version)) {
+  ASSIGN_OR_RETURN(std::string views, ReadViewsVersion(db));
+  if (views != schema_version) {
     RETURN_IF_ERROR(RebuildViews(db));
     ASSIGN_OR_RETURN(
         Statement * put,
         db.Prepare("INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', ?)"));
-    RETURN_IF_ERROR(put->Bind(1, std::to_string(schema_version)).Run());
+    RETURN_IF_ERROR(put->Bind(1, schema_version).Run());
   }
   return txn->Commit();
 }
