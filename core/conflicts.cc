@@ -85,23 +85,29 @@ Result<Conflict> BuildConflict(Store& store, const ConflictRef& ref) {
 }  // namespace
 
 Result<std::vector<Conflict>> ListConflicts(Store& store, const std::string& type) {
-  ASSIGN_OR_RETURN(ConflictList open, store.ListConflicts({type, 0, std::nullopt}));
-  std::vector<Conflict> conflicts;
-  conflicts.reserve(open.conflicts.size());
+  ASSIGN_OR_RETURN(ConflictPage all, ListConflictPage(store, {type, 0, std::nullopt}));
+  return std::move(all.conflicts);
+}
+
+Result<ConflictPage> ListConflictPage(Store& store, const ConflictQuery& query) {
+  ASSIGN_OR_RETURN(ConflictList open, store.ListConflicts(query));
+  ConflictPage page;
+  page.total = open.total;
+  page.conflicts.reserve(open.conflicts.size());
   for (const ConflictRef& ref : open.conflicts) {
     ASSIGN_OR_RETURN(Conflict c, BuildConflict(store, ref));
-    conflicts.push_back(std::move(c));
+    page.conflicts.push_back(std::move(c));
   }
-  return conflicts;
+  return page;
 }
 
 Result<Conflict> GetConflict(Store& store, const std::string& id) {
-  ASSIGN_OR_RETURN(std::vector<Conflict> all, ListConflicts(store));
-  for (auto& c : all) {
-    if (c.id == id) return std::move(c);
+  ASSIGN_OR_RETURN(std::optional<ConflictRef> ref, store.FindConflict(id));
+  if (!ref) {
+    return NotFound("no open conflict " + id +
+                    " (already resolved, or a sync changed it: run `accord conflicts` again)");
   }
-  return NotFound("no open conflict " + id +
-                  " (already resolved, or a sync changed it: run `accord conflicts` again)");
+  return BuildConflict(store, *ref);
 }
 
 Result<std::optional<std::string>> ResolveConflict(Store& store, const std::string& id,

@@ -3,6 +3,7 @@
 // everything the node held for the field before.
 #include <set>
 
+#include "core/conflict_id.h"
 #include "core/record_id.h"
 #include "core/store.h"
 
@@ -294,7 +295,7 @@ Status Store::WriteResolution(std::string_view id, std::string_view field,
                               std::string_view expected_conflict_id) {
   ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*db_, Transaction::Mode::kWrite));
   if (!expected_conflict_id.empty()) {
-    ASSIGN_OR_RETURN(std::string current, ConflictIdLocked(id, field));
+    ASSIGN_OR_RETURN(std::string current, ComputeConflictId(*db_, id, field));
     if (current != expected_conflict_id) {
       return FailedPrecondition("conflict " + std::string(expected_conflict_id) +
                                 " changed since it was listed (a sync brought another value): "

@@ -1,19 +1,49 @@
 #include "core/migrations.h"
 
+#include <array>
 #include <string>
 #include <vector>
 
+#include "core/conflict_id.h"
 #include "core/schema.h"
 
 namespace accord {
 
 namespace {
 
-// Each entry moves the database from version i to i+1. Never edit a shipped
-// entry: append a new one.
-const std::vector<const char*> kMigrations = {
+// What a migration step cannot say in SQL.
+using MigrationCode = Status (*)(Database& db);
+
+struct Migration {
+  const char* sql;
+  MigrationCode then = nullptr;  // runs after `sql`, in the same transaction
+};
+
+// Names every open conflict by its live versions (core/conflict_id.h).
+Status NameOpenConflicts(Database& db) {
+  std::vector<std::pair<std::string, std::string>> open;
+  ASSIGN_OR_RETURN(Statement * list, db.Prepare("SELECT record_id, field FROM conflicts"));
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, list->Step());
+    if (!row) break;
+    open.emplace_back(list->Text(0), list->Text(1));
+  }
+  list->Reset();
+  ASSIGN_OR_RETURN(Statement * name,
+                   db.Prepare("UPDATE conflicts SET id = ? WHERE record_id = ? AND field = ?"));
+  for (const auto& [record_id, field] : open) {
+    ASSIGN_OR_RETURN(std::string id, ComputeConflictId(db, record_id, field));
+    RETURN_IF_ERROR(name->Bind(1, id).Bind(2, record_id).Bind(3, field).Run());
+  }
+  return Status::Ok();
+}
+
+// Entry i moves the database from layout version i to i+1. Never edit a
+// shipped entry (databases in the field were made by it): append a new one,
+// and document the layout in docs/schema.md.
+const std::array<Migration, kDatabaseVersion> kMigrations = {{
     // 0 -> 1: the initial layout.
-    R"sql(
+    {R"sql(
     CREATE TABLE meta(
       key TEXT PRIMARY KEY,
       value TEXT NOT NULL
@@ -71,8 +101,21 @@ const std::vector<const char*> kMigrations = {
       their_knowledge TEXT NOT NULL DEFAULT '',   -- what it held at last contact
       last_contact_at INTEGER NOT NULL DEFAULT 0
     ) WITHOUT ROWID;
+    )sql"},
+
+    // 1 -> 2: conflicts are found by id and listed in pages without being rebuilt.
+    {R"sql(
+    ALTER TABLE conflicts ADD COLUMN id TEXT NOT NULL DEFAULT '';
+    CREATE INDEX conflicts_by_id ON conflicts(id);
+    CREATE INDEX conflicts_in_order ON conflicts(detected_at, record_id, field);
+    -- has_tombstone now says what version 1 documented: some live tombstone
+    -- says 1 (a restore concurrent with a delete included).
+    UPDATE records SET has_tombstone = EXISTS(
+      SELECT 1 FROM versions v WHERE v.record_id = records.id AND v.field = '_deleted'
+      AND v.state > 0 AND v.value = '1');
     )sql",
-};
+     NameOpenConflicts},
+}};
 
 std::string QuoteIdentifier(const std::string& name) {
   return "\"" + name + "\"";
@@ -143,9 +186,9 @@ Status MigrateDatabase(Database& db) {
   // Another process may have migrated while this one waited for the lock.
   ASSIGN_OR_RETURN(current, ReadLayoutVersion(db));
   for (int v = current; v < kDatabaseVersion; ++v) {
-    RETURN_IF_ERROR(
-        db.Exec(kMigrations[v])
-            .WithContext("migrating database to version " + std::to_string(v + 1) + ": "));
+    std::string where = "migrating the database to layout version " + std::to_string(v + 1) + ": ";
+    RETURN_IF_ERROR(db.Exec(kMigrations[v].sql).WithContext(where));
+    if (kMigrations[v].then) RETURN_IF_ERROR(kMigrations[v].then(db).WithContext(where));
   }
   if (current < kDatabaseVersion) {
     RETURN_IF_ERROR(db.Exec("PRAGMA user_version = " + std::to_string(kDatabaseVersion)));

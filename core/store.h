@@ -198,6 +198,8 @@ class Store {
   // The id a conflict on (record, field) has on every node holding the same
   // versions: a digest of the record, the field and the live vectors involved.
   Result<std::string> ConflictId(std::string_view record_id, std::string_view field);
+  // The open conflict with this id, if any (an index lookup).
+  Result<std::optional<ConflictRef>> FindConflict(std::string_view id);
   // Open conflicts of `query.type`, in list order, one page of them.
   Result<ConflictList> ListConflicts(const ConflictQuery& query);
 
@@ -270,9 +272,11 @@ class Store {
   Result<MergeOutcome> MergeVersion(const FieldVersion& incoming, std::string_view received_from,
                                     int64_t now,
                                     const std::vector<StoredVersion>* known_live = nullptr);
-  Status SetConflict(std::string_view record_id, std::string_view field, bool open, int64_t now,
-                     bool* newly_opened);
-  Result<std::string> ConflictIdLocked(std::string_view record_id, std::string_view field);
+  // Opens the conflict on (record, field) with its current `id`, or updates
+  // the id of the open one; `newly_opened` says which.
+  Status OpenConflict(std::string_view record_id, std::string_view field, std::string_view id,
+                      int64_t now, bool* newly_opened);
+  Status CloseConflict(std::string_view record_id, std::string_view field);
   Result<RecordView> BuildView(std::string_view id, std::string_view type, bool deleted);
 
   std::unique_ptr<Database> db_;
