@@ -115,6 +115,16 @@ const std::array<Migration, kDatabaseVersion> kMigrations = {{
       AND v.state > 0 AND v.value = '1');
     )sql",
      NameOpenConflicts},
+
+    // 2 -> 3: bundles are applied a chunk per transaction and resume after a crash.
+    {R"sql(
+    CREATE TABLE bundle_progress(
+      checksum TEXT PRIMARY KEY,        -- hex SHA-256 of the bundle (its checksum field)
+      sender TEXT NOT NULL,             -- the node that wrote it
+      chunks_applied INTEGER NOT NULL,  -- its first chunks_applied chunks are in
+      updated_at INTEGER NOT NULL       -- local time of the last chunk
+    ) WITHOUT ROWID;
+    )sql"},
 }};
 
 std::string QuoteIdentifier(const std::string& name) {

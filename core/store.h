@@ -225,6 +225,15 @@ class Store {
     // The peer vouches it held no more than this when the states were read.
     Status MergeKnowledge(const VersionVector& vouched);
     Status SetCursor(uint64_t new_inbound_cursor);
+    // Bundles, applied a chunk per batch (docs/bundle-format.md). Claims chunk
+    // `index` (from 0) of the bundle whose checksum is `checksum_hex`: false
+    // when an earlier transaction applied it (drop this batch, skip the
+    // chunk); true after recording, in this batch's transaction, that chunks
+    // 0..index are in, so that a crash after Commit resumes after it.
+    Result<bool> ClaimBundleChunk(std::string_view checksum_hex, uint64_t index);
+    // The whole bundle is in: forgets its progress, so a replay re-applies
+    // every chunk (and changes nothing).
+    Status FinishBundle(std::string_view checksum_hex);
     Result<ApplyResult> Commit();
 
    private:
@@ -240,6 +249,9 @@ class Store {
     ApplyResult result_;
   };
   Result<std::unique_ptr<RemoteBatch>> BeginRemoteBatch(const std::string& from_peer);
+  // How many leading chunks of the bundle `checksum_hex` an interrupted apply
+  // committed: 0 when none, or when the bundle was applied whole.
+  Result<uint64_t> BundleChunksApplied(std::string_view checksum_hex);
 
   // What this node knows of peer node `peer_id` (defaults if never in contact).
   Result<PeerInfo> GetPeer(std::string_view peer_id);
