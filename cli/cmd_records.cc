@@ -50,10 +50,10 @@ int RunInit(const Context& ctx, const std::string& node_id) {
   std::error_code ec;
   std::filesystem::create_directories(ctx.TlsDir(), ec);
   if (ec) return Fail(IoError("cannot create " + ctx.TlsDir() + ": " + ec.message()));
+  // The database appears whole or not at all (Store::Create), so a killed
+  // init leaves a directory that opens or that init can run in again.
   auto store = Store::Create(ctx.DatabasePath(), node_id);
   if (!store.ok()) return Fail(store.status());
-  json config = {{"node_id", node_id}, {"database", "accord.db"}, {"listen", "127.0.0.1:8443"}};
-  std::ofstream(ctx.dir + "/node.json") << config.dump(2) << "\n";
   if (ctx.json) {
     PrintJson({{"node_id", node_id}, {"dir", ctx.dir}});
   } else {

@@ -107,6 +107,22 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path, bool c
   return db;
 }
 
+Result<std::unique_ptr<Database>> Database::CreateScratch(const std::string& path) {
+  sqlite3* raw = nullptr;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    Status st = SqliteStatus(raw, rc, "creating " + path);
+    sqlite3_close_v2(raw);
+    return st;
+  }
+  std::unique_ptr<Database> db(new Database(raw));
+  sqlite3_extended_result_codes(raw, 1);
+  RETURN_IF_ERROR(db->Exec("PRAGMA journal_mode=MEMORY"));
+  RETURN_IF_ERROR(db->Exec("PRAGMA synchronous=OFF"));
+  return db;
+}
+
 Status Database::Exec(std::string_view sql) {
   char* error = nullptr;
   std::string owned(sql);

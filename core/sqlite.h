@@ -55,6 +55,10 @@ class Database {
   // Opens (creating when `create`) the database at `path`, in WAL mode with a
   // busy timeout so that concurrent writers wait instead of failing.
   static Result<std::unique_ptr<Database>> Open(const std::string& path, bool create);
+  // Creates a database file that no other connection will open until it is
+  // complete: journal in memory, no syncs (the caller syncs the closed file),
+  // not in WAL mode, so closing it leaves the one file and nothing beside it.
+  static Result<std::unique_ptr<Database>> CreateScratch(const std::string& path);
 
   Status Exec(std::string_view sql);
   // Returns a cached prepared statement, reset and ready to bind. The pointer
