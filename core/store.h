@@ -138,8 +138,9 @@ class StoreTestAccess;  // tests/store_peek.h
 //        waits for a writer, however long the writer's transaction;
 //      * writes take the database's single write lock (BEGIN IMMEDIATE) and
 //        queue for it up to the busy timeout (15 s), then fail with
-//        kUnavailable. That is why no call holds the lock longer than one
-//        bounded batch: one local write, one sync page, one bundle chunk.
+//        kUnavailable. That is why writes come in bounded transactions: an
+//        officer's write, one sync page, one bundle chunk. (PutMany holds the
+//        lock for the whole batch it is given: `accord load` is all or nothing.)
 //  - Every public call is one transaction, all or nothing, except RemoteBatch,
 //    which spans calls until Commit().
 //  - Calls that take the write lock: Create; Open, only when the layout must
@@ -158,7 +159,9 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  // Creates a new node database; fails if one exists at `path`.
+  // Creates a new node database; fails if one exists at `path`. The file is
+  // built aside and renamed into place: after a crash there is either no
+  // database at `path` or a whole one.
   static Result<std::unique_ptr<Store>> Create(const std::string& path, const std::string& node_id,
                                                StoreOptions options = {});
   // Opens an existing node database, migrating its schema when older.
