@@ -1,5 +1,7 @@
 #include "core/sqlite.h"
 
+#include <thread>
+
 namespace accord {
 
 Status SqliteStatus(sqlite3* db, int rc, std::string_view what) {
@@ -87,6 +89,18 @@ Database::~Database() {
   sqlite3_close_v2(db_);
 }
 
+int Database::WaitWhileBusy(void* self, int attempt) {
+  // SQLite's own back-off sleeps up to 100 ms between tries; a bundle apply
+  // frees the write lock for a millisecond or two between chunks, so waiters
+  // mostly slept through the gaps. Short steps catch them.
+  auto& since = static_cast<Database*>(self)->busy_since_;
+  auto now = std::chrono::steady_clock::now();
+  if (attempt == 0) since = now;
+  if (now - since >= kBusyTimeout) return 0;  // give up: SQLITE_BUSY
+  std::this_thread::sleep_for(std::chrono::microseconds(attempt < 1000 ? 500 : 2000));
+  return 1;
+}
+
 Result<std::unique_ptr<Database>> Database::Open(const std::string& path, bool create) {
   sqlite3* raw = nullptr;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
@@ -98,12 +112,19 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path, bool c
   }
   std::unique_ptr<Database> db(new Database(raw));
   // Writers from several processes wait for each other instead of failing.
-  sqlite3_busy_timeout(raw, 15000);
+  sqlite3_busy_handler(raw, &Database::WaitWhileBusy, db.get());
   sqlite3_extended_result_codes(raw, 1);
   RETURN_IF_ERROR(db->Exec("PRAGMA journal_mode=WAL"));
   // NORMAL is durable across application crashes in WAL mode; a power cut may
   // lose the last commits but never corrupts the database.
   RETURN_IF_ERROR(db->Exec("PRAGMA synchronous=NORMAL"));
+  // Bundles and syncs commit every 1000 states, and their index inserts land
+  // on scattered pages: checkpointing every 1000 WAL pages (the default)
+  // copied the same pages to the database again and again (a 1.8M-state
+  // bundle applied in 14.3 s against 9.7 s as one transaction). Every 10000
+  // pages (~40 MiB of WAL) brings it back to ~10.5 s. Checkpoints run after
+  // a commit, outside the write lock.
+  RETURN_IF_ERROR(db->Exec("PRAGMA wal_autocheckpoint=10000"));
   return db;
 }
 
