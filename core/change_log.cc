@@ -106,6 +106,16 @@ Store::RemoteBatch::~RemoteBatch() = default;
 Result<std::unique_ptr<Store::RemoteBatch>> Store::BeginRemoteBatch(const std::string& from_peer) {
   if (!IsValidNodeId(from_peer))
     return InvalidArgument("malformed peer node id '" + from_peer + "'");
+  if (!applies_remote_batches_) {
+    // A connection that applies remote batches commits one page or chunk after
+    // another, and their index inserts land on scattered pages: checkpointing
+    // every 1000 WAL pages (SQLite's default, kept for officers' writes)
+    // copied the same pages into the database again and again (a 1.8M-state
+    // bundle: 14.3 s, against 9.7 s as one transaction). Every 10000 pages
+    // (~40 MiB of WAL): 10.1 s.
+    RETURN_IF_ERROR(db_->Exec("PRAGMA wal_autocheckpoint=10000"));
+    applies_remote_batches_ = true;
+  }
   ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*db_, Transaction::Mode::kWrite));
   ASSIGN_OR_RETURN(VersionVector knowledge, Knowledge());
   return std::unique_ptr<RemoteBatch>(

@@ -118,13 +118,6 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path, bool c
   // NORMAL is durable across application crashes in WAL mode; a power cut may
   // lose the last commits but never corrupts the database.
   RETURN_IF_ERROR(db->Exec("PRAGMA synchronous=NORMAL"));
-  // Bundles and syncs commit every 1000 states, and their index inserts land
-  // on scattered pages: checkpointing every 1000 WAL pages (the default)
-  // copied the same pages to the database again and again (a 1.8M-state
-  // bundle applied in 14.3 s against 9.7 s as one transaction). Every 10000
-  // pages (~40 MiB of WAL) brings it back to ~10.5 s. Checkpoints run after
-  // a commit, outside the write lock.
-  RETURN_IF_ERROR(db->Exec("PRAGMA wal_autocheckpoint=10000"));
   return db;
 }
 

@@ -298,6 +298,7 @@ class Store {
   std::unique_ptr<PeerBook> peers_;
   std::string node_id_;
   StoreOptions options_;
+  bool applies_remote_batches_ = false;  // the WAL checkpoint interval is raised
 };
 
 }  // namespace accord
