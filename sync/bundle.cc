@@ -350,13 +350,21 @@ Status ApplyChunks(Store& store, const PeerVerifier& verifier, const std::string
       return Corruption(where() + "the file changed since it was verified; " +
                         std::to_string(index) + " chunk(s) are in, the rest is not applied");
     }
+    // A chunk that cannot go in (the lock not had within the busy timeout, a
+    // state the store refuses) stops the apply there, earlier chunks kept.
+    auto stopped = [&](const Status& st) {
+      return Status(st.code(), where() + st.message() + "; the chunks before it are in: apply " +
+                                   "the file again to resume");
+    };
     bool mine = false;
     if (states) {
-      ASSIGN_OR_RETURN(auto batch, store.BeginRemoteBatch(info.sender));
-      ASSIGN_OR_RETURN(mine, batch->ClaimBundleChunk(info.checksum_hex, index));
+      auto batch = store.BeginRemoteBatch(info.sender);
+      if (!batch.ok()) return stopped(batch.status());
+      ASSIGN_OR_RETURN(mine, (*batch)->ClaimBundleChunk(info.checksum_hex, index));
       if (mine) {
-        RETURN_IF_ERROR(batch->Add(*states).WithContext(where()));
-        ASSIGN_OR_RETURN(ApplyResult applied, batch->Commit());
+        Status added = (*batch)->Add(*states);
+        if (!added.ok()) return stopped(added);
+        ASSIGN_OR_RETURN(ApplyResult applied, (*batch)->Commit());
         result.applied.received += applied.received;
         result.applied.applied += applied.applied;
         result.applied.unchanged += applied.unchanged;
