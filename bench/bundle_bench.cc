@@ -86,7 +86,7 @@ int Main(int argc, char** argv) {
   sync::BundleApplyResult applied;
   Phase apply =
       Measure([&] { applied = Check(sync::ApplyBundle(*capital, verifier, full), "apply"); });
-  Row(t, "apply (verify, then one transaction)", applied.applied.received, apply);
+  Row(t, "apply (verify, then a chunk per transaction)", applied.applied.received, apply);
   if (applied.applied.applied != created.states) Die(Internal("not every state applied"), "apply");
 
   sync::BundleApplyResult replay;

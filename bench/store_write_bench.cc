@@ -21,6 +21,7 @@
 #include "bench/statement_profile.h"
 #include "core/sqlite.h"
 #include "core/store.h"
+#include "tests/store_peek.h"
 
 namespace accord::bench {
 namespace {
@@ -46,7 +47,7 @@ class VersionedTarget : public Target {
     Check(store_->PutMany(batch), "PutMany");
   }
   void Update(const RecordWrite& write) override { Check(store_->Put(write), "Put"); }
-  Database& db() override { return store_->db(); }
+  Database& db() override { return testing::PeekDb(*store_); }
 
  private:
   std::unique_ptr<Store> store_;

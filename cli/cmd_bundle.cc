@@ -6,6 +6,7 @@
 #include "cli/tls_paths.h"
 #include "core/json_codec.h"
 #include "core/node_id.h"
+#include "core/peer_book.h"
 #include "core/time_format.h"
 #include "sync/bundle.h"
 
@@ -43,7 +44,7 @@ json InfoJson(const sync::BundleInfo& info) {
 
 // A peer given by address-book name resolves to its node id.
 std::string ResolvePeer(Store& store, const std::string& peer) {
-  auto named = store.FindPeerByName(peer);
+  auto named = store.peers().FindByName(peer);
   if (named.ok() && *named && !(*named)->peer_id.empty()) return (*named)->peer_id;
   return peer;
 }
@@ -105,15 +106,17 @@ int RunApply(const Context& ctx, BundleArgs& args) {
   if (!store.ok()) return Fail(store.status());
   auto result = sync::ApplyBundle(**store, *verifier, args.file, Progress(ctx, "applied"));
   if (!result.ok()) {
-    std::cerr << "accord: " << args.file << ": " << result.status().message()
-              << "; nothing applied\n";
+    std::cerr << "accord: " << args.file << ": " << result.status().message() << "\n";
     return kExitFailure;
   }
   if (ctx.json) {
     PrintJson({{"file", args.file},
                {"bundle", InfoJson(result->info)},
+               {"received", result->applied.received},
                {"applied", result->applied.applied},
                {"unchanged", result->applied.unchanged},
+               {"resumed_chunks", result->chunks_resumed},
+               {"resumed_states", result->states_resumed},
                {"new_conflicts", result->applied.new_conflicts},
                {"knowledge_merged", result->knowledge_merged}});
     return kExitOk;
@@ -124,6 +127,10 @@ int RunApply(const Context& ctx, BundleArgs& args) {
     return kExitOk;
   }
   if (result->info.states) std::cerr << "\n";
+  if (result->chunks_resumed) {
+    std::cout << "resumed: " << result->chunks_resumed << " chunk(s), " << result->states_resumed
+              << " field states, were already in\n";
+  }
   std::cout << "applied bundle from " << result->info.sender << ": " << result->applied.applied
             << " of " << result->info.states << " field states changed this node, "
             << result->applied.new_conflicts << " new conflict(s)\n";

@@ -6,6 +6,7 @@
 #include "cli/cli_context.h"
 #include "core/json_codec.h"
 #include "core/node_id.h"
+#include "core/peer_book.h"
 #include "core/time_format.h"
 #include "sync/identity.h"
 
@@ -69,7 +70,7 @@ int RunPeerAdd(const Context& ctx, const PeerArgs& args) {
   }
   auto store = ctx.OpenStore();
   if (!store.ok()) return Fail(store.status());
-  Status st = (*store)->AddPeer(args.name, args.url);
+  Status st = (*store)->peers().Add(args.name, args.url);
   if (!st.ok()) return Fail(st);
   if (!ctx.json)
     std::cout << "peer " << args.name << " -> " << args.url << "\n";
@@ -81,7 +82,7 @@ int RunPeerAdd(const Context& ctx, const PeerArgs& args) {
 int RunPeerList(const Context& ctx) {
   auto store = ctx.OpenStore();
   if (!store.ok()) return Fail(store.status());
-  auto peers = (*store)->ListPeers();
+  auto peers = (*store)->peers().List();
   if (!peers.ok()) return Fail(peers.status());
   if (ctx.json) {
     json out = json::array();

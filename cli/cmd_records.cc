@@ -8,6 +8,7 @@
 #include "core/json_codec.h"
 #include "core/node_id.h"
 #include "core/record_id.h"
+#include "core/record_label.h"
 #include "core/time_format.h"
 #include "core/write_check.h"
 
@@ -48,16 +49,6 @@ void PrintRecord(const RecordView& record) {
   }
 }
 
-std::string Label(const RecordView& record) {
-  const TypeSpec* type = Schema::Get().FindType(record.type);
-  std::string label;
-  for (const auto& name : type->label_fields) {
-    const auto* value = record.Value(name);
-    if (value && *value) label += (label.empty() ? "" : " ") + **value;
-  }
-  return label;
-}
-
 int RunInit(const Context& ctx, const std::string& node_id) {
   if (!IsValidNodeId(node_id)) {
     return UsageError(InvalidArgument("node id '" + node_id +
@@ -68,10 +59,10 @@ int RunInit(const Context& ctx, const std::string& node_id) {
   std::filesystem::create_directories(ctx.TlsDir(), ec);
   if (ec) return Fail(IoError("cannot create " + ctx.TlsDir() + ": " + ec.message()));
   RestrictToOwner(ctx.dir);
+  // The database appears whole or not at all (Store::Create), so a killed
+  // init leaves a directory that opens or that init can run in again.
   auto store = Store::Create(ctx.DatabasePath(), node_id);
   if (!store.ok()) return Fail(store.status());
-  json config = {{"node_id", node_id}, {"database", "accord.db"}, {"listen", "127.0.0.1:8443"}};
-  std::ofstream(ctx.dir + "/node.json") << config.dump(2) << "\n";
   if (ctx.json) {
     PrintJson({{"node_id", node_id}, {"dir", ctx.dir}});
   } else {
@@ -152,7 +143,7 @@ int RunList(const Context& ctx, const std::string& type, const std::string& wher
     PrintJson(out);
   } else {
     for (const auto& r : *records) {
-      std::cout << r.id << "  " << Label(r)
+      std::cout << r.id << "  " << RecordLabelValues(r)
                 << (r.conflicts.empty() && !r.delete_conflict ? "" : "  [conflict]") << "\n";
     }
     std::cerr << records->size() << " " << type << " record(s)\n";

@@ -10,6 +10,7 @@
 #include "cli/tls_paths.h"
 #include "client/https_transport.h"
 #include "core/json_codec.h"
+#include "core/peer_book.h"
 #include "server/https_server.h"
 #include "server/review_api.h"
 #include "server/store_pool.h"
@@ -155,7 +156,7 @@ Result<json> SyncOne(const Context& ctx, Store& store, const NetArgs& args,
   sync::SyncOptions options;
   options.page_size = args.page_size;
   if (target.rfind("https://", 0) != 0) {
-    ASSIGN_OR_RETURN(auto peer, store.FindPeerByName(target));
+    ASSIGN_OR_RETURN(auto peer, store.peers().FindByName(target));
     if (!peer) {
       return NotFound("no peer named '" + target + "' (accord peer add NAME URL, or give a URL)");
     }
@@ -202,7 +203,7 @@ int RunSyncCommand(const Context& ctx, NetArgs& args) {
   if (!store.ok()) return Fail(store.status());
   std::vector<std::string> targets;
   if (args.all) {
-    auto peers = (*store)->ListPeers();
+    auto peers = (*store)->peers().List();
     if (!peers.ok()) return Fail(peers.status());
     for (const auto& p : *peers) targets.push_back(p.name);
     if (targets.empty()) return Fail(FailedPrecondition("no peers yet: accord peer add NAME URL"));

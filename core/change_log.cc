@@ -106,6 +106,16 @@ Store::RemoteBatch::~RemoteBatch() = default;
 Result<std::unique_ptr<Store::RemoteBatch>> Store::BeginRemoteBatch(const std::string& from_peer) {
   if (!IsValidNodeId(from_peer))
     return InvalidArgument("malformed peer node id '" + from_peer + "'");
+  if (!applies_remote_batches_) {
+    // A connection that applies remote batches commits one page or chunk after
+    // another, and their index inserts land on scattered pages: checkpointing
+    // every 1000 WAL pages (SQLite's default, kept for officers' writes)
+    // copied the same pages into the database again and again (a 1.8M-state
+    // bundle: 14.3 s, against 9.7 s as one transaction). Every 10000 pages
+    // (~40 MiB of WAL): 10.1 s.
+    RETURN_IF_ERROR(db_->Exec("PRAGMA wal_autocheckpoint=10000"));
+    applies_remote_batches_ = true;
+  }
   ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*db_, Transaction::Mode::kWrite));
   ASSIGN_OR_RETURN(VersionVector knowledge, Knowledge());
   return std::unique_ptr<RemoteBatch>(
@@ -183,6 +193,41 @@ Status Store::RemoteBatch::SetCursor(uint64_t new_inbound_cursor) {
       .Bind(2, static_cast<int64_t>(new_inbound_cursor))
       .Bind(3, now_)
       .Run();
+}
+
+Result<uint64_t> Store::BundleChunksApplied(std::string_view checksum_hex) {
+  ASSIGN_OR_RETURN(Statement * stmt,
+                   db_->Prepare("SELECT chunks_applied FROM bundle_progress WHERE checksum = ?"));
+  stmt->Bind(1, checksum_hex);
+  ASSIGN_OR_RETURN(bool found, stmt->Step());
+  uint64_t chunks = found ? static_cast<uint64_t>(stmt->Int(0)) : 0;
+  stmt->Reset();
+  return chunks;
+}
+
+Result<bool> Store::RemoteBatch::ClaimBundleChunk(std::string_view checksum_hex, uint64_t index) {
+  // Read under the write lock: another process applying the same file may
+  // have committed this chunk since the caller looked.
+  ASSIGN_OR_RETURN(uint64_t applied, store_.BundleChunksApplied(checksum_hex));
+  if (applied > index) return false;
+  ASSIGN_OR_RETURN(
+      Statement * note,
+      store_.db_->Prepare("INSERT INTO bundle_progress(checksum, sender, chunks_applied, "
+                          "updated_at) VALUES(?, ?, ?, ?) ON CONFLICT(checksum) DO UPDATE SET "
+                          "chunks_applied = excluded.chunks_applied, "
+                          "updated_at = excluded.updated_at"));
+  RETURN_IF_ERROR(note->Bind(1, checksum_hex)
+                      .Bind(2, from_peer_)
+                      .Bind(3, static_cast<int64_t>(index + 1))
+                      .Bind(4, now_)
+                      .Run());
+  return true;
+}
+
+Status Store::RemoteBatch::FinishBundle(std::string_view checksum_hex) {
+  ASSIGN_OR_RETURN(Statement * forget,
+                   store_.db_->Prepare("DELETE FROM bundle_progress WHERE checksum = ?"));
+  return forget->Bind(1, checksum_hex).Run();
 }
 
 Result<ApplyResult> Store::RemoteBatch::Commit() {

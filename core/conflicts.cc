@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/record_label.h"
+
 namespace accord {
 
 namespace {
@@ -23,16 +25,17 @@ std::optional<FieldVersion> FindAncestor(const std::vector<StoredVersion>& histo
   return std::nullopt;
 }
 
-Result<Conflict> BuildConflict(Store& store, const std::string& record_id, const std::string& field,
-                               int64_t detected_at) {
+Result<Conflict> BuildConflict(Store& store, const ConflictRef& ref) {
+  const std::string& record_id = ref.record_id;
+  const std::string& field = ref.field;
   ASSIGN_OR_RETURN(RecordView record, store.Get(record_id));
   Conflict c;
+  c.id = ref.id;
   c.record_id = record_id;
   c.record_type = record.type;
   c.record_label = RecordLabel(record);
   c.field = field;
-  c.detected_at_ms = detected_at;
-  ASSIGN_OR_RETURN(c.id, store.ConflictId(record_id, field));
+  c.detected_at_ms = ref.detected_at_ms;
   for (const auto& [name, v] : record.fields) {
     if (name != field) c.context[name] = v.value;
   }
@@ -81,58 +84,30 @@ Result<Conflict> BuildConflict(Store& store, const std::string& record_id, const
 
 }  // namespace
 
-std::string RecordLabel(const RecordView& record) {
-  const TypeSpec* type = Schema::Get().FindType(record.type);
-  std::string label = record.type;
-  bool any = false;
-  if (type) {
-    for (const auto& name : type->label_fields) {
-      const auto* value = record.Value(name);
-      if (value && *value) {
-        label += " " + **value;
-        any = true;
-      }
-    }
-  }
-  if (!any) label += " " + record.id;
-  return label;
+Result<std::vector<Conflict>> ListConflicts(Store& store, const std::string& type) {
+  ASSIGN_OR_RETURN(ConflictPage all, ListConflictPage(store, {type, 0, std::nullopt}));
+  return std::move(all.conflicts);
 }
 
-Result<std::vector<Conflict>> ListConflicts(Store& store, const std::string& type) {
-  if (!type.empty() && !Schema::Get().FindType(type)) {
-    return InvalidArgument("unknown record type '" + type + "'");
+Result<ConflictPage> ListConflictPage(Store& store, const ConflictQuery& query) {
+  ASSIGN_OR_RETURN(ConflictList open, store.ListConflicts(query));
+  ConflictPage page;
+  page.total = open.total;
+  page.conflicts.reserve(open.conflicts.size());
+  for (const ConflictRef& ref : open.conflicts) {
+    ASSIGN_OR_RETURN(Conflict c, BuildConflict(store, ref));
+    page.conflicts.push_back(std::move(c));
   }
-  std::vector<std::tuple<std::string, std::string, int64_t>> open;
-  {
-    ASSIGN_OR_RETURN(
-        Statement * stmt,
-        store.db().Prepare("SELECT c.record_id, c.field, c.detected_at FROM conflicts c "
-                           "JOIN records r ON r.id = c.record_id "
-                           "WHERE ? = '' OR r.type = ? "
-                           "ORDER BY c.detected_at, c.record_id, c.field"));
-    stmt->Bind(1, type).Bind(2, type);
-    while (true) {
-      ASSIGN_OR_RETURN(bool row, stmt->Step());
-      if (!row) break;
-      open.emplace_back(stmt->Text(0), stmt->Text(1), stmt->Int(2));
-    }
-    stmt->Reset();
-  }
-  std::vector<Conflict> conflicts;
-  for (const auto& [record_id, field, detected] : open) {
-    ASSIGN_OR_RETURN(Conflict c, BuildConflict(store, record_id, field, detected));
-    conflicts.push_back(std::move(c));
-  }
-  return conflicts;
+  return page;
 }
 
 Result<Conflict> GetConflict(Store& store, const std::string& id) {
-  ASSIGN_OR_RETURN(std::vector<Conflict> all, ListConflicts(store));
-  for (auto& c : all) {
-    if (c.id == id) return std::move(c);
+  ASSIGN_OR_RETURN(std::optional<ConflictRef> ref, store.FindConflict(id));
+  if (!ref) {
+    return NotFound("no open conflict " + id +
+                    " (already resolved, or a sync changed it: run `accord conflicts` again)");
   }
-  return NotFound("no open conflict " + id +
-                  " (already resolved, or a sync changed it: run `accord conflicts` again)");
+  return BuildConflict(store, *ref);
 }
 
 Result<std::optional<std::string>> ResolveConflict(Store& store, const std::string& id,

@@ -33,6 +33,15 @@ struct Conflict {
 
 // Open conflicts, oldest first; `type` filters by record type when not empty.
 Result<std::vector<Conflict>> ListConflicts(Store& store, const std::string& type = "");
+
+struct ConflictPage {
+  std::vector<Conflict> conflicts;
+  uint64_t total = 0;  // open conflicts of the type, all pages
+};
+// One page of ListConflicts (paged in SQL: only the page's conflicts are built).
+Result<ConflictPage> ListConflictPage(Store& store, const ConflictQuery& query);
+
+// One conflict by id (an index lookup; the conflict is built, not the others).
 Result<Conflict> GetConflict(Store& store, const std::string& id);
 
 struct ResolutionChoice {
@@ -45,7 +54,5 @@ struct ResolutionChoice {
 // Writes the resolution (a write dominating every value) and returns the value written.
 Result<std::optional<std::string>> ResolveConflict(Store& store, const std::string& id,
                                                    const ResolutionChoice& choice);
-
-std::string RecordLabel(const RecordView& record);
 
 }  // namespace accord

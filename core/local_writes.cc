@@ -1,10 +1,9 @@
 // Local writes: an officer's put, delete or resolution. Each runs in one write
 // transaction and takes this node's next counter, so its vector dominates
 // everything the node held for the field before.
-#include <algorithm>
 #include <set>
 
-#include "core/hex.h"
+#include "core/conflict_id.h"
 #include "core/record_id.h"
 #include "core/store.h"
 
@@ -296,7 +295,7 @@ Status Store::WriteResolution(std::string_view id, std::string_view field,
                               std::string_view expected_conflict_id) {
   ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*db_, Transaction::Mode::kWrite));
   if (!expected_conflict_id.empty()) {
-    ASSIGN_OR_RETURN(std::string current, ConflictIdLocked(id, field));
+    ASSIGN_OR_RETURN(std::string current, ComputeConflictId(*db_, id, field));
     if (current != expected_conflict_id) {
       return FailedPrecondition("conflict " + std::string(expected_conflict_id) +
                                 " changed since it was listed (a sync brought another value): "
@@ -308,46 +307,6 @@ Status Store::WriteResolution(std::string_view id, std::string_view field,
   RETURN_IF_ERROR(writer.Resolve(id, field, value, note));
   RETURN_IF_ERROR(writer.Finish());
   return txn->Commit();
-}
-
-}  // namespace accord
-
-namespace accord {
-
-Result<std::string> Store::ConflictIdLocked(std::string_view record_id, std::string_view field) {
-  // A deletion conflict involves the whole record: any new edit or tombstone changes it.
-  std::string sql = "SELECT vv FROM versions WHERE record_id = ? AND state > 0";
-  if (field != kDeletedField) sql += " AND field = ?";
-  ASSIGN_OR_RETURN(Statement * stmt, db_->Prepare(sql));
-  stmt->Bind(1, record_id);
-  if (field != kDeletedField) stmt->Bind(2, field);
-  std::vector<std::string> vectors;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, stmt->Step());
-    if (!row) break;
-    vectors.push_back(stmt->Text(0));
-  }
-  stmt->Reset();
-  std::sort(vectors.begin(), vectors.end());
-  // FNV-1a, 64 bits: a stable name, not a security measure.
-  uint64_t hash = 1469598103934665603ull;
-  auto mix = [&](std::string_view text) {
-    for (unsigned char c : text) {
-      hash ^= c;
-      hash *= 1099511628211ull;
-    }
-    hash ^= 0xff;
-    hash *= 1099511628211ull;
-  };
-  mix(record_id);
-  mix(field);
-  for (const auto& v : vectors) mix(v);
-  return HexEncode(hash >> 16, 12);  // 48 bits name a conflict well enough
-}
-
-Result<std::string> Store::ConflictId(std::string_view record_id, std::string_view field) {
-  ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*db_, Transaction::Mode::kRead));
-  return ConflictIdLocked(record_id, field);
 }
 
 }  // namespace accord

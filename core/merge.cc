@@ -3,24 +3,29 @@
 // node applies its own writes by exactly the rule it applies to its peers'.
 #include <set>
 
+#include "core/conflict_id.h"
 #include "core/store.h"
 
 namespace accord {
 
-Status Store::SetConflict(std::string_view record_id, std::string_view field, bool open,
-                          int64_t now, bool* newly_opened) {
-  if (open) {
-    ASSIGN_OR_RETURN(Statement * stmt,
-                     db_->Prepare("INSERT OR IGNORE INTO conflicts(record_id, field, detected_at) "
-                                  "VALUES(?, ?, ?)"));
-    RETURN_IF_ERROR(stmt->Bind(1, record_id).Bind(2, field).Bind(3, now).Run());
-    if (newly_opened) *newly_opened = db_->Changes() > 0;
-  } else {
-    ASSIGN_OR_RETURN(Statement * stmt,
-                     db_->Prepare("DELETE FROM conflicts WHERE record_id = ? AND field = ?"));
-    RETURN_IF_ERROR(stmt->Bind(1, record_id).Bind(2, field).Run());
-  }
-  return Status::Ok();
+Status Store::OpenConflict(std::string_view record_id, std::string_view field, std::string_view id,
+                           int64_t now, bool* newly_opened) {
+  // The id follows the live versions: refresh it whenever they change.
+  ASSIGN_OR_RETURN(Statement * update,
+                   db_->Prepare("UPDATE conflicts SET id = ? WHERE record_id = ? AND field = ?"));
+  RETURN_IF_ERROR(update->Bind(1, id).Bind(2, record_id).Bind(3, field).Run());
+  *newly_opened = db_->Changes() == 0;
+  if (!*newly_opened) return Status::Ok();
+  ASSIGN_OR_RETURN(Statement * insert,
+                   db_->Prepare("INSERT INTO conflicts(record_id, field, detected_at, id) "
+                                "VALUES(?, ?, ?, ?)"));
+  return insert->Bind(1, record_id).Bind(2, field).Bind(3, now).Bind(4, id).Run();
+}
+
+Status Store::CloseConflict(std::string_view record_id, std::string_view field) {
+  ASSIGN_OR_RETURN(Statement * stmt,
+                   db_->Prepare("DELETE FROM conflicts WHERE record_id = ? AND field = ?"));
+  return stmt->Bind(1, record_id).Bind(2, field).Run();
 }
 
 Result<Store::MergeOutcome> Store::MergeVersion(const FieldVersion& incoming,
@@ -77,10 +82,11 @@ Result<Store::MergeOutcome> Store::MergeVersion(const FieldVersion& incoming,
       Statement * insert,
       db_->Prepare("INSERT INTO versions(record_id, field, value, vv, origin, origin_time, note, "
                    "state, received_at, received_from) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+  std::string vv_text = incoming.version.ToText();
   RETURN_IF_ERROR(insert->Bind(1, incoming.record_id)
                       .Bind(2, incoming.field)
                       .BindOptional(3, incoming.value)
-                      .Bind(4, incoming.version.ToText())
+                      .Bind(4, vv_text)
                       .Bind(5, incoming.origin)
                       .Bind(6, incoming.origin_time_ms)
                       .Bind(7, incoming.note)
@@ -97,10 +103,18 @@ Result<Store::MergeOutcome> Store::MergeVersion(const FieldVersion& incoming,
   }
   // The tombstone's conflicts (delete versus edit) are RefreshDeletion's to judge.
   // An open conflict needs two live versions: with fewer there is none to close.
-  if (incoming.field != kDeletedField && (differing || live.size() > 1)) {
+  if (incoming.field != kDeletedField && differing) {
+    // The live versions are now the concurrent siblings and the incoming one.
+    std::vector<std::string> vectors = {std::move(vv_text)};
+    for (const StoredVersion* sibling : concurrent) {
+      vectors.push_back(sibling->version.version.ToText());
+    }
     RETURN_IF_ERROR(
-        SetConflict(incoming.record_id, incoming.field, differing, now, &outcome.new_conflict));
-    if (!differing) outcome.new_conflict = false;
+        OpenConflict(incoming.record_id, incoming.field,
+                     ConflictIdOf(incoming.record_id, incoming.field, std::move(vectors)), now,
+                     &outcome.new_conflict));
+  } else if (incoming.field != kDeletedField && live.size() > 1) {
+    RETURN_IF_ERROR(CloseConflict(incoming.record_id, incoming.field));
   }
   return outcome;
 }
@@ -113,6 +127,7 @@ Result<bool> Store::RefreshDeletion(std::string_view record_id, int64_t now) {
     values.insert(t.version.value);
     tomb_vector.MergeFrom(t.version.version);
   }
+  // Deleted unless restored: every live tombstone says 1.
   bool has_tombstone = values.size() == 1 && *values.begin() == "1";
   bool edits_unseen = false;
   if (has_tombstone) {
@@ -134,13 +149,21 @@ Result<bool> Store::RefreshDeletion(std::string_view record_id, int64_t now) {
     stmt->Reset();
   }
   bool deleted = has_tombstone && !edits_unseen;
+  // records.has_tombstone: some live tombstone says 1. Every open deletion
+  // conflict has one, so writers re-derive (and re-name) it on each write.
+  bool any_delete = values.count("1") > 0;
   ASSIGN_OR_RETURN(Statement * update,
                    db_->Prepare("UPDATE records SET deleted = ?, has_tombstone = ? WHERE id = ?"));
   RETURN_IF_ERROR(
-      update->Bind(1, int64_t{deleted}).Bind(2, int64_t{has_tombstone}).Bind(3, record_id).Run());
+      update->Bind(1, int64_t{deleted}).Bind(2, int64_t{any_delete}).Bind(3, record_id).Run());
   bool open = values.size() > 1 || (has_tombstone && edits_unseen);
+  if (!open) {
+    RETURN_IF_ERROR(CloseConflict(record_id, kDeletedField));
+    return false;
+  }
+  ASSIGN_OR_RETURN(std::string id, ComputeConflictId(*db_, record_id, kDeletedField));
   bool newly_opened = false;
-  RETURN_IF_ERROR(SetConflict(record_id, kDeletedField, open, now, &newly_opened));
+  RETURN_IF_ERROR(OpenConflict(record_id, kDeletedField, id, now, &newly_opened));
   return newly_opened;
 }
 

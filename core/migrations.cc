@@ -1,19 +1,49 @@
 #include "core/migrations.h"
 
+#include <array>
 #include <string>
 #include <vector>
 
+#include "core/conflict_id.h"
 #include "core/schema.h"
 
 namespace accord {
 
 namespace {
 
-// Each entry moves the database from version i to i+1. Never edit a shipped
-// entry: append a new one.
-const std::vector<const char*> kMigrations = {
+// What a migration step cannot say in SQL.
+using MigrationCode = Status (*)(Database& db);
+
+struct Migration {
+  const char* sql;
+  MigrationCode then = nullptr;  // runs after `sql`, in the same transaction
+};
+
+// Names every open conflict by its live versions (core/conflict_id.h).
+Status NameOpenConflicts(Database& db) {
+  std::vector<std::pair<std::string, std::string>> open;
+  ASSIGN_OR_RETURN(Statement * list, db.Prepare("SELECT record_id, field FROM conflicts"));
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, list->Step());
+    if (!row) break;
+    open.emplace_back(list->Text(0), list->Text(1));
+  }
+  list->Reset();
+  ASSIGN_OR_RETURN(Statement * name,
+                   db.Prepare("UPDATE conflicts SET id = ? WHERE record_id = ? AND field = ?"));
+  for (const auto& [record_id, field] : open) {
+    ASSIGN_OR_RETURN(std::string id, ComputeConflictId(db, record_id, field));
+    RETURN_IF_ERROR(name->Bind(1, id).Bind(2, record_id).Bind(3, field).Run());
+  }
+  return Status::Ok();
+}
+
+// Entry i moves the database from layout version i to i+1. Never edit a
+// shipped entry (databases in the field were made by it): append a new one,
+// and document the layout in docs/schema.md.
+const std::array<Migration, kDatabaseVersion> kMigrations = {{
     // 0 -> 1: the initial layout.
-    R"sql(
+    {R"sql(
     CREATE TABLE meta(
       key TEXT PRIMARY KEY,
       value TEXT NOT NULL
@@ -71,8 +101,31 @@ const std::vector<const char*> kMigrations = {
       their_knowledge TEXT NOT NULL DEFAULT '',   -- what it held at last contact
       last_contact_at INTEGER NOT NULL DEFAULT 0
     ) WITHOUT ROWID;
+    )sql"},
+
+    // 1 -> 2: conflicts are found by id and listed in pages without being rebuilt.
+    {R"sql(
+    ALTER TABLE conflicts ADD COLUMN id TEXT NOT NULL DEFAULT '';
+    CREATE INDEX conflicts_by_id ON conflicts(id);
+    CREATE INDEX conflicts_in_order ON conflicts(detected_at, record_id, field);
+    -- has_tombstone now says what version 1 documented: some live tombstone
+    -- says 1 (a restore concurrent with a delete included).
+    UPDATE records SET has_tombstone = EXISTS(
+      SELECT 1 FROM versions v WHERE v.record_id = records.id AND v.field = '_deleted'
+      AND v.state > 0 AND v.value = '1');
     )sql",
-};
+     NameOpenConflicts},
+
+    // 2 -> 3: bundles are applied a chunk per transaction and resume after a crash.
+    {R"sql(
+    CREATE TABLE bundle_progress(
+      checksum TEXT PRIMARY KEY,        -- hex SHA-256 of the bundle (its checksum field)
+      sender TEXT NOT NULL,             -- the node that wrote it
+      chunks_applied INTEGER NOT NULL,  -- its first chunks_applied chunks are in
+      updated_at INTEGER NOT NULL       -- local time of the last chunk
+    ) WITHOUT ROWID;
+    )sql"},
+}};
 
 std::string QuoteIdentifier(const std::string& name) {
   return "\"" + name + "\"";
@@ -103,38 +156,61 @@ Status RebuildViews(Database& db) {
   return Status::Ok();
 }
 
-Status MigrateDatabase(Database& db) {
-  ASSIGN_OR_RETURN(Statement * version_stmt, db.Prepare("PRAGMA user_version"));
-  ASSIGN_OR_RETURN(bool has_row, version_stmt->Step());
-  int current = has_row ? static_cast<int>(version_stmt->Int(0)) : 0;
-  version_stmt->Reset();
-  if (current > kDatabaseVersion) {
-    return IncompatibleVersion("the database has layout version " + std::to_string(current) +
+namespace {
+
+Result<int> ReadLayoutVersion(Database& db) {
+  ASSIGN_OR_RETURN(Statement * stmt, db.Prepare("PRAGMA user_version"));
+  ASSIGN_OR_RETURN(bool has_row, stmt->Step());
+  int version = has_row ? static_cast<int>(stmt->Int(0)) : 0;
+  stmt->Reset();
+  if (version > kDatabaseVersion) {
+    return IncompatibleVersion("the database has layout version " + std::to_string(version) +
                                " but this accord only knows up to " +
                                std::to_string(kDatabaseVersion) + "; upgrade accord");
   }
-  int schema_version = Schema::Get().version();
-  ASSIGN_OR_RETURN(auto txn, Transaction::Begin(db, Transaction::Mode::kWrite));
-  for (int v = current; v < kDatabaseVersion; ++v) {
-    RETURN_IF_ERROR(
-        db.Exec(kMigrations[v])
-            .WithContext("migrating database to version " + std::to_string(v + 1) + ": "));
-  }
-  if (current < kDatabaseVersion) {
-    RETURN_IF_ERROR(db.Exec("PRAGMA user_version = " + std::to_string(kDatabaseVersion)));
-  }
-  // Views follow the schema registry, which can change without a layout change.
+  return version;
+}
+
+// The schema registry version the views were built for ("" before any).
+Result<std::string> ReadViewsVersion(Database& db) {
   ASSIGN_OR_RETURN(Statement * get,
                    db.Prepare("SELECT value FROM meta WHERE key = 'schema_version'"));
   ASSIGN_OR_RETURN(bool found, get->Step());
   std::string stored = found ? get->Text(0) : "";
   get->Reset();
-  if (stored != std::to_string(schema_version)) {
+  return stored;
+}
+
+}  // namespace
+
+Status MigrateDatabase(Database& db) {
+  const std::string schema_version = std::to_string(Schema::Get().version());
+  // Plain reads first: a current database (the usual case) opens without the
+  // write lock, so `accord get` never queues behind a long apply.
+  ASSIGN_OR_RETURN(int current, ReadLayoutVersion(db));
+  if (current == kDatabaseVersion) {
+    ASSIGN_OR_RETURN(std::string views, ReadViewsVersion(db));
+    if (views == schema_version) return Status::Ok();
+  }
+  ASSIGN_OR_RETURN(auto txn, Transaction::Begin(db, Transaction::Mode::kWrite));
+  // Another process may have migrated while this one waited for the lock.
+  ASSIGN_OR_RETURN(current, ReadLayoutVersion(db));
+  for (int v = current; v < kDatabaseVersion; ++v) {
+    std::string where = "migrating the database to layout version " + std::to_string(v + 1) + ": ";
+    RETURN_IF_ERROR(db.Exec(kMigrations[v].sql).WithContext(where));
+    if (kMigrations[v].then) RETURN_IF_ERROR(kMigrations[v].then(db).WithContext(where));
+  }
+  if (current < kDatabaseVersion) {
+    RETURN_IF_ERROR(db.Exec("PRAGMA user_version = " + std::to_string(kDatabaseVersion)));
+  }
+  // Views follow the schema registry, which can change without a layout change.
+  ASSIGN_OR_RETURN(std::string views, ReadViewsVersion(db));
+  if (views != schema_version) {
     RETURN_IF_ERROR(RebuildViews(db));
     ASSIGN_OR_RETURN(
         Statement * put,
         db.Prepare("INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', ?)"));
-    RETURN_IF_ERROR(put->Bind(1, std::to_string(schema_version)).Run());
+    RETURN_IF_ERROR(put->Bind(1, schema_version).Run());
   }
   return txn->Commit();
 }

@@ -8,10 +8,12 @@
 namespace accord {
 
 // The database layout this build writes.
-inline constexpr int kDatabaseVersion = 1;
+inline constexpr int kDatabaseVersion = 3;
 
-// Brings the database to kDatabaseVersion inside one transaction; refuses a
-// database written by a newer build.
+// Brings the database to kDatabaseVersion, and its views to the schema
+// registry, inside one write transaction; refuses (kIncompatibleVersion) a
+// database written by a newer build. A database already current is only read:
+// no write lock, so opening never waits for another process's writes.
 Status MigrateDatabase(Database& db);
 
 // Drops and recreates one view per record type (named TypeSpec::view) showing

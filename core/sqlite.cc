@@ -1,5 +1,7 @@
 #include "core/sqlite.h"
 
+#include <thread>
+
 namespace accord {
 
 Status SqliteStatus(sqlite3* db, int rc, std::string_view what) {
@@ -87,6 +89,18 @@ Database::~Database() {
   sqlite3_close_v2(db_);
 }
 
+int Database::WaitWhileBusy(void* self, int attempt) {
+  // SQLite's own back-off sleeps up to 100 ms between tries; a bundle apply
+  // frees the write lock for a millisecond or two between chunks, so waiters
+  // mostly slept through the gaps. Short steps catch them.
+  auto& since = static_cast<Database*>(self)->busy_since_;
+  auto now = std::chrono::steady_clock::now();
+  if (attempt == 0) since = now;
+  if (now - since >= kBusyTimeout) return 0;  // give up: SQLITE_BUSY
+  std::this_thread::sleep_for(std::chrono::microseconds(attempt < 1000 ? 500 : 2000));
+  return 1;
+}
+
 Result<std::unique_ptr<Database>> Database::Open(const std::string& path, bool create) {
   sqlite3* raw = nullptr;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
@@ -98,13 +112,28 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path, bool c
   }
   std::unique_ptr<Database> db(new Database(raw));
   // Writers from several processes wait for each other instead of failing.
-  sqlite3_busy_timeout(raw, 15000);
+  sqlite3_busy_handler(raw, &Database::WaitWhileBusy, db.get());
   sqlite3_extended_result_codes(raw, 1);
   RETURN_IF_ERROR(db->Exec("PRAGMA journal_mode=WAL"));
   // NORMAL is durable across application crashes in WAL mode; a power cut may
   // lose the last commits but never corrupts the database.
   RETURN_IF_ERROR(db->Exec("PRAGMA synchronous=NORMAL"));
-  RETURN_IF_ERROR(db->Exec("PRAGMA foreign_keys=ON"));
+  return db;
+}
+
+Result<std::unique_ptr<Database>> Database::CreateScratch(const std::string& path) {
+  sqlite3* raw = nullptr;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    Status st = SqliteStatus(raw, rc, "creating " + path);
+    sqlite3_close_v2(raw);
+    return st;
+  }
+  std::unique_ptr<Database> db(new Database(raw));
+  sqlite3_extended_result_codes(raw, 1);
+  RETURN_IF_ERROR(db->Exec("PRAGMA journal_mode=MEMORY"));
+  RETURN_IF_ERROR(db->Exec("PRAGMA synchronous=OFF"));
   return db;
 }
 
@@ -137,6 +166,13 @@ Result<Statement*> Database::Prepare(const std::string& sql) {
 }
 
 Result<std::unique_ptr<Transaction>> Transaction::Begin(Database& db, Mode mode) {
+  // A transaction already open on this connection (an uncommitted
+  // Store::RemoteBatch) would swallow this one: refuse rather than nest.
+  if (!sqlite3_get_autocommit(db.handle())) {
+    return FailedPrecondition(
+        "a transaction is already open on this database connection (a remote batch not yet "
+        "committed?): one transaction at a time per store");
+  }
   // IMMEDIATE takes the write lock up front, so two writers queue on the busy
   // timeout instead of deadlocking on a read-to-write upgrade.
   RETURN_IF_ERROR(db.Exec(mode == Mode::kWrite ? "BEGIN IMMEDIATE" : "BEGIN"));

@@ -5,6 +5,7 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -52,14 +53,22 @@ class Database {
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
 
-  // Opens (creating when `create`) the database at `path`, in WAL mode with a
-  // busy timeout so that concurrent writers wait instead of failing.
+  // Opens (creating when `create`) the database at `path`, in WAL mode; a
+  // call that meets a lock held by another connection waits up to
+  // kBusyTimeout, polling every 0.5 ms (2 ms after the first 1000 tries),
+  // then fails with kUnavailable.
   static Result<std::unique_ptr<Database>> Open(const std::string& path, bool create);
+  // Creates a database file that no other connection will open until it is
+  // complete: journal in memory, no syncs (the caller syncs the closed file),
+  // not in WAL mode, so closing it leaves the one file and nothing beside it.
+  static Result<std::unique_ptr<Database>> CreateScratch(const std::string& path);
 
   Status Exec(std::string_view sql);
   // Returns a cached prepared statement, reset and ready to bind. The pointer
   // stays valid for the life of the Database; do not use one statement twice at once.
   Result<Statement*> Prepare(const std::string& sql);
+
+  static constexpr std::chrono::milliseconds kBusyTimeout{15000};
 
   int64_t Changes() const { return sqlite3_changes64(db_); }
   sqlite3* handle() { return db_; }
@@ -67,7 +76,9 @@ class Database {
 
  private:
   explicit Database(sqlite3* db) : db_(db) {}
+  static int WaitWhileBusy(void* self, int attempt);
   sqlite3* db_;
+  std::chrono::steady_clock::time_point busy_since_;
   std::map<std::string, std::unique_ptr<Statement>, std::less<>> cache_;
 };
 
@@ -76,6 +87,7 @@ Status SqliteStatus(sqlite3* db, int rc, std::string_view what);
 
 // BEGIN IMMEDIATE (write) or BEGIN (read) ... COMMIT; rolls back in the
 // destructor unless Commit() succeeded, so an early error return applies nothing.
+// REQUIRES: no transaction open on the connection (else kFailedPrecondition).
 class Transaction {
  public:
   enum class Mode { kRead, kWrite };

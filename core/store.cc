@@ -1,10 +1,18 @@
 #include "core/store.h"
 
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
+#include <random>
 
 #include "core/migrations.h"
 #include "core/node_id.h"
+#include "core/peer_book.h"
 
 namespace accord {
 
@@ -34,7 +42,10 @@ const std::optional<std::string>* RecordView::Value(const std::string& field) co
 }
 
 Store::Store(std::unique_ptr<Database> db, std::string node_id, StoreOptions options)
-    : db_(std::move(db)), node_id_(std::move(node_id)), options_(std::move(options)) {
+    : db_(std::move(db)),
+      peers_(new PeerBook(*db_)),
+      node_id_(std::move(node_id)),
+      options_(std::move(options)) {
   if (!options_.clock_ms) options_.clock_ms = SystemClockMs;
 }
 
@@ -43,6 +54,92 @@ Store::~Store() = default;
 int64_t Store::NowMs() const {
   return options_.clock_ms();
 }
+
+namespace {
+
+Status SyncPath(const std::string& path, int flags, const char* what) {
+  int fd = ::open(path.c_str(), flags | O_CLOEXEC);
+  if (fd < 0)
+    return IoError(std::string("cannot open ") + what + " " + path + ": " + strerror(errno));
+  int rc = ::fsync(fd);
+  int saved = errno;
+  ::close(fd);
+  if (rc != 0)
+    return IoError(std::string("cannot sync ") + what + " " + path + ": " + strerror(saved));
+  return Status::Ok();
+}
+
+// Moves `from` to `to` unless `to` exists (two inits racing: the second fails).
+Status RenameNoReplace(const std::string& from, const std::string& to) {
+  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) {
+    return Status::Ok();
+  }
+  if (errno == EEXIST) return FailedPrecondition("a node database already exists at " + to);
+  if (errno != EINVAL && errno != ENOSYS) {
+    return IoError("cannot move " + from + " to " + to + ": " + strerror(errno));
+  }
+  // The filesystem cannot refuse to replace: check, then rename.
+  std::error_code ec;
+  if (std::filesystem::exists(to, ec)) {
+    return FailedPrecondition("a node database already exists at " + to);
+  }
+  std::filesystem::rename(from, to, ec);
+  if (ec) return IoError("cannot move " + from + " to " + to + ": " + ec.message());
+  return Status::Ok();
+}
+
+// Temporaries an init killed mid-way left beside `path`. (Two inits of one
+// directory at once are not supported: the one whose file this removes fails.)
+void RemoveStaleTemporaries(const std::filesystem::path& path) {
+  std::error_code ec;
+  std::string prefix = path.filename().string() + ".init-";
+  std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : ".";
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    if (entry.path().filename().string().rfind(prefix, 0) == 0) {
+      std::filesystem::remove(entry.path(), ec);
+    }
+  }
+}
+
+Status WriteNewNode(Database& db, const std::string& node_id) {
+  RETURN_IF_ERROR(MigrateDatabase(db));
+  ASSIGN_OR_RETURN(auto txn, Transaction::Begin(db, Transaction::Mode::kWrite));
+  ASSIGN_OR_RETURN(Statement * meta,
+                   db.Prepare("INSERT INTO meta(key, value) VALUES('node_id', ?)"));
+  RETURN_IF_ERROR(meta->Bind(1, node_id).Run());
+  ASSIGN_OR_RETURN(Statement * counter,
+                   db.Prepare("INSERT INTO knowledge(node, counter) VALUES(?, 0)"));
+  RETURN_IF_ERROR(counter->Bind(1, node_id).Run());
+  return txn->Commit();
+}
+
+// Builds the node database under a temporary name beside `path`, closes and
+// syncs it, and renames it into place: whatever moment a crash strikes, there
+// is either no database at `path` (init can run again) or a whole one — never
+// one that neither opens nor can be initialised again.
+Status BuildNodeDatabase(const std::string& path, const std::string& node_id) {
+  std::filesystem::path target(path);
+  RemoveStaleTemporaries(target);
+  std::random_device random;
+  std::string tmp = path + ".init-" + std::to_string(::getpid()) + "-" + std::to_string(random());
+  Status built = [&]() -> Status {
+    {
+      ASSIGN_OR_RETURN(auto db, Database::CreateScratch(tmp));
+      RETURN_IF_ERROR(WriteNewNode(*db, node_id));
+    }  // closed: everything is in the one file
+    RETURN_IF_ERROR(SyncPath(tmp, O_RDONLY, "the new database"));
+    RETURN_IF_ERROR(RenameNoReplace(tmp, path));
+    std::string dir = target.has_parent_path() ? target.parent_path().string() : ".";
+    return SyncPath(dir, O_RDONLY | O_DIRECTORY, "the directory");
+  }();
+  if (!built.ok()) {
+    std::error_code ec;
+    std::filesystem::remove(tmp, ec);
+  }
+  return built;
+}
+
+}  // namespace
 
 Result<std::unique_ptr<Store>> Store::Create(const std::string& path, const std::string& node_id,
                                              StoreOptions options) {
@@ -54,19 +151,8 @@ Result<std::unique_ptr<Store>> Store::Create(const std::string& path, const std:
   if (std::filesystem::exists(path, ec)) {
     return FailedPrecondition("a node database already exists at " + path);
   }
-  ASSIGN_OR_RETURN(auto db, Database::Open(path, /*create=*/true));
-  RETURN_IF_ERROR(MigrateDatabase(*db));
-  {
-    ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*db, Transaction::Mode::kWrite));
-    ASSIGN_OR_RETURN(Statement * meta,
-                     db->Prepare("INSERT INTO meta(key, value) VALUES('node_id', ?)"));
-    RETURN_IF_ERROR(meta->Bind(1, node_id).Run());
-    ASSIGN_OR_RETURN(Statement * counter,
-                     db->Prepare("INSERT INTO knowledge(node, counter) VALUES(?, 0)"));
-    RETURN_IF_ERROR(counter->Bind(1, node_id).Run());
-    RETURN_IF_ERROR(txn->Commit());
-  }
-  return std::unique_ptr<Store>(new Store(std::move(db), node_id, std::move(options)));
+  RETURN_IF_ERROR(BuildNodeDatabase(path, node_id));
+  return Open(path, std::move(options));
 }
 
 Result<std::unique_ptr<Store>> Store::Open(const std::string& path, StoreOptions options) {

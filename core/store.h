@@ -89,30 +89,89 @@ struct ApplyResult {
   size_t new_conflicts = 0;
 };
 
+// What this node knows of a peer node (peer_state), and, for peers in the
+// address book (PeerBook), its name and URL.
 struct PeerInfo {
-  std::string peer_id;  // the peer's node id ("" until first contact)
-  std::string name;     // local nickname, e.g. "th-capital"
-  std::string url;
+  std::string peer_id;          // the peer's node id ("" until first contact)
+  std::string name;             // local nickname, e.g. "th-capital" (address book only)
+  std::string url;              // (address book only)
   uint64_t inbound_cursor = 0;  // how far into the peer's log this node has applied
   int64_t last_sync_ms = 0;
   VersionVector their_knowledge;  // what the peer was known to hold at last contact
 };
 
+// An open conflict as the store indexes it (core/conflicts.h builds what a
+// reviewer sees from it).
+struct ConflictRef {
+  std::string id;  // the same on every node holding the same live versions
+  std::string record_id;
+  std::string record_type;
+  std::string field;  // kDeletedField for delete versus edit
+  int64_t detected_at_ms = 0;
+};
+
+struct ConflictQuery {
+  std::string type;               // only records of this type; "" for all
+  uint64_t offset = 0;            // skip this many, in list order
+  std::optional<uint64_t> limit;  // at most this many; nullopt for all
+};
+
+struct ConflictList {
+  std::vector<ConflictRef> conflicts;  // oldest detection first, then record id, field
+  uint64_t total = 0;                  // open conflicts matching the type, ignoring paging
+};
+
+class PeerBook;
+namespace testing {
+class StoreTestAccess;  // tests/store_peek.h
+}
+
+// Threading and transactions
+//
+//  - A Store is one SQLite connection and is not thread-safe: use it from one
+//    thread at a time (it may move between threads, as the server's StorePool
+//    leases do). Its PeerBook shares the connection and the rule.
+//  - Several Stores may open one database file, in one process or several
+//    (`accord serve` next to an officer's `accord put`). The database is in
+//    WAL mode:
+//      * a read runs on the snapshot of the last commit when it began and never
+//        waits for a writer, however long the writer's transaction;
+//      * writes take the database's single write lock (BEGIN IMMEDIATE) and
+//        queue for it up to the busy timeout (15 s), then fail with
+//        kUnavailable. That is why writes come in bounded transactions: an
+//        officer's write, one sync page, one bundle chunk. (PutMany holds the
+//        lock for the whole batch it is given: `accord load` is all or nothing.)
+//  - Every public call is one transaction, all or nothing, except RemoteBatch,
+//    which spans calls until Commit().
+//  - Calls that take the write lock: Create; Open, only when the layout must
+//    be migrated; Put, PutMany, Delete, WriteResolution, ApplyRemote,
+//    BeginRemoteBatch (held until Commit or destruction), RecordPeerContact,
+//    PeerBook::Add and PeerBook::BindNodeId. Every other call only reads.
+//  - REQUIRES while a RemoteBatch is open: no other call on the same Store or
+//    its PeerBook, and no second batch, until the batch commits or is
+//    destroyed. Its transaction is the connection's, so another call would run
+//    inside it and commit or roll back with it; a call that begins a
+//    transaction is refused with kFailedPrecondition instead. Other Stores on
+//    the file may read meanwhile.
 class Store {
  public:
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  // Creates a new node database; fails if one exists at `path`.
+  // Creates a new node database; fails if one exists at `path`. The file is
+  // built aside and renamed into place: after a crash there is either no
+  // database at `path` or a whole one.
   static Result<std::unique_ptr<Store>> Create(const std::string& path, const std::string& node_id,
                                                StoreOptions options = {});
   // Opens an existing node database, migrating its schema when older.
   static Result<std::unique_ptr<Store>> Open(const std::string& path, StoreOptions options = {});
 
   const std::string& node_id() const { return node_id_; }
+  // The injected clock (StoreOptions::clock_ms).
+  int64_t NowMs() const;
 
-  // ---- Local writes. Each call is one transaction: all or nothing.
+  // ---- Local writes: an officer's. Each call is one transaction: all or nothing.
   // Creates (no id, or an id not yet used) or updates a record; returns its id.
   Result<std::string> Put(const RecordWrite& write);
   // Many records at once (accord load): references may point anywhere in the batch.
@@ -125,9 +184,6 @@ class Store {
   Status WriteResolution(std::string_view id, std::string_view field,
                          const std::optional<std::string>& value, std::string_view note,
                          std::string_view expected_conflict_id = {});
-  // The id a conflict on (record, field) has on every node holding the same
-  // versions: a digest of the record, the field and the live vectors involved.
-  Result<std::string> ConflictId(std::string_view record_id, std::string_view field);
 
   // ---- Reads.
   Result<RecordView> Get(std::string_view id);
@@ -141,7 +197,17 @@ class Store {
   // detail: two nodes holding the same data write byte-identical dumps.
   Status Dump(std::ostream& out);
 
-  // ---- Sync (used by sync/, never by transports).
+  // ---- Conflicts (reads).
+  // The id a conflict on (record, field) has on every node holding the same
+  // versions: a digest of the record, the field and the live vectors involved.
+  Result<std::string> ConflictId(std::string_view record_id, std::string_view field);
+  // The open conflict with this id, if any (an index lookup).
+  Result<std::optional<ConflictRef>> FindConflict(std::string_view id);
+  // Open conflicts of `query.type`, in list order, one page of them.
+  Result<ConflictList> ListConflicts(const ConflictQuery& query);
+
+  // ---- Replication (used by sync/, never by transports).
+  // Live states after `after_seq` the peer does not hold, at most `max_states`.
   Result<ChangePage> ReadChanges(uint64_t after_seq, size_t max_states,
                                  const VersionVector& peer_knowledge,
                                  const ShareFilter* filter = nullptr);
@@ -153,8 +219,8 @@ class Store {
   Result<VersionVector> Knowledge();
 
   // States from one peer applied in one write transaction, however many calls
-  // to Add (a bundle of a million states is all or nothing). Destroying it
-  // without Commit() rolls everything back.
+  // to Add. Destroying it without Commit() rolls everything back. Holds the
+  // write lock throughout: keep it to one page or chunk (see above).
   class RemoteBatch {
    public:
     ~RemoteBatch();
@@ -162,6 +228,15 @@ class Store {
     // The peer vouches it held no more than this when the states were read.
     Status MergeKnowledge(const VersionVector& vouched);
     Status SetCursor(uint64_t new_inbound_cursor);
+    // Bundles, applied a chunk per batch (docs/bundle-format.md). Claims chunk
+    // `index` (from 0) of the bundle whose checksum is `checksum_hex`: false
+    // when an earlier transaction applied it (drop this batch, skip the
+    // chunk); true after recording, in this batch's transaction, that chunks
+    // 0..index are in, so that a crash after Commit resumes after it.
+    Result<bool> ClaimBundleChunk(std::string_view checksum_hex, uint64_t index);
+    // The whole bundle is in: forgets its progress, so a replay re-applies
+    // every chunk (and changes nothing).
+    Status FinishBundle(std::string_view checksum_hex);
     Result<ApplyResult> Commit();
 
    private:
@@ -177,22 +252,23 @@ class Store {
     ApplyResult result_;
   };
   Result<std::unique_ptr<RemoteBatch>> BeginRemoteBatch(const std::string& from_peer);
+  // How many leading chunks of the bundle `checksum_hex` an interrupted apply
+  // committed: 0 when none, or when the bundle was applied whole.
+  Result<uint64_t> BundleChunksApplied(std::string_view checksum_hex);
 
+  // What this node knows of peer node `peer_id` (defaults if never in contact).
   Result<PeerInfo> GetPeer(std::string_view peer_id);
-  Result<std::optional<PeerInfo>> FindPeerByName(std::string_view name);
-  Result<std::vector<PeerInfo>> ListPeers();
-  Status AddPeer(std::string_view name, std::string_view url);
-  // Records what a peer holds and when it was last reached; binds a named peer to its node id.
-  Status RecordPeerContact(std::string_view name, std::string_view peer_id,
-                           const VersionVector& their_knowledge);
+  // Records what a peer node holds and that it was reached now.
+  Status RecordPeerContact(std::string_view peer_id, const VersionVector& their_knowledge);
 
-  Database& db() { return *db_; }
-  int64_t NowMs() const;
+  // ---- The address book: peers by name, over the same connection.
+  PeerBook& peers() { return *peers_; }
 
  private:
   class LocalWriter;
   friend class LocalWriter;
   friend class RemoteBatch;
+  friend class testing::StoreTestAccess;
 
   Store(std::unique_ptr<Database> db, std::string node_id, StoreOptions options);
   Result<std::vector<StoredVersion>> LiveVersions(std::string_view record_id,
@@ -211,14 +287,18 @@ class Store {
   Result<MergeOutcome> MergeVersion(const FieldVersion& incoming, std::string_view received_from,
                                     int64_t now,
                                     const std::vector<StoredVersion>* known_live = nullptr);
-  Status SetConflict(std::string_view record_id, std::string_view field, bool open, int64_t now,
-                     bool* newly_opened);
-  Result<std::string> ConflictIdLocked(std::string_view record_id, std::string_view field);
+  // Opens the conflict on (record, field) with its current `id`, or updates
+  // the id of the open one; `newly_opened` says which.
+  Status OpenConflict(std::string_view record_id, std::string_view field, std::string_view id,
+                      int64_t now, bool* newly_opened);
+  Status CloseConflict(std::string_view record_id, std::string_view field);
   Result<RecordView> BuildView(std::string_view id, std::string_view type, bool deleted);
 
   std::unique_ptr<Database> db_;
+  std::unique_ptr<PeerBook> peers_;
   std::string node_id_;
   StoreOptions options_;
+  bool applies_remote_batches_ = false;  // the WAL checkpoint interval is raised
 };
 
 }  // namespace accord

@@ -1,5 +1,6 @@
 #include "server/review_api.h"
 
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "core/conflicts.h"
@@ -40,20 +41,17 @@ size_t ParseSize(const std::map<std::string, std::string>& query, const std::str
 HttpResponse ListPage(Store& store, const HttpRequest& request) {
   auto query = ParseFormEncoded(request.query);
   std::string type = query.count("type") ? query["type"] : "";
-  auto conflicts = ListConflicts(store, type);
-  if (!conflicts.ok())
-    return Error(net::HttpStatusFor(conflicts.status().code()), conflicts.status().message());
-  size_t offset = ParseSize(query, "offset", 0, conflicts->size());
+  size_t offset = ParseSize(query, "offset", 0, std::numeric_limits<size_t>::max());
   size_t limit = ParseSize(query, "limit", 50, 500);
-  json page = json::array();
-  for (size_t i = offset; i < conflicts->size() && i < offset + limit; ++i) {
-    page.push_back(ConflictJson((*conflicts)[i], true));
-  }
+  auto page = ListConflictPage(store, {type, offset, limit});
+  if (!page.ok()) return Error(net::HttpStatusFor(page.status().code()), page.status().message());
+  json conflicts = json::array();
+  for (const Conflict& c : page->conflicts) conflicts.push_back(ConflictJson(c, true));
   return Json(200, {{"node_id", store.node_id()},
-                    {"total", conflicts->size()},
-                    {"offset", offset},
+                    {"total", page->total},
+                    {"offset", std::min<uint64_t>(offset, page->total)},
                     {"limit", limit},
-                    {"conflicts", page}});
+                    {"conflicts", conflicts}});
 }
 
 HttpResponse Resolve(Store& store, const std::string& id, const HttpRequest& request) {

@@ -189,11 +189,21 @@ Result<BundleInfo> WriteBundle(Store& store, const NodeSigner& signer, const std
   return info;
 }
 
-// Reads the file start to end. `on_chunk` receives each chunk's states (pass 2);
-// without it chunks are still decoded, so a damaged chunk fails verification.
+// What a pass over the file does with its chunks. A chunk not decoded is
+// still read and hashed (the file's checksum covers it) but costs no
+// decompression.
+struct ChunkHooks {
+  // Whether to decode chunk `index` (from 0); every chunk when unset.
+  std::function<bool(uint64_t index)> decode;
+  // Each chunk in order: its bytes as stored, and its states when decoded.
+  std::function<Status(uint64_t index, std::string_view stored, std::vector<FieldVersion>* states)>
+      on_chunk;
+};
+
+// Reads the file start to end. With every chunk decoded (the default), it
+// also checks the summary's state count against the chunks.
 Result<BundleInfo> ScanBundle(const std::string& path, const PeerVerifier* verifier,
-                              Status* verify_error,
-                              const std::function<Status(std::vector<FieldVersion>&)>& on_chunk) {
+                              Status* verify_error, const ChunkHooks& hooks = {}) {
   BundleScanner scan(path);
   if (!scan.ok()) return NotFound("cannot read " + path);
   BundleInfo info;
@@ -216,13 +226,20 @@ Result<BundleInfo> ScanBundle(const std::string& path, const PeerVerifier* verif
   info.created_ms = header.created_ms();
   info.from_scratch = header.from_scratch();
   ASSIGN_OR_RETURN(info.base_knowledge, FromWire(header.base_knowledge()));
+  bool decoded_all = true;
   while (true) {
     ASSIGN_OR_RETURN(std::string chunk, scan.Section("chunk"));
     if (chunk.empty()) break;
+    uint64_t index = info.chunks++;
+    if (hooks.decode && !hooks.decode(index)) {
+      decoded_all = false;
+      if (hooks.on_chunk) RETURN_IF_ERROR(hooks.on_chunk(index, chunk, nullptr));
+      continue;
+    }
     ASSIGN_OR_RETURN(std::string raw, Decompress(chunk, kMaxSection));
     wire::ChangeSet set;
     if (!set.ParseFromString(raw))
-      return Corruption("chunk " + std::to_string(info.chunks + 1) + " is damaged");
+      return Corruption("chunk " + std::to_string(index + 1) + " is damaged");
     std::vector<FieldVersion> states;
     states.reserve(set.states_size());
     for (const auto& s : set.states()) {
@@ -230,9 +247,8 @@ Result<BundleInfo> ScanBundle(const std::string& path, const PeerVerifier* verif
       info.states_per_type[v.record_type]++;
       states.push_back(std::move(v));
     }
-    info.chunks++;
     info.states += states.size();
-    if (on_chunk) RETURN_IF_ERROR(on_chunk(states));
+    if (hooks.on_chunk) RETURN_IF_ERROR(hooks.on_chunk(index, chunk, &states));
   }
   ASSIGN_OR_RETURN(std::string summary_bytes, scan.Section("summary"));
   wire::BundleSummary summary;
@@ -246,7 +262,7 @@ Result<BundleInfo> ScanBundle(const std::string& path, const PeerVerifier* verif
   if (!scan.AtEnd()) return Corruption("unexpected bytes after the end of the bundle");
   if (stored != computed)
     return Corruption("the checksum does not match: the file was damaged or altered");
-  if (summary.states() != info.states || summary.chunks() != info.chunks) {
+  if ((decoded_all && summary.states() != info.states) || summary.chunks() != info.chunks) {
     return Corruption("the summary does not match the chunks");
   }
   wire::BundleSeal seal;
@@ -272,7 +288,7 @@ Status LearnWhatSenderHolds(Store& store, const BundleInfo& info) {
   ASSIGN_OR_RETURN(PeerInfo peer, store.GetPeer(info.sender));
   VersionVector held = peer.their_knowledge;
   held.MergeFrom(info.sender_knowledge);
-  return store.RecordPeerContact("", info.sender, held);
+  return store.RecordPeerContact(info.sender, held);
 }
 
 }  // namespace
@@ -300,51 +316,131 @@ Result<BundleInfo> CreateAck(Store& store, const NodeSigner& signer, const std::
 
 Result<BundleInfo> InspectBundle(const std::string& path, const PeerVerifier* verifier,
                                  Status* verify_error) {
-  return ScanBundle(path, verifier, verify_error, nullptr);
+  return ScanBundle(path, verifier, verify_error);
 }
 
+namespace {
+
+// What pass 1 saw of a chunk: pass 2 applies a chunk only if its bytes are
+// the ones verified, since chunks commit before pass 2 reaches the checksum.
+struct VerifiedChunk {
+  std::string digest;  // SHA-256 of the chunk as stored
+  uint64_t states = 0;
+};
+
+// Pass 2: every chunk not yet in, one transaction each.
+Status ApplyChunks(Store& store, const PeerVerifier& verifier, const std::string& path,
+                   const BundleInfo& info, const std::vector<VerifiedChunk>& verified,
+                   uint64_t resume_at, const BundleProgressFn& on_progress,
+                   const std::function<bool(uint64_t)>& interrupt, BundleApplyResult& result) {
+  uint64_t done_states = 0;
+  ChunkHooks hooks;
+  hooks.decode = [&](uint64_t index) { return index >= resume_at; };
+  hooks.on_chunk = [&](uint64_t index, std::string_view stored,
+                       std::vector<FieldVersion>* states) -> Status {
+    auto where = [&] {
+      return "chunk " + std::to_string(index + 1) + " of " + std::to_string(info.chunks) + ": ";
+    };
+    ASSIGN_OR_RETURN(std::string digest, Sha256Of(stored));
+    if (index >= verified.size() || digest != verified[index].digest) {
+      return Corruption(where() + "the file changed since it was verified; " +
+                        std::to_string(index) + " chunk(s) are in, the rest is not applied");
+    }
+    // A chunk that cannot go in (the lock not had within the busy timeout, a
+    // state the store refuses) stops the apply there, earlier chunks kept.
+    auto stopped = [&](const Status& st) {
+      return Status(st.code(), where() + st.message() + "; the chunks before it are in: apply " +
+                                   "the file again to resume");
+    };
+    bool mine = false;
+    if (states) {
+      auto batch = store.BeginRemoteBatch(info.sender);
+      if (!batch.ok()) return stopped(batch.status());
+      ASSIGN_OR_RETURN(mine, (*batch)->ClaimBundleChunk(info.checksum_hex, index));
+      if (mine) {
+        Status added = (*batch)->Add(*states);
+        if (!added.ok()) return stopped(added);
+        ASSIGN_OR_RETURN(ApplyResult applied, (*batch)->Commit());
+        result.applied.received += applied.received;
+        result.applied.applied += applied.applied;
+        result.applied.unchanged += applied.unchanged;
+        result.applied.new_conflicts += applied.new_conflicts;
+      }
+    }
+    if (!mine) {  // committed by an earlier (or a concurrent) apply of this file
+      result.chunks_resumed++;
+      result.states_resumed += verified[index].states;
+    }
+    done_states += verified[index].states;
+    Report(on_progress, done_states, info.states);
+    if (interrupt && index + 1 < info.chunks && interrupt(index + 1)) {
+      return Unavailable("interrupted after chunk " + std::to_string(index + 1) + " of " +
+                         std::to_string(info.chunks) + "; apply the file again to resume");
+    }
+    return Status::Ok();
+  };
+  Status again;
+  ASSIGN_OR_RETURN(BundleInfo second, ScanBundle(path, &verifier, &again, hooks));
+  RETURN_IF_ERROR(again);
+  if (second.checksum_hex != info.checksum_hex) {
+    return Corruption(
+        "the file changed while it was being applied; its chunks are in, "
+        "but not the sender's knowledge");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<BundleApplyResult> ApplyBundle(Store& store, const PeerVerifier& verifier,
-                                      const std::string& path, BundleProgressFn on_progress) {
+                                      const std::string& path, BundleProgressFn on_progress,
+                                      const std::function<bool(uint64_t)>& interrupt) {
   // Pass 1: nothing is touched until the whole file verifies.
-  Status verified;
-  ASSIGN_OR_RETURN(BundleInfo info, ScanBundle(path, &verifier, &verified, nullptr));
-  RETURN_IF_ERROR(verified);
+  std::vector<VerifiedChunk> verified;
+  ChunkHooks note;
+  note.on_chunk = [&](uint64_t, std::string_view stored, std::vector<FieldVersion>* states) {
+    auto digest = Sha256Of(stored);
+    if (!digest.ok()) return digest.status();
+    verified.push_back({std::move(digest).value(), states->size()});
+    return Status::Ok();
+  };
+  auto nothing_applied = [](const Status& st) {
+    return Status(st.code(), st.message() + "; nothing applied");
+  };
+  Status verify_error;
+  auto scanned = ScanBundle(path, &verifier, &verify_error, note);
+  if (!scanned.ok()) return nothing_applied(scanned.status());
+  if (!verify_error.ok()) return nothing_applied(verify_error);
+  BundleInfo info = std::move(scanned).value();
   if (info.receiver != store.node_id()) {
     return PermissionDenied("the bundle is meant for " + info.receiver + ", not for this node (" +
-                            store.node_id() + ")");
+                            store.node_id() + "); nothing applied");
   }
   if (info.sender == store.node_id())
-    return PermissionDenied("the bundle was written by this node itself");
+    return PermissionDenied("the bundle was written by this node itself; nothing applied");
   BundleApplyResult result;
   if (info.is_ack) {
     RETURN_IF_ERROR(LearnWhatSenderHolds(store, info));
     result.info = std::move(info);
     return result;
   }
-  // Pass 2: every chunk in one transaction; the file must hash the same again.
+  // Pass 2: a chunk per transaction, each recording how far the file got, so
+  // officers' writes wait at most one chunk and a killed apply resumes.
+  ASSIGN_OR_RETURN(uint64_t resume_at, store.BundleChunksApplied(info.checksum_hex));
+  RETURN_IF_ERROR(ApplyChunks(store, verifier, path, info, verified, resume_at, on_progress,
+                              interrupt, result));
+  // Last, with every chunk in: the bundle left out what the sender believed
+  // this node held, so only if that belief is true does this node now hold
+  // all the sender held.
   ASSIGN_OR_RETURN(auto batch, store.BeginRemoteBatch(info.sender));
-  uint64_t applied_states = 0;
-  Status again;
-  auto second =
-      ScanBundle(path, &verifier, &again, [&](std::vector<FieldVersion>& states) -> Status {
-        RETURN_IF_ERROR(batch->Add(states));
-        applied_states += states.size();
-        Report(on_progress, applied_states, info.states);
-        return Status::Ok();
-      });
-  if (!second.ok()) return second.status();
-  RETURN_IF_ERROR(again);
-  if (second->checksum_hex != info.checksum_hex) {
-    return Corruption("the file changed while it was being applied; nothing applied");
-  }
-  // The bundle left out what the sender believed this node held: only if that
-  // belief is true does this node now hold all the sender held.
   ASSIGN_OR_RETURN(VersionVector mine, store.Knowledge());
   if (info.base_knowledge.DominatedByOrEqual(mine) || info.from_scratch) {
     RETURN_IF_ERROR(batch->MergeKnowledge(info.sender_knowledge));
     result.knowledge_merged = true;
   }
-  ASSIGN_OR_RETURN(result.applied, batch->Commit());
+  RETURN_IF_ERROR(batch->FinishBundle(info.checksum_hex));
+  ASSIGN_OR_RETURN(ApplyResult last, batch->Commit());
+  (void)last;
   // The changes are in; failing to note what the sender holds only makes the
   // next bundle to it larger, so it must not report the apply as failed.
   result.sender_noted = LearnWhatSenderHolds(store, info).ok();

@@ -1,6 +1,7 @@
 // Offline bundles (docs/bundle-format.md): writing a signed, checksummed file
 // of the changes a peer lacks, verifying one without touching the database,
-// and applying it all or nothing. Memory stays bounded by one chunk.
+// and applying it a chunk per transaction, resumable after a crash. Memory
+// stays bounded by one chunk.
 #pragma once
 
 #include <functional>
@@ -72,14 +73,26 @@ Result<BundleInfo> InspectBundle(const std::string& path, const PeerVerifier* ve
 
 struct BundleApplyResult {
   BundleInfo info;
-  ApplyResult applied;
+  ApplyResult applied;          // the chunks this call applied
+  uint64_t chunks_resumed = 0;  // chunks an earlier, interrupted apply had committed: skipped
+  uint64_t states_resumed = 0;  // the field states in them
   bool knowledge_merged = false;
   bool sender_noted = false;  // what the sender holds is recorded for the next bundle to it
 };
 
-// Verifies, then applies every state in one transaction. Refuses a bundle
-// meant for another node.
-Result<BundleApplyResult> ApplyBundle(Store& store, const PeerVerifier& verifier,
-                                      const std::string& path, BundleProgressFn on_progress = {});
+// Verifies the whole file, then applies it a chunk per transaction (each
+// recording how many chunks are in), and last merges the sender's knowledge.
+// Resumes after the chunks an interrupted apply of the same file committed;
+// a fully applied file applies again as a no-op. Refuses a bundle meant for
+// another node. An error after verification may leave whole chunks applied:
+// applying the file again finishes the job.
+//
+// `interrupt` is asked after each chunk commits (with the number of chunks
+// in): returning true stops there with kUnavailable, as a crash would, minus
+// the crash. Tests use it; an interface could use it to stop on a signal.
+Result<BundleApplyResult> ApplyBundle(
+    Store& store, const PeerVerifier& verifier, const std::string& path,
+    BundleProgressFn on_progress = {},
+    const std::function<bool(uint64_t chunks_in)>& interrupt = {});
 
 }  // namespace accord::sync

@@ -1,5 +1,6 @@
 #include "sync/sync_session.h"
 
+#include "core/peer_book.h"
 #include "sync/wire_codec.h"
 
 namespace accord::sync {
@@ -159,7 +160,10 @@ Result<SyncSummary> RunSync(Store& store, Transport& transport, const SyncOption
   VersionVector peer_knowledge = hello.peer_knowledge;
   ASSIGN_OR_RETURN(VersionVector ours, store.Knowledge());
   peer_knowledge.MergeFrom(ours);
-  RETURN_IF_ERROR(store.RecordPeerContact(options.peer_name, hello.peer_id, peer_knowledge));
+  if (!options.peer_name.empty()) {
+    RETURN_IF_ERROR(store.peers().BindNodeId(options.peer_name, hello.peer_id));
+  }
+  RETURN_IF_ERROR(store.RecordPeerContact(hello.peer_id, peer_knowledge));
   return summary;
 }
 

@@ -1,7 +1,9 @@
 // Running the `accord` binary (ACCORD_BINARY, set by CMake) as a user does.
 #pragma once
 
+#include <fcntl.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
@@ -33,6 +35,34 @@ inline CommandResult Accord(const std::string& dir, const std::vector<std::strin
   while (size_t n = fread(buffer.data(), 1, buffer.size(), pipe)) out.append(buffer.data(), n);
   int status = pclose(pipe);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+// Starts `accord --dir DIR ARGS...` in the background, output to /dev/null
+// (or stdout to `out_file`); returns its pid.
+inline pid_t SpawnAccord(const std::string& dir, const std::vector<std::string>& args,
+                         const std::string& out_file = "") {
+  std::vector<std::string> argv = {ACCORD_BINARY, "--dir", dir};
+  argv.insert(argv.end(), args.begin(), args.end());
+  pid_t pid = fork();
+  if (pid == 0) {
+    int null = open("/dev/null", O_WRONLY);
+    int out = out_file.empty() ? null : open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(out, 1);
+    dup2(null, 2);
+    std::vector<char*> raw;
+    for (auto& a : argv) raw.push_back(a.data());
+    raw.push_back(nullptr);
+    execv(ACCORD_BINARY, raw.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+// Waits for `pid`: its exit code, or 128 + the signal that killed it.
+inline int WaitForExit(pid_t pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 }  // namespace accord::testing

@@ -18,6 +18,7 @@
 
 #include "core/store.h"
 #include "sync/sync_session.h"
+#include "tests/store_peek.h"
 #include "tests/test_support.h"
 
 namespace accord::testing {
@@ -39,7 +40,7 @@ struct WriteKey {
 inline std::map<WriteKey, std::vector<FieldVersion>> AllWrites(const std::vector<Store*>& nodes) {
   std::map<WriteKey, std::vector<FieldVersion>> writes;
   for (auto& node : nodes) {
-    auto stmt = node->db().Prepare(
+    auto stmt = PeekDb(*node).Prepare(
         "SELECT record_id, field, value, vv, origin FROM versions WHERE origin = ?");
     (*stmt)->Bind(1, node->node_id());
     while (*(*stmt)->Step()) {
@@ -72,7 +73,7 @@ inline void ExpectNoWriteLost(const std::vector<Store*>& nodes) {
       }
     }
     for (auto& node : nodes) {
-      auto live = node->db().Prepare(
+      auto live = PeekDb(*node).Prepare(
           "SELECT vv FROM versions WHERE record_id = ? AND field = ? AND state > 0");
       (*live)->Bind(1, key.record).Bind(2, key.field);
       std::set<std::string> held;
@@ -80,7 +81,7 @@ inline void ExpectNoWriteLost(const std::vector<Store*>& nodes) {
       (*live)->Reset();
       EXPECT_EQ(held, maximal) << node->node_id() << " " << key.record << "." << key.field;
       auto conflict =
-          node->db().Prepare("SELECT count(*) FROM conflicts WHERE record_id = ? AND field = ?");
+          PeekDb(*node).Prepare("SELECT count(*) FROM conflicts WHERE record_id = ? AND field = ?");
       (*conflict)->Bind(1, key.record).Bind(2, key.field);
       ASSERT_TRUE(*(*conflict)->Step());
       if (key.field != kDeletedField) {

@@ -22,6 +22,7 @@ using testing::DumpOf;
 using testing::FakeClock;
 using testing::InProcessTransport;
 using testing::NewStore;
+using testing::PeekDb;
 using testing::TempDir;
 
 Result<sync::SyncSummary> Sync(Store& client, Store& server,
@@ -264,7 +265,7 @@ TEST(SyncTest, PagesAreBoundedAndACutLinkResumesWithoutLossOrDuplication) {
   EXPECT_EQ(DumpOf(*o.kh), DumpOf(*o.th));
   EXPECT_EQ(o.kh->GetStatus()->records_per_type["party"], 800);
   // Each version was stored once: the history holds no duplicates.
-  auto count = o.kh->db().Prepare("SELECT count(*) FROM versions");
+  auto count = PeekDb(*o.kh).Prepare("SELECT count(*) FROM versions");
   ASSERT_TRUE(*(*count)->Step());
   EXPECT_EQ((*count)->Int(0), 1600);
   (*count)->Reset();
