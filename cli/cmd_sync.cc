@@ -4,6 +4,7 @@
 #include <csignal>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <thread>
 
 #include "cli/cli_context.h"
@@ -12,6 +13,7 @@
 #include "core/json_codec.h"
 #include "core/peer_book.h"
 #include "server/https_server.h"
+#include "server/log.h"
 #include "server/review_api.h"
 #include "server/store_pool.h"
 #include "sync/sync_service.h"
@@ -93,11 +95,24 @@ int RunServe(const Context& ctx, NetArgs& args) {
   std::string node_id = (*check)->node_id();
   check->reset();
 
+  auto loaded = args.tls.Load();
+  if (!loaded.ok()) return Fail(loaded.status());
+  // The verifier is replaced on SIGHUP; a request keeps the one it started with.
+  std::mutex credentials_mu;
+  auto credentials = std::make_shared<const TlsPaths::Loaded>(std::move(loaded).value());
+  auto current = [&] {
+    std::lock_guard<std::mutex> lock(credentials_mu);
+    return credentials;
+  };
   server::StorePool stores(ctx.DatabasePath());
-  auto handler = [&stores](std::string_view op, std::string_view body, const std::string& peer) {
+  sync::ServiceOptions service_options;
+  service_options.log = [](std::string_view line) { server::Log(line); };
+  auto handler = [&stores, &current, &service_options](
+                     std::string_view op, std::string_view body, const std::string& peer) {
     auto store = stores.Acquire();
     if (!store.ok()) return sync::ServiceReply{Code::kUnavailable, ""};
-    sync::SyncService service(**store);
+    auto held = current();
+    sync::SyncService service(**store, held->credentials(), service_options);
     return service.Handle(op, body, peer);
   };
   auto status = [&stores]() -> std::string {
@@ -121,6 +136,15 @@ int RunServe(const Context& ctx, NetArgs& args) {
     if (g_reload) {
       g_reload = 0;
       Status reloaded = (*server)->ReloadRevocations();
+      if (reloaded.ok()) {
+        auto fresh = args.tls.Load();
+        if (fresh.ok()) {
+          std::lock_guard<std::mutex> lock(credentials_mu);
+          credentials = std::make_shared<const TlsPaths::Loaded>(std::move(fresh).value());
+        } else {
+          reloaded = fresh.status();
+        }
+      }
       std::cerr << "accord: "
                 << (reloaded.ok() ? "revocation list reloaded from " + args.tls.revoked
                                   : "revocation list not reloaded, keeping the old one: " +
@@ -132,6 +156,27 @@ int RunServe(const Context& ctx, NetArgs& args) {
   (*server)->Stop();  // waits for in-flight pages: none is left half-applied
   std::cerr << "accord: stopped" << std::endl;
   return kExitOk;
+}
+
+json RefusalsJson(const std::vector<RefusedState>& refused) {
+  json out = json::array();
+  for (const auto& r : refused) out.push_back(RefusedStateJson(r));
+  return out;
+}
+
+void PrintRefusals(const json& refused, const std::string& heading) {
+  if (refused.empty()) return;
+  std::cout << refused.size() << " field state(s) " << heading << ":\n";
+  size_t shown = 0;
+  for (const auto& r : refused) {
+    if (++shown > 20) {
+      std::cout << "  ... and " << refused.size() - 20 << " more (see `accord status`)\n";
+      break;
+    }
+    std::cout << "  record " << r["record_id"].get<std::string>() << " field "
+              << r["field"].get<std::string>() << " by " << r["origin"].get<std::string>()
+              << ": " << r["reason"].get<std::string>() << "\n";
+  }
 }
 
 json SummaryJson(const std::string& target, const sync::SyncSummary& s,
@@ -146,7 +191,10 @@ json SummaryJson(const std::string& target, const sync::SyncSummary& s,
           {"new_conflicts", s.new_conflicts},
           {"peer_new_conflicts", s.peer_new_conflicts},
           {"bytes_sent", t.bytes_sent()},
-          {"bytes_received", t.bytes_received()}};
+          {"bytes_received", t.bytes_received()},
+          {"refused_here", RefusalsJson(s.refused_here)},
+          {"refused_by_peer", RefusalsJson(s.refused_by_peer)},
+          {"not_believed", s.disbelieved}};
 }
 
 // Syncs with one peer given by URL or address-book name.
@@ -170,6 +218,7 @@ Result<json> SyncOne(const Context& ctx, Store& store, const NetArgs& args,
   transport_options.cert_path = args.tls.cert;
   transport_options.key_path = args.tls.key;
   ASSIGN_OR_RETURN(auto transport, client::HttpsTransport::Create(transport_options));
+  ASSIGN_OR_RETURN(TlsPaths::Loaded credentials, args.tls.Load());
   if (!ctx.json) {
     options.on_progress = [](const sync::SyncProgress& p) {
       if (p.pages % 10 == 0) {
@@ -178,7 +227,8 @@ Result<json> SyncOne(const Context& ctx, Store& store, const NetArgs& args,
       }
     };
   }
-  ASSIGN_OR_RETURN(sync::SyncSummary summary, sync::RunSync(store, *transport, options));
+  ASSIGN_OR_RETURN(sync::SyncSummary summary,
+                   sync::RunSync(store, *transport, credentials.credentials(), options));
   return SummaryJson(target, summary, *transport);
 }
 
@@ -193,6 +243,12 @@ void PrintSummary(const json& s) {
   if (s["peer_new_conflicts"].get<uint64_t>())
     std::cout << ", " << s["peer_new_conflicts"] << " at the peer";
   std::cout << (conflicts ? ": review them with `accord conflicts`" : "") << "\n";
+  PrintRefusals(s["refused_by_peer"],
+                "refused by the peer (the rest went in; fix the value and sync again)");
+  PrintRefusals(s["refused_here"], "refused here (the rest went in)");
+  for (const auto& claim : s["not_believed"]) {
+    std::cout << "not believed: " << claim.get<std::string>() << "\n";
+  }
 }
 
 int RunSyncCommand(const Context& ctx, NetArgs& args) {

@@ -5,6 +5,8 @@
 #include <string>
 
 #include "cli/cli_context.h"
+#include "sync/identity.h"
+#include "sync/signed_changes.h"
 
 namespace accord::cli {
 
@@ -18,6 +20,19 @@ struct TlsPaths {
     if (key.empty()) key = ctx.TlsDir() + "/node.key";
     if (revoked.empty()) revoked = ctx.TlsDir() + "/revoked.txt";
   }
+  // This node's key (it seals its writes) and the deployment's trust (every
+  // state received is checked against it).
+  struct Loaded {
+    sync::NodeSigner signer;
+    sync::PeerVerifier verifier;
+    sync::Credentials credentials() const { return {&signer, &verifier}; }
+  };
+  Result<Loaded> Load() const {
+    ASSIGN_OR_RETURN(sync::NodeSigner signer, sync::NodeSigner::Load(cert, key));
+    ASSIGN_OR_RETURN(sync::PeerVerifier verifier, sync::PeerVerifier::Load(ca, revoked));
+    return Loaded{std::move(signer), std::move(verifier)};
+  }
+
   void AddOptions(CLI::App* cmd) {
     cmd->add_option("--ca", ca, "Deployment CA certificate (default: DIR/tls/ca.pem)");
     cmd->add_option("--cert", cert, "This node's certificate (default: DIR/tls/node.pem)");

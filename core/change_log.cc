@@ -2,6 +2,8 @@
 // cursor, and applying pages received from a peer.
 #include "core/node_id.h"
 #include "core/record_id.h"
+#include "core/text_rule.h"
+#include "core/time_format.h"
 #include "core/store.h"
 
 namespace accord {
@@ -20,7 +22,8 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
   ASSIGN_OR_RETURN(
       Statement * stmt,
       db_->Prepare("SELECT v.seq, v.record_id, r.type, v.field, v.value, v.vv, v.origin, "
-                   "v.origin_time, v.note FROM versions v JOIN records r ON r.id = v.record_id "
+                   "v.origin_time, v.note, v.salt, v.unit, v.unit_position, v.wire "
+                   "FROM versions v JOIN records r ON r.id = v.record_id "
                    "WHERE v.seq > ? AND v.state > 0 ORDER BY v.seq LIMIT ?"));
   stmt->Bind(1, static_cast<int64_t>(after_seq)).Bind(2, scan_limit);
   int64_t scanned = 0;
@@ -43,8 +46,21 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
     v.origin = stmt->Text(6);
     v.origin_time_ms = stmt->Int(7);
     v.note = stmt->Text(8);
+    v.salt = stmt->Blob(9);
+    v.unit = static_cast<uint32_t>(stmt->Int(10));
+    v.unit_position = static_cast<uint32_t>(stmt->Int(11));
+    v.wire = stmt->Blob(12);
     // The peer holds this write (or a newer one) when its knowledge covers the write's event.
     if (peer_knowledge.Get(v.origin) >= v.OriginCounter()) continue;
+    if (v.wire.empty()) {
+      // Another node's write kept from before writes were signed: nothing
+      // here can prove it, so it is not passed on (its origin still can).
+      if (v.origin != node_id_) continue;
+      stmt->Reset();
+      return FailedPrecondition("this node's write at log position " +
+                                std::to_string(page.next_cursor) +
+                                " is not sealed yet: seal before reading the log for a peer");
+    }
     if (filter && !(*filter)(v)) continue;
     page.states.push_back(std::move(v));
   }
@@ -64,34 +80,63 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
 
 namespace {
 
-Status ValidateIncoming(const FieldVersion& s, const std::string& self, uint64_t own_counter) {
-  if (!IsValidRecordId(s.record_id)) return Corruption("malformed record id '" + s.record_id + "'");
-  const TypeSpec* type = Schema::Get().FindType(s.record_type);
-  if (!type) return Corruption("unknown record type '" + s.record_type + "'");
+// Whether a proven state's value follows the text rule for its field: long
+// text for fields (and types) this build does not know, since a newer node
+// may have declared them so.
+Status CheckIncomingText(const FieldVersion& s) {
   if (s.field == kDeletedField) {
-    if (s.value != "1" && s.value != "0") return Corruption("tombstone value must be 1 or 0");
-  } else {
-    const FieldSpec* field = type->FindField(s.field);
-    if (!field) return Corruption("type " + type->name + " has no field '" + s.field + "'");
-    if (s.value) {
-      Status valid = Schema::ValidateValue(*type, *field, *s.value);
-      if (!valid.ok()) return Corruption(valid.message());
-    }
+    if (s.value != "1" && s.value != "0") return InvalidArgument("a tombstone must be 1 or 0");
+    return Status::Ok();
   }
-  if (!IsValidNodeId(s.origin)) return Corruption("malformed origin node id '" + s.origin + "'");
-  if (s.OriginCounter() == 0) {
-    return Corruption("version " + s.version.ToText() + " has no entry for its origin " + s.origin);
-  }
-  // A peer cannot hold a write of ours that we never made: our vector would go backwards.
-  if (s.version.Get(self) > own_counter) {
-    return Corruption("version " + s.version.ToText() + " claims write " +
-                      std::to_string(s.version.Get(self)) + " by this node, which has made only " +
-                      std::to_string(own_counter));
-  }
-  return Status::Ok();
+  if (!s.value) return Status::Ok();
+  const TypeSpec* type = Schema::Get().FindType(s.record_type);
+  const FieldSpec* field = type ? type->FindField(s.field) : nullptr;
+  bool long_text = !field || field->kind == FieldKind::kLongText;
+  return CheckText(*s.value, long_text);
 }
 
 }  // namespace
+
+Result<std::string> Store::RemoteBatch::CheckBounds(const FieldVersion& s) {
+  if (!IsValidRecordId(s.record_id)) return "malformed record id '" + s.record_id + "'";
+  if (!IsValidNodeId(s.origin)) return "malformed origin node id '" + s.origin + "'";
+  uint64_t counter = s.OriginCounter();
+  if (counter == 0) return "version " + s.version.ToText() + " has no entry for its origin";
+  for (const auto& [node, c] : s.version.entries()) {
+    if (c > kMaxCounter) {
+      return "version entry " + node + ":" + std::to_string(c) + " is beyond any real counter";
+    }
+  }
+  uint64_t held = knowledge_.Get(s.origin);
+  if (s.origin != store_.node_id_ && counter > held + kMaxCounterJump) {
+    return "write " + std::to_string(counter) + " of " + s.origin + " is far beyond the " +
+           std::to_string(held) + " writes of it held here";
+  }
+  if (s.origin_time_ms > now_ + kMaxClockLeadMs) {
+    return "written at " + FormatUtcMs(s.origin_time_ms) +
+           ", more than 400 days ahead of this node's clock";
+  }
+  for (const auto& [node, c] : s.version.entries()) {
+    if (node == s.origin) continue;
+    if (node == store_.node_id_) {
+      // A peer cannot have seen a write of ours that we never made.
+      if (c > own_counter_) {
+        return "version " + s.version.ToText() + " claims write " + std::to_string(c) +
+               " by this node, which has made only " + std::to_string(own_counter_);
+      }
+      continue;
+    }
+    ASSIGN_OR_RETURN(uint64_t proven, ProvenHigh(node));
+    if (c > proven) {
+      return "version " + s.version.ToText() + " claims " + s.origin + " saw write " +
+             std::to_string(c) + " of " + node + ", which no seal here proves (highest: " +
+             std::to_string(proven) + ")";
+    }
+  }
+  Status text = CheckIncomingText(s);
+  if (!text.ok()) return "the value " + text.message();
+  return std::string();
+}
 
 Store::RemoteBatch::RemoteBatch(Store& store, std::string from_peer,
                                 std::unique_ptr<Transaction> txn, uint64_t own_counter)
@@ -118,8 +163,10 @@ Result<std::unique_ptr<Store::RemoteBatch>> Store::BeginRemoteBatch(const std::s
   }
   ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*db_, Transaction::Mode::kWrite));
   ASSIGN_OR_RETURN(VersionVector knowledge, Knowledge());
-  return std::unique_ptr<RemoteBatch>(
+  auto batch = std::unique_ptr<RemoteBatch>(
       new RemoteBatch(*this, from_peer, std::move(txn), knowledge.Get(node_id_)));
+  batch->knowledge_ = std::move(knowledge);
+  return batch;
 }
 
 Status Store::RemoteBatch::Add(const std::vector<FieldVersion>& states) {
@@ -132,11 +179,12 @@ Status Store::RemoteBatch::Add(const std::vector<FieldVersion>& states) {
   for (size_t i = 0; i < states.size(); ++i) {
     const FieldVersion& s = states[i];
     ++position_;
-    auto where = [&] {
-      return "state #" + std::to_string(position_) + " (record " + s.record_id + ", field " +
-             s.field + ") from " + from_peer_ + ": ";
-    };
-    RETURN_IF_ERROR(ValidateIncoming(s, store_.node_id_, own_counter_).WithContext(where()));
+    if (s.wire.empty()) return Internal("an unsealed state reached the store from " + from_peer_);
+    ASSIGN_OR_RETURN(std::string refusal, CheckBounds(s));
+    if (!refusal.empty()) {
+      RETURN_IF_ERROR(Refuse(s, refusal));
+      continue;
+    }
     lookup->Bind(1, s.record_id);
     ASSIGN_OR_RETURN(bool exists, lookup->Step());
     std::string held_type = exists ? lookup->Text(0) : "";
@@ -145,9 +193,15 @@ Status Store::RemoteBatch::Add(const std::vector<FieldVersion>& states) {
     if (!exists) {
       RETURN_IF_ERROR(create->Bind(1, s.record_id).Bind(2, s.record_type).Bind(3, now_).Run());
     } else if (held_type != s.record_type) {
-      return Corruption(where() + "the record is a " + held_type + " here, not a " + s.record_type);
+      RETURN_IF_ERROR(Refuse(s, "the record is a " + held_type + " here, not a " + s.record_type));
+      continue;
     }
-    ASSIGN_OR_RETURN(MergeOutcome outcome, store_.MergeVersion(s, from_peer_, now_));
+    auto merged = store_.MergeVersion(s, from_peer_, now_);
+    if (!merged.ok() && merged.status().code() == Code::kCorruption) {
+      RETURN_IF_ERROR(Refuse(s, merged.status().message()));
+      continue;
+    }
+    ASSIGN_OR_RETURN(MergeOutcome outcome, std::move(merged));
     if (!outcome.stored) {
       ++result_.unchanged;
       continue;
@@ -163,20 +217,34 @@ Status Store::RemoteBatch::Add(const std::vector<FieldVersion>& states) {
 }
 
 Status Store::RemoteBatch::MergeKnowledge(const VersionVector& vouched) {
-  if (vouched.Get(store_.node_id_) > own_counter_) {
-    return Corruption(from_peer_ + " vouches for write " +
-                      std::to_string(vouched.Get(store_.node_id_)) +
-                      " by this node, which has made only " + std::to_string(own_counter_));
-  }
   ASSIGN_OR_RETURN(
       Statement * raise,
       store_.db_->Prepare("INSERT INTO knowledge(node, counter) VALUES(?, ?) ON CONFLICT(node) "
                           "DO UPDATE SET counter = max(counter, excluded.counter)"));
   for (const auto& [node, counter] : vouched.entries()) {
-    if (!IsValidNodeId(node))
-      return Corruption("knowledge names a malformed node id '" + node + "'");
-    if (node == store_.node_id_) continue;
-    RETURN_IF_ERROR(raise->Bind(1, node).Bind(2, static_cast<int64_t>(counter)).Run());
+    if (node == store_.node_id_) {
+      if (counter > own_counter_) {
+        result_.disbelieved.push_back(from_peer_ + " vouched for write " + std::to_string(counter) +
+                                      " by this node, which has made only " +
+                                      std::to_string(own_counter_));
+      }
+      continue;
+    }
+    // Believed only as far as a seal proves the node made that many writes,
+    // and not past a write of it refused here: knowledge would otherwise
+    // skip it for good.
+    ASSIGN_OR_RETURN(uint64_t proven, ProvenHigh(node));
+    uint64_t limit = std::min(counter, proven);
+    if (auto it = refused_low_.find(node); it != refused_low_.end()) {
+      limit = std::min(limit, it->second - 1);
+    }
+    if (counter > proven && counter > knowledge_.Get(node)) {
+      result_.disbelieved.push_back(from_peer_ + " vouched for write " + std::to_string(counter) +
+                                    " of " + node + " but proved only " + std::to_string(proven));
+    }
+    if (limit == 0 || limit <= knowledge_.Get(node)) continue;
+    RETURN_IF_ERROR(raise->Bind(1, node).Bind(2, static_cast<int64_t>(limit)).Run());
+    knowledge_.Set(node, limit);
   }
   return Status::Ok();
 }

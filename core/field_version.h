@@ -4,7 +4,9 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "core/status.h"
 #include "core/version_vector.h"
 
 namespace accord {
@@ -19,8 +21,52 @@ struct FieldVersion {
   int64_t origin_time_ms = 0;  // its clock when it wrote it
   std::string note;            // e.g. what a resolution replaced
 
+  // Signed origins (sync/signed_changes.h). The origin seals a write once,
+  // before it first leaves the node: a random salt, its place in a signing
+  // unit, and the serialised bytes that it signs and every hop forwards.
+  std::string salt;
+  uint32_t unit = 0;
+  uint32_t unit_position = 0;
+  std::string wire;  // "" until sealed
+
   // The write's own event: (origin, version[origin]). Unique per write.
   uint64_t OriginCounter() const { return version.Get(origin); }
+};
+
+// Names one signing unit: up to 64 states of the write (origin, counter).
+struct UnitKey {
+  std::string origin;
+  uint64_t counter = 0;
+  uint32_t unit = 0;
+  bool operator<(const UnitKey& o) const;
+  bool operator==(const UnitKey& o) const;
+  std::string ToString() const;  // "KH-NCCT:12#0"
+};
+
+// An origin's signature over a unit, and the SHA-256 of each member's bytes
+// in order: what proves the unit's states, kept so a relay can prove them on.
+struct ProvenUnit {
+  UnitKey key;
+  std::string key_id;     // SHA-256 of the signing certificate's public key
+  std::string signature;  // over the unit signing input (sync/unit_seal.h)
+  std::vector<std::string> member_hashes;
+};
+
+// A certificate that signed units, as a node keeps it to prove them on.
+struct OriginCertificate {
+  std::string node_id;
+  std::string key_id;
+  std::string certificate_pem;
+};
+
+// A state a node would not take, and why: reported to the node's log, and
+// to the peer that sent it (its `accord sync` summary and `accord status`).
+struct RefusedState {
+  std::string record_id;
+  std::string field;
+  std::string origin;
+  uint64_t counter = 0;
+  std::string reason;
 };
 
 // Local bookkeeping of a stored version (never leaves the node).
@@ -33,8 +79,14 @@ struct StoredVersion {
   std::string received_from;  // peer it came from; "" for a local write
 };
 
-// The deterministic provisional-winner rule, the same on every node: the later
-// origin time wins, ties go to the greater origin id, then the greater vector text.
-bool WinsOver(const FieldVersion& a, const FieldVersion& b);
+// The provisional winner among concurrent live versions of a field: the same
+// on every node holding the same versions, and chosen by something no node
+// controls. Not the write time (a node whose clock ran ahead won every
+// conflict), not the origin id (the same office would always win): each
+// version's score is SHA-256(seed || its vector), where the seed is the
+// SHA-256 of every live vector, sorted. A writer cannot know the other
+// side's vector when it writes, so it cannot aim for a win. The lowest
+// score wins. Returns the winner's index in `live`.
+Result<size_t> ProvisionalWinner(const std::vector<const FieldVersion*>& live);
 
 }  // namespace accord

@@ -54,6 +54,14 @@ json HistoryEntryJson(const StoredVersion& v) {
   return out;
 }
 
+json RefusedStateJson(const RefusedState& r) {
+  return {{"record_id", r.record_id},
+          {"field", r.field},
+          {"origin", r.origin},
+          {"counter", r.counter},
+          {"reason", r.reason}};
+}
+
 json NodeStatusJson(const NodeStatus& status) {
   json counts = json::object();
   for (const auto& [type, n] : status.records_per_type) counts[type] = n;

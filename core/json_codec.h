@@ -19,6 +19,8 @@ nlohmann::json FieldVersionJson(const FieldVersion& v);
 // A record's current values ({"field": value}) plus conflicts and flags.
 nlohmann::json RecordJson(const RecordView& record);
 nlohmann::json HistoryEntryJson(const StoredVersion& v);
+// A refused state: record, field, origin, counter and the reason.
+nlohmann::json RefusedStateJson(const RefusedState& r);
 // A node's status: `accord status --json`, GET /status and the review API.
 nlohmann::json NodeStatusJson(const NodeStatus& status);
 // A conflict as `accord conflicts --json` and the review page's API show it.

@@ -61,10 +61,10 @@ Result<Store::MergeOutcome> Store::MergeVersion(const FieldVersion& incoming,
     }
   }
 
-  const FieldVersion* winner = &incoming;
-  for (const StoredVersion* sibling : concurrent) {
-    if (WinsOver(sibling->version, *winner)) winner = &sibling->version;
-  }
+  std::vector<const FieldVersion*> contenders = {&incoming};
+  for (const StoredVersion* sibling : concurrent) contenders.push_back(&sibling->version);
+  ASSIGN_OR_RETURN(size_t winner_index, ProvisionalWinner(contenders));
+  const FieldVersion* winner = contenders[winner_index];
   if (!superseded.empty()) {
     ASSIGN_OR_RETURN(Statement * retire,
                      db_->Prepare("UPDATE versions SET state = 0 WHERE seq = ?"));
@@ -81,7 +81,8 @@ Result<Store::MergeOutcome> Store::MergeVersion(const FieldVersion& incoming,
   ASSIGN_OR_RETURN(
       Statement * insert,
       db_->Prepare("INSERT INTO versions(record_id, field, value, vv, origin, origin_time, note, "
-                   "state, received_at, received_from) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                   "state, received_at, received_from, origin_counter, salt, unit, "
+                   "unit_position, wire) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   std::string vv_text = incoming.version.ToText();
   RETURN_IF_ERROR(insert->Bind(1, incoming.record_id)
                       .Bind(2, incoming.field)
@@ -93,6 +94,11 @@ Result<Store::MergeOutcome> Store::MergeVersion(const FieldVersion& incoming,
                       .Bind(8, int64_t{winner == &incoming ? 2 : 1})
                       .Bind(9, now)
                       .Bind(10, received_from)
+                      .Bind(11, static_cast<int64_t>(incoming.OriginCounter()))
+                      .BindBlobOrNull(12, incoming.salt)
+                      .Bind(13, static_cast<int64_t>(incoming.unit))
+                      .Bind(14, static_cast<int64_t>(incoming.unit_position))
+                      .BindBlobOrNull(15, incoming.wire)
                       .Run());
   outcome.stored = true;
 

@@ -6,6 +6,7 @@
 
 #include "core/conflict_id.h"
 #include "core/schema.h"
+#include "core/version_vector.h"
 
 namespace accord {
 
@@ -34,6 +35,30 @@ Status NameOpenConflicts(Database& db) {
   for (const auto& [record_id, field] : open) {
     ASSIGN_OR_RETURN(std::string id, ComputeConflictId(db, record_id, field));
     RETURN_IF_ERROR(name->Bind(1, id).Bind(2, record_id).Bind(3, field).Run());
+  }
+  return Status::Ok();
+}
+
+// versions.origin_counter, added in layout 4: the write's counter, read off
+// its vector (version[origin]).
+Status FillOriginCounters(Database& db) {
+  ASSIGN_OR_RETURN(Statement * list, db.Prepare("SELECT seq, vv, origin FROM versions"));
+  std::vector<std::pair<int64_t, uint64_t>> counters;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, list->Step());
+    if (!row) break;
+    auto vv = VersionVector::FromText(list->Text(1));
+    if (!vv.ok()) {
+      list->Reset();
+      return vv.status();
+    }
+    counters.emplace_back(list->Int(0), vv->Get(list->Text(2)));
+  }
+  list->Reset();
+  ASSIGN_OR_RETURN(Statement * set,
+                   db.Prepare("UPDATE versions SET origin_counter = ? WHERE seq = ?"));
+  for (const auto& [seq, counter] : counters) {
+    RETURN_IF_ERROR(set->Bind(1, static_cast<int64_t>(counter)).Bind(2, seq).Run());
   }
   return Status::Ok();
 }
@@ -125,6 +150,50 @@ const std::array<Migration, kDatabaseVersion> kMigrations = {{
       updated_at INTEGER NOT NULL       -- local time of the last chunk
     ) WITHOUT ROWID;
     )sql"},
+
+    // 3 -> 4: signed origins. Each version keeps the bytes its origin signed
+    // and its place in a signing unit; the units' seals and the certificates
+    // that signed them are kept to prove them on. States a node cannot take
+    // are recorded, for its log and for the peer that sent them.
+    {R"sql(
+    ALTER TABLE versions ADD COLUMN origin_counter INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE versions ADD COLUMN salt BLOB;
+    ALTER TABLE versions ADD COLUMN unit INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE versions ADD COLUMN unit_position INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE versions ADD COLUMN wire BLOB;
+    CREATE INDEX versions_unsealed ON versions(origin_counter, seq) WHERE wire IS NULL;
+
+    CREATE TABLE unit_seals(
+      origin TEXT NOT NULL,
+      counter INTEGER NOT NULL,
+      unit INTEGER NOT NULL,
+      key_id BLOB NOT NULL,     -- SHA-256 of the signing certificate's public key
+      signature BLOB NOT NULL,
+      hashes BLOB NOT NULL,     -- SHA-256 of each member's bytes, 32 bytes each, in order
+      PRIMARY KEY(origin, counter, unit)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE origin_certificates(
+      node TEXT NOT NULL,
+      key_id BLOB NOT NULL,
+      pem TEXT NOT NULL,
+      PRIMARY KEY(node, key_id)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE refusals(
+      id INTEGER PRIMARY KEY,
+      at INTEGER NOT NULL,           -- local time
+      direction TEXT NOT NULL,       -- 'received': this node refused it; 'sent': the peer did
+      peer TEXT NOT NULL,
+      record_id TEXT NOT NULL,
+      field TEXT NOT NULL,
+      origin TEXT NOT NULL,
+      counter INTEGER NOT NULL,
+      reason TEXT NOT NULL
+    );
+    CREATE INDEX refusals_by_time ON refusals(at);
+    )sql",
+     FillOriginCounters},
 }};
 
 std::string QuoteIdentifier(const std::string& name) {

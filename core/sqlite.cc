@@ -39,6 +39,15 @@ Statement& Statement::BindOptional(int index, const std::optional<std::string>& 
   return text_or_null ? Bind(index, std::string_view(*text_or_null)) : BindNull(index);
 }
 
+Statement& Statement::BindBlob(int index, std::string_view bytes) {
+  sqlite3_bind_blob64(stmt_, index, bytes.data(), bytes.size(), SQLITE_TRANSIENT);
+  return *this;
+}
+
+Statement& Statement::BindBlobOrNull(int index, std::string_view bytes) {
+  return bytes.empty() ? BindNull(index) : BindBlob(index, bytes);
+}
+
 Statement& Statement::BindNull(int index) {
   sqlite3_bind_null(stmt_, index);
   return *this;
@@ -69,6 +78,13 @@ std::string Statement::Text(int column) const {
   const unsigned char* text = sqlite3_column_text(stmt_, column);
   int size = sqlite3_column_bytes(stmt_, column);
   return text ? std::string(reinterpret_cast<const char*>(text), size) : std::string();
+}
+
+std::string Statement::Blob(int column) const {
+  const void* data = sqlite3_column_blob(stmt_, column);
+  int size = sqlite3_column_bytes(stmt_, column);
+  return data ? std::string(static_cast<const char*>(data), static_cast<size_t>(size))
+              : std::string();
 }
 
 std::optional<std::string> Statement::OptionalText(int column) const {

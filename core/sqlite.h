@@ -29,6 +29,10 @@ class Statement {
   Statement& Bind(int index, int64_t number);
   Statement& BindOptional(int index, const std::optional<std::string>& text_or_null);
   Statement& BindNull(int index);
+  // Bytes as a BLOB (copied); SQLite compares and returns them unchanged.
+  Statement& BindBlob(int index, std::string_view bytes);
+  // An empty string binds NULL: "no bytes yet".
+  Statement& BindBlobOrNull(int index, std::string_view bytes);
 
   // Advances to the next row: true while there is one, false when done.
   Result<bool> Step();
@@ -38,6 +42,7 @@ class Statement {
   void Reset();
 
   std::string Text(int column) const;
+  std::string Blob(int column) const;  // "" for NULL
   std::optional<std::string> OptionalText(int column) const;
   int64_t Int(int column) const;
   bool IsNull(int column) const;

@@ -7,7 +7,8 @@
 //    new local sequence number. Versions a newer one dominates stay as history.
 //  - The live versions of a field are those no other version dominates: one
 //    normally, several when writes were concurrent (a conflict). One of them is
-//    the provisional winner by a rule every node applies alike (WinsOver).
+//    the provisional winner by a rule every node applies alike
+//    (ProvisionalWinner).
 //  - A delete is a write of the pseudo-field `_deleted` = "1" whose vector
 //    dominates every field of the record. An edit that vector has not seen
 //    (concurrent with the delete) keeps the record visible and is a conflict.
@@ -87,6 +88,31 @@ struct ApplyResult {
   size_t applied = 0;    // stored (new value, or a new concurrent sibling)
   size_t unchanged = 0;  // already held or dominated
   size_t new_conflicts = 0;
+  // States this node would not take, each with its reason; the rest of the
+  // page or chunk went in. Also recorded (Store::RecentRefusals).
+  std::vector<RefusedState> refused;
+  // Entries of the vouched knowledge that were not believed, e.g. a claim
+  // that this node made a write it never made. Not errors: logged.
+  std::vector<std::string> disbelieved;
+};
+
+// Bounds on what a proven state may claim (docs/security.md, "Bounds").
+inline constexpr uint64_t kMaxCounter = (uint64_t{1} << 53) - 1;  // exact in JSON too
+inline constexpr uint64_t kMaxCounterJump = 10'000'000;  // beyond the highest seen of a node
+inline constexpr int64_t kMaxClockLeadMs = int64_t{400} * 24 * 3600 * 1000;  // ~13 months
+
+// This node's writes that are not sealed yet (Store::UnsealedWrites).
+struct UnsealedBatch {
+  std::vector<FieldVersion> writes;  // by write (counter), then log order
+  uint64_t first_index = 0;          // states of the first write sealed before these
+};
+
+// A refusal as recorded, for `accord status` and the review page.
+struct RefusalRecord {
+  int64_t at_ms = 0;
+  bool sent = false;  // refused by the peer (a state this node sent), else by this node
+  std::string peer;
+  RefusedState state;
 };
 
 // What this node knows of a peer node (peer_state), and, for peers in the
@@ -206,6 +232,26 @@ class Store {
   // Open conflicts of `query.type`, in list order, one page of them.
   Result<ConflictList> ListConflicts(const ConflictQuery& query);
 
+  // ---- Signed origins (sync/signed_changes.h does the cryptography; the
+  // store keeps the bytes, seals and certificates).
+  // This node's writes not sealed yet, at most `max`, oldest write first.
+  Result<UnsealedBatch> UnsealedWrites(size_t max);
+  // Keeps the sealed bytes of `writes` (found by record, field and counter)
+  // with the seals of their units and this node's certificate, in one write
+  // transaction; kUnavailable if another process sealed one of them first.
+  Status SealWrites(const std::vector<FieldVersion>& writes, const std::vector<ProvenUnit>& units,
+                    const OriginCertificate& own);
+  Result<std::optional<ProvenUnit>> FindProvenUnit(const UnitKey& key);
+  // The unit of `origin` with the highest counter this node holds a seal of:
+  // the witness that `origin` made every write a vector or knowledge claims.
+  Result<std::optional<ProvenUnit>> HighestProvenUnit(std::string_view origin);
+  Result<std::optional<OriginCertificate>> FindCertificate(std::string_view node,
+                                                           std::string_view key_id);
+  // Records refusals of states this node sent, as the peer reported them.
+  Status RecordSentRefusals(std::string_view peer, const std::vector<RefusedState>& refused);
+  // The latest refusals either way, newest first.
+  Result<std::vector<RefusalRecord>> RecentRefusals(size_t max);
+
   // ---- Replication (used by sync/, never by transports).
   // Live states after `after_seq` the peer does not hold, at most `max_states`.
   Result<ChangePage> ReadChanges(uint64_t after_seq, size_t max_states,
@@ -224,9 +270,28 @@ class Store {
   class RemoteBatch {
    public:
     ~RemoteBatch();
+    // Unit seals and certificates the sync layer verified (its own check of
+    // the signatures), kept to prove these units on. Before Add of the states
+    // they prove: vector entries are bounded by what has been proven.
+    Status AddProofs(const std::vector<ProvenUnit>& units,
+                     const std::vector<OriginCertificate>& certificates);
+    // Proven states. A state the store will not take (a vector entry beyond
+    // anything proven, a counter or time out of bounds, text that breaks the
+    // text rule, a rewritten value) is refused on its own, into the result;
+    // the others go in. An error is a failure of the database, not of a state.
     Status Add(const std::vector<FieldVersion>& states);
+    // States the sync layer refused before they reached the store (unproven):
+    // recorded with the others, and they cap the knowledge merged below.
+    Status AddRefused(const std::vector<RefusedState>& refused);
     // The peer vouches it held no more than this when the states were read.
+    // Believed only as far as it is proven: an entry is raised to no more
+    // than the highest counter of that node proven by a seal held here, and
+    // below any write of that node refused in this batch; a claim that this
+    // node made a write it never made is disbelieved (noted, not an error).
     Status MergeKnowledge(const VersionVector& vouched);
+    // Refusals made in earlier batches of the same apply (a bundle's chunks):
+    // MergeKnowledge then stops below them too.
+    void CapKnowledgeBelow(const std::vector<RefusedState>& refused);
     Status SetCursor(uint64_t new_inbound_cursor);
     // Bundles, applied a chunk per batch (docs/bundle-format.md). Claims chunk
     // `index` (from 0) of the bundle whose checksum is `checksum_hex`: false
@@ -250,6 +315,13 @@ class Store {
     int64_t now_;
     size_t position_ = 0;
     ApplyResult result_;
+    VersionVector knowledge_;  // this node's, as the batch raises it
+    std::map<std::string, uint64_t> proven_high_;  // origin -> highest proven counter (memo)
+    std::map<std::string, uint64_t> refused_low_;  // origin -> lowest refused counter
+    Result<uint64_t> ProvenHigh(const std::string& origin);
+    Status Refuse(const FieldVersion& state, std::string reason);
+    // Why the store will not take a proven state, or "" if it will.
+    Result<std::string> CheckBounds(const FieldVersion& state);
   };
   Result<std::unique_ptr<RemoteBatch>> BeginRemoteBatch(const std::string& from_peer);
   // How many leading chunks of the bundle `checksum_hex` an interrupted apply

@@ -1,6 +1,6 @@
 #include "net/request_signing.h"
 
-#include "sync/sha256.h"
+#include "core/sha256.h"
 
 namespace accord::net {
 
@@ -10,7 +10,7 @@ std::string SyncPath(std::string_view op) {
 
 Result<std::string> RequestSigningInput(std::string_view op, std::string_view node_id,
                                         int64_t timestamp_ms, std::string_view body) {
-  ASSIGN_OR_RETURN(std::string body_digest, sync::Sha256Hex(body));
+  ASSIGN_OR_RETURN(std::string body_digest, Sha256Hex(body));
   std::string input = "accord-req-v1\n";
   input.append(op).append("\n");
   input.append(node_id).append("\n");

@@ -8,8 +8,10 @@
 #include "core/hex.h"
 #include "core/node_id.h"
 #include "core/output_file.h"
-#include "sync/sha256.h"
+#include "core/sha256.h"
+#include "sync/signed_changes.h"
 #include "sync/wire_codec.h"
+#include "sync/wire_scan.h"
 
 namespace accord::sync {
 
@@ -17,6 +19,8 @@ namespace {
 
 constexpr char kMagic[8] = {'A', 'C', 'C', 'O', 'R', 'D', 'B', '1'};
 constexpr uint32_t kMaxSection = 64u << 20;
+// Header, summary and seal are small; read whole, they are bounded tighter.
+constexpr uint32_t kMaxSmallSection = 1u << 20;
 constexpr char kSealContext[] = "accord-bundle-v1\n";
 
 std::string U32(uint32_t n) {
@@ -134,21 +138,25 @@ Result<BundleInfo> WriteBundle(Store& store, const NodeSigner& signer, const std
   ASSIGN_OR_RETURN(VersionVector base, FromWire(header.base_knowledge()));
   wire::BundleSummary summary;
   if (with_changes) {
+    // This node's own writes are signed before they first leave it.
+    RETURN_IF_ERROR(SealPendingWrites(store, signer));
     // Stream the change log in chunks: memory holds one chunk at a time.
     uint64_t cursor = 0;
     while (true) {
       ASSIGN_OR_RETURN(ChangePage page, store.ReadChanges(cursor, options.chunk_states, base));
-      if (!page.states.empty()) {
-        wire::ChangeSet set;
-        for (const auto& v : page.states) {
-          ToWire(v, set.add_states());
-          (*summary.mutable_states_per_type())[v.record_type]++;
+      if (!page.states.empty() || page.done) {
+        wire::SignedChanges chunk;
+        // The last chunk also proves the knowledge the summary vouches for.
+        RETURN_IF_ERROR(
+            ProveStates(store, page.states, base, page.done ? &page.knowledge : nullptr, &chunk));
+        if (chunk.states_size() > 0 || chunk.units_size() > 0) {
+          for (const auto& v : page.states) (*summary.mutable_states_per_type())[v.record_type]++;
+          ASSIGN_OR_RETURN(std::string compressed, Compress(chunk.SerializeAsString()));
+          writer.Section(compressed);
+          summary.set_states(summary.states() + page.states.size());
+          summary.set_chunks(summary.chunks() + 1);
+          Report(options.on_progress, summary.states(), 0);
         }
-        ASSIGN_OR_RETURN(std::string compressed, Compress(set.SerializeAsString()));
-        writer.Section(compressed);
-        summary.set_states(summary.states() + page.states.size());
-        summary.set_chunks(summary.chunks() + 1);
-        Report(options.on_progress, summary.states(), 0);
       }
       cursor = page.next_cursor;
       if (page.done) {
@@ -189,96 +197,100 @@ Result<BundleInfo> WriteBundle(Store& store, const NodeSigner& signer, const std
   return info;
 }
 
-// What a pass over the file does with its chunks. A chunk not decoded is
-// still read and hashed (the file's checksum covers it) but costs no
-// decompression.
-struct ChunkHooks {
-  // Whether to decode chunk `index` (from 0); every chunk when unset.
-  std::function<bool(uint64_t index)> decode;
-  // Each chunk in order: its bytes as stored, and its states when decoded.
-  std::function<Status(uint64_t index, std::string_view stored, std::vector<FieldVersion>* states)>
-      on_chunk;
+// Pass 1: the file as bytes. Nothing in it is decompressed or parsed before
+// its seal verifies (a bomb of a few kilobytes cost 14 s and 3.3 GB when
+// chunks were decoded first); the seal itself is the one thing parsed, and
+// it is small.
+struct VerifiedFile {
+  BundleInfo info;
+  std::vector<std::string> chunk_digests;  // SHA-256 of each chunk as stored
 };
 
-// Reads the file start to end. With every chunk decoded (the default), it
-// also checks the summary's state count against the chunks.
-Result<BundleInfo> ScanBundle(const std::string& path, const PeerVerifier* verifier,
-                              Status* verify_error, const ChunkHooks& hooks = {}) {
+Result<VerifiedFile> VerifyFile(const std::string& path, const PeerVerifier* verifier) {
   BundleScanner scan(path);
   if (!scan.ok()) return NotFound("cannot read " + path);
-  BundleInfo info;
   ASSIGN_OR_RETURN(std::string magic, scan.Raw(sizeof kMagic, "magic"));
   if (magic != std::string_view(kMagic, sizeof kMagic)) {
     return Corruption(path + " is not an Accord bundle (no ACCORDB1 magic)");
   }
   ASSIGN_OR_RETURN(std::string header_bytes, scan.Section("header"));
+  if (header_bytes.size() > kMaxSmallSection) return Corruption("the bundle header is too large");
+  VerifiedFile file;
+  while (true) {
+    ASSIGN_OR_RETURN(std::string chunk, scan.Section("chunk"));
+    if (chunk.empty()) break;
+    ASSIGN_OR_RETURN(std::string digest, Sha256Of(chunk));
+    file.chunk_digests.push_back(std::move(digest));
+  }
+  ASSIGN_OR_RETURN(std::string summary_bytes, scan.Section("summary"));
+  if (summary_bytes.size() > kMaxSmallSection) return Corruption("the bundle summary is too large");
+  ASSIGN_OR_RETURN(std::string computed, scan.StopHashing());
+  ASSIGN_OR_RETURN(std::string stored, scan.Raw(32, "checksum"));
+  ASSIGN_OR_RETURN(std::string seal_bytes, scan.Section("seal"));
+  if (seal_bytes.size() > kMaxSmallSection) return Corruption("the bundle seal is too large");
+  BundleInfo& info = file.info;
+  info.file_bytes = scan.offset();
+  info.checksum_hex = HexEncode(stored);
+  info.chunks = file.chunk_digests.size();
+  if (!scan.AtEnd()) return Corruption("unexpected bytes after the end of the bundle");
+  if (stored != computed)
+    return Corruption("the checksum does not match: the file was damaged or altered");
+  if (!verifier) return FailedPrecondition("no deployment CA to verify the signature against");
+  wire::BundleSeal seal;
+  if (!seal.ParseFromString(seal_bytes)) return Corruption("the bundle seal is damaged");
+  auto signer = verifier->VerifyCertificate(seal.certificate_pem());
+  Status signed_ok = signer.ok() ? verifier->VerifySignature(seal.certificate_pem(),
+                                                            kSealContext + info.checksum_hex,
+                                                            seal.signature())
+                                 : signer.status();
+  if (!signed_ok.ok()) {
+    return PermissionDenied("the bundle's signature does not verify: " + signed_ok.message());
+  }
+  // Verified: what the sender wrote may now be read.
   wire::BundleHeader header;
   if (!header.ParseFromString(header_bytes)) return Corruption("the bundle header is damaged");
-  if (header.format_version() > kBundleFormatVersion) {
-    return IncompatibleVersion(
-        "the bundle has format version " + std::to_string(header.format_version()) +
-        "; this accord reads up to " + std::to_string(kBundleFormatVersion) + ": upgrade accord");
+  if (header.sender() != *signer) {
+    return PermissionDenied("the bundle claims to come from " + header.sender() +
+                            " but is signed by " + *signer);
   }
   info.format_version = header.format_version();
+  if (info.format_version < kBundleFormatVersion) {
+    return IncompatibleVersion("the bundle has format version " +
+                               std::to_string(info.format_version) +
+                               ", whose states are not signed by their origin; this accord reads " +
+                               std::to_string(kBundleFormatVersion) + ": the sender must upgrade");
+  }
+  if (info.format_version > kBundleFormatVersion) {
+    return IncompatibleVersion(
+        "the bundle has format version " + std::to_string(info.format_version) +
+        "; this accord reads up to " + std::to_string(kBundleFormatVersion) + ": upgrade accord");
+  }
   info.is_ack = header.kind() == wire::BundleHeader::ACK;
   info.sender = header.sender();
   info.receiver = header.receiver();
   info.created_ms = header.created_ms();
   info.from_scratch = header.from_scratch();
   ASSIGN_OR_RETURN(info.base_knowledge, FromWire(header.base_knowledge()));
-  bool decoded_all = true;
-  while (true) {
-    ASSIGN_OR_RETURN(std::string chunk, scan.Section("chunk"));
-    if (chunk.empty()) break;
-    uint64_t index = info.chunks++;
-    if (hooks.decode && !hooks.decode(index)) {
-      decoded_all = false;
-      if (hooks.on_chunk) RETURN_IF_ERROR(hooks.on_chunk(index, chunk, nullptr));
-      continue;
-    }
-    ASSIGN_OR_RETURN(std::string raw, Decompress(chunk, kMaxSection));
-    wire::ChangeSet set;
-    if (!set.ParseFromString(raw))
-      return Corruption("chunk " + std::to_string(index + 1) + " is damaged");
-    std::vector<FieldVersion> states;
-    states.reserve(set.states_size());
-    for (const auto& s : set.states()) {
-      ASSIGN_OR_RETURN(FieldVersion v, FromWire(s));
-      info.states_per_type[v.record_type]++;
-      states.push_back(std::move(v));
-    }
-    info.states += states.size();
-    if (hooks.on_chunk) RETURN_IF_ERROR(hooks.on_chunk(index, chunk, &states));
-  }
-  ASSIGN_OR_RETURN(std::string summary_bytes, scan.Section("summary"));
   wire::BundleSummary summary;
   if (!summary.ParseFromString(summary_bytes)) return Corruption("the bundle summary is damaged");
   ASSIGN_OR_RETURN(info.sender_knowledge, FromWire(summary.sender_knowledge()));
-  ASSIGN_OR_RETURN(std::string computed, scan.StopHashing());
-  ASSIGN_OR_RETURN(std::string stored, scan.Raw(32, "checksum"));
-  info.checksum_hex = HexEncode(stored);
-  ASSIGN_OR_RETURN(std::string seal_bytes, scan.Section("seal"));
-  info.file_bytes = scan.offset();
-  if (!scan.AtEnd()) return Corruption("unexpected bytes after the end of the bundle");
-  if (stored != computed)
-    return Corruption("the checksum does not match: the file was damaged or altered");
-  if ((decoded_all && summary.states() != info.states) || summary.chunks() != info.chunks) {
-    return Corruption("the summary does not match the chunks");
-  }
-  wire::BundleSeal seal;
-  if (!seal.ParseFromString(seal_bytes)) return Corruption("the bundle seal is damaged");
-  Status verified = Status::Ok();
-  if (verifier) {
-    auto signer = verifier->VerifySigned(seal.certificate_pem(), kSealContext + info.checksum_hex,
-                                         seal.signature(), info.sender);
-    if (!signer.ok())
-      verified =
-          PermissionDenied("the bundle's signature does not verify: " + signer.status().message());
-  } else {
-    verified = FailedPrecondition("no deployment CA to verify the signature against");
-  }
-  if (verify_error) *verify_error = verified;
-  return info;
+  if (summary.chunks() != info.chunks) return Corruption("the summary does not match the chunks");
+  info.states = summary.states();
+  for (const auto& [type, n] : summary.states_per_type()) info.states_per_type[type] = n;
+  return file;
+}
+
+// A chunk's bytes as changes: decompressed within the frame limit, its counts
+// checked before it is parsed.
+Result<wire::SignedChanges> DecodeChunk(std::string_view stored, uint64_t index) {
+  auto where = "chunk " + std::to_string(index + 1) + ": ";
+  auto raw = Decompress(stored, kMaxFrameBytes);
+  if (!raw.ok()) return raw.status().WithContext(where);
+  Status bounded = CheckChangesBounds(*raw);
+  if (!bounded.ok()) return bounded.WithContext(where);
+  wire::SignedChanges changes;
+  if (!changes.ParseFromString(*raw)) return Corruption(where + "damaged");
+  return changes;
 }
 
 // A bundle or acknowledgement says what its sender held when it wrote it.
@@ -289,6 +301,78 @@ Status LearnWhatSenderHolds(Store& store, const BundleInfo& info) {
   VersionVector held = peer.their_knowledge;
   held.MergeFrom(info.sender_knowledge);
   return store.RecordPeerContact(info.sender, held);
+}
+
+void Accumulate(ApplyResult& total, ApplyResult part) {
+  total.received += part.received;
+  total.applied += part.applied;
+  total.unchanged += part.unchanged;
+  total.new_conflicts += part.new_conflicts;
+  std::move(part.refused.begin(), part.refused.end(), std::back_inserter(total.refused));
+  std::move(part.disbelieved.begin(), part.disbelieved.end(),
+            std::back_inserter(total.disbelieved));
+}
+
+// Pass 2: every chunk not yet in, one transaction each. A chunk is applied
+// only if its bytes are the ones verified: chunks commit before this pass
+// could reach the checksum again.
+Status ApplyChunks(Store& store, const PeerVerifier& verifier, const std::string& path,
+                   const VerifiedFile& file, uint64_t resume_at, const BundleProgressFn& on_progress,
+                   const std::function<bool(uint64_t)>& interrupt, BundleApplyResult& result) {
+  const BundleInfo& info = file.info;
+  BundleScanner scan(path);
+  if (!scan.ok()) return NotFound("cannot read " + path);
+  ASSIGN_OR_RETURN(std::string magic, scan.Raw(sizeof kMagic, "magic"));
+  ASSIGN_OR_RETURN(std::string header, scan.Section("header"));
+  (void)magic;
+  (void)header;
+  uint64_t done_states = 0;
+  for (uint64_t index = 0; index < info.chunks; ++index) {
+    auto where = [&] {
+      return "chunk " + std::to_string(index + 1) + " of " + std::to_string(info.chunks) + ": ";
+    };
+    ASSIGN_OR_RETURN(std::string stored, scan.Section("chunk"));
+    ASSIGN_OR_RETURN(std::string digest, Sha256Of(stored));
+    if (stored.empty() || digest != file.chunk_digests[index]) {
+      return Corruption(where() + "the file changed since it was verified; " +
+                        std::to_string(index) + " chunk(s) are in, the rest is not applied");
+    }
+    if (index < resume_at) {  // committed by an earlier apply of this file
+      result.chunks_resumed++;
+      continue;
+    }
+    // A chunk that cannot go in (the lock not had within the busy timeout, a
+    // damaged chunk) stops the apply there, earlier chunks kept.
+    auto stopped = [&](const Status& st) {
+      return Status(st.code(), where() + st.message() + "; the chunks before it are in: apply " +
+                                   "the file again to resume");
+    };
+    auto changes = DecodeChunk(stored, index);
+    if (!changes.ok()) return stopped(changes.status());
+    // Signatures are checked before the write lock is taken.
+    auto checked = CheckSignedChanges(store, verifier, *changes, info.sender);
+    if (!checked.ok()) return stopped(checked.status());
+    auto batch = store.BeginRemoteBatch(info.sender);
+    if (!batch.ok()) return stopped(batch.status());
+    ASSIGN_OR_RETURN(bool mine, (*batch)->ClaimBundleChunk(info.checksum_hex, index));
+    uint64_t states = static_cast<uint64_t>(changes->states_size());
+    if (mine) {
+      Status added = AddChecked(**batch, *checked);
+      if (!added.ok()) return stopped(added);
+      ASSIGN_OR_RETURN(ApplyResult applied, (*batch)->Commit());
+      Accumulate(result.applied, std::move(applied));
+    } else {  // a concurrent apply of this file committed it meanwhile
+      result.chunks_resumed++;
+      result.states_resumed += states;
+    }
+    done_states += states;
+    Report(on_progress, done_states, info.states);
+    if (interrupt && index + 1 < info.chunks && interrupt(index + 1)) {
+      return Unavailable("interrupted after chunk " + std::to_string(index + 1) + " of " +
+                         std::to_string(info.chunks) + "; apply the file again to resume");
+    }
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -316,102 +400,33 @@ Result<BundleInfo> CreateAck(Store& store, const NodeSigner& signer, const std::
 
 Result<BundleInfo> InspectBundle(const std::string& path, const PeerVerifier* verifier,
                                  Status* verify_error) {
-  return ScanBundle(path, verifier, verify_error);
-}
-
-namespace {
-
-// What pass 1 saw of a chunk: pass 2 applies a chunk only if its bytes are
-// the ones verified, since chunks commit before pass 2 reaches the checksum.
-struct VerifiedChunk {
-  std::string digest;  // SHA-256 of the chunk as stored
-  uint64_t states = 0;
-};
-
-// Pass 2: every chunk not yet in, one transaction each.
-Status ApplyChunks(Store& store, const PeerVerifier& verifier, const std::string& path,
-                   const BundleInfo& info, const std::vector<VerifiedChunk>& verified,
-                   uint64_t resume_at, const BundleProgressFn& on_progress,
-                   const std::function<bool(uint64_t)>& interrupt, BundleApplyResult& result) {
-  uint64_t done_states = 0;
-  ChunkHooks hooks;
-  hooks.decode = [&](uint64_t index) { return index >= resume_at; };
-  hooks.on_chunk = [&](uint64_t index, std::string_view stored,
-                       std::vector<FieldVersion>* states) -> Status {
-    auto where = [&] {
-      return "chunk " + std::to_string(index + 1) + " of " + std::to_string(info.chunks) + ": ";
-    };
-    ASSIGN_OR_RETURN(std::string digest, Sha256Of(stored));
-    if (index >= verified.size() || digest != verified[index].digest) {
-      return Corruption(where() + "the file changed since it was verified; " +
-                        std::to_string(index) + " chunk(s) are in, the rest is not applied");
-    }
-    // A chunk that cannot go in (the lock not had within the busy timeout, a
-    // state the store refuses) stops the apply there, earlier chunks kept.
-    auto stopped = [&](const Status& st) {
-      return Status(st.code(), where() + st.message() + "; the chunks before it are in: apply " +
-                                   "the file again to resume");
-    };
-    bool mine = false;
-    if (states) {
-      auto batch = store.BeginRemoteBatch(info.sender);
-      if (!batch.ok()) return stopped(batch.status());
-      ASSIGN_OR_RETURN(mine, (*batch)->ClaimBundleChunk(info.checksum_hex, index));
-      if (mine) {
-        Status added = (*batch)->Add(*states);
-        if (!added.ok()) return stopped(added);
-        ASSIGN_OR_RETURN(ApplyResult applied, (*batch)->Commit());
-        result.applied.received += applied.received;
-        result.applied.applied += applied.applied;
-        result.applied.unchanged += applied.unchanged;
-        result.applied.new_conflicts += applied.new_conflicts;
-      }
-    }
-    if (!mine) {  // committed by an earlier (or a concurrent) apply of this file
-      result.chunks_resumed++;
-      result.states_resumed += verified[index].states;
-    }
-    done_states += verified[index].states;
-    Report(on_progress, done_states, info.states);
-    if (interrupt && index + 1 < info.chunks && interrupt(index + 1)) {
-      return Unavailable("interrupted after chunk " + std::to_string(index + 1) + " of " +
-                         std::to_string(info.chunks) + "; apply the file again to resume");
-    }
-    return Status::Ok();
-  };
-  Status again;
-  ASSIGN_OR_RETURN(BundleInfo second, ScanBundle(path, &verifier, &again, hooks));
-  RETURN_IF_ERROR(again);
-  if (second.checksum_hex != info.checksum_hex) {
-    return Corruption(
-        "the file changed while it was being applied; its chunks are in, "
-        "but not the sender's knowledge");
+  auto file = VerifyFile(path, verifier);
+  if (file.ok()) {
+    if (verify_error) *verify_error = Status::Ok();
+    return std::move(file->info);
   }
-  return Status::Ok();
+  // A file that is not a bundle at all fails; one that does not verify is
+  // described by nothing but its size: nothing in it is believed or parsed.
+  Code code = file.status().code();
+  if (code == Code::kNotFound) return file.status();
+  if (verify_error) *verify_error = file.status();
+  BundleInfo info;
+  std::error_code ec;
+  info.file_bytes = std::filesystem::file_size(path, ec);
+  return info;
 }
-
-}  // namespace
 
 Result<BundleApplyResult> ApplyBundle(Store& store, const PeerVerifier& verifier,
                                       const std::string& path, BundleProgressFn on_progress,
                                       const std::function<bool(uint64_t)>& interrupt) {
-  // Pass 1: nothing is touched until the whole file verifies.
-  std::vector<VerifiedChunk> verified;
-  ChunkHooks note;
-  note.on_chunk = [&](uint64_t, std::string_view stored, std::vector<FieldVersion>* states) {
-    auto digest = Sha256Of(stored);
-    if (!digest.ok()) return digest.status();
-    verified.push_back({std::move(digest).value(), states->size()});
-    return Status::Ok();
-  };
   auto nothing_applied = [](const Status& st) {
     return Status(st.code(), st.message() + "; nothing applied");
   };
-  Status verify_error;
-  auto scanned = ScanBundle(path, &verifier, &verify_error, note);
-  if (!scanned.ok()) return nothing_applied(scanned.status());
-  if (!verify_error.ok()) return nothing_applied(verify_error);
-  BundleInfo info = std::move(scanned).value();
+  // Pass 1: nothing is touched, decompressed or parsed until the seal verifies.
+  auto verified = VerifyFile(path, &verifier);
+  if (!verified.ok()) return nothing_applied(verified.status());
+  VerifiedFile file = std::move(verified).value();
+  BundleInfo& info = file.info;
   if (info.receiver != store.node_id()) {
     return PermissionDenied("the bundle is meant for " + info.receiver + ", not for this node (" +
                             store.node_id() + "); nothing applied");
@@ -427,20 +442,22 @@ Result<BundleApplyResult> ApplyBundle(Store& store, const PeerVerifier& verifier
   // Pass 2: a chunk per transaction, each recording how far the file got, so
   // officers' writes wait at most one chunk and a killed apply resumes.
   ASSIGN_OR_RETURN(uint64_t resume_at, store.BundleChunksApplied(info.checksum_hex));
-  RETURN_IF_ERROR(ApplyChunks(store, verifier, path, info, verified, resume_at, on_progress,
-                              interrupt, result));
+  RETURN_IF_ERROR(
+      ApplyChunks(store, verifier, path, file, resume_at, on_progress, interrupt, result));
   // Last, with every chunk in: the bundle left out what the sender believed
   // this node held, so only if that belief is true does this node now hold
-  // all the sender held.
+  // all the sender held (as far as it is proven, and not past a refused write).
   ASSIGN_OR_RETURN(auto batch, store.BeginRemoteBatch(info.sender));
   ASSIGN_OR_RETURN(VersionVector mine, store.Knowledge());
   if (info.base_knowledge.DominatedByOrEqual(mine) || info.from_scratch) {
+    batch->CapKnowledgeBelow(result.applied.refused);
     RETURN_IF_ERROR(batch->MergeKnowledge(info.sender_knowledge));
     result.knowledge_merged = true;
   }
   RETURN_IF_ERROR(batch->FinishBundle(info.checksum_hex));
   ASSIGN_OR_RETURN(ApplyResult last, batch->Commit());
-  (void)last;
+  result.applied.disbelieved.insert(result.applied.disbelieved.end(), last.disbelieved.begin(),
+                                    last.disbelieved.end());
   // The changes are in; failing to note what the sender holds only makes the
   // next bundle to it larger, so it must not report the apply as failed.
   result.sender_noted = LearnWhatSenderHolds(store, info).ok();

@@ -14,7 +14,8 @@
 
 namespace accord::sync {
 
-inline constexpr uint32_t kBundleFormatVersion = 1;
+// 2: chunks carry signed changes (SignedChanges), proved by their origins.
+inline constexpr uint32_t kBundleFormatVersion = 2;
 
 struct BundleInfo {
   uint32_t format_version = 0;
@@ -65,9 +66,11 @@ inline Result<BundleInfo> CreateAck(Store& store, const NodeSigner& signer, cons
   return CreateAck(store, signer, path, options);
 }
 
-// Reads and checks the whole file (format, checksum, signature, certificate)
-// without touching any database. `verify_error` tells why it does not verify;
-// the Result fails only when the file cannot be read as a bundle at all.
+// Reads and checks the whole file (checksum, signature, certificate, format)
+// without touching any database and without decompressing or parsing any
+// chunk. `verify_error` tells why it does not verify; then only the file's
+// size is reported, since nothing in it can be believed. The Result fails
+// only when the file cannot be read at all.
 Result<BundleInfo> InspectBundle(const std::string& path, const PeerVerifier* verifier,
                                  Status* verify_error);
 

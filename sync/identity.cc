@@ -16,7 +16,7 @@
 
 #include "core/node_id.h"
 #include "sync/openssl_util.h"
-#include "sync/sha256.h"
+#include "core/sha256.h"
 
 namespace accord::sync {
 

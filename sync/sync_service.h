@@ -3,21 +3,30 @@
 // calls it after authenticating the peer; tests call it directly.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 
 #include "core/store.h"
+#include "sync/signed_changes.h"
 #include "sync/transport.h"
 
 namespace accord::sync {
 
 struct ServiceOptions {
   size_t max_page_states = 2000;  // caps what a peer may ask for in one page
+  // Where the service says what it refused (a state, a claim); the server
+  // passes its log. Null: nowhere.
+  std::function<void(std::string_view line)> log;
 };
 
 class SyncService {
  public:
-  SyncService(Store& store, ServiceOptions options = {}) : store_(store), options_(options) {}
+  // REQUIRES: credentials.signer (to seal this node's writes before serving
+  // them) and credentials.verifier (to check what peers push) are set and
+  // outlive the service.
+  SyncService(Store& store, Credentials credentials, ServiceOptions options = {})
+      : store_(store), credentials_(credentials), options_(std::move(options)) {}
 
   // `authenticated_node` is the node id the transport proved (certificate and
   // signature); the envelope must claim the same one.
@@ -25,7 +34,13 @@ class SyncService {
                       const std::string& authenticated_node);
 
  private:
+  ServiceReply Hello(const wire::Envelope& request, const std::string& peer);
+  ServiceReply Pull(const wire::Envelope& request, const std::string& peer);
+  ServiceReply Push(const wire::Envelope& request, const std::string& peer);
+  void Log(const std::string& line) const;
+
   Store& store_;
+  Credentials credentials_;
   ServiceOptions options_;
 };
 

@@ -1,6 +1,7 @@
 #include "sync/sync_session.h"
 
 #include "core/peer_book.h"
+#include "core/schema.h"
 #include "sync/wire_codec.h"
 
 namespace accord::sync {
@@ -29,11 +30,15 @@ struct Hello {
   std::string peer_id;
   uint64_t push_cursor = 0;
   VersionVector peer_knowledge;
+  // States of the peer's this node refused while pulling: told to the peer
+  // with the next request, so its writer can fix them.
+  std::vector<RefusedState> to_report;
 };
 
 Result<Hello> SayHello(Store& store, Transport& transport, const SyncOptions& options) {
   wire::Envelope request;
-  request.mutable_hello_request();
+  request.mutable_hello_request()->set_schema_version(
+      static_cast<uint32_t>(Schema::Get().version()));
   ASSIGN_OR_RETURN(wire::Envelope reply, Exchange(transport, kOpHello, request, store.node_id(),
                                                   wire::Envelope::kHelloReply));
   Hello hello;
@@ -50,8 +55,18 @@ Result<Hello> SayHello(Store& store, Transport& transport, const SyncOptions& op
   return hello;
 }
 
-Status Pull(Store& store, Transport& transport, const SyncOptions& options, Hello& hello,
-            SyncSummary& summary) {
+void Note(SyncSummary& summary, const ApplyResult& applied) {
+  summary.states_received += applied.received;
+  summary.states_applied += applied.applied;
+  summary.new_conflicts += applied.new_conflicts;
+  summary.refused_here.insert(summary.refused_here.end(), applied.refused.begin(),
+                              applied.refused.end());
+  summary.disbelieved.insert(summary.disbelieved.end(), applied.disbelieved.begin(),
+                             applied.disbelieved.end());
+}
+
+Status Pull(Store& store, Transport& transport, const SyncOptions& options,
+            const Credentials& credentials, Hello& hello, SyncSummary& summary) {
   ASSIGN_OR_RETURN(PeerInfo peer, store.GetPeer(hello.peer_id));
   ASSIGN_OR_RETURN(VersionVector knowledge, store.Knowledge());
   uint64_t cursor = peer.inbound_cursor;
@@ -61,29 +76,30 @@ Status Pull(Store& store, Transport& transport, const SyncOptions& options, Hell
     pull->set_cursor(cursor);
     pull->set_page_size(options.page_size);
     ToWire(knowledge, pull->mutable_knowledge());
+    for (const auto& r : hello.to_report) ToWire(r, pull->add_refused());
     ASSIGN_OR_RETURN(wire::Envelope reply, Exchange(transport, kOpPull, request, store.node_id(),
                                                     wire::Envelope::kPullReply));
+    hello.to_report.clear();
     const auto& page = reply.pull_reply();
     if (page.next_cursor() < cursor) {
       return Corruption("peer " + hello.peer_id + " moved the cursor backwards");
-    }
-    std::vector<FieldVersion> states;
-    states.reserve(page.changes().states_size());
-    for (const auto& s : page.changes().states()) {
-      ASSIGN_OR_RETURN(FieldVersion v, FromWire(s));
-      states.push_back(std::move(v));
     }
     std::optional<VersionVector> vouched;
     if (page.done()) {
       ASSIGN_OR_RETURN(vouched, FromWire(page.knowledge()));
     }
-    ASSIGN_OR_RETURN(ApplyResult applied,
-                     store.ApplyRemote(states, hello.peer_id, page.next_cursor(),
-                                       vouched ? &*vouched : nullptr));
+    // Signatures are checked before the write lock is taken.
+    ASSIGN_OR_RETURN(CheckedChanges checked,
+                     CheckSignedChanges(store, *credentials.verifier, page.signed_changes(),
+                                        hello.peer_id));
+    ASSIGN_OR_RETURN(auto batch, store.BeginRemoteBatch(hello.peer_id));
+    RETURN_IF_ERROR(AddChecked(*batch, checked));
+    if (vouched) RETURN_IF_ERROR(batch->MergeKnowledge(*vouched));
+    RETURN_IF_ERROR(batch->SetCursor(page.next_cursor()));
+    ASSIGN_OR_RETURN(ApplyResult applied, batch->Commit());
     summary.pages_pulled++;
-    summary.states_received += applied.received;
-    summary.states_applied += applied.applied;
-    summary.new_conflicts += applied.new_conflicts;
+    Note(summary, applied);
+    hello.to_report = applied.refused;
     if (options.on_progress) {
       options.on_progress(
           {SyncProgress::Phase::kPull, summary.pages_pulled, summary.states_received});
@@ -98,8 +114,10 @@ Status Pull(Store& store, Transport& transport, const SyncOptions& options, Hell
   }
 }
 
-Status Push(Store& store, Transport& transport, const SyncOptions& options, Hello& hello,
-            SyncSummary& summary) {
+Status Push(Store& store, Transport& transport, const SyncOptions& options,
+            const Credentials& credentials, Hello& hello, SyncSummary& summary) {
+  // This node's own writes are signed before they first leave it.
+  RETURN_IF_ERROR(SealPendingWrites(store, *credentials.signer));
   uint64_t cursor = hello.push_cursor;
   uint64_t from = cursor;  // where the next push starts: empty pages are coalesced into it
   bool resumed = false;
@@ -112,18 +130,22 @@ Status Push(Store& store, Transport& transport, const SyncOptions& options, Hell
       cursor = page.next_cursor;
       continue;
     }
-    // Nothing new at all and nothing the peer lacks: save a round trip.
+    // Nothing new at all, nothing the peer lacks and nothing to tell it: save
+    // a round trip.
     if (page.states.empty() && page.done && page.next_cursor == from &&
-        page.knowledge.DominatedByOrEqual(hello.peer_knowledge)) {
+        page.knowledge.DominatedByOrEqual(hello.peer_knowledge) && hello.to_report.empty()) {
       return Status::Ok();
     }
     wire::Envelope request;
     auto* push = request.mutable_push_request();
     push->set_from_cursor(from);
     push->set_next_cursor(page.next_cursor);
-    for (const auto& v : page.states) ToWire(v, push->mutable_changes()->add_states());
+    RETURN_IF_ERROR(ProveStates(store, page.states, hello.peer_knowledge,
+                                page.done ? &page.knowledge : nullptr,
+                                push->mutable_signed_changes()));
     push->set_done(page.done);
     if (page.done) ToWire(page.knowledge, push->mutable_knowledge());
+    for (const auto& r : hello.to_report) ToWire(r, push->add_refused());
     uint64_t resume_at = 0;
     auto reply = Exchange(transport, kOpPush, request, store.node_id(), wire::Envelope::kPushReply,
                           &resume_at);
@@ -137,9 +159,17 @@ Status Push(Store& store, Transport& transport, const SyncOptions& options, Hell
       }
       return reply.status();
     }
+    hello.to_report.clear();
     summary.pages_pushed++;
     summary.states_sent += page.states.size();
     summary.peer_new_conflicts += reply->push_reply().conflicts();
+    std::vector<RefusedState> refused;
+    for (const auto& r : reply->push_reply().refused()) refused.push_back(FromWire(r));
+    if (!refused.empty()) {
+      RETURN_IF_ERROR(store.RecordSentRefusals(hello.peer_id, refused));
+      summary.refused_by_peer.insert(summary.refused_by_peer.end(), refused.begin(),
+                                     refused.end());
+    }
     if (options.on_progress) {
       options.on_progress({SyncProgress::Phase::kPush, summary.pages_pushed, summary.states_sent});
     }
@@ -150,12 +180,16 @@ Status Push(Store& store, Transport& transport, const SyncOptions& options, Hell
 
 }  // namespace
 
-Result<SyncSummary> RunSync(Store& store, Transport& transport, const SyncOptions& options) {
+Result<SyncSummary> RunSync(Store& store, Transport& transport, const Credentials& credentials,
+                            const SyncOptions& options) {
+  if (!credentials.signer || !credentials.verifier) {
+    return InvalidArgument("a sync needs this node's key and the deployment CA");
+  }
   SyncSummary summary;
   ASSIGN_OR_RETURN(Hello hello, SayHello(store, transport, options));
   summary.peer_id = hello.peer_id;
-  RETURN_IF_ERROR(Pull(store, transport, options, hello, summary));
-  RETURN_IF_ERROR(Push(store, transport, options, hello, summary));
+  RETURN_IF_ERROR(Pull(store, transport, options, credentials, hello, summary));
+  RETURN_IF_ERROR(Push(store, transport, options, credentials, hello, summary));
   // What the peer held at hello, plus what we just gave it.
   VersionVector peer_knowledge = hello.peer_knowledge;
   ASSIGN_OR_RETURN(VersionVector ours, store.Knowledge());

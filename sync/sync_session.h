@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/store.h"
+#include "sync/signed_changes.h"
 #include "sync/transport.h"
 
 namespace accord::sync {
@@ -37,8 +38,15 @@ struct SyncSummary {
   uint64_t states_sent = 0;
   uint64_t new_conflicts = 0;       // found here while pulling
   uint64_t peer_new_conflicts = 0;  // found by the peer while we pushed
+  // States that did not go in, each with its reason; the rest did.
+  std::vector<RefusedState> refused_here;     // this node refused what the peer sent
+  std::vector<RefusedState> refused_by_peer;  // the peer refused what this node sent
+  std::vector<std::string> disbelieved;       // claims of the peer this node did not believe
 };
 
-Result<SyncSummary> RunSync(Store& store, Transport& transport, const SyncOptions& options = {});
+// Seals this node's new writes with credentials.signer, checks every state it
+// receives against credentials.verifier (signed origins), pulls, then pushes.
+Result<SyncSummary> RunSync(Store& store, Transport& transport, const Credentials& credentials,
+                            const SyncOptions& options = {});
 
 }  // namespace accord::sync

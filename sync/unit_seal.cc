@@ -2,10 +2,6 @@
 
 namespace accord::sync {
 
-std::string UnitKey::ToString() const {
-  return origin + ":" + std::to_string(counter) + "#" + std::to_string(unit);
-}
-
 UnitKey KeyOf(const wire::UnitSeal& seal) {
   return {seal.origin(), seal.counter(), seal.unit()};
 }

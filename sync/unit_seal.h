@@ -13,10 +13,10 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <tuple>
 #include <vector>
 
 #include "accord_sync.pb.h"
+#include "core/field_version.h"
 #include "core/status.h"
 
 namespace accord::sync {
@@ -26,19 +26,6 @@ namespace accord::sync {
 // ECDSA verification per 64 states.
 inline constexpr uint32_t kMaxUnitSize = 64;
 inline constexpr size_t kSaltBytes = 16;
-
-struct UnitKey {
-  std::string origin;
-  uint64_t counter = 0;
-  uint32_t unit = 0;
-  bool operator<(const UnitKey& o) const {
-    return std::tie(origin, counter, unit) < std::tie(o.origin, o.counter, o.unit);
-  }
-  bool operator==(const UnitKey& o) const {
-    return origin == o.origin && counter == o.counter && unit == o.unit;
-  }
-  std::string ToString() const;  // "KH-NCCT:12#0"
-};
 
 UnitKey KeyOf(const wire::UnitSeal& seal);
 

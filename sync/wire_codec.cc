@@ -153,6 +153,28 @@ Status CheckEnvelopeBounds(std::string_view bytes) {
   return Status::Ok();
 }
 
+Status CheckChangesBounds(std::string_view bytes) {
+  struct Bound {
+    std::initializer_list<int> path;
+    size_t max;
+    const char* what;
+  };
+  static const Bound kBounds[] = {
+      {{1}, kMaxStatesPerPage, "field states"},
+      {{2}, kMaxUnitsPerPage, "unit proofs"},
+      {{2, 2}, kMaxAbsentHashesPerPage, "absent-member hashes"},
+      {{3}, kMaxCertificatesPerPage, "certificates"},
+  };
+  for (const Bound& bound : kBounds) {
+    ASSIGN_OR_RETURN(size_t n, CountAtPath(bytes, bound.path));
+    if (n > bound.max) {
+      return Corruption("changes hold " + std::to_string(n) + " " + bound.what +
+                        ", over the limit of " + std::to_string(bound.max));
+    }
+  }
+  return Status::Ok();
+}
+
 Result<std::string> EncodeFrame(wire::Envelope& envelope, std::string_view node_id) {
   envelope.set_protocol_version(kProtocolVersion);
   envelope.set_node_id(std::string(node_id));

@@ -41,8 +41,9 @@ Result<std::string> Compress(std::string_view data, int level = 3);
 // that does not declare its size as soon as it grows past it.
 Result<std::string> Decompress(std::string_view data, size_t max_bytes);
 
-// The counts of a decoded (decompressed) envelope checked against
-// sync/wire_limits.h, without parsing it.
+// The counts of a decoded (decompressed) envelope, or of a bundle chunk's
+// SignedChanges, checked against sync/wire_limits.h without parsing them.
 Status CheckEnvelopeBounds(std::string_view envelope_bytes);
+Status CheckChangesBounds(std::string_view changes_bytes);
 
 }  // namespace accord::sync

@@ -9,7 +9,7 @@
 
 #include "core/status.h"
 
-namespace accord::sync {
+namespace accord {
 
 class Sha256 {
  public:
@@ -33,4 +33,4 @@ Result<std::string> Sha256Of(std::string_view data);
 // Lowercase hex of the digest of `data`.
 Result<std::string> Sha256Hex(std::string_view data);
 
-}  // namespace accord::sync
+}  // namespace accord

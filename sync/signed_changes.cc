@@ -1,0 +1,368 @@
+#include "sync/signed_changes.h"
+
+#include <openssl/rand.h>
+
+#include <map>
+#include <set>
+
+#include "core/hex.h"
+#include "core/sha256.h"
+#include "sync/unit_seal.h"
+#include "sync/wire_codec.h"
+#include "sync/wire_limits.h"
+#include "sync/wire_scan.h"
+
+namespace accord::sync {
+
+namespace {
+
+// Writes sealed per transaction: a multiple of kMaxUnitSize, so a batch never
+// ends inside a unit of a write that continues in the next batch.
+constexpr size_t kSealBatch = 128 * kMaxUnitSize;
+
+UnitKey UnitOf(const FieldVersion& v) {
+  return {v.origin, v.OriginCounter(), v.unit};
+}
+
+Result<std::string> RandomSalt() {
+  std::string salt(kSaltBytes, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(salt.data()), static_cast<int>(salt.size())) !=
+      1) {
+    return Internal("the system's random generator failed");
+  }
+  return salt;
+}
+
+}  // namespace
+
+std::string SerializeState(const FieldVersion& v) {
+  wire::FieldState state;
+  ToWire(v, &state);
+  state.set_salt(v.salt);
+  state.set_unit(v.unit);
+  state.set_unit_position(v.unit_position);
+  return state.SerializeAsString();
+}
+
+Result<FieldVersion> ParseState(std::string_view bytes) {
+  ASSIGN_OR_RETURN(size_t entries, CountAtPath(bytes, {6}));
+  if (entries > kMaxVectorEntries) {
+    return Corruption("state's version has " + std::to_string(entries) + " entries, over " +
+                      std::to_string(kMaxVectorEntries));
+  }
+  wire::FieldState state;
+  if (!state.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return Corruption("state is not a valid FieldState");
+  }
+  ASSIGN_OR_RETURN(FieldVersion v, FromWire(state));
+  if (state.salt().size() != kSaltBytes) {
+    return Corruption("record " + v.record_id + " field " + v.field + ": salt of " +
+                      std::to_string(state.salt().size()) + " bytes, not " +
+                      std::to_string(kSaltBytes));
+  }
+  if (state.unit_position() >= kMaxUnitSize) {
+    return Corruption("record " + v.record_id + " field " + v.field + ": unit position " +
+                      std::to_string(state.unit_position()) + " is beyond a unit");
+  }
+  v.salt = state.salt();
+  v.unit = state.unit();
+  v.unit_position = state.unit_position();
+  v.wire = std::string(bytes);
+  return v;
+}
+
+Status SealPendingWrites(Store& store, const NodeSigner& signer) {
+  if (signer.node_id() != store.node_id()) {
+    return FailedPrecondition("the certificate names " + signer.node_id() + " but this node is " +
+                              store.node_id());
+  }
+  while (true) {
+    ASSIGN_OR_RETURN(UnsealedBatch batch, store.UnsealedWrites(kSealBatch));
+    if (batch.writes.empty()) return Status::Ok();
+    std::vector<FieldVersion>& writes = batch.writes;
+    // Place each write in its unit: the index within its counter's states.
+    std::vector<uint64_t> index(writes.size());
+    for (size_t i = 0; i < writes.size(); ++i) {
+      bool continues = i > 0 && writes[i].OriginCounter() == writes[i - 1].OriginCounter();
+      index[i] = continues ? index[i - 1] + 1 : (i == 0 ? batch.first_index : 0);
+    }
+    // A full batch may end inside a unit of its last write: leave that unit
+    // whole for the next batch.
+    if (writes.size() == kSealBatch) {
+      size_t keep = writes.size();
+      while (keep > 0 && writes[keep - 1].OriginCounter() == writes.back().OriginCounter() &&
+             index[keep - 1] / kMaxUnitSize == index.back() / kMaxUnitSize &&
+             (index.back() + 1) % kMaxUnitSize != 0) {
+        --keep;
+      }
+      if (keep > 0) writes.resize(keep);
+    }
+    std::map<UnitKey, ProvenUnit> units;
+    std::map<UnitKey, uint32_t> sizes;
+    for (size_t i = 0; i < writes.size(); ++i) {
+      FieldVersion& v = writes[i];
+      v.unit = static_cast<uint32_t>(index[i] / kMaxUnitSize);
+      v.unit_position = static_cast<uint32_t>(index[i] % kMaxUnitSize);
+      sizes[UnitOf(v)] = v.unit_position + 1;
+    }
+    for (FieldVersion& v : writes) {
+      ASSIGN_OR_RETURN(v.salt, RandomSalt());
+      v.wire = SerializeState(v);
+      ASSIGN_OR_RETURN(std::string hash, Sha256Of(v.wire));
+      ProvenUnit& unit = units[UnitOf(v)];
+      unit.key = UnitOf(v);
+      unit.member_hashes.resize(sizes[unit.key]);
+      unit.member_hashes[v.unit_position] = std::move(hash);
+    }
+    std::vector<ProvenUnit> sealed;
+    for (auto& [key, unit] : units) {
+      ASSIGN_OR_RETURN(unit.signature, signer.Sign(UnitSigningInput(key, unit.member_hashes)));
+      unit.key_id = signer.key_id();
+      sealed.push_back(std::move(unit));
+    }
+    OriginCertificate own{signer.node_id(), signer.key_id(), signer.cert_pem()};
+    RETURN_IF_ERROR(store.SealWrites(writes, sealed, own));
+  }
+}
+
+Status ProveStates(Store& store, const std::vector<FieldVersion>& states,
+                   const VersionVector& receiver_knowledge, const VersionVector* vouched,
+                   wire::SignedChanges* out) {
+  std::map<UnitKey, std::set<uint32_t>> present;
+  // For each node, the highest counter a vector or the vouched knowledge
+  // claims beyond what the receiver holds: a witness must prove it.
+  std::map<std::string, uint64_t> claimed;
+  for (const FieldVersion& v : states) {
+    if (v.wire.empty()) {
+      return Internal("record " + v.record_id + " field " + v.field + " by " + v.origin +
+                      " is not sealed: seal this node's writes before sending");
+    }
+    out->add_states(v.wire);
+    present[UnitOf(v)].insert(v.unit_position);
+    for (const auto& [node, counter] : v.version.entries()) {
+      if (node == v.origin || counter <= receiver_knowledge.Get(node)) continue;
+      claimed[node] = std::max(claimed[node], counter);
+    }
+  }
+  if (vouched) {
+    for (const auto& [node, counter] : vouched->entries()) {
+      if (counter > receiver_knowledge.Get(node)) claimed[node] = std::max(claimed[node], counter);
+    }
+  }
+  std::map<std::pair<std::string, std::string>, bool> certificates;  // (node, key id)
+  auto add_proof = [&](const ProvenUnit& unit, const std::set<uint32_t>& in_page) {
+    auto* proof = out->add_units();
+    auto* seal = proof->mutable_seal();
+    seal->set_origin(unit.key.origin);
+    seal->set_counter(unit.key.counter);
+    seal->set_unit(unit.key.unit);
+    seal->set_size(static_cast<uint32_t>(unit.member_hashes.size()));
+    seal->set_key_id(unit.key_id);
+    seal->set_signature(unit.signature);
+    for (uint32_t pos = 0; pos < unit.member_hashes.size(); ++pos) {
+      if (in_page.count(pos)) continue;
+      auto* absent = proof->add_absent();
+      absent->set_position(pos);
+      absent->set_hash(unit.member_hashes[pos]);
+    }
+    certificates[{unit.key.origin, unit.key_id}] = true;
+  };
+  for (const auto& [key, positions] : present) {
+    ASSIGN_OR_RETURN(std::optional<ProvenUnit> unit, store.FindProvenUnit(key));
+    if (!unit) return Internal("no seal held for unit " + key.ToString());
+    add_proof(*unit, positions);
+    auto it = claimed.find(key.origin);
+    if (it != claimed.end() && key.counter >= it->second) claimed.erase(it);
+  }
+  for (const auto& [node, counter] : claimed) {
+    ASSIGN_OR_RETURN(std::optional<ProvenUnit> witness, store.HighestProvenUnit(node));
+    // Without one the receiver refuses what needs it, with the reason.
+    if (witness && witness->key.counter >= counter) add_proof(*witness, {});
+  }
+  for (const auto& [id, unused] : certificates) {
+    ASSIGN_OR_RETURN(std::optional<OriginCertificate> cert,
+                     store.FindCertificate(id.first, id.second));
+    if (!cert) continue;
+    auto* c = out->add_certificates();
+    c->set_node(cert->node_id);
+    c->set_key_id(cert->key_id);
+    c->set_certificate_pem(cert->certificate_pem);
+  }
+  return Status::Ok();
+}
+
+namespace {
+
+struct UnitCheck {
+  const wire::UnitProof* proof = nullptr;
+  std::map<uint32_t, std::string> hashes;  // position -> hash, present and absent
+  std::vector<size_t> states;              // indexes into the parsed states
+  std::string failure;
+};
+
+// Finds and verifies the key a unit names, once per (origin, key id) per page.
+class KeyRing {
+ public:
+  KeyRing(Store& store, const PeerVerifier& verifier, const wire::SignedChanges& changes)
+      : store_(store), verifier_(verifier) {
+    for (const auto& c : changes.certificates()) offered_[{c.node(), c.key_id()}] = &c;
+  }
+
+  Result<const OriginKey*> Find(const std::string& origin, const std::string& key_id,
+                                std::vector<OriginCertificate>* fresh) {
+    auto id = std::make_pair(origin, key_id);
+    if (auto it = keys_.find(id); it != keys_.end()) return &it->second;
+    if (auto it = failures_.find(id); it != failures_.end()) return it->second;
+    Status result = Load(id, fresh);
+    if (!result.ok()) {
+      failures_.emplace(id, result);
+      return result;
+    }
+    return &keys_.at(id);
+  }
+
+ private:
+  Status Load(const std::pair<std::string, std::string>& id,
+              std::vector<OriginCertificate>* fresh) {
+    std::string pem;
+    bool held = false;
+    ASSIGN_OR_RETURN(std::optional<OriginCertificate> stored,
+                     store_.FindCertificate(id.first, id.second));
+    if (stored) {
+      pem = stored->certificate_pem;
+      held = true;
+    } else if (auto it = offered_.find(id); it != offered_.end()) {
+      pem = it->second->certificate_pem();
+    } else {
+      return PermissionDenied("no certificate of " + id.first + " with key " +
+                              HexEncode(id.second).substr(0, 16) + " was sent or is held");
+    }
+    auto key = verifier_.VerifyOriginCertificate(pem);
+    if (!key.ok()) return PermissionDenied("certificate of " + id.first + ": " + key.status().message());
+    if (key->node_id() != id.first) {
+      return PermissionDenied("a certificate of " + key->node_id() + " cannot sign for " + id.first);
+    }
+    if (key->key_id() != id.second) {
+      return PermissionDenied("the certificate sent for " + id.first + " holds another key");
+    }
+    if (!held) fresh->push_back({id.first, id.second, pem});
+    keys_.emplace(id, std::move(key).value());
+    return Status::Ok();
+  }
+
+  Store& store_;
+  const PeerVerifier& verifier_;
+  std::map<std::pair<std::string, std::string>, const wire::NodeCertificate*> offered_;
+  std::map<std::pair<std::string, std::string>, OriginKey> keys_;
+  std::map<std::pair<std::string, std::string>, Status> failures_;
+};
+
+RefusedState Refusal(const FieldVersion& v, std::string reason) {
+  return {v.record_id, v.field, v.origin, v.OriginCounter(), std::move(reason)};
+}
+
+}  // namespace
+
+Result<CheckedChanges> CheckSignedChanges(Store& store, const PeerVerifier& verifier,
+                                          const wire::SignedChanges& changes,
+                                          const std::string& from_peer) {
+  CheckedChanges checked;
+  std::vector<FieldVersion> parsed;
+  parsed.reserve(changes.states_size());
+  for (int i = 0; i < changes.states_size(); ++i) {
+    auto v = ParseState(changes.states(i));
+    if (!v.ok()) {
+      checked.refused.push_back({"", "", from_peer, 0,
+                                 "state #" + std::to_string(i + 1) + " from " + from_peer +
+                                     " is unreadable: " + v.status().message()});
+      continue;
+    }
+    parsed.push_back(std::move(v).value());
+  }
+  std::map<UnitKey, UnitCheck> units;
+  for (const auto& proof : changes.units()) {
+    UnitKey key{proof.seal().origin(), proof.seal().counter(), proof.seal().unit()};
+    UnitCheck& check = units[key];
+    if (check.proof) {
+      check.failure = "unit " + key.ToString() + " is proved twice in one page";
+      continue;
+    }
+    check.proof = &proof;
+    uint32_t size = proof.seal().size();
+    if (size == 0 || size > kMaxUnitSize) {
+      check.failure = "unit " + key.ToString() + " claims " + std::to_string(size) + " members";
+      continue;
+    }
+    for (const auto& absent : proof.absent()) {
+      if (absent.position() >= size || absent.hash().size() != 32 ||
+          !check.hashes.emplace(absent.position(), absent.hash()).second) {
+        check.failure = "unit " + key.ToString() + " has a malformed member hash";
+      }
+    }
+  }
+  for (size_t i = 0; i < parsed.size(); ++i) {
+    const FieldVersion& v = parsed[i];
+    auto it = units.find(UnitOf(v));
+    if (it == units.end()) {
+      checked.refused.push_back(Refusal(v, "no proof that " + v.origin + " wrote it"));
+      continue;
+    }
+    UnitCheck& check = it->second;
+    check.states.push_back(i);
+    if (!check.failure.empty()) continue;
+    auto hash = Sha256Of(v.wire);
+    if (!hash.ok()) return hash.status();
+    if (v.unit_position >= check.proof->seal().size() ||
+        !check.hashes.emplace(v.unit_position, std::move(hash).value()).second) {
+      check.failure = "unit " + it->first.ToString() + " has two members at one position";
+    }
+  }
+  KeyRing keys(store, verifier, changes);
+  for (auto& [key, check] : units) {
+    if (check.failure.empty() && check.hashes.size() != check.proof->seal().size()) {
+      check.failure = "the proof of unit " + key.ToString() + " is incomplete";
+    }
+    std::vector<std::string> hashes;
+    if (check.failure.empty()) {
+      for (auto& [pos, h] : check.hashes) hashes.push_back(h);
+      auto origin_key = keys.Find(key.origin, check.proof->seal().key_id(), &checked.certificates);
+      if (!origin_key.ok()) {
+        check.failure = origin_key.status().message();
+      } else if (!(*origin_key)->Verify(UnitSigningInput(key, hashes), check.proof->seal().signature())
+                      .ok()) {
+        check.failure = "the signature of " + key.origin + " over unit " + key.ToString() +
+                        " does not match: a state was altered, invented or renumbered";
+      }
+    }
+    if (!check.failure.empty()) {
+      for (size_t i : check.states) checked.refused.push_back(Refusal(parsed[i], check.failure));
+      continue;
+    }
+    checked.units.push_back(
+        {key, check.proof->seal().key_id(), check.proof->seal().signature(), std::move(hashes)});
+    for (size_t i : check.states) checked.states.push_back(std::move(parsed[i]));
+  }
+  return checked;
+}
+
+Status AddChecked(Store::RemoteBatch& batch, const CheckedChanges& checked) {
+  RETURN_IF_ERROR(batch.AddProofs(checked.units, checked.certificates));
+  RETURN_IF_ERROR(batch.Add(checked.states));
+  return batch.AddRefused(checked.refused);
+}
+
+void ToWire(const RefusedState& r, wire::Refusal* out) {
+  out->set_record_id(r.record_id);
+  out->set_field(r.field);
+  out->set_origin(r.origin);
+  out->set_counter(r.counter);
+  out->set_reason(r.reason);
+}
+
+RefusedState FromWire(const wire::Refusal& r) {
+  // A reason is shown to people: bound what a peer can make us print.
+  return {r.record_id().substr(0, 128), r.field().substr(0, 128), r.origin().substr(0, 64),
+          r.counter(), r.reason().substr(0, 1000)};
+}
+
+}  // namespace accord::sync

@@ -1,0 +1,69 @@
+// Signed origins on the wire: sealing this node's writes, proving a page of
+// states to a receiver, and checking a page received (docs/protocol.md,
+// "Signed origins"; the unit scheme is in sync/unit_seal.h).
+//
+// Division of labour: this file does the cryptography (hashes, signatures,
+// certificates against the deployment CA); the store (core/) keeps the bytes,
+// seals and certificates, and bounds what a proven state may claim (vector
+// entries, knowledge) by what it has seen proven.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "accord_sync.pb.h"
+#include "core/store.h"
+#include "sync/identity.h"
+
+namespace accord::sync {
+
+// The bytes an origin signs for a state: FieldState with salt, unit and
+// position. Deterministic for one build; relays never re-serialise.
+std::string SerializeState(const FieldVersion& v);
+// Parses a state's bytes from a peer (structure only; the store checks the
+// schema and the text rule). The bytes are kept in `wire`.
+Result<FieldVersion> ParseState(std::string_view bytes);
+
+// Seals every write of this node not yet sealed: salts, units of at most
+// kMaxUnitSize states per write in log order, and one signature per unit.
+// Call before reading the change log for a peer or a bundle.
+Status SealPendingWrites(Store& store, const NodeSigner& signer);
+
+// The proofs a receiver holding `receiver_knowledge` needs for `states`:
+// each unit's seal with the hashes of the members not in `states`, the
+// origins' certificates, and witnesses for vector entries (and, with
+// `vouched`, knowledge entries) beyond what the receiver holds. Appends the
+// states' bytes to `out` too.
+Status ProveStates(Store& store, const std::vector<FieldVersion>& states,
+                   const VersionVector& receiver_knowledge, const VersionVector* vouched,
+                   wire::SignedChanges* out);
+
+// A page checked on arrival. A state whose unit fails (an altered byte, a
+// forged or missing signature, a revoked origin) is refused on its own: the
+// rest of the page still moves.
+struct CheckedChanges {
+  std::vector<FieldVersion> states;              // proven by their origin
+  std::vector<ProvenUnit> units;                 // verified, to keep for relaying
+  std::vector<OriginCertificate> certificates;   // verified, not yet held
+  std::vector<RefusedState> refused;
+};
+Result<CheckedChanges> CheckSignedChanges(Store& store, const PeerVerifier& verifier,
+                                          const wire::SignedChanges& changes,
+                                          const std::string& from_peer);
+
+// Hands a checked page to an open batch: the verified proofs, the proven
+// states (which the store bounds and may still refuse one by one) and the
+// refusals made here.
+Status AddChecked(Store::RemoteBatch& batch, const CheckedChanges& checked);
+
+// What a node proves itself and its writes with, and checks others against.
+struct Credentials {
+  const NodeSigner* signer = nullptr;      // this node's key: seals its writes
+  const PeerVerifier* verifier = nullptr;  // the deployment CA and revocations
+};
+
+void ToWire(const RefusedState& r, wire::Refusal* out);
+RefusedState FromWire(const wire::Refusal& r);
+
+}  // namespace accord::sync
