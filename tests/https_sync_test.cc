@@ -333,6 +333,10 @@ class HttpsBadInputTest : public HttpsSyncTest {
   // database, and a server that still serves a good sync afterwards.
   void ExpectRefused(const std::string& frame, const std::string& part) {
     auto transport = TransportTo(*th_, *kh_);
+    wire::Envelope hello;
+    hello.mutable_hello_request();
+    ASSERT_TRUE(
+        transport->RoundTrip(sync::kOpHello, sync::EncodeFrame(hello, th_->id).value()).ok());
     auto reply = transport->RoundTrip(sync::kOpPush, frame);
     ASSERT_TRUE(reply.ok()) << reply.status().ToString();
     auto decoded = sync::DecodeFrame(*reply);
