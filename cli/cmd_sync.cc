@@ -8,6 +8,7 @@
 
 #include "cli/cli_context.h"
 #include "cli/tls_paths.h"
+#include "client/clock_skew.h"
 #include "client/https_transport.h"
 #include "core/json_codec.h"
 #include "server/https_server.h"
@@ -133,6 +134,12 @@ int RunServe(const Context& ctx, NetArgs& args) {
   return kExitOk;
 }
 
+// How far the peer's clock is from ours (null before any reply told us).
+json SkewJson(const client::HttpsTransport& t) {
+  auto skew = t.clock_skew_ms();
+  return skew ? json(*skew) : json(nullptr);
+}
+
 json SummaryJson(const std::string& target, const sync::SyncSummary& s,
                  const client::HttpsTransport& t) {
   return {{"peer", s.peer_id},
@@ -145,12 +152,19 @@ json SummaryJson(const std::string& target, const sync::SyncSummary& s,
           {"new_conflicts", s.new_conflicts},
           {"peer_new_conflicts", s.peer_new_conflicts},
           {"bytes_sent", t.bytes_sent()},
-          {"bytes_received", t.bytes_received()}};
+          {"bytes_received", t.bytes_received()},
+          {"clock_skew_ms", SkewJson(t)}};
 }
+
+// What a sync with one peer says about this node's clock, sync done or not.
+struct ClockReport {
+  json skew_ms;         // null when no reply said
+  std::string warning;  // "" when the clocks agree well enough
+};
 
 // Syncs with one peer given by URL or address-book name.
 Result<json> SyncOne(const Context& ctx, Store& store, const NetArgs& args,
-                     const std::string& target) {
+                     const std::string& target, ClockReport& clock) {
   std::string url = target;
   sync::SyncOptions options;
   options.page_size = args.page_size;
@@ -164,6 +178,9 @@ Result<json> SyncOne(const Context& ctx, Store& store, const NetArgs& args,
     options.expected_peer = peer->peer_id;
   }
   client::HttpsTransportOptions transport_options;
+  // A peer met before is pinned at the TLS handshake, before anything is
+  // signed for it (the engine checks the same after hello).
+  transport_options.expected_server_node = options.expected_peer;
   transport_options.base_url = url;
   transport_options.ca_path = args.tls.ca;
   transport_options.cert_path = args.tls.cert;
@@ -177,8 +194,14 @@ Result<json> SyncOne(const Context& ctx, Store& store, const NetArgs& args,
       }
     };
   }
-  ASSIGN_OR_RETURN(sync::SyncSummary summary, sync::RunSync(store, *transport, options));
-  return SummaryJson(target, summary, *transport);
+  auto summary = sync::RunSync(store, *transport, options);
+  clock.skew_ms = SkewJson(*transport);
+  if (auto skew = transport->clock_skew_ms()) {
+    const std::string& server = transport->server_node();
+    clock.warning = client::ClockSkewWarning(*skew, server.empty() ? target : server);
+  }
+  if (!summary.ok()) return summary.status();
+  return SummaryJson(target, *summary, *transport);
 }
 
 void PrintSummary(const json& s) {
@@ -212,7 +235,8 @@ int RunSyncCommand(const Context& ctx, NetArgs& args) {
   json results = json::array();
   int failures = 0;
   for (const auto& target : targets) {
-    auto result = SyncOne(ctx, **store, args, target);
+    ClockReport clock;
+    auto result = SyncOne(ctx, **store, args, target, clock);
     if (!ctx.json) std::cerr << "\r";
     if (!result.ok()) {
       ++failures;
@@ -221,10 +245,19 @@ int RunSyncCommand(const Context& ctx, NetArgs& args) {
                         ? " (run it again: it resumes where it stopped)"
                         : "")
                 << "\n";
-      results.push_back({{"target", target}, {"error", result.status().message()}});
+      // A wrong clock does not stop a sync, but say so whatever did.
+      if (!clock.warning.empty()) std::cerr << "accord: warning: " << clock.warning << "\n";
+      results.push_back({{"target", target},
+                         {"error", result.status().message()},
+                         {"clock_skew_ms", clock.skew_ms}});
       continue;
     }
-    if (!ctx.json) PrintSummary(*result);
+    if (!ctx.json) {
+      PrintSummary(*result);
+      if (!clock.warning.empty()) std::cout << "warning: " << clock.warning << "\n";
+    } else if (!clock.warning.empty()) {
+      std::cerr << "accord: warning: " << clock.warning << "\n";  // stdout is the JSON
+    }
     results.push_back(*result);
   }
   if (ctx.json) PrintJson(args.all ? results : results.front());
