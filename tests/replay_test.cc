@@ -209,7 +209,7 @@ TEST_F(CapturedSyncTest, ACapturedHelloSentAgainOpensASessionNobodyElseCanUse) {
   RawReply forged = Replay({push_->path, moved, push_->body}, *kh_, "KH-POIPET");
   EXPECT_EQ(forged.status, 401);
   EXPECT_EQ(forged.body, "signature does not match");
-  // Replayed a thousand times, hellos leave at most a few sessions per node.
+  // Replayed fifty times more, hellos leave at most a few sessions per node.
   for (int i = 0; i < 50; ++i) ASSERT_EQ(Replay(*hello_, *kh_, "KH-POIPET").status, 200);
   EXPECT_LE(kh_->server->sessions(), server::SessionLimits{}.per_node);
 }
@@ -353,7 +353,7 @@ TEST_F(ReplayTest, AccordSyncWarnsWhenThisNodesClockIsOff) {
   ASSERT_TRUE(summary["clock_skew_ms"].is_number_integer()) << json_run.out;
   EXPECT_NEAR(summary["clock_skew_ms"].get<double>(),
               static_cast<double>(3 * kHour + 12 * kMinute + 30000), 5000.0);
-  EXPECT_EQ(testing::DumpOf(*kh.store).find("Border") != std::string::npos, true);
+  EXPECT_THAT(testing::DumpOf(*kh.store), HasSubstr("Border")) << "the office's plan arrived";
 }
 
 TEST_F(ReplayTest, AccordSyncSaysNothingOfAClockThatIsRight) {
