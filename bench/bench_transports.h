@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "bench/bench_credentials.h"
 #include "core/store.h"
 #include "sync/sync_service.h"
 #include "sync/transport.h"
@@ -32,7 +33,7 @@ struct WireCounts {
 class InProcessTransport : public sync::Transport {
  public:
   InProcessTransport(Store& peer, std::string client_node)
-      : service_(peer), client_node_(std::move(client_node)) {}
+      : service_(peer, CredentialsFor(peer)), client_node_(std::move(client_node)) {}
 
   Result<std::string> RoundTrip(std::string_view op, const std::string& request) override {
     counts.round_trips++;
@@ -112,7 +113,7 @@ class SocketTransport : public sync::Transport {
 
 // Answers SocketTransport requests for `client_node` until the other end closes.
 inline void ServeSocket(Store& store, int fd, const std::string& client_node) {
-  sync::SyncService service(store);
+  sync::SyncService service(store, CredentialsFor(store));
   std::string op, request;
   while (ReceiveMessage(fd, &op) && ReceiveMessage(fd, &request)) {
     sync::ServiceReply reply = service.Handle(op, request, client_node);

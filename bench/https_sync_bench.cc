@@ -218,6 +218,9 @@ int Main(int argc, char** argv) {
   o.cert_path = other + "/tls/node.pem";
   o.key_path = other + "/tls/node.key";
   auto transport = Check(client::HttpsTransport::Create(o), "HttpsTransport");
+  auto signer = Check(sync::NodeSigner::Load(o.cert_path, o.key_path), "TH-MSDHS's key");
+  auto verifier = Check(sync::PeerVerifier::Load(o.ca_path, ""), "the deployment CA");
+  sync::Credentials credentials{&signer, &verifier};
   std::vector<double> ms;
   int count = static_cast<int>(flags.Int("empty"));
   uint64_t sent = 0, received = 0, round_trips = 0;
@@ -225,7 +228,8 @@ int Main(int argc, char** argv) {
     uint64_t s0 = transport->bytes_sent(), r0 = transport->bytes_received();
     uint64_t a0 = transport->attempts();
     Stopwatch sw;
-    sync::SyncSummary summary = Check(sync::RunSync(*store, *transport), "empty RunSync");
+    sync::SyncSummary summary =
+        Check(sync::RunSync(*store, *transport, credentials), "empty RunSync");
     ms.push_back(sw.Seconds() * 1000);
     if (summary.states_received + summary.states_sent != 0) {
       Die(Internal("an empty sync moved states"), "empty sync");

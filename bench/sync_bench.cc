@@ -47,7 +47,7 @@ SyncRun TimedSync(Store& client, Store& server, bool measure_raw = false) {
   transport.measure_raw = measure_raw;
   SyncRun run;
   Stopwatch sw;
-  run.summary = Check(sync::RunSync(client, transport),
+  run.summary = Check(sync::RunSync(client, transport, CredentialsFor(client)),
                       "RunSync " + client.node_id() + " -> " + server.node_id());
   run.seconds = sw.Seconds();
   run.wire = transport.counts;
@@ -185,7 +185,8 @@ void ForkedTransfer(int records) {
     r.start_kb = CurrentRssKb();
     SocketTransport transport(link[0]);
     Stopwatch sw;
-    auto summary = Check(sync::RunSync(*store, transport), "RunSync over a socket");
+    auto summary =
+        Check(sync::RunSync(*store, transport, CredentialsFor(*store)), "RunSync over a socket");
     r.seconds = sw.Seconds();
     r.states = static_cast<long>(summary.states_received);
     r.round_trips = transport.counts.round_trips;

@@ -9,6 +9,7 @@
 
 #include "cli/cli_context.h"
 #include "cli/tls_paths.h"
+#include "client/clock_skew.h"
 #include "client/https_transport.h"
 #include "core/json_codec.h"
 #include "core/peer_book.h"
@@ -107,8 +108,8 @@ int RunServe(const Context& ctx, NetArgs& args) {
   server::StorePool stores(ctx.DatabasePath());
   sync::ServiceOptions service_options;
   service_options.log = [](std::string_view line) { server::Log(line); };
-  auto handler = [&stores, &current, &service_options](
-                     std::string_view op, std::string_view body, const std::string& peer) {
+  auto handler = [&stores, &current, &service_options](std::string_view op, std::string_view body,
+                                                       const std::string& peer) {
     auto store = stores.Acquire();
     if (!store.ok()) return sync::ServiceReply{Code::kUnavailable, ""};
     auto held = current();
@@ -174,9 +175,15 @@ void PrintRefusals(const json& refused, const std::string& heading) {
       break;
     }
     std::cout << "  record " << r["record_id"].get<std::string>() << " field "
-              << r["field"].get<std::string>() << " by " << r["origin"].get<std::string>()
-              << ": " << r["reason"].get<std::string>() << "\n";
+              << r["field"].get<std::string>() << " by " << r["origin"].get<std::string>() << ": "
+              << r["reason"].get<std::string>() << "\n";
   }
+}
+
+// How far the peer's clock is from ours (null before any reply told us).
+json SkewJson(const client::HttpsTransport& t) {
+  auto skew = t.clock_skew_ms();
+  return skew ? json(*skew) : json(nullptr);
 }
 
 json SummaryJson(const std::string& target, const sync::SyncSummary& s,
@@ -194,12 +201,19 @@ json SummaryJson(const std::string& target, const sync::SyncSummary& s,
           {"bytes_received", t.bytes_received()},
           {"refused_here", RefusalsJson(s.refused_here)},
           {"refused_by_peer", RefusalsJson(s.refused_by_peer)},
-          {"not_believed", s.disbelieved}};
+          {"not_believed", s.disbelieved},
+          {"clock_skew_ms", SkewJson(t)}};
 }
+
+// What a sync with one peer says about this node's clock, sync done or not.
+struct ClockReport {
+  json skew_ms;         // null when no reply said
+  std::string warning;  // "" when the clocks agree well enough
+};
 
 // Syncs with one peer given by URL or address-book name.
 Result<json> SyncOne(const Context& ctx, Store& store, const NetArgs& args,
-                     const std::string& target) {
+                     const std::string& target, ClockReport& clock) {
   std::string url = target;
   sync::SyncOptions options;
   options.page_size = args.page_size;
@@ -213,6 +227,9 @@ Result<json> SyncOne(const Context& ctx, Store& store, const NetArgs& args,
     options.expected_peer = peer->peer_id;
   }
   client::HttpsTransportOptions transport_options;
+  // A peer met before is pinned at the TLS handshake, before anything is
+  // signed for it (the engine checks the same after hello).
+  transport_options.expected_server_node = options.expected_peer;
   transport_options.base_url = url;
   transport_options.ca_path = args.tls.ca;
   transport_options.cert_path = args.tls.cert;
@@ -227,9 +244,14 @@ Result<json> SyncOne(const Context& ctx, Store& store, const NetArgs& args,
       }
     };
   }
-  ASSIGN_OR_RETURN(sync::SyncSummary summary,
-                   sync::RunSync(store, *transport, credentials.credentials(), options));
-  return SummaryJson(target, summary, *transport);
+  auto summary = sync::RunSync(store, *transport, credentials.credentials(), options);
+  clock.skew_ms = SkewJson(*transport);
+  if (auto skew = transport->clock_skew_ms()) {
+    const std::string& server = transport->server_node();
+    clock.warning = client::ClockSkewWarning(*skew, server.empty() ? target : server);
+  }
+  if (!summary.ok()) return summary.status();
+  return SummaryJson(target, *summary, *transport);
 }
 
 void PrintSummary(const json& s) {
@@ -269,7 +291,8 @@ int RunSyncCommand(const Context& ctx, NetArgs& args) {
   json results = json::array();
   int failures = 0;
   for (const auto& target : targets) {
-    auto result = SyncOne(ctx, **store, args, target);
+    ClockReport clock;
+    auto result = SyncOne(ctx, **store, args, target, clock);
     if (!ctx.json) std::cerr << "\r";
     if (!result.ok()) {
       ++failures;
@@ -278,10 +301,19 @@ int RunSyncCommand(const Context& ctx, NetArgs& args) {
                         ? " (run it again: it resumes where it stopped)"
                         : "")
                 << "\n";
-      results.push_back({{"target", target}, {"error", result.status().message()}});
+      // A wrong clock does not stop a sync, but say so whatever did.
+      if (!clock.warning.empty()) std::cerr << "accord: warning: " << clock.warning << "\n";
+      results.push_back({{"target", target},
+                         {"error", result.status().message()},
+                         {"clock_skew_ms", clock.skew_ms}});
       continue;
     }
-    if (!ctx.json) PrintSummary(*result);
+    if (!ctx.json) {
+      PrintSummary(*result);
+      if (!clock.warning.empty()) std::cout << "warning: " << clock.warning << "\n";
+    } else if (!clock.warning.empty()) {
+      std::cerr << "accord: warning: " << clock.warning << "\n";  // stdout is the JSON
+    }
     results.push_back(*result);
   }
   if (ctx.json) PrintJson(args.all ? results : results.front());

@@ -10,6 +10,7 @@
 
 #include "net/request_signing.h"
 #include "sync/openssl_util.h"
+#include "sync/transport.h"
 
 namespace accord::client {
 namespace {
@@ -24,6 +25,7 @@ struct Attempt {
   std::string content_type;
   std::string body;
   int64_t retry_after_s = 0;
+  bool session_unknown = false;  // a 401 saying the server forgot our session
 };
 
 size_t AppendBody(char* data, size_t size, size_t count, void* out) {
@@ -41,6 +43,11 @@ void GlobalInit() {
 // and this verify callback checks the server's CN instead. It runs inside
 // the handshake: nothing is sent to a server that fails it.
 
+struct ServerPin {
+  std::string expected;  // the node the server must be; "" accepts any (until learnt)
+  std::string seen;      // the CN of the last server certificate that chained to our CA
+};
+
 int PinIndex() {
   static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
   return index;
@@ -50,17 +57,17 @@ int VerifyServer(int preverify_ok, X509_STORE_CTX* store_ctx) {
   if (!preverify_ok || X509_STORE_CTX_get_error_depth(store_ctx) != 0) return preverify_ok;
   auto* ssl = static_cast<SSL*>(
       X509_STORE_CTX_get_ex_data(store_ctx, SSL_get_ex_data_X509_STORE_CTX_idx()));
-  auto* expected =
-      static_cast<const std::string*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), PinIndex()));
-  if (expected == nullptr || expected->empty()) return 1;
-  if (sync::ossl::CommonName(X509_STORE_CTX_get_current_cert(store_ctx)) == *expected) return 1;
+  auto* pin = static_cast<ServerPin*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), PinIndex()));
+  if (pin == nullptr) return 1;
+  pin->seen = sync::ossl::CommonName(X509_STORE_CTX_get_current_cert(store_ctx));
+  if (pin->expected.empty() || pin->seen == pin->expected) return 1;
   X509_STORE_CTX_set_error(store_ctx, X509_V_ERR_APPLICATION_VERIFICATION);
   return 0;
 }
 
-CURLcode ConfigureSslCtx(CURL*, void* ssl_ctx, void* expected_node) {
+CURLcode ConfigureSslCtx(CURL*, void* ssl_ctx, void* pin) {
   auto* ctx = static_cast<SSL_CTX*>(ssl_ctx);
-  SSL_CTX_set_ex_data(ctx, PinIndex(), expected_node);
+  SSL_CTX_set_ex_data(ctx, PinIndex(), pin);
   // curl has set VERIFY_PEER already (CURLOPT_SSL_VERIFYPEER); keep it.
   SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, &VerifyServer);
   return CURLE_OK;
@@ -91,26 +98,52 @@ bool IsTlsRefusal(const Attempt& a) {
          a.error.find("alert") != std::string::npos;
 }
 
+// A reply header of the last transfer, "" when absent.
+std::string ReplyHeader(CURL* curl, const char* name) {
+  curl_header* header = nullptr;
+  if (curl_easy_header(curl, name, 0, CURLH_HEADER, -1, &header) != CURLHE_OK ||
+      header == nullptr) {
+    return "";
+  }
+  return header->value;
+}
+
 }  // namespace
 
 struct HttpsTransport::Impl {
   HttpsTransportOptions options;
   sync::NodeSigner signer;
   std::string cert_b64;  // X-Accord-Cert, the same on every request
+  ServerPin pin;
   CURL* curl = nullptr;
   char error[CURL_ERROR_SIZE] = {};
-  uint64_t sent = 0, received = 0, attempts = 0;
+  uint64_t sent = 0, received = 0, attempts = 0, rehellos = 0;
+  // The session the server's last hello reply opened, and the last request
+  // number used in it (retries included: each attempt takes the next).
+  std::string session = net::kNoSession;
+  uint64_t sequence = 0;
+  // The engine's last hello that opened a session, to say again if the
+  // server forgets it.
+  std::string last_hello;
+  std::optional<int64_t> skew_ms;
 
   Impl(HttpsTransportOptions o, sync::NodeSigner s) : options(std::move(o)), signer(std::move(s)) {
     cert_b64 = sync::Base64Encode(signer.cert_pem());
+    pin.expected = options.expected_server_node;
   }
   ~Impl() {
     if (curl != nullptr) curl_easy_cleanup(curl);
   }
 
   Status Init();
+  int64_t NowMs() const;
+  Attempt LearnServerNode();
   Attempt Perform(std::string_view op, const std::string& request);
+  void ReadReplyHeaders(std::string_view op, const std::string& request, int64_t sent_at,
+                        Attempt& a);
   Status Classify(const Attempt& a, const std::string& url) const;
+  // Perform with retries of transient failures; the body, or why not.
+  Result<std::string> Send(std::string_view op, const std::string& request, bool* session_unknown);
 };
 
 Status HttpsTransport::Impl::Init() {
@@ -118,56 +151,103 @@ Status HttpsTransport::Impl::Init() {
   curl = curl_easy_init();
   if (curl == nullptr) return Internal("curl_easy_init failed");
   const long connect_ms = static_cast<long>(options.connect_timeout.count());
-  bool ok =
-      curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error) == CURLE_OK &&
-      curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
-      // Only our CA: Debian's libcurl would otherwise also trust /etc/ssl/certs.
-      curl_easy_setopt(curl, CURLOPT_CAINFO, options.ca_path.c_str()) == CURLE_OK &&
-      curl_easy_setopt(curl, CURLOPT_CAPATH, nullptr) == CURLE_OK &&
-      curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L) == CURLE_OK &&
-      curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L) == CURLE_OK &&  // see VerifyServer
-      curl_easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION, &ConfigureSslCtx) == CURLE_OK &&
-      curl_easy_setopt(curl, CURLOPT_SSL_CTX_DATA, &options.expected_server_node) == CURLE_OK &&
-      curl_easy_setopt(curl, CURLOPT_SSLCERT, options.cert_path.c_str()) == CURLE_OK &&
-      curl_easy_setopt(curl, CURLOPT_SSLKEY, options.key_path.c_str()) == CURLE_OK &&
-      curl_easy_setopt(curl, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_2) == CURLE_OK &&
-      curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https") == CURLE_OK &&
-      curl_easy_setopt(curl, CURLOPT_PROXY, options.proxy.c_str()) == CURLE_OK &&
-      curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, connect_ms) == CURLE_OK &&
-      curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L) == CURLE_OK &&
-      curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME,
-                       static_cast<long>(options.stall_timeout.count())) == CURLE_OK &&
-      curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L) == CURLE_OK &&
-      curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &AppendBody) == CURLE_OK;
+  bool ok = curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error) == CURLE_OK &&
+            curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
+            // Only our CA: Debian's libcurl would otherwise also trust /etc/ssl/certs.
+            curl_easy_setopt(curl, CURLOPT_CAINFO, options.ca_path.c_str()) == CURLE_OK &&
+            curl_easy_setopt(curl, CURLOPT_CAPATH, nullptr) == CURLE_OK &&
+            curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L) == CURLE_OK &&
+            curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L) == CURLE_OK &&  // see VerifyServer
+            curl_easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION, &ConfigureSslCtx) == CURLE_OK &&
+            curl_easy_setopt(curl, CURLOPT_SSL_CTX_DATA, &pin) == CURLE_OK &&
+            curl_easy_setopt(curl, CURLOPT_SSLCERT, options.cert_path.c_str()) == CURLE_OK &&
+            curl_easy_setopt(curl, CURLOPT_SSLKEY, options.key_path.c_str()) == CURLE_OK &&
+            curl_easy_setopt(curl, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_2) == CURLE_OK &&
+            curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https") == CURLE_OK &&
+            curl_easy_setopt(curl, CURLOPT_PROXY, options.proxy.c_str()) == CURLE_OK &&
+            curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, connect_ms) == CURLE_OK &&
+            curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L) == CURLE_OK &&
+            curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME,
+                             static_cast<long>(options.stall_timeout.count())) == CURLE_OK &&
+            curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L) == CURLE_OK &&
+            curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &AppendBody) == CURLE_OK;
   if (!ok) return Internal(std::string("configuring libcurl: ") + error);
   return Status::Ok();
 }
 
-Attempt HttpsTransport::Impl::Perform(std::string_view op, const std::string& request) {
+int64_t HttpsTransport::Impl::NowMs() const {
+  if (options.clock_ms) return options.clock_ms();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// A request names the server node it is for inside its signature, but curl
+// sends the headers of a request right after the handshake of its
+// connection, and offers no documented way to change them in between. So,
+// when no node is pinned, a handshake alone (no request) comes first, once
+// per transport: the verify callback sees which deployment node answers, and
+// that node is pinned from then on, so every later connection of this
+// transport must reach it too.
+Attempt HttpsTransport::Impl::LearnServerNode() {
   Attempt a;
-  int64_t now = options.clock_ms ? options.clock_ms()
-                                 : std::chrono::duration_cast<std::chrono::milliseconds>(
-                                       std::chrono::system_clock::now().time_since_epoch())
-                                       .count();
-  // Signed per attempt, so a retry carries a fresh timestamp.
-  auto input = net::RequestSigningInput(op, signer.node_id(), now, request);
+  std::string url = options.base_url + "/";
+  error[0] = '\0';
+  pin.seen.clear();
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_CONNECT_ONLY, 1L);
+  // The connection of a handshake alone is never reused for a request:
+  // close it rather than leave it idle at the server.
+  curl_easy_setopt(curl, CURLOPT_FORBID_REUSE, 1L);
+  a.curl = curl_easy_perform(curl);
+  a.error = error[0] != '\0' ? error : curl_easy_strerror(a.curl);
+  curl_easy_setopt(curl, CURLOPT_CONNECT_ONLY, 0L);
+  curl_easy_setopt(curl, CURLOPT_FORBID_REUSE, 0L);
+  if (a.curl == CURLE_OK && pin.seen.empty()) {
+    a.curl = CURLE_PEER_FAILED_VERIFICATION;
+    a.error = "the server's certificate named no node";
+  }
+  if (a.curl != CURLE_OK) {
+    ++attempts;  // the request's attempt ended here
+    return a;
+  }
+  pin.expected = pin.seen;
+  return a;
+}
+
+Attempt HttpsTransport::Impl::Perform(std::string_view op, const std::string& request) {
+  if (pin.expected.empty()) {
+    Attempt learnt = LearnServerNode();
+    if (learnt.curl != CURLE_OK) return learnt;
+  }
+  Attempt a;
+  // Signed per attempt: a retry takes the next number of the session, since
+  // the server may have accepted (and will refuse again) the one before.
+  bool hello = op == sync::kOpHello;
+  if (!hello) ++sequence;
+  net::RequestBinding binding{op, signer.node_id(), pin.expected,
+                              hello ? std::string_view(net::kNoSession) : session,
+                              hello ? 0 : sequence};
+  auto input = net::RequestSigningInput(binding, request);
   auto signature = input.ok() ? signer.Sign(*input) : Result<std::string>(input.status());
   if (!signature.ok()) {
     a.curl = CURLE_ABORTED_BY_CALLBACK;
     a.error = signature.status().ToString();
     return a;
   }
+  const std::vector<std::string> lines = {
+      std::string("Content-Type: ") + kProtobuf,
+      std::string("Expect:"),  // cpprestsdk never answers 100-continue
+      std::string(net::kHeaderNode) + ": " + signer.node_id(),
+      std::string(net::kHeaderServer) + ": " + pin.expected,
+      std::string(net::kHeaderSession) + ": " + std::string(binding.session),
+      std::string(net::kHeaderSequence) + ": " + std::to_string(binding.sequence),
+      std::string(net::kHeaderCert) + ": " + cert_b64,
+      std::string(net::kHeaderSignature) + ": " + sync::Base64Encode(*signature),
+  };
   curl_slist* headers = nullptr;
-  for (const std::string& h : {
-           std::string("Content-Type: ") + kProtobuf,
-           std::string("Expect:"),  // cpprestsdk never answers 100-continue
-           std::string(net::kHeaderNode) + ": " + signer.node_id(),
-           std::string(net::kHeaderTimestamp) + ": " + std::to_string(now),
-           std::string(net::kHeaderCert) + ": " + cert_b64,
-           std::string(net::kHeaderSignature) + ": " + sync::Base64Encode(*signature),
-       }) {
-    headers = curl_slist_append(headers, h.c_str());
-  }
+  for (const std::string& h : lines) headers = curl_slist_append(headers, h.c_str());
+  if (options.on_send) options.on_send(net::SyncPath(op), lines, request);
   std::string url = options.base_url + net::SyncPath(op);
   error[0] = '\0';
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
@@ -175,6 +255,7 @@ Attempt HttpsTransport::Impl::Perform(std::string_view op, const std::string& re
   curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.size()));
   curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.data());
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &a.body);
+  int64_t sent_at = NowMs();
   a.curl = curl_easy_perform(curl);
   a.error = error[0] != '\0' ? error : curl_easy_strerror(a.curl);
 
@@ -194,6 +275,7 @@ Attempt HttpsTransport::Impl::Perform(std::string_view op, const std::string& re
     a.curl = CURLE_OK;
   }
   a.retry_after_s = retry_after;
+  if (a.curl == CURLE_OK) ReadReplyHeaders(op, request, sent_at, a);
   sent += static_cast<uint64_t>(up);
   received += static_cast<uint64_t>(down);
   ++attempts;
@@ -202,6 +284,26 @@ Attempt HttpsTransport::Impl::Perform(std::string_view op, const std::string& re
   curl_easy_setopt(curl, CURLOPT_POSTFIELDS, nullptr);
   curl_slist_free_all(headers);
   return a;
+}
+
+void HttpsTransport::Impl::ReadReplyHeaders(std::string_view op, const std::string& request,
+                                            int64_t sent_at, Attempt& a) {
+  if (auto server_ms = net::ParseDecimal(ReplyHeader(curl, net::kHeaderServerTime))) {
+    // The server read its clock somewhere between our send and our receipt:
+    // take the middle, off by at most half the round trip.
+    int64_t received_at = NowMs();
+    skew_ms = *server_ms - (sent_at + (received_at - sent_at) / 2);
+  }
+  std::string reply_session = ReplyHeader(curl, net::kHeaderSession);
+  if (op == sync::kOpHello && a.http_status >= 200 && a.http_status < 300 &&
+      net::IsSessionId(reply_session)) {
+    session = reply_session;
+    sequence = 0;
+    last_hello = request;
+  } else if (a.http_status == 401 && reply_session == net::kNoSession) {
+    a.session_unknown = true;
+    session = net::kNoSession;
+  }
 }
 
 // Maps a final (not retried) attempt to a Status. OK means: return the body.
@@ -260,17 +362,18 @@ Result<std::unique_ptr<HttpsTransport>> HttpsTransport::Create(HttpsTransportOpt
   return std::unique_ptr<HttpsTransport>(new HttpsTransport(std::move(impl)));
 }
 
-Result<std::string> HttpsTransport::RoundTrip(std::string_view op, const std::string& request) {
-  const HttpsTransportOptions& o = impl_->options;
-  std::string url = o.base_url + "/sync/v1/" + std::string(op);
-  std::chrono::milliseconds backoff = o.first_backoff;
+Result<std::string> HttpsTransport::Impl::Send(std::string_view op, const std::string& request,
+                                               bool* session_unknown) {
+  std::string url = options.base_url + net::SyncPath(op);
+  std::chrono::milliseconds backoff = options.first_backoff;
   for (int attempt = 1;; ++attempt) {
-    Attempt a = impl_->Perform(op, request);
+    Attempt a = Perform(op, request);
+    *session_unknown = a.session_unknown;
     bool transient = a.curl != CURLE_OK
                          ? IsTransient(a.curl) && !IsTlsRefusal(a)
                          : a.http_status == 502 || a.http_status == 503 || a.http_status == 504;
-    if (!transient || attempt >= o.max_attempts) {
-      Status st = impl_->Classify(a, url);
+    if (!transient || attempt >= options.max_attempts) {
+      Status st = Classify(a, url);
       if (!st.ok()) {
         if (transient && attempt > 1) {
           return st.WithContext("after " + std::to_string(attempt) + " attempts: ");
@@ -281,18 +384,44 @@ Result<std::string> HttpsTransport::RoundTrip(std::string_view op, const std::st
     }
     std::chrono::milliseconds wait =
         std::max(backoff, std::chrono::milliseconds(a.retry_after_s * 1000));
-    wait = std::min(wait, o.max_backoff);
-    if (o.sleep) {
-      o.sleep(wait);
+    wait = std::min(wait, options.max_backoff);
+    if (options.sleep) {
+      options.sleep(wait);
     } else {
       std::this_thread::sleep_for(wait);
     }
-    backoff = std::min(backoff * 2, o.max_backoff);
+    backoff = std::min(backoff * 2, options.max_backoff);
   }
+}
+
+Result<std::string> HttpsTransport::RoundTrip(std::string_view op, const std::string& request) {
+  bool session_unknown = false;
+  auto reply = impl_->Send(op, request, &session_unknown);
+  if (!session_unknown || op == sync::kOpHello || impl_->last_hello.empty()) return reply;
+  // The server forgot our session (it restarted, or the session idled out or
+  // was replaced). A hello changes nothing there, so say the engine's last
+  // one again and retry once; the engine never learns of it.
+  ++impl_->rehellos;
+  std::string hello = impl_->last_hello;
+  auto again = impl_->Send(sync::kOpHello, hello, &session_unknown);
+  if (!again.ok()) return again.status().WithContext("saying hello again: ");
+  if (impl_->session == net::kNoSession) {
+    return reply.status().WithContext("saying hello again opened no session: ");
+  }
+  return impl_->Send(op, request, &session_unknown);
 }
 
 const std::string& HttpsTransport::node_id() const {
   return impl_->signer.node_id();
+}
+const std::string& HttpsTransport::server_node() const {
+  return impl_->pin.expected;
+}
+std::optional<int64_t> HttpsTransport::clock_skew_ms() const {
+  return impl_->skew_ms;
+}
+uint64_t HttpsTransport::rehellos() const {
+  return impl_->rehellos;
 }
 uint64_t HttpsTransport::bytes_sent() const {
   return impl_->sent;

@@ -4,14 +4,23 @@
 // One curl handle per transport keeps one TLS connection alive across a
 // sync session (~0.3 ms per small request instead of ~5 ms for a new
 // mutual-TLS handshake). Not thread-safe: one transport per session.
+//
+// Requests are signed for one server node and numbered within the session
+// that server's reply to hello opened (request signing v2,
+// net/request_signing.h). If the server has forgotten the session (it
+// restarted, or the session idled out), the transport says the engine's last
+// hello again by itself (a hello changes nothing at the server) and retries
+// the request once, so the engine sees no difference.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/status.h"
 #include "sync/identity.h"
@@ -26,7 +35,9 @@ struct HttpsTransportOptions {
   std::string key_path;
   // The node id the server's certificate must name. Node certificates carry
   // no host names, so this (not the URL's host) identifies the server; empty
-  // accepts any node of the deployment.
+  // accepts any node of the deployment: then the first TLS handshake (made
+  // before the first request, to learn whom to sign it for) pins the node
+  // its certificate names for the rest of this transport's life.
   std::string expected_server_node;
   // Attempts per RoundTrip, counting the first. Transient failures
   // (connection refused/reset, timeouts, HTTP 502/503/504) are retried after
@@ -42,9 +53,16 @@ struct HttpsTransportOptions {
   // Proxy URL; empty means none, whatever http(s)_proxy says.
   std::string proxy;
   // Seams for tests: null means std::this_thread::sleep_for and the system
-  // clock (ms since the Unix epoch, used to timestamp signatures).
+  // clock (ms since the Unix epoch). The clock only serves to measure how far
+  // it is from the server's (clock_skew_ms); nothing is refused for it.
   std::function<void(std::chrono::milliseconds)> sleep;
   std::function<int64_t()> clock_ms;
+  // Sees each request as it is sent (path, "Name: value" headers, body), so
+  // a test can replay one byte for byte as an eavesdropper would. Null:
+  // nothing.
+  std::function<void(const std::string& path, const std::vector<std::string>& headers,
+                     const std::string& body)>
+      on_send;
 };
 
 class HttpsTransport : public sync::Transport {
@@ -56,7 +74,8 @@ class HttpsTransport : public sync::Transport {
   HttpsTransport& operator=(const HttpsTransport&) = delete;
 
   // Errors: kUnavailable (network, after retries), kPermissionDenied (401/403
-  // or a TLS refusal either way), kInvalidArgument (413 and other 4xx with
+  // or a TLS refusal either way; a request other than hello before any hello
+  // opened a session), kInvalidArgument (413 and other 4xx with
   // a text body; our own certificate files unusable), kNotFound (404),
   // kInternal (500). A reply in application/x-protobuf is returned as bytes
   // whatever its status (it is a frame, maybe an ErrorReply, for the engine)
@@ -64,6 +83,16 @@ class HttpsTransport : public sync::Transport {
   Result<std::string> RoundTrip(std::string_view op, const std::string& request) override;
 
   const std::string& node_id() const;
+  // The server node requests are signed for: expected_server_node, or the
+  // node the server's certificate named at the first handshake ("" before).
+  const std::string& server_node() const;
+  // The server's clock minus this node's, from the last reply that carried
+  // the server's time, taken at the middle of the round trip. Positive: this
+  // node's clock is behind. nullopt until such a reply arrived.
+  std::optional<int64_t> clock_skew_ms() const;
+  // Hellos the transport said again by itself because the server had
+  // forgotten the session.
+  uint64_t rehellos() const;
   // Body bytes actually sent and received, all attempts included.
   uint64_t bytes_sent() const;
   uint64_t bytes_received() const;

@@ -2,9 +2,9 @@
 // cursor, and applying pages received from a peer.
 #include "core/node_id.h"
 #include "core/record_id.h"
+#include "core/store.h"
 #include "core/text_rule.h"
 #include "core/time_format.h"
-#include "core/store.h"
 
 namespace accord {
 
@@ -129,8 +129,8 @@ Result<std::string> Store::RemoteBatch::CheckBounds(const FieldVersion& s) {
     ASSIGN_OR_RETURN(uint64_t proven, ProvenHigh(node));
     if (c > proven) {
       return "version " + s.version.ToText() + " claims " + s.origin + " saw write " +
-             std::to_string(c) + " of " + node + ", which no seal here proves (highest: " +
-             std::to_string(proven) + ")";
+             std::to_string(c) + " of " + node +
+             ", which no seal here proves (highest: " + std::to_string(proven) + ")";
     }
   }
   Status text = CheckIncomingText(s);

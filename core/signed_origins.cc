@@ -56,8 +56,9 @@ Status InsertRefusal(Database& db, int64_t now, bool sent, std::string_view peer
                       .Bind(7, static_cast<int64_t>(std::min(r.counter, kMaxCounter)))
                       .Bind(8, r.reason)
                       .Run());
-  ASSIGN_OR_RETURN(Statement * trim,
-                   db.Prepare("DELETE FROM refusals WHERE id <= (SELECT max(id) FROM refusals) - ?"));
+  ASSIGN_OR_RETURN(
+      Statement * trim,
+      db.Prepare("DELETE FROM refusals WHERE id <= (SELECT max(id) FROM refusals) - ?"));
   return trim->Bind(1, kRefusalsKept).Run();
 }
 
@@ -145,7 +146,8 @@ Status Store::SealWrites(const std::vector<FieldVersion>& writes,
   ASSIGN_OR_RETURN(Statement * cert,
                    db_->Prepare("INSERT OR IGNORE INTO origin_certificates(node, key_id, pem) "
                                 "VALUES(?, ?, ?)"));
-  RETURN_IF_ERROR(cert->Bind(1, own.node_id).BindBlob(2, own.key_id).Bind(3, own.certificate_pem).Run());
+  RETURN_IF_ERROR(
+      cert->Bind(1, own.node_id).BindBlob(2, own.key_id).Bind(3, own.certificate_pem).Run());
   return txn->Commit();
 }
 
@@ -187,8 +189,9 @@ Result<std::optional<ProvenUnit>> Store::HighestProvenUnit(std::string_view orig
 
 Result<std::optional<OriginCertificate>> Store::FindCertificate(std::string_view node,
                                                                 std::string_view key_id) {
-  ASSIGN_OR_RETURN(Statement * stmt,
-                   db_->Prepare("SELECT pem FROM origin_certificates WHERE node = ? AND key_id = ?"));
+  ASSIGN_OR_RETURN(
+      Statement * stmt,
+      db_->Prepare("SELECT pem FROM origin_certificates WHERE node = ? AND key_id = ?"));
   stmt->Bind(1, node).BindBlob(2, key_id);
   ASSIGN_OR_RETURN(bool found, stmt->Step());
   std::optional<OriginCertificate> cert;
@@ -263,7 +266,8 @@ Status Store::RemoteBatch::AddProofs(const std::vector<ProvenUnit>& units,
                    db.Prepare("INSERT OR IGNORE INTO origin_certificates(node, key_id, pem) "
                               "VALUES(?, ?, ?)"));
   for (const auto& c : certificates) {
-    RETURN_IF_ERROR(cert->Bind(1, c.node_id).BindBlob(2, c.key_id).Bind(3, c.certificate_pem).Run());
+    RETURN_IF_ERROR(
+        cert->Bind(1, c.node_id).BindBlob(2, c.key_id).Bind(3, c.certificate_pem).Run());
   }
   return Status::Ok();
 }
@@ -277,8 +281,8 @@ void Store::RemoteBatch::CapKnowledgeBelow(const std::vector<RefusedState>& refu
 }
 
 Status Store::RemoteBatch::Refuse(const FieldVersion& state, std::string reason) {
-  return AddRefused({{state.record_id, state.field, state.origin, state.OriginCounter(),
-                      std::move(reason)}});
+  return AddRefused(
+      {{state.record_id, state.field, state.origin, state.OriginCounter(), std::move(reason)}});
 }
 
 Status Store::RemoteBatch::AddRefused(const std::vector<RefusedState>& refused) {

@@ -315,7 +315,7 @@ class Store {
     int64_t now_;
     size_t position_ = 0;
     ApplyResult result_;
-    VersionVector knowledge_;  // this node's, as the batch raises it
+    VersionVector knowledge_;                      // this node's, as the batch raises it
     std::map<std::string, uint64_t> proven_high_;  // origin -> highest proven counter (memo)
     std::map<std::string, uint64_t> refused_low_;  // origin -> lowest refused counter
     Result<uint64_t> ProvenHigh(const std::string& origin);

@@ -33,7 +33,7 @@ bool IsSyncOp(std::string_view op) {
   return op == sync::kOpHello || op == sync::kOpPull || op == sync::kOpPush;
 }
 
-int64_t NowMs() {
+int64_t SystemNowMs() {
   using namespace std::chrono;
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
@@ -106,7 +106,8 @@ class HttpsServer::Impl : public TlsPolicy {
         sync_handler_(std::move(sync_handler)),
         status_handler_(std::move(status_handler)),
         tls_(std::move(tls)),
-        verifier_(std::make_shared<const sync::PeerVerifier>(std::move(verifier))) {}
+        verifier_(std::make_shared<const sync::PeerVerifier>(std::move(verifier))),
+        sessions_(tls_.node_id(), options_.sessions) {}
 
   ~Impl() override { Stop(); }
 
@@ -141,6 +142,7 @@ class HttpsServer::Impl : public TlsPolicy {
   GovernorCounters governor_counters() const {
     return governor_ ? governor_->counters() : GovernorCounters{};
   }
+  size_t sessions() const { return sessions_.size(); }
 
  private:
   std::shared_ptr<Exchange> Begin(web::http::http_request request, size_t drain_budget);
@@ -148,6 +150,11 @@ class HttpsServer::Impl : public TlsPolicy {
   void HandleUi(web::http::http_request request);
   void HandleSync(std::shared_ptr<Exchange> ex, std::string op);
   void RunSync(const std::shared_ptr<Exchange>& ex, const std::string& op, const Claim& claim);
+  // Every reply to a sync request goes through here: it carries this
+  // server's time, so the client can warn about its own clock.
+  void SyncReply(const std::shared_ptr<Exchange>& ex, int status, std::string content_type,
+                 std::string body, std::string note = "", Headers headers = {});
+  void RefuseAuth(const std::shared_ptr<Exchange>& ex, const Status& why);
   bool ServeStatus(const std::shared_ptr<Exchange>& ex);
 
   bool FromGovernor(const std::shared_ptr<Exchange>& ex);
@@ -166,6 +173,7 @@ class HttpsServer::Impl : public TlsPolicy {
   std::mutex flight_mu_;
   std::condition_variable flight_cv_;
   int in_flight_ = 0;
+  SessionTable sessions_;  // after tls_, whose node id it is given
 };
 
 Status HttpsServer::Impl::Listen() {
@@ -300,55 +308,85 @@ void HttpsServer::Impl::HandleNode(web::http::http_request request) {
   }
   std::string op = path.substr(sizeof(net::kSyncPathPrefix) - 1);
   if (!IsSyncOp(op)) {
-    ex->Reply(404, kText, "unknown sync operation \"" + op + "\" (this server speaks /sync/v1/)");
+    SyncReply(ex, 404, kText,
+              "unknown sync operation \"" + op + "\" (this server speaks /sync/v1/)");
     return;
   }
   if (ex->method() != "POST") {
-    ex->Reply(405, kText, "sync operations take POST", "", {{"Allow", "POST"}});
+    SyncReply(ex, 405, kText, "sync operations take POST", "", {{"Allow", "POST"}});
     return;
   }
   HandleSync(std::move(ex), std::move(op));
 }
 
+void HttpsServer::Impl::SyncReply(const std::shared_ptr<Exchange>& ex, int status,
+                                  std::string content_type, std::string body, std::string note,
+                                  Headers headers) {
+  int64_t now = options_.clock_ms ? options_.clock_ms() : SystemNowMs();
+  headers.emplace_back(net::kHeaderServerTime, std::to_string(now));
+  ex->Reply(status, std::move(content_type), std::move(body), std::move(note), std::move(headers));
+}
+
+void HttpsServer::Impl::RefuseAuth(const std::shared_ptr<Exchange>& ex, const Status& why) {
+  ++rejected_auth_;
+  Headers headers;
+  // The one refusal a client can mend by itself: say hello, then retry.
+  if (why.code() == Code::kNotFound) headers.emplace_back(net::kHeaderSession, net::kNoSession);
+  SyncReply(ex, 401, kText, why.message(), why.message(), std::move(headers));
+}
+
 void HttpsServer::Impl::HandleSync(std::shared_ptr<Exchange> ex, std::string op) {
-  SignedHeaders headers{ex->Header(net::kHeaderNode), ex->Header(net::kHeaderTimestamp),
-                        ex->Header(net::kHeaderCert), ex->Header(net::kHeaderSignature)};
+  SignedHeaders headers{ex->Header(net::kHeaderNode),    ex->Header(net::kHeaderServer),
+                        ex->Header(net::kHeaderSession), ex->Header(net::kHeaderSequence),
+                        ex->Header(net::kHeaderCert),    ex->Header(net::kHeaderSignature)};
   ex->set_node(headers.node.empty() ? "-" : headers.node + "?");  // "?": not proven yet
   auto verifier = Verifier();
-  auto claim = CheckHeaders(headers, *verifier, NowMs(), options_.max_clock_skew);
+  auto claim = CheckHeaders(headers, op, node_id(), *verifier);
   if (!claim.ok()) {
-    ++rejected_auth_;
-    ex->Reply(401, kText, claim.status().message(), claim.status().message());
+    RefuseAuth(ex, claim.status());
     return;
   }
+  // A replay is refused here, before its body is read; Accept() below
+  // decides for good once the signature is known to be the node's.
+  if (op != sync::kOpHello) {
+    Status fresh = sessions_.Check(claim->node_id, claim->session, claim->sequence);
+    if (!fresh.ok()) {
+      RefuseAuth(ex, fresh);
+      return;
+    }
+  }
   size_t limit = options_.max_body_bytes;
-  ex->ReadBody(limit,
-               [this, ex, op = std::move(op), claim = std::move(claim).value(), verifier, limit,
-                connection_node = ex->Header(kHopNodeHeader)](Exchange::BodyOutcome outcome) {
-                 switch (outcome) {
-                   case Exchange::BodyOutcome::kComplete:
-                     break;
-                   case Exchange::BodyOutcome::kBroken:
-                     ex->Reply(400, kText, "request body could not be read", "body read failed");
-                     return;
-                   case Exchange::BodyOutcome::kTooLarge:
-                   case Exchange::BodyOutcome::kAborted: {
-                     // Only if the governor's own limit was raised past ours.
-                     ++rejected_too_large_;
-                     std::string msg = TooLargeForSync(limit);
-                     ex->Reply(413, kText, msg, msg);
-                     return;
-                   }
-                 }
-                 Status signed_ok = CheckSignature(claim, op, ex->body(), *verifier);
-                 if (signed_ok.ok()) signed_ok = CheckConnectionNode(claim, connection_node);
-                 if (!signed_ok.ok()) {
-                   ++rejected_auth_;
-                   ex->Reply(401, kText, signed_ok.message(), signed_ok.message());
-                   return;
-                 }
-                 RunSync(ex, op, claim);
-               });
+  ex->ReadBody(
+      limit, [this, ex, op = std::move(op), claim = std::move(claim).value(), verifier, limit,
+              connection_node = ex->Header(kHopNodeHeader)](Exchange::BodyOutcome outcome) {
+        switch (outcome) {
+          case Exchange::BodyOutcome::kComplete:
+            break;
+          case Exchange::BodyOutcome::kBroken:
+            SyncReply(ex, 400, kText, "request body could not be read", "body read failed");
+            return;
+          case Exchange::BodyOutcome::kTooLarge:
+          case Exchange::BodyOutcome::kAborted: {
+            // Only if the governor's own limit was raised past ours.
+            ++rejected_too_large_;
+            std::string msg = TooLargeForSync(limit);
+            SyncReply(ex, 413, kText, msg, msg);
+            return;
+          }
+        }
+        Status signed_ok = CheckSignature(claim, op, ex->body(), *verifier);
+        if (signed_ok.ok()) signed_ok = CheckConnectionNode(claim, connection_node);
+        // Atomic check-and-record: of two copies of one request
+        // racing here, one is served and the other refused.
+        if (signed_ok.ok() && op != sync::kOpHello) {
+          signed_ok = sessions_.Accept(claim.node_id, claim.session, claim.sequence);
+        }
+        if (!signed_ok.ok()) {
+          RefuseAuth(ex, signed_ok);
+          return;
+        }
+        RunSync(ex, op, claim);
+      });
 }
 
 void HttpsServer::Impl::RunSync(const std::shared_ptr<Exchange>& ex, const std::string& op,
@@ -358,11 +396,23 @@ void HttpsServer::Impl::RunSync(const std::shared_ptr<Exchange>& ex, const std::
   try {
     reply = sync_handler_(op, ex->body(), claim.node_id);
   } catch (const std::exception& e) {
-    ex->Reply(500, kText, "internal error", std::string("handler threw: ") + e.what());
+    SyncReply(ex, 500, kText, "internal error", std::string("handler threw: ") + e.what());
     return;
   }
   std::string().swap(ex->body());  // free the request before sending the reply
-  ex->Reply(net::HttpStatusFor(reply.code), kProtobuf, std::move(reply.body));
+  Headers headers;
+  // Only a hello the engine answered opens a session: one that failed
+  // (another protocol version, a store error) leaves nothing behind.
+  if (op == sync::kOpHello && reply.code == Code::kOk) {
+    auto session = sessions_.Open(claim.node_id);
+    if (!session.ok()) {
+      SyncReply(ex, 500, kText, session.status().message(), session.status().message());
+      return;
+    }
+    headers.emplace_back(net::kHeaderSession, std::move(session).value());
+  }
+  SyncReply(ex, net::HttpStatusFor(reply.code), kProtobuf, std::move(reply.body), "",
+            std::move(headers));
 }
 
 void HttpsServer::Impl::HandleUi(web::http::http_request request) {
@@ -475,6 +525,9 @@ uint64_t HttpsServer::evicted_connections() const {
 uint64_t HttpsServer::timeouts() const {
   GovernorCounters c = impl_->governor_counters();
   return c.timeouts + c.handler_timeouts;
+}
+size_t HttpsServer::sessions() const {
+  return impl_->sessions();
 }
 
 }  // namespace accord::server

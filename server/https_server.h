@@ -10,9 +10,17 @@
 // request to cpprestsdk listening on internal loopback ports.
 //
 // Who is asking: the TLS layer only admits certificates issued by the
-// deployment CA. Each sync request is also signed (sync/identity.h), and the
-// signer must be the node whose certificate the connection presented (the
-// governor passes its CN on); the handler is given that node id.
+// deployment CA. Each sync request is also signed (net/request_signing.h),
+// and the signer must be the node whose certificate the connection presented
+// (the governor passes its CN on); the handler is given that node id.
+//
+// When: a signed request names this server and a place in a session the
+// server issued (session_table.h), so a replayed request, or one carried to
+// another server, is refused (401) before its body is read. A successful
+// hello opens a session (X-Accord-Session in the reply). No clock is
+// trusted; every reply to a sync request carries this server's time
+// (X-Accord-Server-Time) so that a client can tell its user the clock looks
+// wrong.
 #pragma once
 
 #include <chrono>
@@ -28,6 +36,7 @@
 
 #include "core/status.h"
 #include "server/connection_limits.h"
+#include "server/session_table.h"
 #include "sync/transport.h"
 
 namespace accord::server {
@@ -47,9 +56,12 @@ struct ServerOptions {
   // certificates; 0 = not served.
   int ui_port = 0;
   size_t ui_max_body_bytes = size_t{1} << 20;
-  // A signed request older or newer than this is refused: it bounds how long
-  // a captured request could be replayed.
-  std::chrono::milliseconds max_clock_skew = std::chrono::minutes(5);
+  // Sessions a hello opens: how many are kept per node and in all, and how
+  // long an unused one lives (session_table.h).
+  SessionLimits sessions;
+  // This server's clock (ms since the Unix epoch), only sent to clients in
+  // X-Accord-Server-Time. Null means the system clock; a seam for tests.
+  std::function<int64_t()> clock_ms;
   // Stop() lets in-flight requests finish for this long before cutting
   // connections; handlers already running are always awaited.
   std::chrono::milliseconds shutdown_grace = std::chrono::seconds(10);
@@ -121,7 +133,8 @@ class HttpsServer {
   // refused_connections counts connections closed at once over a cap,
   // evicted_connections those closed to make room for a newer one;
   // timeouts, connections closed for a limit of ConnectionLimits (handshake,
-  // head, body, reply) or answered 504.
+  // head, body, reply) or answered 504. sessions() is how many sync sessions
+  // are open now (bounded by ServerOptions::sessions).
   uint64_t requests() const;
   uint64_t rejected_auth() const;
   uint64_t rejected_too_large() const;
@@ -129,6 +142,7 @@ class HttpsServer {
   uint64_t refused_connections() const;
   uint64_t evicted_connections() const;
   uint64_t timeouts() const;
+  size_t sessions() const;
 
  private:
   class Impl;  // in https_server.cc, with everything cpprestsdk

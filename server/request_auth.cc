@@ -1,25 +1,52 @@
 #include "server/request_auth.h"
 
-#include <charconv>
-#include <cstdio>
-
 #include "core/node_id.h"
 #include "net/request_signing.h"
+#include "sync/transport.h"
 
 namespace accord::server {
+namespace {
 
-Result<Claim> CheckHeaders(const SignedHeaders& headers, const sync::PeerVerifier& verifier,
-                           int64_t now_ms, std::chrono::milliseconds max_skew) {
+// A hello opens a session, so it names none; everything else belongs to one.
+Status CheckSessionFields(const SignedHeaders& headers, std::string_view op, Claim& claim) {
+  auto sequence = net::ParseDecimal(headers.sequence);
+  if (!sequence) {
+    return PermissionDenied(std::string(net::kHeaderSequence) + " \"" + headers.sequence +
+                            "\" is not a request number");
+  }
+  claim.session = headers.session;
+  claim.sequence = static_cast<uint64_t>(*sequence);
+  if (op == sync::kOpHello) {
+    if (claim.session != net::kNoSession || claim.sequence != 0) {
+      return PermissionDenied(std::string("a hello opens a session: it carries ") +
+                              net::kHeaderSession + " \"-\" and " + net::kHeaderSequence + " 0");
+    }
+    return Status::Ok();
+  }
+  if (claim.session != net::kNoSession && !net::IsSessionId(claim.session)) {
+    return PermissionDenied(std::string(net::kHeaderSession) + " is not a session this " +
+                            "protocol issues (32 lowercase hex digits)");
+  }
+  if (claim.sequence == 0) {
+    return PermissionDenied(std::string(net::kHeaderSequence) +
+                            " 0 is a hello's: requests in a session count from 1");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<Claim> CheckHeaders(const SignedHeaders& headers, std::string_view op, std::string_view self,
+                           const sync::PeerVerifier& verifier) {
   const std::pair<const std::string*, const char*> required[] = {
-      {&headers.node, net::kHeaderNode},
-      {&headers.timestamp, net::kHeaderTimestamp},
-      {&headers.cert_b64, net::kHeaderCert},
-      {&headers.signature_b64, net::kHeaderSignature},
+      {&headers.node, net::kHeaderNode},       {&headers.server, net::kHeaderServer},
+      {&headers.session, net::kHeaderSession}, {&headers.sequence, net::kHeaderSequence},
+      {&headers.cert_b64, net::kHeaderCert},   {&headers.signature_b64, net::kHeaderSignature},
   };
   for (const auto& [value, name] : required) {
     if (value->empty()) {
       return PermissionDenied(std::string("missing ") + name +
-                              " header: sync requests must be signed");
+                              " header: sync requests must be signed (request signing v2)");
     }
   }
   Claim claim;
@@ -28,24 +55,18 @@ Result<Claim> CheckHeaders(const SignedHeaders& headers, const sync::PeerVerifie
     return PermissionDenied(std::string(net::kHeaderNode) + " \"" + claim.node_id +
                             "\" is not a valid node id");
   }
-  const std::string& ts = headers.timestamp;
-  auto [end, ec] = std::from_chars(ts.data(), ts.data() + ts.size(), claim.timestamp_ms);
-  if (ec != std::errc() || end != ts.data() + ts.size()) {
-    return PermissionDenied(std::string(net::kHeaderTimestamp) +
-                            " is not a number of milliseconds");
+  claim.server_node = headers.server;
+  if (!IsValidNodeId(claim.server_node)) {
+    return PermissionDenied(std::string(net::kHeaderServer) + " \"" + claim.server_node +
+                            "\" is not a valid node id");
   }
-  // A wrong clock is the usual cause in the field, so say by how much.
-  int64_t skew = claim.timestamp_ms - now_ms;
-  if (skew > max_skew.count() || -skew > max_skew.count()) {
-    char text[160];
-    std::snprintf(text, sizeof(text),
-                  "request timestamp is %.1f minutes %s this server's clock (limit %.0f); check "
-                  "the clocks of %s and this server",
-                  static_cast<double>(skew < 0 ? -skew : skew) / 60000.0,
-                  skew < 0 ? "behind" : "ahead of", static_cast<double>(max_skew.count()) / 60000.0,
-                  claim.node_id.c_str());
-    return PermissionDenied(text);
+  // Signed, so it cannot be altered: a request captured on its way to one
+  // server is refused by every other.
+  if (claim.server_node != self) {
+    return PermissionDenied("request meant for " + claim.server_node + ", this is " +
+                            std::string(self));
   }
+  RETURN_IF_ERROR(CheckSessionFields(headers, op, claim));
   auto cert = sync::Base64Decode(headers.cert_b64);
   if (!cert.ok())
     return PermissionDenied(std::string(net::kHeaderCert) + ": " + cert.status().message());
@@ -67,8 +88,8 @@ Result<Claim> CheckHeaders(const SignedHeaders& headers, const sync::PeerVerifie
 
 Status CheckSignature(const Claim& claim, std::string_view op, std::string_view body,
                       const sync::PeerVerifier& verifier) {
-  ASSIGN_OR_RETURN(std::string input,
-                   net::RequestSigningInput(op, claim.node_id, claim.timestamp_ms, body));
+  net::RequestBinding binding{op, claim.node_id, claim.server_node, claim.session, claim.sequence};
+  ASSIGN_OR_RETURN(std::string input, net::RequestSigningInput(binding, body));
   return verifier.VerifySignature(claim.cert_pem, input, claim.signature);
 }
 

@@ -1,10 +1,11 @@
-// Authenticates a signed sync request (see sync/identity.h for the scheme).
-// Split in two because the body arrives after the headers: everything that
-// can be refused from the headers alone is refused before the server reads
-// (and buffers) a body for a stranger.
+// Authenticates a signed sync request (request signing v2, see
+// net/request_signing.h). Split in two because the body arrives after the
+// headers: everything that can be refused from the headers alone is refused
+// before the server reads (and buffers) a body for a stranger. Whether the
+// session and sequence are fresh is the session table's to say
+// (session_table.h).
 #pragma once
 
-#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -17,26 +18,35 @@ namespace accord::server {
 // The X-Accord-* header values as received ("" when absent).
 struct SignedHeaders {
   std::string node;
-  std::string timestamp;
+  std::string server;
+  std::string session;
+  std::string sequence;
   std::string cert_b64;
   std::string signature_b64;
 };
 
 // What the headers establish: a certificate from this deployment, not
-// revoked, naming the node the request claims to come from.
+// revoked, naming the node the request claims to come from; a request meant
+// for this server, in a session (or opening one: a hello).
 struct Claim {
   std::string node_id;
-  int64_t timestamp_ms = 0;
+  std::string server_node;
+  std::string session;  // net::kNoSession or a session id
+  uint64_t sequence = 0;
   std::string cert_pem;
   std::string signature;
 };
 
 // kPermissionDenied with a message for the client when the headers are
-// missing, malformed, too far from `now_ms`, or the certificate fails.
-Result<Claim> CheckHeaders(const SignedHeaders& headers, const sync::PeerVerifier& verifier,
-                           int64_t now_ms, std::chrono::milliseconds max_skew);
+// missing or malformed, name another server than `self`, do not fit `op`
+// (a hello carries session "-" and sequence 0; any other request a session
+// id, or "-" when it has none, and a sequence from 1), or the certificate
+// fails.
+Result<Claim> CheckHeaders(const SignedHeaders& headers, std::string_view op, std::string_view self,
+                           const sync::PeerVerifier& verifier);
 
-// The signature over RequestSigningInput(op, node, timestamp, body).
+// The signature over RequestSigningInput(op, node, server, session,
+// sequence, body).
 Status CheckSignature(const Claim& claim, std::string_view op, std::string_view body,
                       const sync::PeerVerifier& verifier);
 

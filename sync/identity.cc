@@ -15,8 +15,8 @@
 #include <unordered_map>
 
 #include "core/node_id.h"
-#include "sync/openssl_util.h"
 #include "core/sha256.h"
+#include "sync/openssl_util.h"
 
 namespace accord::sync {
 

@@ -238,9 +238,11 @@ class KeyRing {
                               HexEncode(id.second).substr(0, 16) + " was sent or is held");
     }
     auto key = verifier_.VerifyOriginCertificate(pem);
-    if (!key.ok()) return PermissionDenied("certificate of " + id.first + ": " + key.status().message());
+    if (!key.ok())
+      return PermissionDenied("certificate of " + id.first + ": " + key.status().message());
     if (key->node_id() != id.first) {
-      return PermissionDenied("a certificate of " + key->node_id() + " cannot sign for " + id.first);
+      return PermissionDenied("a certificate of " + key->node_id() + " cannot sign for " +
+                              id.first);
     }
     if (key->key_id() != id.second) {
       return PermissionDenied("the certificate sent for " + id.first + " holds another key");
@@ -328,7 +330,8 @@ Result<CheckedChanges> CheckSignedChanges(Store& store, const PeerVerifier& veri
       auto origin_key = keys.Find(key.origin, check.proof->seal().key_id(), &checked.certificates);
       if (!origin_key.ok()) {
         check.failure = origin_key.status().message();
-      } else if (!(*origin_key)->Verify(UnitSigningInput(key, hashes), check.proof->seal().signature())
+      } else if (!(*origin_key)
+                      ->Verify(UnitSigningInput(key, hashes), check.proof->seal().signature())
                       .ok()) {
         check.failure = "the signature of " + key.origin + " over unit " + key.ToString() +
                         " does not match: a state was altered, invented or renumbered";

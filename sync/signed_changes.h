@@ -43,9 +43,9 @@ Status ProveStates(Store& store, const std::vector<FieldVersion>& states,
 // forged or missing signature, a revoked origin) is refused on its own: the
 // rest of the page still moves.
 struct CheckedChanges {
-  std::vector<FieldVersion> states;              // proven by their origin
-  std::vector<ProvenUnit> units;                 // verified, to keep for relaying
-  std::vector<OriginCertificate> certificates;   // verified, not yet held
+  std::vector<FieldVersion> states;             // proven by their origin
+  std::vector<ProvenUnit> units;                // verified, to keep for relaying
+  std::vector<OriginCertificate> certificates;  // verified, not yet held
   std::vector<RefusedState> refused;
 };
 Result<CheckedChanges> CheckSignedChanges(Store& store, const PeerVerifier& verifier,

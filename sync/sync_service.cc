@@ -77,8 +77,8 @@ ServiceReply SyncService::Pull(const wire::Envelope& request, const std::string&
   for (const auto& r : pull.refused()) refused.push_back(FromWire(r));
   if (!refused.empty()) {
     for (const auto& r : refused) {
-      Log(peer + " refused record " + r.record_id + " field " + r.field + " by " + r.origin +
-          ": " + r.reason);
+      Log(peer + " refused record " + r.record_id + " field " + r.field + " by " + r.origin + ": " +
+          r.reason);
     }
     Status noted = store_.RecordSentRefusals(peer, refused);
     if (!noted.ok()) return ErrorReply(noted, self);
@@ -103,9 +103,9 @@ ServiceReply SyncService::Pull(const wire::Envelope& request, const std::string&
   if (!changes.ok()) return ErrorReply(changes.status(), self);
   wire::Envelope reply;
   auto* out = reply.mutable_pull_reply();
-  Status proved = ProveStates(store_, changes->states, *peer_knowledge,
-                              changes->done ? &changes->knowledge : nullptr,
-                              out->mutable_signed_changes());
+  Status proved =
+      ProveStates(store_, changes->states, *peer_knowledge,
+                  changes->done ? &changes->knowledge : nullptr, out->mutable_signed_changes());
   if (!proved.ok()) return ErrorReply(proved, self);
   out->set_next_cursor(changes->next_cursor);
   out->set_done(changes->done);

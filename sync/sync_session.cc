@@ -89,9 +89,9 @@ Status Pull(Store& store, Transport& transport, const SyncOptions& options,
       ASSIGN_OR_RETURN(vouched, FromWire(page.knowledge()));
     }
     // Signatures are checked before the write lock is taken.
-    ASSIGN_OR_RETURN(CheckedChanges checked,
-                     CheckSignedChanges(store, *credentials.verifier, page.signed_changes(),
-                                        hello.peer_id));
+    ASSIGN_OR_RETURN(
+        CheckedChanges checked,
+        CheckSignedChanges(store, *credentials.verifier, page.signed_changes(), hello.peer_id));
     ASSIGN_OR_RETURN(auto batch, store.BeginRemoteBatch(hello.peer_id));
     RETURN_IF_ERROR(AddChecked(*batch, checked));
     if (vouched) RETURN_IF_ERROR(batch->MergeKnowledge(*vouched));
@@ -167,8 +167,7 @@ Status Push(Store& store, Transport& transport, const SyncOptions& options,
     for (const auto& r : reply->push_reply().refused()) refused.push_back(FromWire(r));
     if (!refused.empty()) {
       RETURN_IF_ERROR(store.RecordSentRefusals(hello.peer_id, refused));
-      summary.refused_by_peer.insert(summary.refused_by_peer.end(), refused.begin(),
-                                     refused.end());
+      summary.refused_by_peer.insert(summary.refused_by_peer.end(), refused.begin(), refused.end());
     }
     if (options.on_progress) {
       options.on_progress({SyncProgress::Phase::kPush, summary.pages_pushed, summary.states_sent});

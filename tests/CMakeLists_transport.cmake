@@ -42,3 +42,15 @@ target_link_libraries(connection_governor_tests PRIVATE accord_server accord_cli
                       CURL::libcurl OpenSSL::SSL GTest::gmock GTest::gtest_main)
 gtest_discover_tests(connection_governor_tests DISCOVERY_TIMEOUT 60
                      PROPERTIES ENVIRONMENT "${ACCORD_LSAN_ENV}" TIMEOUT 120)
+
+# Request signing v2 (issue 9.5): replays refused, requests bound to their
+# server, sessions bounded, clocks hours apart still syncing, `accord sync`
+# telling a node its clock is off.
+add_executable(replay_tests ${CMAKE_CURRENT_LIST_DIR}/replay_test.cc
+                            ${CMAKE_CURRENT_LIST_DIR}/session_table_test.cc)
+target_link_libraries(replay_tests PRIVATE accord_server accord_client_transport CURL::libcurl
+                      nlohmann_json::nlohmann_json GTest::gmock GTest::gtest_main)
+target_compile_definitions(replay_tests PRIVATE ACCORD_BINARY="$<TARGET_FILE:accord>")
+add_dependencies(replay_tests accord)
+gtest_discover_tests(replay_tests DISCOVERY_TIMEOUT 60
+                     PROPERTIES ENVIRONMENT "${ACCORD_LSAN_ENV}" TIMEOUT 120)

@@ -21,7 +21,7 @@ using testing::TempDir;
 
 void SyncOk(Store& client, Store& server) {
   InProcessTransport transport(server, client.node_id());
-  auto summary = sync::RunSync(client, transport);
+  auto summary = testing::SyncWith(client, transport);
   ASSERT_TRUE(summary.ok()) << summary.status().ToString();
 }
 

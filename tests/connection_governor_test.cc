@@ -52,12 +52,13 @@ class ConnectionGovernorTest : public testing::HttpsTransportTest {
     pool_ = std::make_unique<server::StorePool>(dir_ / "CAPITAL.db");
     capital_ = testing::NewStore(dir_, "CAPITAL", clock_);
     server::StorePool* pool = pool_.get();
-    StartServer(o, [pool](std::string_view op, std::string_view body, const std::string& peer) {
-      auto lease = pool->Acquire();
-      if (!lease.ok()) return sync::ServiceReply{Code::kUnavailable, ""};
-      sync::SyncService service(**lease);
-      return service.Handle(op, body, peer);
-    });
+    StartServer(o,
+                [this, pool](std::string_view op, std::string_view body, const std::string& peer) {
+                  auto lease = pool->Acquire();
+                  if (!lease.ok()) return sync::ServiceReply{Code::kUnavailable, ""};
+                  sync::SyncService service(**lease, Credentials("CAPITAL"));
+                  return service.Handle(op, body, peer);
+                });
   }
 
   // Listening TCP ports of this process other than the public ones: the
@@ -119,7 +120,7 @@ TEST_F(ConnectionGovernorTest, SlowByteFloodWithoutCertificatesLeavesSyncAndRevi
   }
   auto transport = Transport(ClientOptions("KH-POIPET"));
   auto t0 = std::chrono::steady_clock::now();
-  auto summary = sync::RunSync(*office, *transport, sync::SyncOptions{});
+  auto summary = sync::RunSync(*office, *transport, Credentials("KH-POIPET"), sync::SyncOptions{});
   double sync_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   ASSERT_TRUE(summary.ok()) << summary.status().ToString();
   EXPECT_EQ(summary->states_sent, 400u);
@@ -301,9 +302,10 @@ TEST_F(ConnectionGovernorTest, PageOverTheLimitGets413AndNothingReachesTheHandle
   EXPECT_EQ(server_->requests(), 0u) << "no byte of either reached cpprestsdk";
   EXPECT_EQ(server_->rejected_too_large(), 2u);
   // The office goes on with pages that fit.
+  ASSERT_TRUE(poipet->RoundTrip(sync::kOpHello, "hi").ok());
   auto next = poipet->RoundTrip(sync::kOpPush, "small page");
   ASSERT_TRUE(next.ok()) << next.status().ToString();
-  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(calls, 2);
 }
 
 TEST_F(ConnectionGovernorTest, ChunkedUploadGets411AndExpectContinueDoesNotStall) {
@@ -369,27 +371,22 @@ TEST_F(ConnectionGovernorTest, ForgedInternalHeadersAreDroppedAndTheSignerMustOw
   EXPECT_THAT(page.body, ::testing::StartsWith("127.0.0.1 "));
   EXPECT_THAT(page.body, Not(HasSubstr("internal")));
 
-  // Aranya sends, over its own connection, a request Poipet signed, and
-  // claims Poipet's connection in the internal header.
-  auto poipet = sync::NodeSigner::Load(cert("KH-POIPET"), key("KH-POIPET"));
-  ASSERT_TRUE(poipet.ok());
+  // Aranya sends, over its own connection, a request Poipet signed (in a
+  // session Poipet opened), and claims Poipet's connection in the internal
+  // header.
+  std::string session = RawHello("KH-POIPET");
+  ASSERT_EQ(calls, 1);
   std::string body = "push me";
-  int64_t ts = testing::NowMs();
-  auto sig = poipet->Sign(net::RequestSigningInput("push", "KH-POIPET", ts, body).value());
-  ASSERT_TRUE(sig.ok());
-  std::vector<std::string> signed_by_poipet = {
-      std::string(net::kHeaderNode) + ": KH-POIPET",
-      std::string(net::kHeaderTimestamp) + ": " + std::to_string(ts),
-      std::string(net::kHeaderCert) + ": " + sync::Base64Encode(poipet->cert_pem()),
-      std::string(net::kHeaderSignature) + ": " + sync::Base64Encode(*sig),
-      "X-Accord-Internal-Node: KH-POIPET",
-      "Expect:"};
+  std::vector<std::string> signed_by_poipet =
+      testing::SignedRequest{"push", body, "KH-POIPET", "CAPITAL", session, 1}.Headers(
+          Signer("KH-POIPET"));
+  signed_by_poipet.push_back("X-Accord-Internal-Node: KH-POIPET");
   RawReply relayed = RawRequest(Url("/sync/v1/push"), "POST", body, signed_by_poipet, ca_pem(),
                                 cert("TH-ARANYA"), key("TH-ARANYA"));
   EXPECT_EQ(relayed.status, 401);
   EXPECT_EQ(relayed.body,
             "request signed by KH-POIPET but sent over a connection authenticated as TH-ARANYA");
-  EXPECT_EQ(calls, 0);
+  EXPECT_EQ(calls, 1);
   // The same request over Poipet's own connection is served.
   RawReply own = RawRequest(Url("/sync/v1/push"), "POST", body, signed_by_poipet, ca_pem(),
                             cert("KH-POIPET"), key("KH-POIPET"));
@@ -404,7 +401,7 @@ TEST_F(ConnectionGovernorTest, BusyHandlerGets503WithRetryAfterAndSlowOneGets504
   std::promise<void> entered;
   std::atomic<bool> first{true};
   StartServer(o, [&](std::string_view op, std::string_view body, const std::string& node) {
-    if (first.exchange(false)) {
+    if (op == sync::kOpPush && first.exchange(false)) {
       entered.set_value();
       std::this_thread::sleep_for(1500ms);  // applying a huge page
     }
@@ -412,8 +409,11 @@ TEST_F(ConnectionGovernorTest, BusyHandlerGets503WithRetryAfterAndSlowOneGets504
   });
   auto o1 = ClientOptions("KH-POIPET");
   o1.max_attempts = 1;
-  auto slow = std::async(std::launch::async,
-                         [&] { return Transport(o1)->RoundTrip(sync::kOpPush, "big page"); });
+  auto slow = std::async(std::launch::async, [&]() -> Result<std::string> {
+    auto poipet = Transport(o1);
+    RETURN_IF_ERROR(poipet->RoundTrip(sync::kOpHello, "hi").status());
+    return poipet->RoundTrip(sync::kOpPush, "big page");
+  });
   entered.get_future().wait();
   RawReply busy =
       RawRequest(Url("/status"), "GET", "", {}, ca_pem(), cert("TH-ARANYA"), key("TH-ARANYA"));

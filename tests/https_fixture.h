@@ -6,9 +6,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include "client/https_transport.h"
+#include "net/request_signing.h"
 #include "server/https_server.h"
 #include "server/log.h"
 #include "server/loopback_port.h"
@@ -32,12 +35,68 @@ struct RawReply {
   long status = 0;
   std::string body;
   std::string error;
+  std::map<std::string, std::string> headers;  // names lowercased
+  std::string Header(std::string name) const {
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    auto it = headers.find(name);
+    return it == headers.end() ? "" : it->second;
+  }
 };
 
 inline size_t Append(char* data, size_t size, size_t n, void* out) {
   static_cast<std::string*>(out)->append(data, size * n);
   return size * n;
 }
+
+inline size_t AppendHeader(char* data, size_t size, size_t n, void* out) {
+  std::string line(data, size * n);
+  size_t colon = line.find(':');
+  if (colon != std::string::npos) {
+    std::string name = line.substr(0, colon);
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    size_t start = line.find_first_not_of(' ', colon + 1);
+    size_t end = line.find_last_not_of("\r\n");
+    (*static_cast<std::map<std::string, std::string>*>(out))[name] =
+        start == std::string::npos || end < start ? "" : line.substr(start, end - start + 1);
+  }
+  return size * n;
+}
+
+// A request signed as HttpsTransport signs (request signing v2), for clients
+// it would never be: forged, relayed, replayed.
+struct SignedRequest {
+  SignedRequest(std::string op_, std::string body_, std::string node_, std::string server_,
+                std::string session_ = net::kNoSession, uint64_t sequence_ = 0)
+      : op(std::move(op_)),
+        body(std::move(body_)),
+        node(std::move(node_)),
+        server(std::move(server_)),
+        session(std::move(session_)),
+        sequence(sequence_) {}
+
+  std::string op;
+  std::string body;
+  std::string node;    // X-Accord-Node
+  std::string server;  // X-Accord-Server
+  std::string session;
+  uint64_t sequence;
+  std::string cert_pem;  // X-Accord-Cert; "" = the signer's
+
+  // The headers, signed with `signer`'s key.
+  std::vector<std::string> Headers(const sync::NodeSigner& signer) const {
+    net::RequestBinding binding{op, node, server, session, sequence};
+    auto signature = signer.Sign(net::RequestSigningInput(binding, body).value());
+    EXPECT_TRUE(signature.ok()) << signature.status().ToString();
+    return {std::string(net::kHeaderNode) + ": " + node,
+            std::string(net::kHeaderServer) + ": " + server,
+            std::string(net::kHeaderSession) + ": " + session,
+            std::string(net::kHeaderSequence) + ": " + std::to_string(sequence),
+            std::string(net::kHeaderCert) + ": " +
+                sync::Base64Encode(cert_pem.empty() ? signer.cert_pem() : cert_pem),
+            std::string(net::kHeaderSignature) + ": " + sync::Base64Encode(signature.value()),
+            "Expect:"};
+  }
+};
 
 inline RawReply RawRequest(const std::string& url, const std::string& method,
                            const std::string& body, const std::vector<std::string>& headers,
@@ -59,6 +118,8 @@ inline RawReply RawRequest(const std::string& url, const std::string& method,
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &Append);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &r.body);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, &AppendHeader);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, &r.headers);
   if (!ca.empty()) {
     curl_easy_setopt(c, CURLOPT_CAINFO, ca.c_str());
     curl_easy_setopt(c, CURLOPT_CAPATH, nullptr);
@@ -161,6 +222,30 @@ class HttpsTransportTest : public PkiFixture {
   static bool Eventually(const std::function<bool()>& condition) {
     for (int i = 0; i < 200 && !condition(); ++i) std::this_thread::sleep_for(10ms);
     return condition();
+  }
+
+  sync::NodeSigner Signer(const std::string& node) {
+    auto signer = sync::NodeSigner::Load(cert(node), key(node));
+    EXPECT_TRUE(signer.ok()) << signer.status().ToString();
+    return std::move(signer).value();
+  }
+
+  // Sends `request` signed by `signer_node` over a TLS connection with
+  // `connection_node`'s certificate (by default the signer's).
+  RawReply SendSigned(const SignedRequest& request, const std::string& signer_node,
+                      std::string connection_node = "") {
+    if (connection_node.empty()) connection_node = signer_node;
+    return RawRequest(Url(net::SyncPath(request.op)), "POST", request.body,
+                      request.Headers(Signer(signer_node)), ca_pem(), cert(connection_node),
+                      key(connection_node));
+  }
+
+  // A hello from `node`, signed and sent by hand; the session it opened.
+  std::string RawHello(const std::string& node) {
+    RawReply r = SendSigned({"hello", "hi", node, server_->node_id()}, node);
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_TRUE(net::IsSessionId(r.Header(net::kHeaderSession))) << r.Header(net::kHeaderSession);
+    return r.Header(net::kHeaderSession);
   }
 
   bool Logged(const std::string& fragment) {

@@ -58,10 +58,11 @@ class HttpsSyncTest : public testing::PkiFixture {
     node->store = std::move(store).value();
     node->pool = std::make_unique<server::StorePool>(path);
     server::StorePool* pool = node->pool.get();
-    auto handler = [pool](std::string_view op, std::string_view body, const std::string& peer) {
+    auto handler = [this, pool, id](std::string_view op, std::string_view body,
+                                    const std::string& peer) {
       auto lease = pool->Acquire();
       if (!lease.ok()) return sync::ServiceReply{Code::kUnavailable, ""};
-      sync::SyncService service(**lease);
+      sync::SyncService service(**lease, Credentials(id));
       return service.Handle(op, body, peer);
     };
     server::ServerOptions options;
@@ -109,7 +110,7 @@ class HttpsSyncTest : public testing::PkiFixture {
     sync::SyncOptions options;
     options.page_size = page_size;
     options.expected_peer = server.id;
-    return sync::RunSync(*client.store, transport, options);
+    return sync::RunSync(*client.store, transport, Credentials(client.id), options);
   }
 
   void SyncOk(Node& client, Node& server) {
@@ -333,12 +334,51 @@ class HttpsBadInputTest : public HttpsSyncTest {
   // database, and a server that still serves a good sync afterwards.
   void ExpectRefused(const std::string& frame, const std::string& part) {
     auto transport = TransportTo(*th_, *kh_);
+    wire::Envelope hello;
+    hello.mutable_hello_request();
+    ASSERT_TRUE(
+        transport->RoundTrip(sync::kOpHello, sync::EncodeFrame(hello, th_->id).value()).ok());
     auto reply = transport->RoundTrip(sync::kOpPush, frame);
     ASSERT_TRUE(reply.ok()) << reply.status().ToString();
     auto decoded = sync::DecodeFrame(*reply);
     ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
     ASSERT_TRUE(decoded->has_error());
     EXPECT_THAT(decoded->error().message(), HasSubstr(part));
+    EXPECT_EQ(DumpOf(*kh_->store), before_);
+    SyncOk(*th_, *kh_);
+    EXPECT_EQ(Current(*th_, "plan-1", "title"), "P");
+  }
+
+  // A push page of `states`, sealed with TH-MSDHS's key of this deployment.
+  std::string SignedPush(const std::vector<wire::FieldState>& states) {
+    return testing::PushFrame(testing::SealedBy(states, *Credentials("TH-MSDHS").signer),
+                              "TH-MSDHS");
+  }
+
+  // Sends `frame` as TH-MSDHS and returns the push reply.
+  wire::PushReply Push(const std::string& frame) {
+    auto transport = TransportTo(*th_, *kh_);
+    wire::Envelope hello;
+    hello.mutable_hello_request();
+    EXPECT_TRUE(
+        transport->RoundTrip(sync::kOpHello, sync::EncodeFrame(hello, th_->id).value()).ok());
+    auto reply = transport->RoundTrip(sync::kOpPush, frame);
+    EXPECT_TRUE(reply.ok()) << reply.status().ToString();
+    if (!reply.ok()) return {};
+    auto decoded = sync::DecodeFrame(*reply);
+    EXPECT_TRUE(decoded.ok() && decoded->has_push_reply())
+        << (decoded.ok() ? decoded->DebugString() : decoded.status().ToString());
+    return decoded.ok() ? decoded->push_reply() : wire::PushReply();
+  }
+
+  // One state the capital will not take: the page is taken, that state is
+  // refused with its reason, nothing changes, and the link keeps working.
+  void ExpectStateRefused(const std::string& frame, const std::string& part) {
+    wire::PushReply reply = Push(frame);
+    bool found = false;
+    for (const auto& r : reply.refused())
+      found = found || r.reason().find(part) != std::string::npos;
+    EXPECT_TRUE(found) << part << " not among " << reply.DebugString();
     EXPECT_EQ(DumpOf(*kh_->store), before_);
     SyncOk(*th_, *kh_);
     EXPECT_EQ(Current(*th_, "plan-1", "title"), "P");
@@ -354,7 +394,7 @@ TEST_F(HttpsBadInputTest, GarbageBody) {
 }
 
 TEST_F(HttpsBadInputTest, TruncatedBody) {
-  std::string frame = PushOf({GoodState(), GoodState()});
+  std::string frame = SignedPush({GoodState(), GoodState()});
   ExpectRefused(frame.substr(0, frame.size() / 2), "truncated");
 }
 
@@ -366,10 +406,16 @@ TEST_F(HttpsBadInputTest, FutureProtocolVersion) {
   ExpectRefused(sync::Compress(envelope.SerializeAsString()).value(), "protocol version");
 }
 
-TEST_F(HttpsBadInputTest, UnknownFieldAfterAGoodOne) {
-  wire::FieldState bad = GoodState();
-  bad.set_field("budget");
-  ExpectRefused(PushOf({GoodState(), bad}), "no field 'budget'");
+// A field from a newer node, after a good state: both are kept (issue 10).
+TEST_F(HttpsBadInputTest, AFieldFromANewerNodeAfterAGoodOneIsKept) {
+  wire::FieldState newer = GoodState();
+  newer.set_field("budget");
+  newer.set_value("预算 12,000 美元");
+  wire::PushReply reply = Push(SignedPush({GoodState(), newer}));
+  EXPECT_EQ(reply.applied(), 2u);
+  EXPECT_EQ(reply.refused_size(), 0);
+  EXPECT_EQ(Current(*kh_, "plan-2", "budget"), "预算 12,000 美元");
+  SyncOk(*th_, *kh_);
 }
 
 TEST_F(HttpsBadInputTest, VectorThatGoesBackwards) {
@@ -381,7 +427,7 @@ TEST_F(HttpsBadInputTest, VectorThatGoesBackwards) {
   auto* th = claims_ours.add_version();
   th->set_node("TH-MSDHS");
   th->set_counter(1);
-  ExpectRefused(PushOf({claims_ours}), "claims write 99 by this node");
+  ExpectStateRefused(SignedPush({claims_ours}), "claims write 99 by this node");
 }
 
 TEST_F(HttpsBadInputTest, EnvelopeClaimingAnotherNode) {
@@ -407,6 +453,7 @@ TEST_F(HttpsBadInputTest, RevokedOfficeGetsNothingAndChangesNothing) {
   // while other listeners are open, and a reopened one would use it
   // (microsoft/cpprestsdk#1810); `accord serve` opens one listener per process.
   testing::WriteText(revoked_path(), "TH-MSDHS\n");
+  ReloadTrust();
   kh_->server.reset();
   auto port = server::PickFreeLoopbackPort();
   ASSERT_TRUE(port.ok());
@@ -420,10 +467,10 @@ TEST_F(HttpsBadInputTest, RevokedOfficeGetsNothingAndChangesNothing) {
   server::StorePool* pool = kh_->pool.get();
   auto started = server::HttpsServer::Start(
       options,
-      [pool](std::string_view op, std::string_view body, const std::string& peer) {
+      [this, pool](std::string_view op, std::string_view body, const std::string& peer) {
         auto lease = pool->Acquire();
         if (!lease.ok()) return sync::ServiceReply{Code::kUnavailable, ""};
-        sync::SyncService service(**lease);
+        sync::SyncService service(**lease, Credentials("KH-NCCT"));
         return service.Handle(op, body, peer);
       },
       nullptr);
@@ -448,7 +495,7 @@ TEST_F(HttpsBadInputTest, CertificateFromAnotherDeploymentChangesNothing) {
   auto impostor = client::HttpsTransport::Create(o);
   ASSERT_TRUE(impostor.ok());
   Put(*th_, {"plan", std::string("plan-th"), {{"title", "TH"}}});
-  auto summary = sync::RunSync(*th_->store, **impostor);
+  auto summary = sync::RunSync(*th_->store, **impostor, Credentials("TH-MSDHS"));
   ASSERT_FALSE(summary.ok());
   EXPECT_EQ(summary.status().code(), Code::kPermissionDenied) << summary.status().ToString();
   EXPECT_EQ(DumpOf(*kh_->store), before_);

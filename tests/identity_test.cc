@@ -41,7 +41,9 @@ class IdentityTest : public PkiFixture {
   }
 
   std::string SignedInput(const std::string& body) {
-    return net::RequestSigningInput("push", "KH-POIPET", 1700000000123, body).value();
+    net::RequestBinding binding{"push", "KH-POIPET", "KH-NCCT", "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+                                7};
+    return net::RequestSigningInput(binding, body).value();
   }
 };
 
@@ -191,9 +193,29 @@ TEST_F(IdentityTest, SerialWithLeadingZeroNibbleIsRevoked) {
 }
 
 TEST(RequestSigningTest, CanonicalInputIsStable) {
-  EXPECT_EQ(net::RequestSigningInput("pull", "KH-POIPET", 42, "").value(),
-            "accord-req-v1\npull\nKH-POIPET\n42\n"
+  net::RequestBinding pull{"pull", "KH-POIPET", "KH-NCCT", "0f1e2d3c4b5a69788796a5b4c3d2e1f0", 42};
+  EXPECT_EQ(net::RequestSigningInput(pull, "").value(),
+            "accord-req-v2\npull\nKH-POIPET\nKH-NCCT\n0f1e2d3c4b5a69788796a5b4c3d2e1f0\n42\n"
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  net::RequestBinding hello{"hello", "KH-POIPET", "KH-NCCT", net::kNoSession, 0};
+  EXPECT_EQ(net::RequestSigningInput(hello, "").value(),
+            "accord-req-v2\nhello\nKH-POIPET\nKH-NCCT\n-\n0\n"
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  // A field cannot smuggle a line into the input.
+  net::RequestBinding smuggled{"pull", "KH-POIPET\nKH-NCCT", "KH-NCCT", "-", 1};
+  EXPECT_FALSE(net::RequestSigningInput(smuggled, "").ok());
+}
+
+TEST(RequestSigningTest, SessionsAndNumbersHaveOneSpelling) {
+  EXPECT_TRUE(net::IsSessionId("0f1e2d3c4b5a69788796a5b4c3d2e1f0"));
+  EXPECT_FALSE(net::IsSessionId("0F1E2D3C4B5A69788796A5B4C3D2E1F0"));
+  EXPECT_FALSE(net::IsSessionId("0f1e2d3c4b5a69788796a5b4c3d2e1f"));
+  EXPECT_FALSE(net::IsSessionId("-"));
+  EXPECT_EQ(net::ParseDecimal("0"), 0);
+  EXPECT_EQ(net::ParseDecimal("1700000000123"), 1700000000123);
+  for (const char* bad : {"", "007", "+7", "-7", "7 ", "1e3", "99999999999999999999"}) {
+    EXPECT_FALSE(net::ParseDecimal(bad).has_value()) << bad;
+  }
 }
 
 TEST(Base64Test, RoundTripsAndRejectsJunk) {

@@ -7,9 +7,14 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "sync/identity.h"
+#include "sync/signed_changes.h"
 #include "tests/test_support.h"
 
 namespace accord::testing {
@@ -45,7 +50,41 @@ class PkiFixture : public ::testing::Test {
     ASSERT_TRUE(st.ok()) << st.ToString();
   }
 
+  // `node`'s key (after Enrol) and this deployment's trust, as its accord
+  // loads them from its tls/ folder: what it seals its writes with and checks
+  // every state it receives against. Thread-safe; call ReloadTrust() after
+  // editing the revocation list.
+  sync::Credentials Credentials(const std::string& node) {
+    std::lock_guard<std::mutex> lock(credentials_mu_);
+    if (!verifier_) LoadTrust();
+    auto it = signers_.find(node);
+    if (it == signers_.end()) {
+      auto signer = sync::NodeSigner::Load(cert(node), key(node));
+      EXPECT_TRUE(signer.ok()) << signer.status().ToString();
+      it = signers_.emplace(node, std::make_shared<sync::NodeSigner>(std::move(signer).value()))
+               .first;
+    }
+    return {it->second.get(), verifier_.get()};
+  }
+  void ReloadTrust() {
+    std::lock_guard<std::mutex> lock(credentials_mu_);
+    LoadTrust();
+  }
+
   TempDir dir_;
+
+ private:
+  void LoadTrust() {
+    auto verifier = sync::PeerVerifier::Load(ca_pem(), revoked_path());
+    EXPECT_TRUE(verifier.ok()) << verifier.status().ToString();
+    // Earlier verifiers stay alive: credentials handed out may still point at them.
+    old_verifiers_.push_back(std::move(verifier_));
+    verifier_ = std::make_shared<sync::PeerVerifier>(std::move(verifier).value());
+  }
+  std::mutex credentials_mu_;
+  std::shared_ptr<sync::PeerVerifier> verifier_;
+  std::vector<std::shared_ptr<sync::PeerVerifier>> old_verifiers_;
+  std::map<std::string, std::shared_ptr<sync::NodeSigner>> signers_;
 };
 
 }  // namespace accord::testing

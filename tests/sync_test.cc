@@ -32,7 +32,7 @@ Result<sync::SyncSummary> Sync(Store& client, Store& server,
   transport.fault = std::move(fault);
   sync::SyncOptions options;
   options.page_size = page_size;
-  return sync::RunSync(client, transport, options);
+  return testing::SyncWith(client, transport, options);
 }
 
 void SyncOk(Store& client, Store& server) {
@@ -94,7 +94,7 @@ TEST(SyncTest, AStretchOfLogThePeerHoldsCostsNoRoundTripPerPage) {
     InProcessTransport transport(*o.kh, office->node_id());
     sync::SyncOptions options;
     options.page_size = 10;
-    ASSERT_TRUE(sync::RunSync(*office, transport, options).ok());
+    ASSERT_TRUE(testing::SyncWith(*office, transport, options).ok());
   }
   // KH-NCCT pushing to the border office skips all of its log the office holds;
   // the border office pulling from TH-MSDHS is served past TH's copy of it.
@@ -103,7 +103,7 @@ TEST(SyncTest, AStretchOfLogThePeerHoldsCostsNoRoundTripPerPage) {
     InProcessTransport transport(*server, client->node_id());
     sync::SyncOptions options;
     options.page_size = 10;
-    auto summary = sync::RunSync(*client, transport, options);
+    auto summary = testing::SyncWith(*client, transport, options);
     ASSERT_TRUE(summary.ok()) << summary.status().ToString();
     EXPECT_EQ(summary->states_sent + summary->states_received, 0u);
     EXPECT_LE(transport.calls, 6) << client->node_id() << " -> " << server->node_id();
@@ -220,8 +220,9 @@ TEST(SyncTest, ApplyingTheSamePageTwiceChangesNothing) {
   Offices o;
   for (int i = 0; i < 10; ++i)
     Put(*o.kh, {"party", "p" + std::to_string(i), {{"code", "KH"}, {"name", "n"}}});
+  ASSERT_TRUE(sync::SealPendingWrites(*o.kh, *testing::CredentialsFor(*o.kh).signer).ok());
   auto page = o.kh->ReadChanges(0, 100, VersionVector());
-  ASSERT_TRUE(page.ok());
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
   auto first = o.th->ApplyRemote(page->states, "KH-NCCT", page->next_cursor, nullptr);
   ASSERT_TRUE(first.ok());
   EXPECT_EQ(first->applied, 20u);
@@ -282,7 +283,7 @@ class BadPushTest : public ::testing::Test {
     before = DumpOf(*o.kh);
   }
   sync::ServiceReply Send(const std::string& body, const std::string& op = "push") {
-    sync::SyncService service(*o.kh);
+    sync::SyncService service(*o.kh, testing::CredentialsFor(*o.kh));
     return service.Handle(op, body, "TH-MSDHS");
   }
   void ExpectRejected(const sync::ServiceReply& reply, int http, const std::string& part) {
@@ -293,6 +294,20 @@ class BadPushTest : public ::testing::Test {
     EXPECT_NE(decoded->error().message().find(part), std::string::npos)
         << decoded->error().message();
     EXPECT_EQ(DumpOf(*o.kh), before);
+  }
+  // One state the receiver will not take does not block the page: the page is
+  // accepted, that state refused with its reason (told to the sender).
+  wire::PushReply ExpectStateRefused(const sync::ServiceReply& reply, const std::string& part) {
+    EXPECT_EQ(reply.code, Code::kOk);
+    auto decoded = sync::DecodeFrame(reply.body);
+    EXPECT_TRUE(decoded.ok() && decoded->has_push_reply());
+    if (!decoded.ok() || !decoded->has_push_reply()) return {};
+    const auto& push = decoded->push_reply();
+    bool found = false;
+    for (const auto& r : push.refused())
+      found = found || r.reason().find(part) != std::string::npos;
+    EXPECT_TRUE(found) << part << " not among " << push.DebugString();
+    return push;
   }
 };
 
@@ -315,11 +330,21 @@ TEST_F(BadPushTest, FutureProtocolVersion) {
                  "protocol version 2");
 }
 
-TEST_F(BadPushTest, UnknownField) {
-  wire::FieldState bad = GoodState();
-  bad.set_field("budget");
-  // A good state before the bad one must not be applied either.
-  ExpectRejected(Send(PushOf({GoodState(), bad})), 400, "no field 'budget'");
+// A field this build does not know comes from a newer node: it is kept and
+// passed on, not refused (issue 10), and the state before it goes in too.
+TEST_F(BadPushTest, AFieldFromANewerNodeIsKept) {
+  wire::FieldState newer = GoodState();
+  newer.set_field("budget");
+  newer.set_value("ງົບປະມານ 12,000 USD");
+  auto reply = Send(PushOf({GoodState(), newer}));
+  ASSERT_EQ(reply.code, Code::kOk);
+  auto decoded = sync::DecodeFrame(reply.body);
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(decoded->push_reply().applied(), 2u);
+  EXPECT_EQ(decoded->push_reply().refused_size(), 0);
+  auto plan = o.kh->Get("plan-2");
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(*plan->fields.at("budget").value, "ງົບປະມານ 12,000 USD");
 }
 
 TEST_F(BadPushTest, VectorThatGoesBackwards) {
@@ -327,7 +352,8 @@ TEST_F(BadPushTest, VectorThatGoesBackwards) {
   auto* entry = bad.add_version();
   entry->set_node("TH-MSDHS");
   entry->set_counter(3);  // a second, unsorted entry for the same node
-  ExpectRejected(Send(PushOf({bad})), 400, "not sorted");
+  ExpectStateRefused(Send(PushOf({bad})), "not sorted");
+  EXPECT_EQ(DumpOf(*o.kh), before);
   wire::FieldState claims_ours = GoodState();
   claims_ours.clear_version();
   auto* kh = claims_ours.add_version();
@@ -336,7 +362,8 @@ TEST_F(BadPushTest, VectorThatGoesBackwards) {
   auto* th = claims_ours.add_version();
   th->set_node("TH-MSDHS");
   th->set_counter(1);
-  ExpectRejected(Send(PushOf({claims_ours})), 400, "claims write 99 by this node");
+  ExpectStateRefused(Send(PushOf({claims_ours})), "claims write 99 by this node");
+  EXPECT_EQ(DumpOf(*o.kh), before);
 }
 
 TEST_F(BadPushTest, NodeIdThatDoesNotMatchTheConnection) {

@@ -7,13 +7,17 @@
 #include <atomic>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <sstream>
 #include <string>
 
 #include "core/store.h"
+#include "sync/identity.h"
 #include "sync/sync_service.h"
+#include "sync/sync_session.h"
 #include "sync/transport.h"
 
 namespace accord::testing {
@@ -60,6 +64,58 @@ inline std::string DumpOf(Store& store) {
   return out.str();
 }
 
+// One deployment shared by every test of a binary: a CA, and a certificate
+// and key per node id made on first use (keys take milliseconds; tests make
+// hundreds of stores). Every node seals its writes and checks its peers'
+// with these, as deployed nodes do with their own.
+class TestDeployment {
+ public:
+  static TestDeployment& Get() {
+    static TestDeployment deployment;
+    return deployment;
+  }
+
+  // This node's key and the shared trust. Thread-safe.
+  sync::Credentials For(const std::string& node) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = signers_.find(node);
+    if (it == signers_.end()) {
+      std::string dir = dir_.File(node);
+      Status made = sync::MakeNodeCertificate(dir_.File("ca"), node, dir);
+      EXPECT_TRUE(made.ok()) << made.ToString();
+      auto signer = sync::NodeSigner::Load(dir + "/node.pem", dir + "/node.key");
+      EXPECT_TRUE(signer.ok()) << signer.status().ToString();
+      it = signers_.emplace(node, std::make_unique<sync::NodeSigner>(std::move(signer).value()))
+               .first;
+    }
+    return {it->second.get(), verifier_.get()};
+  }
+  std::string ca_pem() const { return dir_.File("ca/ca.pem"); }
+
+ private:
+  TestDeployment() {
+    Status made = sync::MakeDeploymentCa(dir_.File("ca"), "Accord test deployment");
+    EXPECT_TRUE(made.ok()) << made.ToString();
+    auto verifier = sync::PeerVerifier::Load(ca_pem(), "");
+    EXPECT_TRUE(verifier.ok()) << verifier.status().ToString();
+    verifier_ = std::make_unique<sync::PeerVerifier>(std::move(verifier).value());
+  }
+  TempDir dir_;
+  std::mutex mu_;
+  std::unique_ptr<sync::PeerVerifier> verifier_;
+  std::map<std::string, std::unique_ptr<sync::NodeSigner>> signers_;
+};
+
+inline sync::Credentials CredentialsFor(const Store& store) {
+  return TestDeployment::Get().For(store.node_id());
+}
+
+// A sync between two stores of the test deployment.
+inline Result<sync::SyncSummary> SyncWith(Store& client, sync::Transport& transport,
+                                          const sync::SyncOptions& options = {}) {
+  return sync::RunSync(client, transport, CredentialsFor(client), options);
+}
+
 // The three offices most tests need: two capitals and a border office, on
 // one shared clock.
 struct ThreeOffices {
@@ -78,7 +134,7 @@ class InProcessTransport : public sync::Transport {
   enum class Fault { kNone, kDropRequest, kDropReply };
 
   InProcessTransport(Store& server, std::string client_node)
-      : service_(server), client_node_(std::move(client_node)) {}
+      : service_(server, CredentialsFor(server)), client_node_(std::move(client_node)) {}
 
   std::function<Fault()> fault;
   int calls = 0;

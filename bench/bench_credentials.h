@@ -1,0 +1,48 @@
+// One deployment for a benchmark run: a CA and a key per node id, made on
+// first use, so that benchmarked nodes seal and check writes as deployed
+// nodes do.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "bench/bench_support.h"
+#include "sync/identity.h"
+#include "sync/signed_changes.h"
+
+namespace accord::bench {
+
+class BenchDeployment {
+ public:
+  static BenchDeployment& Get() {
+    static BenchDeployment deployment;
+    return deployment;
+  }
+  sync::Credentials For(const std::string& node) {
+    auto it = signers_.find(node);
+    if (it == signers_.end()) {
+      std::string dir = dir_.File(node);
+      Check(sync::MakeNodeCertificate(dir_.File("ca"), node, dir), "node certificate");
+      auto signer = Check(sync::NodeSigner::Load(dir + "/node.pem", dir + "/node.key"), "key");
+      it = signers_.emplace(node, std::make_unique<sync::NodeSigner>(std::move(signer))).first;
+    }
+    return {it->second.get(), verifier_.get()};
+  }
+
+ private:
+  BenchDeployment() {
+    Check(sync::MakeDeploymentCa(dir_.File("ca"), "Benchmark deployment"), "CA");
+    verifier_ = std::make_unique<sync::PeerVerifier>(
+        Check(sync::PeerVerifier::Load(dir_.File("ca/ca.pem"), ""), "verifier"));
+  }
+  TempDir dir_;
+  std::unique_ptr<sync::PeerVerifier> verifier_;
+  std::map<std::string, std::unique_ptr<sync::NodeSigner>> signers_;
+};
+
+inline sync::Credentials CredentialsFor(const Store& store) {
+  return BenchDeployment::Get().For(store.node_id());
+}
+
+}  // namespace accord::bench
