@@ -14,7 +14,10 @@
 namespace accord::sync {
 
 // The protocol version this build speaks (docs/protocol.md keeps the changelog).
-inline constexpr uint32_t kProtocolVersion = 1;
+inline constexpr uint32_t kProtocolVersion = 2;
+// The oldest protocol this build accepts: 1 carried states unsigned by their
+// origin, which this build will not take (docs/protocol.md, changelog).
+inline constexpr uint32_t kMinProtocolVersion = 2;
 
 void ToWire(const FieldVersion& v, wire::FieldState* out);
 // Checks structure only (the store checks meaning against the schema).

@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
-#include <regex>
 #include <set>
 #include <sstream>
 
@@ -42,10 +41,26 @@ TEST(SampleDataTest, LoadsThroughTheStoreWithEveryReferenceResolved) {
   }
 }
 
+// "P.R.", "S. K.", "Th.N.": one to four letters (a capital, maybe one small
+// letter), each with a dot and maybe a space. (Not std::regex: GCC 12 warns
+// inside it under the sanitizers, and warnings are errors.)
+bool LooksLikeInitials(const std::string& text) {
+  size_t i = 0, letters = 0;
+  auto upper = [](char c) { return c >= 'A' && c <= 'Z'; };
+  auto lower = [](char c) { return c >= 'a' && c <= 'z'; };
+  while (i < text.size()) {
+    if (!upper(text[i++])) return false;
+    if (i < text.size() && lower(text[i])) ++i;
+    if (i >= text.size() || text[i++] != '.') return false;
+    if (i < text.size() && text[i] == ' ') ++i;
+    ++letters;
+  }
+  return letters >= 1 && letters <= 4;
+}
+
 TEST(SampleDataTest, CasesAreVisiblyFictional) {
   auto writes = ParseLoadDocument(ReadSample());
   ASSERT_TRUE(writes.ok());
-  const std::regex initials(R"((?:[A-Z][a-z]?\.\s?){1,4})");
   int cases = 0;
   for (const RecordWrite& record : *writes) {
     if (record.type != "case") continue;
@@ -53,7 +68,7 @@ TEST(SampleDataTest, CasesAreVisiblyFictional) {
     for (const FieldWrite& field : record.writes) {
       if (!field.value) continue;
       if (field.field == "initials") {
-        EXPECT_TRUE(std::regex_match(*field.value, initials))
+        EXPECT_TRUE(LooksLikeInitials(*field.value))
             << *record.id << ": '" << *field.value << "' looks like more than initials";
       }
       if (field.field == "notes") {

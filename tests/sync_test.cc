@@ -327,7 +327,7 @@ TEST_F(BadPushTest, FutureProtocolVersion) {
   envelope.set_protocol_version(sync::kProtocolVersion + 1);
   envelope.set_node_id("TH-MSDHS");
   ExpectRejected(Send(sync::Compress(envelope.SerializeAsString()).value()), 400,
-                 "protocol version 2");
+                 "protocol version " + std::to_string(sync::kProtocolVersion + 1));
 }
 
 // A field this build does not know comes from a newer node: it is kept and

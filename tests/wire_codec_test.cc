@@ -140,6 +140,19 @@ TEST(WireCodecTest, EveryMalformedFrameIsRefusedWithItsReason) {
   EXPECT_NE(refused.status().message().find("upgrade this node"), std::string::npos);
 }
 
+// A node one protocol behind sends states no origin signed: refused, naming
+// both versions and the side that must upgrade.
+TEST(WireCodecTest, AFrameOfAnOlderProtocolIsRefusedNamingWhoMustUpgrade) {
+  wire::Envelope old;
+  old.mutable_hello_request();
+  old.set_protocol_version(1);
+  old.set_node_id("KH-POIPET");
+  auto refused = DecodeFrame(Compress(old.SerializeAsString()).value());
+  EXPECT_EQ(refused.status().code(), Code::kIncompatibleVersion);
+  EXPECT_NE(refused.status().message().find("peer speaks protocol version 1"), std::string::npos);
+  EXPECT_NE(refused.status().message().find("upgrade the peer"), std::string::npos);
+}
+
 TEST(WireCodecTest, DecompressionStopsAtTheLimit) {
   std::string big(1 << 20, 'a');  // compresses to a few hundred bytes
   std::string bomb = Compress(big).value();
