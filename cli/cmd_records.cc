@@ -1,7 +1,9 @@
 // Record commands: init, put, get, list, delete, history, schema, status, dump, load.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <sstream>
 
 #include "cli/cli_context.h"
@@ -9,6 +11,7 @@
 #include "core/node_id.h"
 #include "core/record_id.h"
 #include "core/record_label.h"
+#include "core/schema_fit.h"
 #include "core/time_format.h"
 #include "core/write_check.h"
 
@@ -35,18 +38,29 @@ std::string Shown(const std::optional<std::string>& value) {
 }
 
 void PrintRecord(const RecordView& record) {
+  SchemaFit fit = FitToSchema(record);
   std::cout << record.type << " " << record.id;
+  if (!fit.known_type) std::cout << "  [unknown type: from a newer accord; kept and passed on]";
   if (record.delete_conflict)
     std::cout << "  [deleted on one node, edited on another: see `accord conflicts`]";
   std::cout << "\n";
-  const TypeSpec* type = Schema::Get().FindType(record.type);
-  for (const FieldSpec& field : type->fields) {
-    auto it = record.fields.find(field.name);
-    if (it == record.fields.end() || !it->second.value) continue;
-    std::cout << "  " << field.name << ": " << *it->second.value;
-    if (record.conflicts.count(field.name)) std::cout << "   [CONFLICT: see `accord conflicts`]";
+  auto print = [&](const std::string& name, const char* marker) {
+    auto it = record.fields.find(name);
+    if (it == record.fields.end() || !it->second.value) return;
+    std::cout << "  " << name << ": " << *it->second.value << marker;
+    if (record.conflicts.count(name)) std::cout << "   [CONFLICT: see `accord conflicts`]";
     std::cout << "\n";
+  };
+  auto listed = [](const std::vector<std::string>& names, const std::string& name) {
+    return std::find(names.begin(), names.end(), name) != names.end();
+  };
+  // Declared fields in the schema's order, then what only a newer node knows.
+  if (const TypeSpec* type = Schema::Get().FindType(record.type)) {
+    for (const FieldSpec& field : type->fields) {
+      print(field.name, listed(fit.unknown_values, field.name) ? "   [unknown value]" : "");
+    }
   }
+  for (const auto& name : fit.unknown_fields) print(name, "   [unknown field]");
 }
 
 int RunInit(const Context& ctx, const std::string& node_id) {
@@ -85,8 +99,8 @@ int RunPut(const Context& ctx, const std::string& type, const std::string& id,
     return UsageError(InvalidArgument("put needs at least one FIELD=VALUE"));
   // What the schema alone can refuse is a usage error; what the store finds
   // (a reference to nothing, a deleted record) is a failure, as from `load`.
-  Status fits = CheckRecordWrite(write);
-  if (!fits.ok()) return UsageError(fits);
+  auto fits = CheckRecordWrite(write);
+  if (!fits.ok()) return UsageError(fits.status());
   auto store = ctx.OpenStore();
   if (!store.ok()) return Fail(store.status());
   auto written = (*store)->Put(write);
@@ -255,8 +269,26 @@ int RunStatus(const Context& ctx) {
 int RunDump(const Context& ctx) {
   auto store = ctx.OpenStore();
   if (!store.ok()) return Fail(store.status());
-  Status st = (*store)->Dump(std::cout);
-  return st.ok() ? kExitOk : Fail(st);
+  std::set<std::pair<std::string, std::string>> seen;
+  Status st = (*store)->Dump(std::cout, &seen);
+  if (!st.ok()) return Fail(st);
+  // The dump itself is the same on every node holding the same data, whatever
+  // its schema; what this node does not know is said beside it.
+  std::set<std::string> unknown;
+  for (const auto& [type_name, field] : seen) {
+    const TypeSpec* type = Schema::Get().FindType(type_name);
+    if (!type) {
+      unknown.insert("type " + type_name);
+    } else if (field != kDeletedField && !type->FindField(field)) {
+      unknown.insert(type_name + "." + field);
+    }
+  }
+  if (!unknown.empty()) {
+    std::cerr << "accord: unknown to this node's schema (from a newer accord; kept and passed on):";
+    for (const auto& u : unknown) std::cerr << " " << u;
+    std::cerr << "\n";
+  }
+  return kExitOk;
 }
 
 int RunLoad(const Context& ctx, const std::string& file) {

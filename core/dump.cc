@@ -9,7 +9,7 @@
 
 namespace accord {
 
-Status Store::Dump(std::ostream& out) {
+Status Store::Dump(std::ostream& out, std::set<std::pair<std::string, std::string>>* fields_seen) {
   ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*db_, Transaction::Mode::kRead));
   ASSIGN_OR_RETURN(Statement * records,
                    db_->Prepare("SELECT id, type, deleted FROM records ORDER BY id"));
@@ -38,7 +38,9 @@ Status Store::Dump(std::ostream& out) {
       v.origin = versions->Text(4);
       v.origin_time_ms = versions->Int(5);
       v.note = versions->Text(6);
-      fields[versions->Text(1)].push_back(FieldVersionJson(v));
+      std::string field = versions->Text(1);
+      if (fields_seen) fields_seen->emplace(record["type"].get<std::string>(), field);
+      fields[field].push_back(FieldVersionJson(v));
       ASSIGN_OR_RETURN(has_version, versions->Step());
     }
     record["fields"] = std::move(fields);

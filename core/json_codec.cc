@@ -1,5 +1,7 @@
 #include "core/json_codec.h"
 
+#include "core/schema_fit.h"
+
 #include "core/time_format.h"
 
 namespace accord {
@@ -33,6 +35,11 @@ json RecordJson(const RecordView& record) {
   out["fields"] = std::move(fields);
   if (record.deleted) out["deleted"] = true;
   if (record.delete_conflict) out["delete_conflict"] = true;
+  // Kept and passed on, but not known to this node's schema (a newer node's).
+  SchemaFit fit = FitToSchema(record);
+  if (!fit.known_type) out["unknown_type"] = true;
+  if (!fit.unknown_fields.empty()) out["unknown_fields"] = fit.unknown_fields;
+  if (!fit.unknown_values.empty()) out["unknown_values"] = fit.unknown_values;
   if (!record.conflicts.empty()) {
     json conflicts = json::object();
     for (const auto& [name, versions] : record.conflicts) {

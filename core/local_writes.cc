@@ -6,6 +6,8 @@
 #include "core/conflict_id.h"
 #include "core/record_id.h"
 #include "core/store.h"
+#include "core/text_rule.h"
+#include "core/write_check.h"
 
 namespace accord {
 
@@ -24,17 +26,10 @@ class Store::LocalWriter {
     return Status::Ok();
   }
 
-  Result<std::string> Put(const RecordWrite& write) {
+  Result<std::string> Put(const RecordWrite& raw) {
+    ASSIGN_OR_RETURN(RecordWrite write, CheckRecordWrite(raw));
     const TypeSpec* type = Schema::Get().FindType(write.type);
-    if (!type) {
-      return InvalidArgument("unknown record type '" + write.type + "' (see `accord schema`)");
-    }
     std::string id = write.id ? *write.id : NewRecordId();
-    if (!IsValidRecordId(id)) {
-      return InvalidArgument("'" + id +
-                             "' is not a valid record id: letters, digits, '.', '_' and '-', "
-                             "starting with a letter or digit, at most 64 characters");
-    }
     ASSIGN_OR_RETURN(
         Statement * lookup,
         store_.db_->Prepare("SELECT type, deleted, has_tombstone FROM records WHERE id = ?"));
@@ -51,22 +46,10 @@ class Store::LocalWriter {
 
     std::set<std::string> seen;
     for (const FieldWrite& fw : write.writes) {
+      seen.insert(fw.field);
       const FieldSpec* field = type->FindField(fw.field);
-      if (!field) {
-        return InvalidArgument("type " + type->name + " has no field '" + fw.field +
-                               "' (see `accord schema`)");
-      }
-      if (!seen.insert(fw.field).second) {
-        return InvalidArgument("field " + type->name + "." + fw.field + " is given twice");
-      }
-      if (fw.value) {
-        RETURN_IF_ERROR(Schema::ValidateValue(*type, *field, *fw.value));
-        if (field->kind == FieldKind::kRef) {
-          pending_refs_.push_back({id, type->name + "." + field->name, *fw.value, field->ref_type});
-        }
-      } else if (field->required) {
-        return InvalidArgument(type->name + "." + field->name +
-                               " is required and cannot be cleared");
+      if (fw.value && field->kind == FieldKind::kRef) {
+        pending_refs_.push_back({id, type->name + "." + field->name, *fw.value, field->ref_type});
       }
     }
     if (!exists) {
@@ -141,21 +124,33 @@ class Store::LocalWriter {
       ASSIGN_OR_RETURN(version.version, RecordVector(id));
     } else {
       const FieldSpec* field = type ? type->FindField(field_name) : nullptr;
+      ASSIGN_OR_RETURN(std::vector<StoredVersion> live, store_.LiveVersions(id, field_name));
       if (!field) {
-        return InvalidArgument("type " + *type_name + " has no field '" + std::string(field_name) +
-                               "'");
-      }
-      if (value) {
-        RETURN_IF_ERROR(Schema::ValidateValue(*type, *field, *value));
+        // A field (or type) only a newer node knows: resolvable when values of
+        // it are held here, checked by the text rule alone (core/text_rule.h).
+        if (live.empty()) {
+          return InvalidArgument("type " + *type_name + " has no field '" +
+                                 std::string(field_name) + "'");
+        }
+        if (value) {
+          ASSIGN_OR_RETURN(version.value, NormalizeText(*value, /*long_text=*/true));
+        }
+      } else if (value) {
+        auto normalized = NormalizeText(*value, field->kind == FieldKind::kLongText);
+        if (!normalized.ok()) {
+          return InvalidArgument(type->name + "." + field->name + ": the value " +
+                                 normalized.status().message());
+        }
+        version.value = std::move(normalized).value();
+        RETURN_IF_ERROR(Schema::ValidateValue(*type, *field, *version.value));
         if (field->kind == FieldKind::kRef) {
           pending_refs_.push_back(
-              {std::string(id), type->name + "." + field->name, *value, field->ref_type});
+              {std::string(id), type->name + "." + field->name, *version.value, field->ref_type});
         }
       } else if (field->required) {
         return InvalidArgument(type->name + "." + field->name +
                                " is required and cannot be cleared");
       }
-      ASSIGN_OR_RETURN(std::vector<StoredVersion> live, store_.LiveVersions(id, field_name));
       for (const auto& held : live) version.version.MergeFrom(held.version.version);
     }
     RETURN_IF_ERROR(WriteVersion(std::move(version), ++counter_, ""));

@@ -3,6 +3,7 @@
 
 #include "core/record_id.h"
 #include "core/store.h"
+#include "core/text_rule.h"
 
 namespace accord {
 
@@ -88,8 +89,19 @@ Result<std::vector<RecordView>> Store::List(std::string_view type,
                                             const std::optional<FieldWrite>& where) {
   const TypeSpec* spec = Schema::Get().FindType(type);
   if (!spec) return InvalidArgument("unknown record type '" + std::string(type) + "'");
-  if (where && !spec->FindField(where->field)) {
+  const FieldSpec* where_field = where ? spec->FindField(where->field) : nullptr;
+  if (where && !where_field) {
     return InvalidArgument("type " + spec->name + " has no field '" + where->field + "'");
+  }
+  // Matched as stored: the same word typed decomposed (NFD) finds it too.
+  std::optional<std::string> where_value;
+  if (where && where->value) {
+    auto normalized = NormalizeText(*where->value, where_field->kind == FieldKind::kLongText);
+    if (!normalized.ok()) {
+      return InvalidArgument(spec->name + "." + where_field->name + ": the value " +
+                             normalized.status().message());
+    }
+    where_value = std::move(normalized).value();
   }
   ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*db_, Transaction::Mode::kRead));
   std::vector<std::string> ids;
@@ -102,7 +114,7 @@ Result<std::vector<RecordView>> Store::List(std::string_view type,
     sql += " ORDER BY r.id";
     ASSIGN_OR_RETURN(Statement * stmt, db_->Prepare(sql));
     stmt->Bind(1, where->field).Bind(2, type);
-    if (where->value) stmt->Bind(3, *where->value);
+    if (where_value) stmt->Bind(3, *where_value);
     while (true) {
       ASSIGN_OR_RETURN(bool row, stmt->Step());
       if (!row) break;

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstdint>
+#include <cstdlib>
 
 namespace accord {
 
@@ -240,7 +241,42 @@ bool ParseInt64(std::string_view text, int64_t* out) {
 
 }  // namespace
 
-Schema::Schema() : types_(BuildTypes()) {}
+namespace {
+
+// A newer accord, for the rolling-upgrade tests only: one more field, one
+// more enum value and one more record type than this build's schema, as the
+// next release might add. Switched on by ACCORD_TEST_SCHEMA_EXTENSION=1 in
+// the environment of a test's node; nothing else reads it.
+void ExtendForRollingUpgradeTests(std::vector<TypeSpec>& types) {
+  for (TypeSpec& type : types) {
+    if (type.name == "activity") {
+      type.fields.push_back(Text("budget", "budget agreed for the activity (test extension)"));
+      for (FieldSpec& field : type.fields) {
+        if (field.name == "progress_status") field.enum_values.push_back("on_hold");
+      }
+    }
+  }
+  types.push_back({"field_visit",
+                   "field_visits",
+                   "A joint visit to a border checkpoint (test extension).",
+                   {"date"},
+                   {Ref("plan", "plan", "the plan it serves", true), Date("date", "the day", true),
+                    LongText("notes", "what the visit found")}});
+}
+
+bool TestExtensionRequested() {
+  const char* flag = std::getenv("ACCORD_TEST_SCHEMA_EXTENSION");
+  return flag && std::string_view(flag) == "1";
+}
+
+}  // namespace
+
+Schema::Schema() : types_(BuildTypes()), version_(kSchemaVersion) {
+  if (TestExtensionRequested()) {
+    ExtendForRollingUpgradeTests(types_);
+    version_ += 1000;
+  }
+}
 
 const Schema& Schema::Get() {
   static const Schema schema;

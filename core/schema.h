@@ -54,9 +54,10 @@ class Schema {
   const std::vector<TypeSpec>& types() const { return types_; }
   const TypeSpec* FindType(std::string_view type) const;
 
-  // Version of the registry: bump when types or fields change so that nodes
-  // regenerate their SQL views.
-  int version() const { return 1; }
+  // Version of the registry: bump kSchemaVersion when types or fields change
+  // so that nodes regenerate their SQL views (and peers are told, in hello).
+  static constexpr int kSchemaVersion = 1;
+  int version() const { return version_; }
 
   // Checks `value` against the field's kind (not references: the store checks those).
   // Errors name the type, field and value.
@@ -65,6 +66,7 @@ class Schema {
  private:
   Schema();
   std::vector<TypeSpec> types_;
+  int version_;
 };
 
 bool IsValidDate(std::string_view text);

@@ -22,6 +22,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -221,7 +222,9 @@ class Store {
   Result<NodeStatus> GetStatus();
   // Canonical JSON of every record (tombstones included), with no node-local
   // detail: two nodes holding the same data write byte-identical dumps.
-  Status Dump(std::ostream& out);
+  // `fields_seen`, when given, collects every (type, field) written out.
+  Status Dump(std::ostream& out,
+              std::set<std::pair<std::string, std::string>>* fields_seen = nullptr);
 
   // ---- Conflicts (reads).
   // The id a conflict on (record, field) has on every node holding the same

@@ -4,10 +4,11 @@
 
 #include "core/record_id.h"
 #include "core/schema.h"
+#include "core/text_rule.h"
 
 namespace accord {
 
-Status CheckRecordWrite(const RecordWrite& write) {
+Result<RecordWrite> CheckRecordWrite(RecordWrite write) {
   const TypeSpec* type = Schema::Get().FindType(write.type);
   if (!type)
     return InvalidArgument("unknown record type '" + write.type + "' (see `accord schema`)");
@@ -17,7 +18,7 @@ Status CheckRecordWrite(const RecordWrite& write) {
                            "starting with a letter or digit, at most 64 characters");
   }
   std::set<std::string> seen;
-  for (const FieldWrite& fw : write.writes) {
+  for (FieldWrite& fw : write.writes) {
     const FieldSpec* field = type->FindField(fw.field);
     if (!field) {
       return InvalidArgument("type " + type->name + " has no field '" + fw.field +
@@ -27,12 +28,18 @@ Status CheckRecordWrite(const RecordWrite& write) {
       return InvalidArgument("field " + type->name + "." + fw.field + " is given twice");
     }
     if (fw.value) {
+      auto normalized = NormalizeText(*fw.value, field->kind == FieldKind::kLongText);
+      if (!normalized.ok()) {
+        return InvalidArgument(type->name + "." + field->name + ": the value " +
+                               normalized.status().message());
+      }
+      fw.value = std::move(normalized).value();
       RETURN_IF_ERROR(Schema::ValidateValue(*type, *field, *fw.value));
     } else if (field->required) {
       return InvalidArgument(type->name + "." + field->name + " is required and cannot be cleared");
     }
   }
-  return Status::Ok();
+  return write;
 }
 
 }  // namespace accord

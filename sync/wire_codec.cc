@@ -194,11 +194,11 @@ Result<wire::Envelope> DecodeFrame(std::string_view frame) {
         "; this node speaks up to " + std::to_string(kProtocolVersion) + ": upgrade this node");
   }
   if (envelope.protocol_version() < kMinProtocolVersion) {
-    return IncompatibleVersion(
-        "peer speaks protocol version " + std::to_string(envelope.protocol_version()) +
-        ", whose states are not signed by their origin; this node speaks " +
-        std::to_string(kProtocolVersion) + " and no older than " +
-        std::to_string(kMinProtocolVersion) + ": upgrade the peer");
+    return IncompatibleVersion("peer speaks protocol version " +
+                               std::to_string(envelope.protocol_version()) +
+                               ", whose states are not signed by their origin; this node speaks " +
+                               std::to_string(kProtocolVersion) + " and no older than " +
+                               std::to_string(kMinProtocolVersion) + ": upgrade the peer");
   }
   if (envelope.body_case() == wire::Envelope::BODY_NOT_SET) {
     return Corruption("message has no body (an unknown kind from a newer version?)");

@@ -54,3 +54,12 @@ target_compile_definitions(replay_tests PRIVATE ACCORD_BINARY="$<TARGET_FILE:acc
 add_dependencies(replay_tests accord)
 gtest_discover_tests(replay_tests DISCOVERY_TIMEOUT 60
                      PROPERTIES ENVIRONMENT "${ACCORD_LSAN_ENV}" TIMEOUT 120)
+
+# Mixed versions: a newer accord (ACCORD_TEST_SCHEMA_EXTENSION=1) through an older one.
+add_executable(rolling_upgrade_tests ${CMAKE_CURRENT_LIST_DIR}/rolling_upgrade_test.cc)
+target_link_libraries(rolling_upgrade_tests PRIVATE accord_server nlohmann_json::nlohmann_json
+                      GTest::gtest_main)
+target_compile_definitions(rolling_upgrade_tests PRIVATE ACCORD_BINARY="$<TARGET_FILE:accord>")
+add_dependencies(rolling_upgrade_tests accord)
+gtest_discover_tests(rolling_upgrade_tests DISCOVERY_TIMEOUT 60
+                     PROPERTIES ENVIRONMENT "${ACCORD_LSAN_ENV}" TIMEOUT 300)

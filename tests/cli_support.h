@@ -25,8 +25,11 @@ inline std::string Quote(const std::string& arg) {
 }
 
 // `accord --dir DIR ARGS...`: exit code and stdout (stderr is dropped).
-inline CommandResult Accord(const std::string& dir, const std::vector<std::string>& args) {
-  std::string command = Quote(ACCORD_BINARY) + " --dir " + Quote(dir);
+// `env`, e.g. "ACCORD_TEST_SCHEMA_EXTENSION=1", is set for that run only.
+inline CommandResult Accord(const std::string& dir, const std::vector<std::string>& args,
+                            const std::string& env = "") {
+  std::string command = (env.empty() ? "" : "env " + Quote(env) + " ") + Quote(ACCORD_BINARY) +
+                        " --dir " + Quote(dir);
   for (const auto& a : args) command += " " + Quote(a);
   command += " 2>/dev/null";
   FILE* pipe = popen(command.c_str(), "r");
