@@ -250,8 +250,21 @@ int RunStatus(const Context& ctx) {
   if (!store.ok()) return Fail(store.status());
   auto status = (*store)->GetStatus();
   if (!status.ok()) return Fail(status.status());
+  // States that did not go in, either way: the writer can fix the value.
+  auto refusals = (*store)->RecentRefusals(20);
+  if (!refusals.ok()) return Fail(refusals.status());
   if (ctx.json) {
-    PrintJson(NodeStatusJson(*status));
+    json out = NodeStatusJson(*status);
+    json list = json::array();
+    for (const auto& r : *refusals) {
+      json entry = RefusedStateJson(r.state);
+      entry["at"] = FormatUtcMs(r.at_ms);
+      entry["peer"] = r.peer;
+      entry["refused_by"] = r.sent ? r.peer : status->node_id;
+      list.push_back(std::move(entry));
+    }
+    out["recent_refusals"] = std::move(list);
+    PrintJson(out);
     return kExitOk;
   }
   std::cout << "node            " << status->node_id << "\n"
@@ -263,6 +276,15 @@ int RunStatus(const Context& ctx) {
   for (const auto& [type, n] : status->records_per_type)
     std::cout << "  " << type << "  " << n << "\n";
   if (status->deleted_records) std::cout << "  (deleted: " << status->deleted_records << ")\n";
+  if (!refusals->empty()) {
+    std::cout << "refused states (latest first)\n";
+    for (const auto& r : *refusals) {
+      std::cout << "  " << FormatUtcMs(r.at_ms) << "  "
+                << (r.sent ? "refused by " + r.peer : "refused here, from " + r.peer) << ": record "
+                << r.state.record_id << " field " << r.state.field << " by " << r.state.origin
+                << ": " << r.state.reason << "\n";
+    }
+  }
   return kExitOk;
 }
 

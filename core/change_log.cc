@@ -27,7 +27,8 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
                    "WHERE v.seq > ? AND v.state > 0 ORDER BY v.seq LIMIT ?"));
   stmt->Bind(1, static_cast<int64_t>(after_seq)).Bind(2, scan_limit);
   int64_t scanned = 0;
-  while (page.states.size() < max_states) {
+  size_t page_bytes = 0;
+  while (page.states.size() < max_states && page_bytes < kMaxPageBytes) {
     ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (!row) break;
     ++scanned;
@@ -62,6 +63,7 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
                                 " is not sealed yet: seal before reading the log for a peer");
     }
     if (filter && !(*filter)(v)) continue;
+    page_bytes += v.wire.size();
     page.states.push_back(std::move(v));
   }
   stmt->Reset();
@@ -70,7 +72,9 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
   uint64_t head_seq = has_head ? static_cast<uint64_t>(head->Int(0)) : 0;
   head->Reset();
   // Nothing live beyond this point: the page reaches the head.
-  if (page.states.size() < max_states && scanned < scan_limit) page.next_cursor = head_seq;
+  if (page.states.size() < max_states && page_bytes < kMaxPageBytes && scanned < scan_limit) {
+    page.next_cursor = head_seq;
+  }
   page.done = page.next_cursor >= head_seq;
   if (page.done) {
     ASSIGN_OR_RETURN(page.knowledge, Knowledge());
@@ -216,6 +220,23 @@ Status Store::RemoteBatch::Add(const std::vector<FieldVersion>& states) {
   return Status::Ok();
 }
 
+Result<uint64_t> Store::RemoteBatch::LowestRefused(const std::string& origin) {
+  uint64_t lowest = 0;
+  if (auto it = refused_low_.find(origin); it != refused_low_.end()) lowest = it->second;
+  // Earlier syncs' refusals count too: knowledge never passes a write this
+  // node refused, whoever vouches for it later (as long as the refusal is
+  // remembered: the latest 10,000 are).
+  ASSIGN_OR_RETURN(Statement * stmt,
+                   store_.db_->Prepare("SELECT coalesce(min(counter), 0) FROM refusals WHERE "
+                                       "direction = 'received' AND origin = ? AND counter > 0"));
+  stmt->Bind(1, origin);
+  ASSIGN_OR_RETURN(bool row, stmt->Step());
+  uint64_t stored = row ? static_cast<uint64_t>(stmt->Int(0)) : 0;
+  stmt->Reset();
+  if (stored > 0 && (lowest == 0 || stored < lowest)) lowest = stored;
+  return lowest;
+}
+
 Status Store::RemoteBatch::MergeKnowledge(const VersionVector& vouched) {
   ASSIGN_OR_RETURN(
       Statement * raise,
@@ -235,9 +256,8 @@ Status Store::RemoteBatch::MergeKnowledge(const VersionVector& vouched) {
     // skip it for good.
     ASSIGN_OR_RETURN(uint64_t proven, ProvenHigh(node));
     uint64_t limit = std::min(counter, proven);
-    if (auto it = refused_low_.find(node); it != refused_low_.end()) {
-      limit = std::min(limit, it->second - 1);
-    }
+    ASSIGN_OR_RETURN(uint64_t refused, LowestRefused(node));
+    if (refused > 0) limit = std::min(limit, refused - 1);
     if (counter > proven && counter > knowledge_.Get(node)) {
       result_.disbelieved.push_back(from_peer_ + " vouched for write " + std::to_string(counter) +
                                     " of " + node + " but proved only " + std::to_string(proven));

@@ -192,6 +192,7 @@ const std::array<Migration, kDatabaseVersion> kMigrations = {{
       reason TEXT NOT NULL
     );
     CREATE INDEX refusals_by_time ON refusals(at);
+    CREATE INDEX refusals_received ON refusals(origin, counter) WHERE direction = 'received';
     )sql",
      FillOriginCounters},
 }};

@@ -101,6 +101,10 @@ struct ApplyResult {
 inline constexpr uint64_t kMaxCounter = (uint64_t{1} << 53) - 1;  // exact in JSON too
 inline constexpr uint64_t kMaxCounterJump = 10'000'000;  // beyond the highest seen of a node
 inline constexpr int64_t kMaxClockLeadMs = int64_t{400} * 24 * 3600 * 1000;  // ~13 months
+// A page or bundle chunk stops growing at this many bytes of states, whatever
+// its count, so that it always fits a peer's body limit (32 MiB) even when
+// every value is as large as the text rule allows (256 KiB).
+inline constexpr size_t kMaxPageBytes = size_t{8} << 20;
 
 // This node's writes that are not sealed yet (Store::UnsealedWrites).
 struct UnsealedBatch {
@@ -322,6 +326,9 @@ class Store {
     std::map<std::string, uint64_t> proven_high_;  // origin -> highest proven counter (memo)
     std::map<std::string, uint64_t> refused_low_;  // origin -> lowest refused counter
     Result<uint64_t> ProvenHigh(const std::string& origin);
+    // The lowest write of `origin` this node refused (in this batch or
+    // recorded earlier), or 0.
+    Result<uint64_t> LowestRefused(const std::string& origin);
     Status Refuse(const FieldVersion& state, std::string reason);
     // Why the store will not take a proven state, or "" if it will.
     Result<std::string> CheckBounds(const FieldVersion& state);

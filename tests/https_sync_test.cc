@@ -13,6 +13,7 @@
 
 #include "client/https_transport.h"
 #include "core/conflicts.h"
+#include "core/text_rule.h"
 #include "server/https_server.h"
 #include "server/loopback_port.h"
 #include "server/store_pool.h"
@@ -48,12 +49,12 @@ struct Node {
 
 class HttpsSyncTest : public testing::PkiFixture {
  protected:
-  Node& AddNode(const std::string& id) {
+  Node& AddNode(const std::string& id, std::function<int64_t()> clock = nullptr) {
     Enrol(id);
     auto node = std::make_unique<Node>();
     node->id = id;
     std::string path = dir_ / (id + ".db");
-    auto store = Store::Create(path, id, StoreOptions{clock_.Fn()});
+    auto store = Store::Create(path, id, StoreOptions{clock ? std::move(clock) : clock_.Fn()});
     EXPECT_TRUE(store.ok()) << store.status().ToString();
     node->store = std::move(store).value();
     node->pool = std::make_unique<server::StorePool>(path);
@@ -170,6 +171,65 @@ TEST_F(HttpsSyncTest, TwoCapitalsEditBothSidesAndConvergeWithTheConflictVisible)
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->states_received, 0u);
   EXPECT_EQ(again->states_sent, 0u);
+}
+
+// Minutes as long as the text rule allows, 150 of them (38 MB): pages stop
+// at a byte budget, so each fits the capital's 32 MiB body limit. Counted by
+// states alone, a page held them all and every push failed with 413.
+TEST_F(HttpsSyncTest, LargeValuesTravelInPagesThatFitThePeersBodyLimit) {
+  Node& kh = AddNode("KH-NCCT");
+  Node& th = AddNode("TH-MSDHS");
+  std::string paragraph = "កិច្ចប្រជុំពិភាក្សាអំពីការប្រយុទ្ធប្រឆាំងការជួញដូរមនុស្ស។ ";
+  std::string text;
+  while (text.size() + paragraph.size() <= kMaxValueBytes) text += paragraph;
+  std::vector<RecordWrite> minutes = {{"plan", std::string("plan-1"), {{"title", "Plan"}}}};
+  for (int i = 0; i < 150; ++i) {
+    minutes.push_back({"objective",
+                       "obj-" + std::to_string(i),
+                       {{"plan", "plan-1"}, {"number", std::to_string(i)}, {"text", text}}});
+  }
+  ASSERT_TRUE(th.store->PutMany(minutes).ok());
+  auto summary = Sync(th, kh);
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  EXPECT_EQ(summary->states_sent, 1u + 150 * 3);
+  EXPECT_GE(summary->pages_pushed, 5u);
+  EXPECT_EQ(DumpOf(*kh.store), DumpOf(*th.store));
+}
+
+// A laptop whose clock is two years ahead writes; its states are beyond what
+// the capital believes of any clock, and are refused one by one. Both sides
+// are told: the sender in its summary and refusals, the capital in its own.
+TEST_F(HttpsSyncTest, ARefusedStateIsReportedOnBothSidesAndTheRestMoves) {
+  Node& kh = AddNode("KH-NCCT");
+  Node& border = AddNode("KH-POIPET", [] {
+    auto now = std::chrono::system_clock::now().time_since_epoch();
+    return std::chrono::duration_cast<std::chrono::milliseconds>(now).count() +
+           2 * 365 * 86400000LL;
+  });
+  Node& helper = AddNode("TH-MSDHS");
+  Put(helper, {"party", std::string("party-th"), {{"code", "TH"}, {"name", "ประเทศไทย"}}});
+  SyncOk(helper, border);  // the border office holds a proper write to relay too
+  Put(border, {"case", std::string("case-1"), {{"reference", "KH-2026-001"}}});
+  auto summary = Sync(border, kh);
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  ASSERT_EQ(summary->refused_by_peer.size(), 1u);
+  EXPECT_EQ(summary->refused_by_peer[0].record_id, "case-1");
+  EXPECT_THAT(summary->refused_by_peer[0].reason, HasSubstr("ahead of this node's clock"));
+  EXPECT_EQ(Current(kh, "party-th", "name"), "ประเทศไทย");  // the rest moved
+  EXPECT_FALSE(kh.store->Get("case-1").ok());
+  auto sent = border.store->RecentRefusals(10);
+  ASSERT_TRUE(sent.ok());
+  ASSERT_EQ(sent->size(), 1u);
+  EXPECT_TRUE((*sent)[0].sent);
+  EXPECT_EQ((*sent)[0].peer, "KH-NCCT");
+  auto received = kh.store->RecentRefusals(10);
+  ASSERT_TRUE(received.ok());
+  ASSERT_EQ(received->size(), 1u);
+  EXPECT_FALSE((*received)[0].sent);
+  EXPECT_EQ((*received)[0].state.field, "reference");
+  // The link keeps working, and the refused write is not believed held.
+  EXPECT_TRUE(Sync(border, kh).ok());
+  EXPECT_LT(kh.store->Knowledge()->Get("KH-POIPET"), 1u);
 }
 
 TEST_F(HttpsSyncTest, BorderOfficeAndOtherCapitalReachEachOtherThroughTheirCapitals) {
