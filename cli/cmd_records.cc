@@ -14,6 +14,8 @@
 #include "core/schema_fit.h"
 #include "core/time_format.h"
 #include "core/write_check.h"
+#include "sync/identity.h"
+#include "sync/signed_changes.h"
 
 namespace accord::cli {
 
@@ -179,7 +181,20 @@ int RunDelete(const Context& ctx, const std::string& id) {
   return kExitOk;
 }
 
-int RunHistory(const Context& ctx, const std::string& id, const std::string& field) {
+// What proves a version's origin, checked again now against the deployment
+// CA: "verified", or why not.
+std::string ProofOf(Store& store, const sync::PeerVerifier* verifier, const StoredVersion& v) {
+  if (v.version.wire.empty()) {
+    return v.version.origin == store.node_id() ? "not sealed yet (sealed when it first leaves)"
+                                               : "no proof held (from before writes were signed)";
+  }
+  if (!verifier) return "sealed; not checked (no deployment CA here)";
+  Status proof = sync::VerifyStoredProof(store, *verifier, v.version);
+  return proof.ok() ? "verified: signed by " + v.version.origin : "FAILED: " + proof.message();
+}
+
+int RunHistory(const Context& ctx, const std::string& id, const std::string& field,
+               const std::string& ca) {
   if (Status st = CheckRecordId(id); !st.ok()) return UsageError(st);
   auto store = ctx.OpenStore();
   if (!store.ok()) return Fail(store.status());
@@ -187,9 +202,16 @@ int RunHistory(const Context& ctx, const std::string& id, const std::string& fie
   if (!field.empty()) only = field;
   auto history = (*store)->History(id, only);
   if (!history.ok()) return Fail(history.status());
+  auto verifier = sync::PeerVerifier::Load(ca.empty() ? ctx.TlsDir() + "/ca.pem" : ca,
+                                           ctx.TlsDir() + "/revoked.txt");
+  const sync::PeerVerifier* trust = verifier.ok() ? &*verifier : nullptr;
   if (ctx.json) {
     json out = json::array();
-    for (const auto& v : *history) out.push_back(HistoryEntryJson(v));
+    for (const auto& v : *history) {
+      json entry = HistoryEntryJson(v);
+      entry["proof"] = ProofOf(**store, trust, v);
+      out.push_back(std::move(entry));
+    }
     PrintJson(out);
     return kExitOk;
   }
@@ -202,7 +224,7 @@ int RunHistory(const Context& ctx, const std::string& id, const std::string& fie
                              : "concurrent");
     if (!v.received_from.empty()) std::cout << "  (received from " << v.received_from << ")";
     if (!v.version.note.empty()) std::cout << "\n    note: " << v.version.note;
-    std::cout << "\n";
+    std::cout << "\n    origin: " << ProofOf(**store, trust, v) << "\n";
   }
   return kExitOk;
 }
@@ -336,7 +358,7 @@ int RunLoad(const Context& ctx, const std::string& file) {
 }  // namespace
 
 struct RecordArgs {
-  std::string node_id, type, id, field, where, file;
+  std::string node_id, type, id, field, where, file, ca;
   std::vector<std::string> assignments;
 };
 
@@ -374,8 +396,11 @@ void AddRecordCommands(CLI::App& app, Context& ctx, Runner& run) {
   auto* history = app.add_subcommand("history", "Every value a record's fields have had");
   history->add_option("id", args->id, "Record id")->required();
   history->add_option("field", args->field, "Only this field");
+  history->add_option("--ca", args->ca,
+                      "Deployment CA to check each version's origin against "
+                      "(default: DIR/tls/ca.pem)");
   AddJsonFlag(history, ctx);
-  OnRun(history, run, [&ctx, args] { return RunHistory(ctx, args->id, args->field); });
+  OnRun(history, run, [&ctx, args] { return RunHistory(ctx, args->id, args->field, args->ca); });
 
   auto* schema = app.add_subcommand("schema", "The record types and their fields");
   AddJsonFlag(schema, ctx);

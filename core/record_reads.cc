@@ -27,6 +27,17 @@ Result<StoredVersion> ReadVersionRow(Statement& stmt, std::string_view record_id
   return sv;
 }
 
+// History also reads what proves each version's origin (the signed bytes
+// and the place in a unit): columns 10-13.
+constexpr const char* kProofColumns = ", salt, unit, unit_position, wire";
+
+void ReadProofColumns(Statement& stmt, StoredVersion& sv) {
+  sv.version.salt = stmt.Blob(10);
+  sv.version.unit = static_cast<uint32_t>(stmt.Int(11));
+  sv.version.unit_position = static_cast<uint32_t>(stmt.Int(12));
+  sv.version.wire = stmt.Blob(13);
+}
+
 constexpr const char* kVersionColumns =
     "seq, field, value, vv, origin, origin_time, note, state, received_at, received_from";
 
@@ -154,7 +165,7 @@ Result<std::vector<StoredVersion>> Store::History(std::string_view id,
       return InvalidArgument("type " + *type + " has no field '" + *field + "'");
     }
   }
-  std::string sql = std::string("SELECT ") + kVersionColumns +
+  std::string sql = std::string("SELECT ") + kVersionColumns + kProofColumns +
                     " FROM versions WHERE record_id = ?" + (field ? " AND field = ?" : "") +
                     " ORDER BY seq";
   ASSIGN_OR_RETURN(Statement * stmt, db_->Prepare(sql));
@@ -169,6 +180,7 @@ Result<std::vector<StoredVersion>> Store::History(std::string_view id,
       stmt->Reset();
       return sv.status();
     }
+    ReadProofColumns(*stmt, *sv);
     sv->version.record_type = *type;
     history.push_back(std::move(sv).value());
   }

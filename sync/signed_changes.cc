@@ -348,6 +348,33 @@ Result<CheckedChanges> CheckSignedChanges(Store& store, const PeerVerifier& veri
   return checked;
 }
 
+Status VerifyStoredProof(Store& store, const PeerVerifier& verifier, const FieldVersion& v) {
+  if (v.wire.empty()) return NotFound("no proof of origin held for this version");
+  UnitKey key = UnitOf(v);
+  ASSIGN_OR_RETURN(std::optional<ProvenUnit> unit, store.FindProvenUnit(key));
+  if (!unit) return NotFound("the seal of unit " + key.ToString() + " is not held");
+  ASSIGN_OR_RETURN(std::string hash, Sha256Of(v.wire));
+  if (v.unit_position >= unit->member_hashes.size() ||
+      unit->member_hashes[v.unit_position] != hash) {
+    return PermissionDenied("the stored bytes do not match the seal of unit " + key.ToString());
+  }
+  // The signed bytes must say what the store says, not only be signed.
+  ASSIGN_OR_RETURN(FieldVersion signed_state, ParseState(v.wire));
+  if (signed_state.value != v.value || signed_state.origin != v.origin ||
+      signed_state.record_id != v.record_id || signed_state.field != v.field ||
+      !(signed_state.version == v.version)) {
+    return PermissionDenied("the stored version differs from what its origin signed");
+  }
+  ASSIGN_OR_RETURN(std::optional<OriginCertificate> cert,
+                   store.FindCertificate(key.origin, unit->key_id));
+  if (!cert) return NotFound("the certificate that sealed unit " + key.ToString() + " is not held");
+  ASSIGN_OR_RETURN(OriginKey origin_key, verifier.VerifyOriginCertificate(cert->certificate_pem));
+  if (origin_key.node_id() != key.origin) {
+    return PermissionDenied("unit " + key.ToString() + " is sealed by " + origin_key.node_id());
+  }
+  return origin_key.Verify(UnitSigningInput(key, unit->member_hashes), unit->signature);
+}
+
 Status AddChecked(Store::RemoteBatch& batch, const CheckedChanges& checked) {
   RETURN_IF_ERROR(batch.AddProofs(checked.units, checked.certificates));
   RETURN_IF_ERROR(batch.Add(checked.states));

@@ -52,6 +52,13 @@ Result<CheckedChanges> CheckSignedChanges(Store& store, const PeerVerifier& veri
                                           const wire::SignedChanges& changes,
                                           const std::string& from_peer);
 
+// Re-checks what proves a stored version's origin: its bytes hash to the
+// member its unit's seal lists, and the seal's signature verifies with the
+// origin's certificate against the deployment CA. For `accord history`.
+// kNotFound when there is no proof (this node's write not sealed yet, or one
+// kept from before writes were signed); kPermissionDenied when it fails.
+Status VerifyStoredProof(Store& store, const PeerVerifier& verifier, const FieldVersion& v);
+
 // Hands a checked page to an open batch: the verified proofs, the proven
 // states (which the store bounds and may still refuse one by one) and the
 // refusals made here.

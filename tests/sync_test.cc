@@ -6,6 +6,7 @@
 #include <set>
 
 #include "net/http_status.h"
+#include "sync/signed_changes.h"
 #include "sync/sync_session.h"
 #include "sync/wire_codec.h"
 #include "tests/bad_frames.h"
@@ -232,6 +233,31 @@ TEST(SyncTest, ApplyingTheSamePageTwiceChangesNothing) {
   EXPECT_EQ(second->applied, 0u);
   EXPECT_EQ(second->unchanged, 20u);
   EXPECT_EQ(DumpOf(*o.th), after_first);
+}
+
+// `accord history` shows each version's proof of origin, checked again at
+// read time: a value altered in the database file no longer verifies.
+TEST(SyncTest, AStoredVersionStillProvesItsOriginAndAnAlteredOneDoesNot) {
+  Offices o;
+  Put(*o.kh, {"case",
+              std::string("case-1"),
+              {{"reference", "KH-2026-001"}, {"notes", "ស្វែងរកគ្រួសារនៅខេត្តបាត់ដំបង"}}});
+  SyncOk(*o.th, *o.kh);
+  const sync::PeerVerifier& verifier = *testing::CredentialsFor(*o.th).verifier;
+  auto history = o.th->History("case-1", std::string("notes"));
+  ASSERT_TRUE(history.ok()) << history.status().ToString();
+  ASSERT_EQ(history->size(), 1u);
+  Status proof = sync::VerifyStoredProof(*o.th, verifier, history->front().version);
+  EXPECT_TRUE(proof.ok()) << proof.ToString();
+
+  ASSERT_TRUE(PeekDb(*o.th)
+                  .Exec("UPDATE versions SET value = 'someone else' WHERE record_id = 'case-1' "
+                        "AND field = 'notes'")
+                  .ok());
+  auto altered = o.th->History("case-1", std::string("notes"));
+  ASSERT_TRUE(altered.ok());
+  Status broken = sync::VerifyStoredProof(*o.th, verifier, altered->front().version);
+  EXPECT_EQ(broken.code(), Code::kPermissionDenied) << broken.ToString();
 }
 
 TEST(SyncTest, PagesAreBoundedAndACutLinkResumesWithoutLossOrDuplication) {
