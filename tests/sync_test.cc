@@ -366,6 +366,19 @@ TEST_F(BadPushTest, VectorThatGoesBackwards) {
   EXPECT_EQ(DumpOf(*o.kh), before);
 }
 
+// States are parsed before their proofs are checked: 2,869 states of 1,024
+// vector entries each (a 3.7 KB frame) held ~200 MB while they were.
+TEST_F(BadPushTest, PagesOfStatesWithHugeVectorsAreRefusedBeforeParsing) {
+  wire::FieldState wide = GoodState();
+  for (int i = 0; i < 1000; ++i) {
+    auto* entry = wide.add_version();
+    entry->set_node("ZZ-" + std::to_string(10000 + i));  // after TH-MSDHS: still sorted
+    entry->set_counter(1);
+  }
+  std::vector<wire::FieldState> states(sync::kMaxVectorEntriesPerPage / 1000, wide);
+  ExpectRejected(Send(PushOf(states)), 400, "version entries in all, over the limit of 262144");
+}
+
 TEST_F(BadPushTest, NodeIdThatDoesNotMatchTheConnection) {
   wire::Envelope envelope;
   envelope.mutable_hello_request();
