@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -49,7 +50,12 @@ class HttpsNodesTest : public PkiFixture {
                                     const std::string& peer) {
       auto lease = pool->Acquire();
       if (!lease.ok()) return sync::ServiceReply{Code::kUnavailable, ""};
-      sync::SyncService service(**lease, Credentials(id));
+      sync::ServiceOptions service_options;
+      service_options.log = [this, id](std::string_view line) {
+        std::lock_guard<std::mutex> lock(service_log_mu_);
+        service_log_.push_back(id + ": " + std::string(line));
+      };
+      sync::SyncService service(**lease, Credentials(id), service_options);
       return service.Handle(op, body, peer);
     };
     server::ServerOptions options;
@@ -106,6 +112,16 @@ class HttpsNodesTest : public PkiFixture {
                               << summary.status().ToString();
   }
 
+  // Whether some office's sync service logged a line holding `fragment`
+  // (what it refused or did not believe, prefixed with its node id).
+  bool ServiceLogged(const std::string& fragment) {
+    std::lock_guard<std::mutex> lock(service_log_mu_);
+    for (const auto& line : service_log_) {
+      if (line.find(fragment) != std::string::npos) return true;
+    }
+    return false;
+  }
+
   Node* ByStore(const Store& store) {
     for (auto& n : nodes_) {
       if (n->store.get() == &store) return n.get();
@@ -113,6 +129,9 @@ class HttpsNodesTest : public PkiFixture {
     return nullptr;
   }
 
+  // Before the nodes: their servers log until they stop.
+  std::mutex service_log_mu_;
+  std::vector<std::string> service_log_;
   FakeClock clock_;
   std::vector<std::unique_ptr<Node>> nodes_;
 };
