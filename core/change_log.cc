@@ -10,7 +10,7 @@ namespace accord {
 
 Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
                                       const VersionVector& peer_knowledge,
-                                      const ShareFilter* filter) {
+                                      std::string_view for_peer, const ShareFilter* filter) {
   if (max_states == 0) return InvalidArgument("page size must be at least 1");
   // One read transaction: the page, the head and the knowledge are one snapshot.
   ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*db_, Transaction::Mode::kRead));
@@ -21,10 +21,11 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
   const int64_t scan_limit = static_cast<int64_t>(max_states) * 8;
   ASSIGN_OR_RETURN(
       Statement * stmt,
-      db_->Prepare("SELECT v.seq, v.record_id, r.type, v.field, v.value, v.vv, v.origin, "
-                   "v.origin_time, v.note, v.salt, v.unit, v.unit_position, v.wire "
-                   "FROM versions v JOIN records r ON r.id = v.record_id "
-                   "WHERE v.seq > ? AND v.state > 0 ORDER BY v.seq LIMIT ?"));
+      db_->Prepare(
+          "SELECT v.seq, v.record_id, r.type, v.field, v.value, v.vv, v.origin, "
+          "v.origin_time, v.note, v.salt, v.unit, v.unit_position, v.wire, v.received_from "
+          "FROM versions v JOIN records r ON r.id = v.record_id "
+          "WHERE v.seq > ? AND v.state > 0 ORDER BY v.seq LIMIT ?"));
   stmt->Bind(1, static_cast<int64_t>(after_seq)).Bind(2, scan_limit);
   int64_t scanned = 0;
   size_t page_bytes = 0;
@@ -53,6 +54,10 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
     v.wire = stmt->Blob(12);
     // The peer holds this write (or a newer one) when its knowledge covers the write's event.
     if (peer_knowledge.Get(v.origin) >= v.OriginCounter()) continue;
+    // Nor back to the peer it came from: the peer holds it even when its
+    // knowledge does not say so (a node believes a peer's knowledge of that
+    // peer's own writes only).
+    if (!for_peer.empty() && stmt->Text(13) == for_peer) continue;
     if (v.wire.empty()) {
       // Another node's write kept from before writes were signed: nothing
       // here can prove it, so it is not passed on (its origin still can).
@@ -251,17 +256,23 @@ Status Store::RemoteBatch::MergeKnowledge(const VersionVector& vouched) {
       }
       continue;
     }
-    // Believed only as far as a seal proves the node made that many writes,
-    // and not past a write of it refused here: knowledge would otherwise
-    // skip it for good.
     ASSIGN_OR_RETURN(uint64_t proven, ProvenHigh(node));
-    uint64_t limit = std::min(counter, proven);
-    ASSIGN_OR_RETURN(uint64_t refused, LowestRefused(node));
-    if (refused > 0) limit = std::min(limit, refused - 1);
     if (counter > proven && counter > knowledge_.Get(node)) {
       result_.disbelieved.push_back(from_peer_ + " vouched for write " + std::to_string(counter) +
                                     " of " + node + " but proved only " + std::to_string(proven));
     }
+    // Only the peer's own writes. Whatever it says of a third node's, no
+    // seal can show that it delivered them: a relay that altered or held
+    // back a write, and then vouched for it, made this node skip that write
+    // for good, since every peer leaves out what this node's knowledge
+    // covers. The peer is the authority on its own writes alone; if it lies
+    // about them, only its own writes go missing.
+    if (node != from_peer_) continue;
+    // Believed only as far as a seal proves it made that many writes, and
+    // not past a write of it refused here: knowledge would otherwise skip it.
+    uint64_t limit = std::min(counter, proven);
+    ASSIGN_OR_RETURN(uint64_t refused, LowestRefused(node));
+    if (refused > 0) limit = std::min(limit, refused - 1);
     if (limit == 0 || limit <= knowledge_.Get(node)) continue;
     RETURN_IF_ERROR(raise->Bind(1, node).Bind(2, static_cast<int64_t>(limit)).Run());
     knowledge_.Set(node, limit);

@@ -260,9 +260,12 @@ class Store {
   Result<std::vector<RefusalRecord>> RecentRefusals(size_t max);
 
   // ---- Replication (used by sync/, never by transports).
-  // Live states after `after_seq` the peer does not hold, at most `max_states`.
+  // Live states after `after_seq` the peer does not hold, at most `max_states`:
+  // none its knowledge covers, and none received from `for_peer` (its node
+  // id; "" sends those too).
   Result<ChangePage> ReadChanges(uint64_t after_seq, size_t max_states,
                                  const VersionVector& peer_knowledge,
+                                 std::string_view for_peer = {},
                                  const ShareFilter* filter = nullptr);
   // Applies states received from `from_peer` in one transaction, with the
   // peer's cursor and, when given, the knowledge the peer vouched for.
@@ -291,10 +294,12 @@ class Store {
     // recorded with the others, and they cap the knowledge merged below.
     Status AddRefused(const std::vector<RefusedState>& refused);
     // The peer vouches it held no more than this when the states were read.
-    // Believed only as far as it is proven: an entry is raised to no more
-    // than the highest counter of that node proven by a seal held here, and
-    // below any write of that node refused in this batch; a claim that this
-    // node made a write it never made is disbelieved (noted, not an error).
+    // Only the peer's own entry is believed (no seal shows that a relay
+    // delivered a third node's writes), and only as far as it is proven: to
+    // no more than the highest counter of the peer proven by a seal held
+    // here, and below any write of it refused in this batch. An entry beyond
+    // any seal, or a claim that this node made a write it never made, is
+    // disbelieved (noted, not an error).
     Status MergeKnowledge(const VersionVector& vouched);
     // Refusals made in earlier batches of the same apply (a bundle's chunks):
     // MergeKnowledge then stops below them too.

@@ -143,7 +143,9 @@ Result<BundleInfo> WriteBundle(Store& store, const NodeSigner& signer, const std
     // Stream the change log in chunks: memory holds one chunk at a time.
     uint64_t cursor = 0;
     while (true) {
-      ASSIGN_OR_RETURN(ChangePage page, store.ReadChanges(cursor, options.chunk_states, base));
+      ASSIGN_OR_RETURN(ChangePage page,
+                       store.ReadChanges(cursor, options.chunk_states, base,
+                                         options.from_scratch ? "" : header.receiver()));
       if (!page.states.empty() || page.done) {
         wire::SignedChanges chunk;
         // The last chunk also proves the knowledge the summary vouches for.

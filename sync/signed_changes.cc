@@ -50,6 +50,12 @@ Result<FieldVersion> ParseState(std::string_view bytes) {
     return Corruption("state's version has " + std::to_string(entries) + " entries, over " +
                       std::to_string(kMaxVectorEntries));
   }
+  ASSIGN_OR_RETURN(size_t fields,
+                   CountFields(bytes, *wire::FieldState::descriptor(), kMaxFieldsPerState));
+  if (fields > kMaxFieldsPerState) {
+    return Corruption("state holds over " + std::to_string(kMaxFieldsPerState) +
+                      " protobuf fields");
+  }
   wire::FieldState state;
   if (!state.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     return Corruption("state is not a valid FieldState");
@@ -268,6 +274,18 @@ RefusedState Refusal(const FieldVersion& v, std::string reason) {
 Result<CheckedChanges> CheckSignedChanges(Store& store, const PeerVerifier& verifier,
                                           const wire::SignedChanges& changes,
                                           const std::string& from_peer) {
+  // Counted before any state is parsed (a state that does not scan is
+  // refused on its own below).
+  size_t entries = 0;
+  for (const auto& bytes : changes.states()) {
+    auto n = CountAtPath(bytes, {6});
+    if (n.ok()) entries += *n;
+  }
+  if (entries > kMaxVectorEntriesPerPage) {
+    return Corruption("the states from " + from_peer + " hold " + std::to_string(entries) +
+                      " version entries in all, over the limit of " +
+                      std::to_string(kMaxVectorEntriesPerPage));
+  }
   CheckedChanges checked;
   std::vector<FieldVersion> parsed;
   parsed.reserve(changes.states_size());

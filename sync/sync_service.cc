@@ -92,13 +92,13 @@ ServiceReply SyncService::Pull(const wire::Envelope& request, const std::string&
   // This node's own writes are signed before they first leave it.
   Status sealed = SealPendingWrites(store_, *credentials_.signer);
   if (!sealed.ok()) return ErrorReply(sealed, self);
-  auto changes = store_.ReadChanges(pull.cursor(), page, *peer_knowledge);
+  auto changes = store_.ReadChanges(pull.cursor(), page, *peer_knowledge, peer);
   // A stretch of the log the puller already holds costs it no round trip
   // per page: read on, within a bound so one request stays short.
   for (int more = 0;
        more < kMaxEmptyPagesPerPull && changes.ok() && changes->states.empty() && !changes->done;
        ++more) {
-    changes = store_.ReadChanges(changes->next_cursor, page, *peer_knowledge);
+    changes = store_.ReadChanges(changes->next_cursor, page, *peer_knowledge, peer);
   }
   if (!changes.ok()) return ErrorReply(changes.status(), self);
   wire::Envelope reply;

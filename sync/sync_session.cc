@@ -122,8 +122,8 @@ Status Push(Store& store, Transport& transport, const SyncOptions& options,
   uint64_t from = cursor;  // where the next push starts: empty pages are coalesced into it
   bool resumed = false;
   while (true) {
-    ASSIGN_OR_RETURN(ChangePage page,
-                     store.ReadChanges(cursor, options.page_size, hello.peer_knowledge));
+    ASSIGN_OR_RETURN(ChangePage page, store.ReadChanges(cursor, options.page_size,
+                                                        hello.peer_knowledge, hello.peer_id));
     // A page of states the peer already holds needs no round trip of its own:
     // read on, and the next push covers its range.
     if (page.states.empty() && !page.done) {

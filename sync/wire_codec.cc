@@ -126,6 +126,13 @@ Status CheckEnvelopeBounds(std::string_view bytes) {
     size_t max;
     const char* what;
   };
+  // First, as it stops early: each pass below walks every field.
+  ASSIGN_OR_RETURN(size_t fields,
+                   CountFields(bytes, *wire::Envelope::descriptor(), kMaxFieldsPerFrame));
+  if (fields > kMaxFieldsPerFrame) {
+    return Corruption("message holds over " + std::to_string(kMaxFieldsPerFrame) +
+                      " protobuf fields");
+  }
   // Envelope bodies: 11 hello_reply, 12 pull_request, 13 pull_reply, 14 push_request.
   static const Bound kBounds[] = {
       {{11, 4, 1}, kMaxKnowledgeEntries, "knowledge entries"},
@@ -142,6 +149,9 @@ Status CheckEnvelopeBounds(std::string_view bytes) {
       {{14, 8, 2, 2}, kMaxAbsentHashesPerPage, "absent-member hashes"},
       {{13, 7, 3}, kMaxCertificatesPerPage, "certificates"},
       {{14, 8, 3}, kMaxCertificatesPerPage, "certificates"},
+      {{12, 6}, kMaxRefusalsPerPage, "refusals"},
+      {{14, 9}, kMaxRefusalsPerPage, "refusals"},
+      {{15, 6}, kMaxRefusalsPerPage, "refusals"},
   };
   for (const Bound& bound : kBounds) {
     ASSIGN_OR_RETURN(size_t n, CountAtPath(bytes, bound.path));
@@ -159,6 +169,12 @@ Status CheckChangesBounds(std::string_view bytes) {
     size_t max;
     const char* what;
   };
+  ASSIGN_OR_RETURN(size_t fields,
+                   CountFields(bytes, *wire::SignedChanges::descriptor(), kMaxFieldsPerFrame));
+  if (fields > kMaxFieldsPerFrame) {
+    return Corruption("changes hold over " + std::to_string(kMaxFieldsPerFrame) +
+                      " protobuf fields");
+  }
   static const Bound kBounds[] = {
       {{1}, kMaxStatesPerPage, "field states"},
       {{2}, kMaxUnitsPerPage, "unit proofs"},

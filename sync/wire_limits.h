@@ -20,5 +20,18 @@ inline constexpr size_t kMaxAbsentHashesPerPage = 64 * 1024;
 inline constexpr size_t kMaxCertificatesPerPage = 1024;
 inline constexpr size_t kMaxKnowledgeEntries = 1024;
 inline constexpr size_t kMaxVectorEntries = 1024;
+// Vector entries in all the states of one page: states are parsed before
+// their proofs are checked, and 5,000 states of 1,024 entries held ~200 MB.
+// An honest page of 5,000 states written by 30 offices each holds 150,000.
+inline constexpr size_t kMaxVectorEntriesPerPage = size_t{1} << 18;
+// Refusals told back in one request or reply: one per state of a page at most.
+inline constexpr size_t kMaxRefusalsPerPage = kMaxStatesPerPage;
+// Fields of any kind, known or unknown, at any depth, in one frame or chunk
+// (a state's bytes are one field here, and bounded on their own below): a
+// page at every limit above holds about 330,000. Protobuf allocates for each
+// field it parses, unknown ones included.
+inline constexpr size_t kMaxFieldsPerFrame = size_t{1} << 20;
+// Fields of any kind in one state: its vector's entries are 3 each.
+inline constexpr size_t kMaxFieldsPerState = 4 * kMaxVectorEntries;
 
 }  // namespace accord::sync

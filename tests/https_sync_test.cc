@@ -23,7 +23,7 @@
 #include "sync/wire_codec.h"
 #include "tests/bad_frames.h"
 #include "tests/convergence.h"
-#include "tests/pki_fixture.h"
+#include "tests/https_nodes.h"
 #include "tests/test_support.h"
 
 namespace accord {
@@ -37,110 +37,11 @@ using testing::FakeClock;
 using testing::FaultyTransport;
 using ::testing::HasSubstr;
 
-// One office: its store (the officer's writes, and the client side of sync)
-// and its HTTPS endpoint, which opens its own connections to the same file.
-struct Node {
-  std::string id;
-  std::unique_ptr<Store> store;
-  std::unique_ptr<server::StorePool> pool;
-  std::unique_ptr<server::HttpsServer> server;
-  int port = 0;
-};
+using testing::Current;
+using testing::Node;
+using testing::Put;
 
-class HttpsSyncTest : public testing::PkiFixture {
- protected:
-  Node& AddNode(const std::string& id, std::function<int64_t()> clock = nullptr) {
-    Enrol(id);
-    auto node = std::make_unique<Node>();
-    node->id = id;
-    std::string path = dir_ / (id + ".db");
-    auto store = Store::Create(path, id, StoreOptions{clock ? std::move(clock) : clock_.Fn()});
-    EXPECT_TRUE(store.ok()) << store.status().ToString();
-    node->store = std::move(store).value();
-    node->pool = std::make_unique<server::StorePool>(path);
-    server::StorePool* pool = node->pool.get();
-    auto handler = [this, pool, id](std::string_view op, std::string_view body,
-                                    const std::string& peer) {
-      auto lease = pool->Acquire();
-      if (!lease.ok()) return sync::ServiceReply{Code::kUnavailable, ""};
-      sync::SyncService service(**lease, Credentials(id));
-      return service.Handle(op, body, peer);
-    };
-    server::ServerOptions options;
-    options.ca_path = ca_pem();
-    options.cert_path = cert(id);
-    options.key_path = key(id);
-    options.revoked_path = revoked_path();
-    options.threads = 4;
-    for (int attempt = 0; attempt < 5 && !node->server; ++attempt) {
-      auto port = server::PickFreeLoopbackPort();
-      EXPECT_TRUE(port.ok());
-      options.port = *port;
-      auto started = server::HttpsServer::Start(options, handler, nullptr);
-      if (started.ok()) {
-        node->server = std::move(started).value();
-        node->port = options.port;
-      }
-    }
-    EXPECT_TRUE(node->server) << "no free loopback port for " << id;
-    nodes_.push_back(std::move(node));
-    return *nodes_.back();
-  }
-
-  std::unique_ptr<client::HttpsTransport> TransportTo(const Node& client, const Node& server) {
-    client::HttpsTransportOptions o;
-    o.base_url = "https://127.0.0.1:" + std::to_string(server.port);
-    o.ca_path = ca_pem();
-    o.cert_path = cert(client.id);
-    o.key_path = key(client.id);
-    o.expected_server_node = server.id;
-    o.max_attempts = 2;
-    o.first_backoff = std::chrono::milliseconds(10);
-    auto t = client::HttpsTransport::Create(o);
-    EXPECT_TRUE(t.ok()) << t.status().ToString();
-    return std::move(t).value();
-  }
-
-  // `cut()` is asked before each round trip whether to lose its reply.
-  Result<sync::SyncSummary> Sync(Node& client, Node& server, std::function<bool()> cut = nullptr,
-                                 uint32_t page_size = 1000) {
-    auto https = TransportTo(client, server);
-    FaultyTransport transport(*https, [cut] {
-      return cut && cut() ? FaultyTransport::Fault::kDropReply : FaultyTransport::Fault::kNone;
-    });
-    sync::SyncOptions options;
-    options.page_size = page_size;
-    options.expected_peer = server.id;
-    return sync::RunSync(*client.store, transport, Credentials(client.id), options);
-  }
-
-  void SyncOk(Node& client, Node& server) {
-    auto summary = Sync(client, server);
-    ASSERT_TRUE(summary.ok()) << summary.status().ToString();
-  }
-
-  Node* ByStore(const Store& store) {
-    for (auto& n : nodes_) {
-      if (n->store.get() == &store) return n.get();
-    }
-    return nullptr;
-  }
-
-  FakeClock clock_;
-  std::vector<std::unique_ptr<Node>> nodes_;
-};
-
-void Put(Node& node, RecordWrite write) {
-  auto id = node.store->Put(write);
-  ASSERT_TRUE(id.ok()) << id.status().ToString();
-}
-
-std::optional<std::string> Current(Node& node, const std::string& id, const std::string& field) {
-  auto record = node.store->Get(id);
-  if (!record.ok()) return std::nullopt;
-  const std::optional<std::string>* value = record->Value(field);
-  return value ? *value : std::nullopt;
-}
+using HttpsSyncTest = testing::HttpsNodesTest;
 
 TEST_F(HttpsSyncTest, TwoCapitalsEditBothSidesAndConvergeWithTheConflictVisible) {
   Node& kh = AddNode("KH-NCCT");

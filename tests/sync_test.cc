@@ -298,6 +298,76 @@ TEST(SyncTest, PagesAreBoundedAndACutLinkResumesWithoutLossOrDuplication) {
   (*count)->Reset();
 }
 
+// Knowledge is learnt from the writer only, so a write relayed over two hops
+// is still not sent back to the relay it came from.
+TEST(SyncTest, AWriteRelayedTwoHopsIsNotSentBackToTheRelay) {
+  Offices o;
+  TempDir dir;
+  auto aranya = NewStore(dir, "TH-ARANYA", o.clock);
+  std::vector<RecordWrite> returns;
+  for (int i = 0; i < 50; ++i) {
+    returns.push_back({"case",
+                       "case-th-2026-" + std::to_string(i),
+                       {{"reference", "TH-2026-" + std::to_string(i)}, {"step", "identified"}}});
+  }
+  ASSERT_TRUE(aranya->PutMany(returns).ok());
+  SyncOk(*aranya, *o.th);
+  SyncOk(*o.th, *o.kh);
+  auto border = Sync(*o.border, *o.kh);
+  ASSERT_TRUE(border.ok()) << border.status().ToString();
+  EXPECT_EQ(border->states_received, 100u);
+  EXPECT_EQ(border->states_sent, 0u) << "TH-ARANYA's writes went back to KH-NCCT";
+  EXPECT_EQ(o.border->Knowledge()->Get("TH-ARANYA"), 0u) << "vouched for by KH-NCCT, not proven";
+}
+
+// Pins the bug: TH-MSDHS relays KH-POIPET's case to KH-NCCT with the consent
+// altered, a page at a time, then vouches (truthfully: it holds the write)
+// for all of KH-POIPET's writes. KH-NCCT refused the altered state but
+// believed the knowledge, so neither TH-MSDHS nor KH-POIPET itself ever sent
+// the write again: KH-NCCT lost it.
+TEST(SyncTest, ARelayThatAltersAWriteCannotMakeTheCapitalSkipIt) {
+  Offices o;
+  Put(*o.border, {"case",
+                  std::string("case-KH-2026-031"),
+                  {{"reference", "KH-2026-031"},
+                   {"consent", "refused"},
+                   {"notes", "ជនរងគ្រោះបដិសេធមិនចែករំលែកព័ត៌មាន"}}});
+  Put(*o.border, {"case", std::string("case-KH-2026-032"), {{"reference", "KH-2026-032"}}});
+  SyncOk(*o.th, *o.border);
+  // Each push page is altered on its way out of TH-MSDHS.
+  class Altering : public sync::Transport {
+   public:
+    explicit Altering(Store& server) : inner_(server, "TH-MSDHS") {}
+    Result<std::string> RoundTrip(std::string_view op, const std::string& request) override {
+      if (op != sync::kOpPush) return inner_.RoundTrip(op, request);
+      wire::Envelope envelope = sync::DecodeFrame(request).value();
+      auto* changes = envelope.mutable_push_request()->mutable_signed_changes();
+      for (int i = 0; i < changes->states_size(); ++i) {
+        wire::FieldState state;
+        EXPECT_TRUE(state.ParseFromString(changes->states(i)));
+        if (state.field() != "consent") continue;
+        state.set_value("given");
+        changes->set_states(i, state.SerializeAsString());
+      }
+      return inner_.RoundTrip(op, sync::EncodeFrame(envelope, "TH-MSDHS").value());
+    }
+
+   private:
+    InProcessTransport inner_;
+  } altering(*o.kh);
+  sync::SyncOptions one_state_a_page;
+  one_state_a_page.page_size = 1;
+  auto relayed = testing::SyncWith(*o.th, altering, one_state_a_page);
+  ASSERT_TRUE(relayed.ok()) << relayed.status().ToString();
+  ASSERT_EQ(relayed->refused_by_peer.size(), 1u);
+  EXPECT_NE(relayed->refused_by_peer[0].reason.find("does not match"), std::string::npos);
+  EXPECT_EQ(o.kh->Knowledge()->Get("KH-POIPET"), 0u);
+  // The write arrives from its origin.
+  SyncOk(*o.kh, *o.border);
+  EXPECT_EQ(*o.kh->Get("case-KH-2026-031")->fields.at("consent").value, "refused");
+  EXPECT_EQ(DumpOf(*o.kh), DumpOf(*o.border));
+}
+
 // ---- Bad input: rejected with a clear error, nothing applied.
 
 class BadPushTest : public ::testing::Test {
@@ -390,6 +460,19 @@ TEST_F(BadPushTest, VectorThatGoesBackwards) {
   th->set_counter(1);
   ExpectStateRefused(Send(PushOf({claims_ours})), "claims write 99 by this node");
   EXPECT_EQ(DumpOf(*o.kh), before);
+}
+
+// States are parsed before their proofs are checked: 2,869 states of 1,024
+// vector entries each (a 3.7 KB frame) held ~200 MB while they were.
+TEST_F(BadPushTest, PagesOfStatesWithHugeVectorsAreRefusedBeforeParsing) {
+  wire::FieldState wide = GoodState();
+  for (int i = 0; i < 1000; ++i) {
+    auto* entry = wide.add_version();
+    entry->set_node("ZZ-" + std::to_string(10000 + i));  // after TH-MSDHS: still sorted
+    entry->set_counter(1);
+  }
+  std::vector<wire::FieldState> states(sync::kMaxVectorEntriesPerPage / 1000, wide);
+  ExpectRejected(Send(PushOf(states)), 400, "version entries in all, over the limit of 262144");
 }
 
 TEST_F(BadPushTest, NodeIdThatDoesNotMatchTheConnection) {
