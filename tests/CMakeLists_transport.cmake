@@ -54,3 +54,8 @@ target_compile_definitions(replay_tests PRIVATE ACCORD_BINARY="$<TARGET_FILE:acc
 add_dependencies(replay_tests accord)
 gtest_discover_tests(replay_tests DISCOVERY_TIMEOUT 60
                      PROPERTIES ENVIRONMENT "${ACCORD_LSAN_ENV}" TIMEOUT 120)
+
+# The review page's API, called without a socket.
+add_executable(review_api_tests ${CMAKE_CURRENT_LIST_DIR}/review_api_test.cc)
+target_link_libraries(review_api_tests PRIVATE accord_server GTest::gtest_main)
+gtest_discover_tests(review_api_tests DISCOVERY_TIMEOUT 60 PROPERTIES ENVIRONMENT "${ACCORD_LSAN_ENV}")
