@@ -81,6 +81,11 @@ void CheckPage(Store& store, const wire::SignedChanges& page, const wire::Knowle
 }  // namespace
 }  // namespace accord::fuzz
 
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  accord::fuzz::QuietProtobuf();
+  return 0;
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace accord;
   using namespace accord::fuzz;

@@ -1,5 +1,6 @@
 #include "fuzz/fuzz_support.h"
 
+#include <google/protobuf/stubs/logging.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -196,6 +197,11 @@ void MakeConflicts(Store& kh, const std::string& scratch,
                 "The next meeting is in Bangkok in June."}}},
              {"minute", std::string("min-6.3"), {{"number", "6.3a"}}}});
   SyncOffices(**th, kh, frames, page_size);
+}
+
+void QuietProtobuf() {
+  google::protobuf::SetLogHandler(
+      [](google::protobuf::LogLevel, const char*, int, const std::string&) {});
 }
 
 void Note(const char* target, const std::string& what) {
