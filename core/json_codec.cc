@@ -119,8 +119,9 @@ Result<std::vector<RecordWrite>> ParseLoadDocument(const std::string& text) {
   json doc;
   try {
     doc = json::parse(text);
-  } catch (const json::parse_error& e) {
-    // e.what() names the byte position of the error.
+  } catch (const json::exception& e) {
+    // A syntax error (e.what() names its byte position) or a number out of
+    // range (1e400): not only parse_error, or `accord load` aborts.
     return InvalidArgument(std::string("not valid JSON: ") + e.what());
   }
   const json* records = nullptr;

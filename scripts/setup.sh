@@ -13,6 +13,7 @@ packages=(
   libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev libzstd-dev libutf8proc-dev
+  clang-14 libfuzzer-14-dev
 )
 if [[ "${1:-}" == "--browser" ]]; then
   packages+=(chromium chromium-driver python3-selenium)

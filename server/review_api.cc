@@ -17,7 +17,9 @@ HttpResponse Json(int status, const json& body) {
   HttpResponse response;
   response.status = status;
   response.content_type = "application/json";
-  response.body = body.dump();
+  // Messages quote the request's path and ids, which may be any bytes:
+  // invalid UTF-8 becomes U+FFFD instead of dump() throwing (a 500).
+  response.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
   response.headers.push_back({"Cache-Control", "no-store"});
   return response;
 }

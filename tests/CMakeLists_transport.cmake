@@ -74,3 +74,8 @@ target_compile_definitions(attack_tests PRIVATE ACCORD_BINARY="$<TARGET_FILE:acc
 add_dependencies(attack_tests accord)
 gtest_discover_tests(attack_tests DISCOVERY_TIMEOUT 60
                      PROPERTIES ENVIRONMENT "${ACCORD_LSAN_ENV}" TIMEOUT 300)
+
+# The review page's API, called without a socket.
+add_executable(review_api_tests ${CMAKE_CURRENT_LIST_DIR}/review_api_test.cc)
+target_link_libraries(review_api_tests PRIVATE accord_server GTest::gtest_main)
+gtest_discover_tests(review_api_tests DISCOVERY_TIMEOUT 60 PROPERTIES ENVIRONMENT "${ACCORD_LSAN_ENV}")
