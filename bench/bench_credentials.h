@@ -23,7 +23,8 @@ class BenchDeployment {
     auto it = signers_.find(node);
     if (it == signers_.end()) {
       std::string dir = dir_.File(node);
-      Check(sync::MakeNodeCertificate(dir_.File("ca"), node, dir), "node certificate");
+      Check(sync::MakeNodeCertificate(dir_.File("ca"), node, dir, sync::PartyFromNodeId(node)),
+            "node certificate");
       auto signer = Check(sync::NodeSigner::Load(dir + "/node.pem", dir + "/node.key"), "key");
       it = signers_.emplace(node, std::make_unique<sync::NodeSigner>(std::move(signer))).first;
     }

@@ -18,7 +18,7 @@ using nlohmann::json;
 
 struct PeerArgs {
   std::string name, url;
-  std::string ca_dir, out, node_id, ca_name = "Accord deployment CA";
+  std::string ca_dir, out, node_id, party, ca_name = "Accord deployment CA";
 };
 
 int RunCertCa(const Context& ctx, const PeerArgs& args) {
@@ -46,15 +46,21 @@ int RunCertNode(const Context& ctx, const PeerArgs& args) {
     if (node_id.empty()) node_id = (*store)->node_id();
     if (out.empty()) out = ctx.TlsDir();
   }
-  Status st = sync::MakeNodeCertificate(args.ca_dir, node_id, out);
+  std::string party = args.party.empty() ? sync::PartyFromNodeId(node_id) : args.party;
+  if (party == "none") party.clear();
+  Status st = sync::MakeNodeCertificate(args.ca_dir, node_id, out, party);
   if (!st.ok()) return Fail(st);
   if (ctx.json) {
     PrintJson({{"node_id", node_id},
+               {"party", party},
                {"cert", out + "/node.pem"},
                {"key", out + "/node.key"},
                {"ca", out + "/ca.pem"}});
   } else {
-    std::cout << "certificate for " << node_id << " written to " << out << "/node.pem\n";
+    std::cout << "certificate for " << node_id
+              << (party.empty() ? " (no party: it receives only what every node may hold)"
+                                : " of party " + party)
+              << " written to " << out << "/node.pem\n";
   }
   return kExitOk;
 }
@@ -123,6 +129,9 @@ void AddPeerCommands(CLI::App& app, Context& ctx, Runner& run) {
   auto* node = cert->add_subcommand("node", "Issue a node certificate (CN = node id) from the CA");
   node->add_option("--ca-dir", args->ca_dir, "Folder holding ca.pem and ca.key")->required();
   node->add_option("--node-id", args->node_id, "Node id (default: this node's)");
+  node->add_option("--party", args->party,
+                   "The node's party (e.g. KH): decides which records it may receive "
+                   "(default: the node id's prefix, as in KH-POIPET; 'none' for no party)");
   node->add_option("--out", args->out, "Output folder (default: DIR/tls)");
   AddJsonFlag(node, ctx);
   OnRun(node, run, [&ctx, args] { return RunCertNode(ctx, *args); });

@@ -8,56 +8,71 @@
 
 namespace accord {
 
+namespace {
+
+constexpr const char* kLogColumns =
+    "SELECT v.seq, v.record_id, r.type, v.field, v.value, v.vv, v.origin, "
+    "v.origin_time, v.note, v.salt, v.unit, v.unit_position, v.wire, v.received_from "
+    "FROM versions v JOIN records r ON r.id = v.record_id ";
+
+// One row of kLogColumns.
+Status ReadLogRow(Statement& stmt, FieldVersion& v) {
+  v.record_id = stmt.Text(1);
+  v.record_type = stmt.Text(2);
+  v.field = stmt.Text(3);
+  v.value = stmt.OptionalText(4);
+  auto vv = VersionVector::FromText(stmt.Text(5));
+  if (!vv.ok()) return vv.status().WithContext("change log seq " + std::to_string(stmt.Int(0)) + ": ");
+  v.version = std::move(vv).value();
+  v.origin = stmt.Text(6);
+  v.origin_time_ms = stmt.Int(7);
+  v.note = stmt.Text(8);
+  v.salt = stmt.Blob(9);
+  v.unit = static_cast<uint32_t>(stmt.Int(10));
+  v.unit_position = static_cast<uint32_t>(stmt.Int(11));
+  v.wire = stmt.Blob(12);
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
                                       const VersionVector& peer_knowledge,
-                                      std::string_view for_peer, const ShareFilter* filter) {
+                                      const PageReader& reader) {
   if (max_states == 0) return InvalidArgument("page size must be at least 1");
   // One read transaction: the page, the head and the knowledge are one snapshot.
   ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*db_, Transaction::Mode::kRead));
   ChangePage page;
   page.next_cursor = after_seq;
+  ScopeCache scopes;
+  std::set<uint64_t> sent;  // log positions in the page (backfill may add earlier ones)
   // Skipped states cost a scan but no bytes; bound the scan so one page of
   // a peer that already holds everything stays short.
   const int64_t scan_limit = static_cast<int64_t>(max_states) * 8;
-  ASSIGN_OR_RETURN(
-      Statement * stmt,
-      db_->Prepare(
-          "SELECT v.seq, v.record_id, r.type, v.field, v.value, v.vv, v.origin, "
-          "v.origin_time, v.note, v.salt, v.unit, v.unit_position, v.wire, v.received_from "
-          "FROM versions v JOIN records r ON r.id = v.record_id "
-          "WHERE v.seq > ? AND v.state > 0 ORDER BY v.seq LIMIT ?"));
+  ASSIGN_OR_RETURN(Statement * stmt,
+                   db_->Prepare(std::string(kLogColumns) +
+                                "WHERE v.seq > ? AND v.state > 0 ORDER BY v.seq LIMIT ?"));
   stmt->Bind(1, static_cast<int64_t>(after_seq)).Bind(2, scan_limit);
   int64_t scanned = 0;
   size_t page_bytes = 0;
+  bool cut_before_backfill = false;
   while (page.states.size() < max_states && page_bytes < kMaxPageBytes) {
     ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (!row) break;
     ++scanned;
+    const uint64_t previous_cursor = page.next_cursor;
     page.next_cursor = static_cast<uint64_t>(stmt->Int(0));
     FieldVersion v;
-    v.record_id = stmt->Text(1);
-    v.record_type = stmt->Text(2);
-    v.field = stmt->Text(3);
-    v.value = stmt->OptionalText(4);
-    auto vv = VersionVector::FromText(stmt->Text(5));
-    if (!vv.ok()) {
+    if (Status st = ReadLogRow(*stmt, v); !st.ok()) {
       stmt->Reset();
-      return vv.status().WithContext("change log seq " + std::to_string(page.next_cursor) + ": ");
+      return st;
     }
-    v.version = std::move(vv).value();
-    v.origin = stmt->Text(6);
-    v.origin_time_ms = stmt->Int(7);
-    v.note = stmt->Text(8);
-    v.salt = stmt->Blob(9);
-    v.unit = static_cast<uint32_t>(stmt->Int(10));
-    v.unit_position = static_cast<uint32_t>(stmt->Int(11));
-    v.wire = stmt->Blob(12);
     // The peer holds this write (or a newer one) when its knowledge covers the write's event.
     if (peer_knowledge.Get(v.origin) >= v.OriginCounter()) continue;
     // Nor back to the peer it came from: the peer holds it even when its
     // knowledge does not say so (a node believes a peer's knowledge of that
     // peer's own writes only).
-    if (!for_peer.empty() && stmt->Text(13) == for_peer) continue;
+    if (!reader.node_id.empty() && stmt->Text(13) == reader.node_id) continue;
     if (v.wire.empty()) {
       // Another node's write kept from before writes were signed: nothing
       // here can prove it, so it is not passed on (its origin still can).
@@ -67,9 +82,47 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
                                 std::to_string(page.next_cursor) +
                                 " is not sealed yet: seal before reading the log for a peer");
     }
-    if (filter && !(*filter)(v)) continue;
+    auto may = MayReceive(v.record_id, reader, scopes);
+    if (!may.ok()) {
+      stmt->Reset();
+      return may.status();
+    }
+    if (!*may) continue;
+    // The record may have just come into the reader's scope: what its cursor
+    // passed while the record was out of scope goes with this state
+    // (states it already holds change nothing).
+    ChangePage backfill;
+    std::set<uint64_t> would_send;
+    if (after_seq > 0 && reader.party &&
+        SharingPolicy::Default().IsScopeField(v.record_type, v.field)) {
+      would_send = sent;
+      would_send.insert(page.next_cursor);
+      Status st = AppendBackfill(v.record_id, after_seq, peer_knowledge, reader, scopes,
+                                 would_send, backfill);
+      if (!st.ok()) {
+        stmt->Reset();
+        return st;
+      }
+      // Keep the page within what a peer takes: a large backfill starts a
+      // page of its own.
+      if (!page.states.empty() &&
+          page.states.size() + 1 + backfill.states.size() > kMaxStatesWithBackfill) {
+        page.next_cursor = previous_cursor;
+        cut_before_backfill = true;
+        break;
+      }
+      if (backfill.states.size() + 1 > kMaxStatesWithBackfill) {
+        backfill.states.resize(kMaxStatesWithBackfill - 1);
+      }
+    }
     page_bytes += v.wire.size();
+    sent.insert(page.next_cursor);
     page.states.push_back(std::move(v));
+    if (!backfill.states.empty()) sent.swap(would_send);
+    for (auto& b : backfill.states) {
+      page_bytes += b.wire.size();
+      page.states.push_back(std::move(b));
+    }
   }
   stmt->Reset();
   ASSIGN_OR_RETURN(Statement * head, db_->Prepare("SELECT coalesce(max(seq), 0) FROM versions"));
@@ -77,14 +130,72 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
   uint64_t head_seq = has_head ? static_cast<uint64_t>(head->Int(0)) : 0;
   head->Reset();
   // Nothing live beyond this point: the page reaches the head.
-  if (page.states.size() < max_states && page_bytes < kMaxPageBytes && scanned < scan_limit) {
+  if (!cut_before_backfill && page.states.size() < max_states && page_bytes < kMaxPageBytes &&
+      scanned < scan_limit) {
     page.next_cursor = head_seq;
   }
   page.done = page.next_cursor >= head_seq;
   if (page.done) {
     ASSIGN_OR_RETURN(page.knowledge, Knowledge());
+    // Never vouch for a write of this node that the reader was not sent.
+    ASSIGN_OR_RETURN(uint64_t held_back, LowestOwnWriteHeldBack(reader, scopes));
+    if (held_back > 0 && page.knowledge.Get(node_id_) >= held_back) {
+      page.knowledge.Set(node_id_, held_back - 1);
+    }
   }
   return page;
+}
+
+Status Store::AppendBackfill(std::string_view record_id, uint64_t up_to_seq,
+                             const VersionVector& peer_knowledge, const PageReader& reader,
+                             ScopeCache& cache, std::set<uint64_t>& sent, ChangePage& page) {
+  // The record and, breadth first, every record hanging off it.
+  std::vector<std::string> records{std::string(record_id)};
+  std::set<std::string> seen{std::string(record_id)};
+  ASSIGN_OR_RETURN(Statement * children,
+                   db_->Prepare("SELECT v.record_id, r.type, v.field FROM versions v JOIN records "
+                                "r ON r.id = v.record_id WHERE v.value = ? AND v.state = 2"));
+  for (size_t i = 0; i < records.size(); ++i) {
+    children->Bind(1, records[i]);
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, children->Step());
+      if (!row) break;
+      std::string child = children->Text(0);
+      auto follow = SharingPolicy::Default().follow.find(children->Text(1));
+      if (follow == SharingPolicy::Default().follow.end()) continue;
+      const auto& refs = follow->second;
+      if (std::find(refs.begin(), refs.end(), children->Text(2)) == refs.end()) continue;
+      if (seen.insert(child).second) records.push_back(std::move(child));
+    }
+    children->Reset();
+  }
+  ASSIGN_OR_RETURN(Statement * states,
+                   db_->Prepare(std::string(kLogColumns) +
+                                "WHERE v.record_id = ? AND v.seq <= ? AND v.state > 0 "
+                                "ORDER BY v.seq"));
+  for (const std::string& id : records) {
+    ASSIGN_OR_RETURN(bool may, MayReceive(id, reader, cache));
+    if (!may) continue;
+    states->Bind(1, id).Bind(2, static_cast<int64_t>(up_to_seq));
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, states->Step());
+      if (!row) break;
+      uint64_t seq = static_cast<uint64_t>(states->Int(0));
+      if (sent.count(seq)) continue;
+      FieldVersion v;
+      if (Status st = ReadLogRow(*states, v); !st.ok()) {
+        states->Reset();
+        return st;
+      }
+      if (peer_knowledge.Get(v.origin) >= v.OriginCounter()) continue;
+      if (!reader.node_id.empty() && states->Text(13) == reader.node_id) continue;
+      if (v.wire.empty()) continue;
+      sent.insert(seq);
+      page.states.push_back(std::move(v));
+    }
+    states->Reset();
+  }
+  return Status::Ok();
 }
 
 namespace {

@@ -57,6 +57,7 @@ struct OriginCertificate {
   std::string node_id;
   std::string key_id;
   std::string certificate_pem;
+  std::string party;  // what the certificate names, once verified ("" none)
 };
 
 // A state a node would not take, and why: reported to the node's log, and

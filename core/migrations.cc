@@ -195,6 +195,15 @@ const std::array<Migration, kDatabaseVersion> kMigrations = {{
     CREATE INDEX refusals_received ON refusals(origin, counter) WHERE direction = 'received';
     )sql",
      FillOriginCounters},
+    // 4 -> 5: sharing scopes. The party each known node's certificate names.
+    {R"sql(
+    CREATE TABLE node_parties(
+      node TEXT PRIMARY KEY,
+      party TEXT NOT NULL,          -- '' for a certificate that names none
+      learned_at INTEGER NOT NULL   -- local time
+    ) WITHOUT ROWID;
+    )sql",
+     nullptr},
 }};
 
 std::string QuoteIdentifier(const std::string& name) {

@@ -8,7 +8,7 @@
 namespace accord {
 
 // The database layout this build writes.
-inline constexpr int kDatabaseVersion = 4;
+inline constexpr int kDatabaseVersion = 5;
 
 // Brings the database to kDatabaseVersion, and its views to the schema
 // registry, inside one write transaction; refuses (kIncompatibleVersion) a

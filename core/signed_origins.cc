@@ -195,7 +195,7 @@ Result<std::optional<OriginCertificate>> Store::FindCertificate(std::string_view
   stmt->Bind(1, node).BindBlob(2, key_id);
   ASSIGN_OR_RETURN(bool found, stmt->Step());
   std::optional<OriginCertificate> cert;
-  if (found) cert = OriginCertificate{std::string(node), std::string(key_id), stmt->Text(0)};
+  if (found) cert = OriginCertificate{std::string(node), std::string(key_id), stmt->Text(0), ""};
   stmt->Reset();
   return cert;
 }
@@ -265,9 +265,16 @@ Status Store::RemoteBatch::AddProofs(const std::vector<ProvenUnit>& units,
   ASSIGN_OR_RETURN(Statement * cert,
                    db.Prepare("INSERT OR IGNORE INTO origin_certificates(node, key_id, pem) "
                               "VALUES(?, ?, ?)"));
+  // A verified certificate also tells which party its node belongs to: the
+  // office that opens a case decides where the case may go.
+  ASSIGN_OR_RETURN(Statement * party,
+                   db.Prepare("INSERT INTO node_parties(node, party, learned_at) VALUES(?, ?, ?) "
+                              "ON CONFLICT(node) DO UPDATE SET party = excluded.party, "
+                              "learned_at = excluded.learned_at"));
   for (const auto& c : certificates) {
     RETURN_IF_ERROR(
         cert->Bind(1, c.node_id).BindBlob(2, c.key_id).Bind(3, c.certificate_pem).Run());
+    RETURN_IF_ERROR(party->Bind(1, c.node_id).Bind(2, c.party).Bind(3, now_).Run());
   }
   return Status::Ok();
 }

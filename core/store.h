@@ -29,6 +29,7 @@
 
 #include "core/field_version.h"
 #include "core/schema.h"
+#include "core/sharing_policy.h"
 #include "core/sqlite.h"
 #include "core/status.h"
 #include "core/version_vector.h"
@@ -80,9 +81,14 @@ struct ChangePage {
   VersionVector knowledge;   // with done: this node's knowledge in the same snapshot
 };
 
-// Decides whether a state may go to a peer at all. Not used yet: the hook where
-// per-peer sharing rules for case data will plug in.
-using ShareFilter = std::function<bool(const FieldVersion&)>;
+// Who a page is read for: its node id (states received from it are not sent
+// back) and, when sharing applies, its party (docs/sharing.md): only states
+// of records whose scope allows that party go, "" (no party in its
+// certificate) allowing only what every node may hold.
+struct PageReader {
+  std::string node_id;
+  std::optional<std::string> party;  // nullopt: everything (a backup of this node)
+};
 
 struct ApplyResult {
   size_t received = 0;
@@ -105,6 +111,9 @@ inline constexpr int64_t kMaxClockLeadMs = int64_t{400} * 24 * 3600 * 1000;  // 
 // its count, so that it always fits a peer's body limit (32 MiB) even when
 // every value is as large as the text rule allows (256 KiB).
 inline constexpr size_t kMaxPageBytes = size_t{8} << 20;
+// A page with the backfill of a record just brought into scope holds at most
+// this many states (a peer takes 5,000: sync/wire_limits.h).
+inline constexpr size_t kMaxStatesWithBackfill = 4000;
 
 // This node's writes that are not sealed yet (Store::UnsealedWrites).
 struct UnsealedBatch {
@@ -259,14 +268,28 @@ class Store {
   // The latest refusals either way, newest first.
   Result<std::vector<RefusalRecord>> RecentRefusals(size_t max);
 
+  // ---- Sharing (core/sharing_policy.h, docs/sharing.md).
+  // Records the party a certificate the deployment CA issued names for
+  // `node` ("" for none). REQUIRES: the caller verified that certificate.
+  Status RecordNodeParty(std::string_view node, std::string_view party);
+  // The party last recorded for `node`; nullopt if none was ever learnt.
+  Result<std::optional<std::string>> PartyOf(std::string_view node);
+  // Where the record may go under the policy, from this node's current
+  // values. While a scope field (consent) is in conflict, the stricter
+  // value applies. kNotFound for a record this node does not hold.
+  Result<RecordScope> ScopeOf(std::string_view record_id);
+
   // ---- Replication (used by sync/, never by transports).
-  // Live states after `after_seq` the peer does not hold, at most `max_states`:
-  // none its knowledge covers, and none received from `for_peer` (its node
-  // id; "" sends those too).
+  // Live states after `after_seq` the reader does not hold, at most
+  // `max_states`: none its knowledge covers, none received from it, and none
+  // its party may not hold. A state that brings a record into the reader's
+  // scope brings with it the record's (and what hangs off it) live states the
+  // reader's cursor passed while they were out of scope. With `done`, the
+  // knowledge vouched for stops below this node's first write held back from
+  // the reader, so the reader never believes it holds a write it was not sent.
   Result<ChangePage> ReadChanges(uint64_t after_seq, size_t max_states,
                                  const VersionVector& peer_knowledge,
-                                 std::string_view for_peer = {},
-                                 const ShareFilter* filter = nullptr);
+                                 const PageReader& reader = {});
   // Applies states received from `from_peer` in one transaction, with the
   // peer's cursor and, when given, the knowledge the peer vouched for.
   Result<ApplyResult> ApplyRemote(const std::vector<FieldVersion>& states,
@@ -361,6 +384,18 @@ class Store {
   Result<std::vector<StoredVersion>> LiveVersions(std::string_view record_id,
                                                   std::string_view field);
   Result<std::optional<std::string>> RecordType(std::string_view record_id);
+  // Scopes computed while reading one page: a record's parents are shared.
+  using ScopeCache = std::map<std::string, RecordScope, std::less<>>;
+  Result<RecordScope> ScopeOfCached(std::string_view record_id, ScopeCache& cache, int depth);
+  Result<std::string> OwnerPartyOf(std::string_view record_id, const TypeSpec* type);
+  Result<bool> MayReceive(std::string_view record_id, const PageReader& reader, ScopeCache& cache);
+  // This node's lowest write held back from `reader` (0: none).
+  Result<uint64_t> LowestOwnWriteHeldBack(const PageReader& reader, ScopeCache& cache);
+  // Live states of `record_id` and what hangs off it, at log positions up to
+  // `up_to_seq`, that `reader` may hold: a record just brought into scope.
+  Status AppendBackfill(std::string_view record_id, uint64_t up_to_seq,
+                        const VersionVector& peer_knowledge, const PageReader& reader,
+                        ScopeCache& cache, std::set<uint64_t>& sent, ChangePage& page);
   // Re-derives the record's deleted flag and its delete-versus-edit conflict.
   Result<bool> RefreshDeletion(std::string_view record_id, int64_t now);
   // Stores `incoming` beside the live versions it does not dominate. Returns

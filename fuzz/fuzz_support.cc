@@ -51,7 +51,8 @@ Deployment::Deployment() {
   verifier_ = std::make_unique<sync::PeerVerifier>(std::move(verifier).value());
   for (const char* office : kOffices) {
     std::string dir = dir_.File(office);
-    Require(sync::MakeNodeCertificate(dir_.File("ca"), office, dir), office);
+    Require(sync::MakeNodeCertificate(dir_.File("ca"), office, dir, sync::PartyFromNodeId(office)),
+            office);
     auto signer = sync::NodeSigner::Load(dir + "/node.pem", dir + "/node.key");
     Require(signer.status(), office);
     signers_.emplace(office, std::make_unique<sync::NodeSigner>(std::move(signer).value()));

@@ -140,12 +140,15 @@ Result<BundleInfo> WriteBundle(Store& store, const NodeSigner& signer, const std
   if (with_changes) {
     // This node's own writes are signed before they first leave it.
     RETURN_IF_ERROR(SealPendingWrites(store, signer));
+    // Only what the receiver's party may hold (docs/sharing.md); a bundle
+    // from scratch also carries what the receiver itself sent.
+    PageReader reader = ReaderFor(store, header.receiver());
+    if (options.from_scratch) reader.node_id.clear();
     // Stream the change log in chunks: memory holds one chunk at a time.
     uint64_t cursor = 0;
     while (true) {
       ASSIGN_OR_RETURN(ChangePage page,
-                       store.ReadChanges(cursor, options.chunk_states, base,
-                                         options.from_scratch ? "" : header.receiver()));
+                       store.ReadChanges(cursor, options.chunk_states, base, reader));
       if (!page.states.empty() || page.done) {
         wire::SignedChanges chunk;
         // The last chunk also proves the knowledge the summary vouches for.

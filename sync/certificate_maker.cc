@@ -48,7 +48,8 @@ Status AddExtension(X509* cert, X509* issuer, int nid, const char* value) {
 
 // A certificate with a random 159-bit serial (positive, under the 20-byte
 // limit) so that serials never repeat and can be revoked one by one.
-Result<ossl::X509Ptr> NewCertificate(const std::string& cn, EVP_PKEY* key, long days) {
+Result<ossl::X509Ptr> NewCertificate(const std::string& cn, EVP_PKEY* key, long days,
+                                     const std::string& organisation = "") {
   ossl::X509Ptr cert(X509_new());
   ossl::NamePtr name(X509_NAME_new());
   BIGNUM* serial = BN_new();
@@ -61,6 +62,10 @@ Result<ossl::X509Ptr> NewCertificate(const std::string& cn, EVP_PKEY* key, long 
             X509_NAME_add_entry_by_txt(name.get(), "CN", MBSTRING_UTF8,
                                        reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1,
                                        0) == 1 &&
+            (organisation.empty() ||
+             X509_NAME_add_entry_by_txt(
+                 name.get(), "O", MBSTRING_UTF8,
+                 reinterpret_cast<const unsigned char*>(organisation.c_str()), -1, -1, 0) == 1) &&
             X509_set_subject_name(cert.get(), name.get()) == 1 &&
             X509_set_pubkey(cert.get(), key) == 1;
   BN_free(serial);
@@ -141,11 +146,29 @@ Status MakeDeploymentCa(const std::string& dir, const std::string& name) {
   return WriteFile(fs::path(dir) / "ca.pem", ossl::CertificateToPem(cert.get()), 0644, false);
 }
 
+bool IsValidPartyCode(std::string_view code) {
+  if (code.size() < 2 || code.size() > 8) return false;
+  for (char c : code) {
+    if (c < 'A' || c > 'Z') return false;
+  }
+  return true;
+}
+
+std::string PartyFromNodeId(std::string_view node_id) {
+  size_t dash = node_id.find('-');
+  if (dash == std::string_view::npos) return "";
+  std::string prefix(node_id.substr(0, dash));
+  return IsValidPartyCode(prefix) ? prefix : "";
+}
+
 Status MakeNodeCertificate(const std::string& ca_dir, const std::string& node_id,
-                           const std::string& out_dir) {
+                           const std::string& out_dir, const std::string& party) {
   if (!IsValidNodeId(node_id)) {
     return InvalidArgument("\"" + node_id +
                            "\" is not a valid node id (letters, digits, '-', 1-32)");
+  }
+  if (!party.empty() && !IsValidPartyCode(party)) {
+    return InvalidArgument("\"" + party + "\" is not a party code (2-8 capital letters, e.g. KH)");
   }
   fs::path ca_pem_path = fs::path(ca_dir) / "ca.pem";
   fs::path ca_key_path = fs::path(ca_dir) / "ca.key";
@@ -161,7 +184,7 @@ Status MakeNodeCertificate(const std::string& ca_dir, const std::string& node_id
   fs::path key_path = fs::path(out_dir) / "node.key";
   RETURN_IF_ERROR(PrepareDir(out_dir, key_path));
   ASSIGN_OR_RETURN(ossl::PkeyPtr key, NewP256Key());
-  ASSIGN_OR_RETURN(ossl::X509Ptr cert, NewCertificate(node_id, key.get(), kNodeValidityDays));
+  ASSIGN_OR_RETURN(ossl::X509Ptr cert, NewCertificate(node_id, key.get(), kNodeValidityDays, party));
   if (X509_set_issuer_name(cert.get(), X509_get_subject_name(ca.get())) != 1) {
     return Internal(ossl::ErrorText("X509_set_issuer_name"));
   }

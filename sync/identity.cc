@@ -67,11 +67,12 @@ struct PeerVerifier::Store {
 // --- NodeSigner ---------------------------------------------------------------
 
 NodeSigner::NodeSigner(std::shared_ptr<const Key> key, std::string node_id, std::string cert_pem,
-                       std::string key_id)
+                       std::string key_id, std::string party)
     : key_(std::move(key)),
       node_id_(std::move(node_id)),
       cert_pem_(std::move(cert_pem)),
-      key_id_(std::move(key_id)) {}
+      key_id_(std::move(key_id)),
+      party_(std::move(party)) {}
 
 struct OriginKey::Key {
   ossl::PkeyPtr pkey;
@@ -113,9 +114,11 @@ Result<NodeSigner> NodeSigner::Load(const std::string& cert_pem_path,
                            "\", which is not a valid node id (letters, digits, '-', 1-32)");
   }
   ASSIGN_OR_RETURN(std::string key_id, KeyIdOf(X509_get0_pubkey(cert->get())));
+  std::string party = ossl::Organisation(cert->get());
   auto key = std::make_shared<Key>();
   key->pkey = std::move(pkey).value();
-  return NodeSigner(std::move(key), std::move(node_id), std::move(cert_pem), std::move(key_id));
+  return NodeSigner(std::move(key), std::move(node_id), std::move(cert_pem), std::move(key_id),
+                    std::move(party));
 }
 
 Result<std::string> NodeSigner::Sign(std::string_view data) const {
@@ -262,6 +265,7 @@ Result<OriginKey> PeerVerifier::VerifyOriginCertificate(std::string_view cert_pe
   ASSIGN_OR_RETURN(origin.key_id_, KeyIdOf(pub));
   origin.key_ = std::move(key);
   origin.node_id_ = std::move(node_id);
+  origin.party_ = ossl::Organisation(cert.get());
   return origin;
 }
 

@@ -30,6 +30,9 @@ class NodeSigner {
   // SHA-256 of the public key (SubjectPublicKeyInfo, DER): names the key in
   // the units this node signs.
   const std::string& key_id() const { return key_id_; }
+  // The party the CA put in the certificate (subject O, e.g. "KH"); "" for a
+  // certificate issued without one.
+  const std::string& party() const { return party_; }
 
   // SHA-256 signature (ECDSA DER or RSA PKCS#1 v1.5) over `data`.
   Result<std::string> Sign(std::string_view data) const;
@@ -37,12 +40,13 @@ class NodeSigner {
  private:
   struct Key;  // wraps EVP_PKEY
   NodeSigner(std::shared_ptr<const Key> key, std::string node_id, std::string cert_pem,
-             std::string key_id);
+             std::string key_id, std::string party);
 
   std::shared_ptr<const Key> key_;
   std::string node_id_;
   std::string cert_pem_;
   std::string key_id_;
+  std::string party_;
 };
 
 // The public key an origin signed its writes with, from a certificate that
@@ -51,6 +55,8 @@ class OriginKey {
  public:
   const std::string& node_id() const { return node_id_; }
   const std::string& key_id() const { return key_id_; }
+  // The party in the certificate (subject O); "" when it names none.
+  const std::string& party() const { return party_; }
   // kPermissionDenied unless `signature` is this key's over `data`.
   Status Verify(std::string_view data, std::string_view signature) const;
 
@@ -60,6 +66,7 @@ class OriginKey {
   std::shared_ptr<const Key> key_;
   std::string node_id_;
   std::string key_id_;
+  std::string party_;
 };
 
 // Checks that a certificate and a signature come from a node of this
@@ -118,10 +125,19 @@ class PeerVerifier {
 //
 // Writes dir/ca.pem and dir/ca.key (EC P-256, 10 years, key mode 0600).
 Status MakeDeploymentCa(const std::string& dir, const std::string& name);
-// Writes out_dir/node.pem and out_dir/node.key (CN = node_id, EC P-256,
-// 2 years, key mode 0600) signed by ca_dir's CA, and copies ca.pem to out_dir.
+// Writes out_dir/node.pem and out_dir/node.key (CN = node_id, O = party
+// when given, EC P-256, 2 years, key mode 0600) signed by ca_dir's CA, and
+// copies ca.pem to out_dir. The party (e.g. KH) decides which records the
+// node may receive (docs/sharing.md); a node without one receives only
+// what every node may hold.
 Status MakeNodeCertificate(const std::string& ca_dir, const std::string& node_id,
-                           const std::string& out_dir);
+                           const std::string& out_dir, const std::string& party = "");
+// A party code: 2-8 capital letters (KH, TH, VN, CN, IOM).
+bool IsValidPartyCode(std::string_view code);
+// The party a node id begins with by convention ("KH-POIPET" -> "KH"), or ""
+// when it does not begin with a party code. Only a default the CA operator
+// sees and can override: the certificate, not the name, decides.
+std::string PartyFromNodeId(std::string_view node_id);
 
 // Standard base64 with padding, no line breaks.
 std::string Base64Encode(std::string_view data);

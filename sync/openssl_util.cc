@@ -76,17 +76,29 @@ std::string CertificateToPem(X509* cert) {
   return std::string(data, static_cast<size_t>(len));
 }
 
-std::string CommonName(const X509* cert) {
+namespace {
+
+std::string SubjectEntry(const X509* cert, int nid) {
   const X509_NAME* name = X509_get_subject_name(cert);
-  int idx = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
+  int idx = X509_NAME_get_index_by_NID(name, nid, -1);
   if (idx < 0) return "";
   const ASN1_STRING* value = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx));
   unsigned char* utf8 = nullptr;
   int len = ASN1_STRING_to_UTF8(&utf8, value);
   if (len < 0) return "";
-  std::string cn(reinterpret_cast<char*>(utf8), static_cast<size_t>(len));
+  std::string entry(reinterpret_cast<char*>(utf8), static_cast<size_t>(len));
   OPENSSL_free(utf8);
-  return cn;
+  return entry;
+}
+
+}  // namespace
+
+std::string CommonName(const X509* cert) {
+  return SubjectEntry(cert, NID_commonName);
+}
+
+std::string Organisation(const X509* cert) {
+  return SubjectEntry(cert, NID_organizationName);
 }
 
 std::string SerialHex(const X509* cert) {

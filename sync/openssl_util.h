@@ -49,6 +49,8 @@ std::string CertificateToPem(X509* cert);
 
 // The subject CN as UTF-8, or "" if there is none.
 std::string CommonName(const X509* cert);
+// The subject's organisation (O): a node's party. "" when absent.
+std::string Organisation(const X509* cert);
 // Serial number as uppercase hex without leading zeros ("A1B2", not "0A1B2").
 std::string SerialHex(const X509* cert);
 

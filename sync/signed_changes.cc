@@ -82,6 +82,8 @@ Status SealPendingWrites(Store& store, const NodeSigner& signer) {
     return FailedPrecondition("the certificate names " + signer.node_id() + " but this node is " +
                               store.node_id());
   }
+  // The node's own party decides where the cases it opens may go.
+  RETURN_IF_ERROR(store.RecordNodeParty(signer.node_id(), signer.party()));
   while (true) {
     ASSIGN_OR_RETURN(UnsealedBatch batch, store.UnsealedWrites(kSealBatch));
     if (batch.writes.empty()) return Status::Ok();
@@ -126,7 +128,7 @@ Status SealPendingWrites(Store& store, const NodeSigner& signer) {
       unit.key_id = signer.key_id();
       sealed.push_back(std::move(unit));
     }
-    OriginCertificate own{signer.node_id(), signer.key_id(), signer.cert_pem()};
+    OriginCertificate own{signer.node_id(), signer.key_id(), signer.cert_pem(), signer.party()};
     RETURN_IF_ERROR(store.SealWrites(writes, sealed, own));
   }
 }
@@ -253,7 +255,7 @@ class KeyRing {
     if (key->key_id() != id.second) {
       return PermissionDenied("the certificate sent for " + id.first + " holds another key");
     }
-    if (!held) fresh->push_back({id.first, id.second, pem});
+    if (!held) fresh->push_back({id.first, id.second, pem, key->party()});
     keys_.emplace(id, std::move(key).value());
     return Status::Ok();
   }
@@ -364,6 +366,23 @@ Result<CheckedChanges> CheckSignedChanges(Store& store, const PeerVerifier& veri
     for (size_t i : check.states) checked.states.push_back(std::move(parsed[i]));
   }
   return checked;
+}
+
+Status LearnPeerParty(Store& store, const PeerVerifier& verifier, std::string_view certificate_pem,
+                      std::string_view peer) {
+  if (certificate_pem.empty()) return Status::Ok();  // unknown: it receives what every node may
+  auto key = verifier.VerifyOriginCertificate(certificate_pem);
+  if (!key.ok()) return key.status().WithContext("the certificate " + std::string(peer) + " sent: ");
+  if (key->node_id() != peer) {
+    return PermissionDenied(std::string(peer) + " sent the certificate of " + key->node_id());
+  }
+  return store.RecordNodeParty(peer, key->party());
+}
+
+PageReader ReaderFor(Store& store, const std::string& peer) {
+  auto party = store.PartyOf(peer);
+  // Unknown (or unreadable): the peer gets only what every node may hold.
+  return PageReader{peer, party.ok() ? party->value_or("") : ""};
 }
 
 Status VerifyStoredProof(Store& store, const PeerVerifier& verifier, const FieldVersion& v) {

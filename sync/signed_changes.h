@@ -57,6 +57,15 @@ Result<CheckedChanges> CheckSignedChanges(Store& store, const PeerVerifier& veri
 // origin's certificate against the deployment CA. For `accord history`.
 // kNotFound when there is no proof (this node's write not sealed yet, or one
 // kept from before writes were signed); kPermissionDenied when it fails.
+// Checks the node certificate a peer sent in hello against the deployment
+// CA, and that it is `peer`'s, then records its party: what this node may
+// send it (docs/sharing.md). An empty certificate records nothing.
+Status LearnPeerParty(Store& store, const PeerVerifier& verifier, std::string_view certificate_pem,
+                      std::string_view peer);
+// Who a page for `peer` is read for: its id and its party as last learnt
+// ("" when never learnt: only what every node may hold).
+PageReader ReaderFor(Store& store, const std::string& peer);
+
 Status VerifyStoredProof(Store& store, const PeerVerifier& verifier, const FieldVersion& v);
 
 // Hands a checked page to an open batch: the verified proofs, the proven

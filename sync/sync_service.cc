@@ -62,8 +62,12 @@ ServiceReply SyncService::Hello(const wire::Envelope& request, const std::string
         ", this node " + std::to_string(Schema::Get().version()) +
         "; what either does not know is kept and passed on");
   }
+  Status learnt = LearnPeerParty(store_, *credentials_.verifier,
+                                 request.hello_request().certificate(), peer);
+  if (!learnt.ok()) return ErrorReply(learnt, self);
   wire::Envelope reply;
   auto* hello = reply.mutable_hello_reply();
+  hello->set_certificate(credentials_.signer->cert_pem());
   hello->set_your_cursor(peer_state->inbound_cursor);
   ToWire(*knowledge, hello->mutable_knowledge());
   hello->set_schema_version(static_cast<uint32_t>(Schema::Get().version()));
@@ -92,13 +96,15 @@ ServiceReply SyncService::Pull(const wire::Envelope& request, const std::string&
   // This node's own writes are signed before they first leave it.
   Status sealed = SealPendingWrites(store_, *credentials_.signer);
   if (!sealed.ok()) return ErrorReply(sealed, self);
-  auto changes = store_.ReadChanges(pull.cursor(), page, *peer_knowledge, peer);
+  // Only what the puller's party may hold (docs/sharing.md).
+  const PageReader reader = ReaderFor(store_, peer);
+  auto changes = store_.ReadChanges(pull.cursor(), page, *peer_knowledge, reader);
   // A stretch of the log the puller already holds costs it no round trip
   // per page: read on, within a bound so one request stays short.
   for (int more = 0;
        more < kMaxEmptyPagesPerPull && changes.ok() && changes->states.empty() && !changes->done;
        ++more) {
-    changes = store_.ReadChanges(changes->next_cursor, page, *peer_knowledge, peer);
+    changes = store_.ReadChanges(changes->next_cursor, page, *peer_knowledge, reader);
   }
   if (!changes.ok()) return ErrorReply(changes.status(), self);
   wire::Envelope reply;

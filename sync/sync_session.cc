@@ -35,10 +35,12 @@ struct Hello {
   std::vector<RefusedState> to_report;
 };
 
-Result<Hello> SayHello(Store& store, Transport& transport, const SyncOptions& options) {
+Result<Hello> SayHello(Store& store, Transport& transport, const SyncOptions& options,
+                       const Credentials& credentials) {
   wire::Envelope request;
   request.mutable_hello_request()->set_schema_version(
       static_cast<uint32_t>(Schema::Get().version()));
+  request.mutable_hello_request()->set_certificate(credentials.signer->cert_pem());
   ASSIGN_OR_RETURN(wire::Envelope reply, Exchange(transport, kOpHello, request, store.node_id(),
                                                   wire::Envelope::kHelloReply));
   Hello hello;
@@ -50,6 +52,10 @@ Result<Hello> SayHello(Store& store, Transport& transport, const SyncOptions& op
     return PermissionDenied("expected peer " + options.expected_peer + " but " + hello.peer_id +
                             " answered");
   }
+  // What this node may push to the peer depends on the party its
+  // certificate names.
+  RETURN_IF_ERROR(LearnPeerParty(store, *credentials.verifier, reply.hello_reply().certificate(),
+                                 hello.peer_id));
   hello.push_cursor = reply.hello_reply().your_cursor();
   ASSIGN_OR_RETURN(hello.peer_knowledge, FromWire(reply.hello_reply().knowledge()));
   return hello;
@@ -121,9 +127,11 @@ Status Push(Store& store, Transport& transport, const SyncOptions& options,
   uint64_t cursor = hello.push_cursor;
   uint64_t from = cursor;  // where the next push starts: empty pages are coalesced into it
   bool resumed = false;
+  // Only what the peer's party may hold (docs/sharing.md).
+  const PageReader reader = ReaderFor(store, hello.peer_id);
   while (true) {
-    ASSIGN_OR_RETURN(ChangePage page, store.ReadChanges(cursor, options.page_size,
-                                                        hello.peer_knowledge, hello.peer_id));
+    ASSIGN_OR_RETURN(ChangePage page,
+                     store.ReadChanges(cursor, options.page_size, hello.peer_knowledge, reader));
     // A page of states the peer already holds needs no round trip of its own:
     // read on, and the next push covers its range.
     if (page.states.empty() && !page.done) {
@@ -185,7 +193,7 @@ Result<SyncSummary> RunSync(Store& store, Transport& transport, const Credential
     return InvalidArgument("a sync needs this node's key and the deployment CA");
   }
   SyncSummary summary;
-  ASSIGN_OR_RETURN(Hello hello, SayHello(store, transport, options));
+  ASSIGN_OR_RETURN(Hello hello, SayHello(store, transport, options, credentials));
   summary.peer_id = hello.peer_id;
   RETURN_IF_ERROR(Pull(store, transport, options, credentials, hello, summary));
   RETURN_IF_ERROR(Push(store, transport, options, credentials, hello, summary));

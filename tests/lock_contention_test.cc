@@ -41,7 +41,7 @@ class LockContentionTest : public ::testing::Test {
     root_ = new TempDir();
     ASSERT_TRUE(sync::MakeDeploymentCa(root_->File("ca"), "Contention test deployment").ok());
     std::string office = root_->File("poipet");
-    ASSERT_TRUE(sync::MakeNodeCertificate(root_->File("ca"), "KH-POIPET", office + "/tls").ok());
+    ASSERT_TRUE(sync::MakeNodeCertificate(root_->File("ca"), "KH-POIPET", office + "/tls", "KH").ok());
     auto store = Store::Create(office + "/accord.db", "KH-POIPET");
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     for (int start = 0; start < kRecords; start += 1000) {
@@ -73,7 +73,7 @@ class LockContentionTest : public ::testing::Test {
   std::string NewCapital(const std::string& name) {
     std::string node = root_->File(name);
     EXPECT_EQ(Accord(node, {"init", "--node-id", "KH-NCCT"}).code, 0);
-    EXPECT_TRUE(sync::MakeNodeCertificate(root_->File("ca"), "KH-NCCT", node + "/tls").ok());
+    EXPECT_TRUE(sync::MakeNodeCertificate(root_->File("ca"), "KH-NCCT", node + "/tls", "KH").ok());
     return node;
   }
 

@@ -41,7 +41,8 @@ class PkiFixture : public ::testing::Test {
 
   // Issues `node`'s certificate from this deployment's CA.
   void Enrol(const std::string& node) {
-    Status st = sync::MakeNodeCertificate(ca_dir(), node, node_dir(node));
+    Status st =
+        sync::MakeNodeCertificate(ca_dir(), node, node_dir(node), sync::PartyFromNodeId(node));
     ASSERT_TRUE(st.ok()) << st.ToString();
   }
   // Issues a certificate for `node` from the foreign CA, into other-<node>.

@@ -81,7 +81,8 @@ class TestDeployment {
     auto it = signers_.find(node);
     if (it == signers_.end()) {
       std::string dir = dir_.File(node);
-      Status made = sync::MakeNodeCertificate(dir_.File("ca"), node, dir);
+      Status made =
+          sync::MakeNodeCertificate(dir_.File("ca"), node, dir, sync::PartyFromNodeId(node));
       EXPECT_TRUE(made.ok()) << made.ToString();
       auto signer = sync::NodeSigner::Load(dir + "/node.pem", dir + "/node.key");
       EXPECT_TRUE(signer.ok()) << signer.status().ToString();

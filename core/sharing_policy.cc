@@ -1,0 +1,130 @@
+#include "core/sharing_policy.h"
+
+#include <nlohmann/json.hpp>
+
+namespace accord {
+
+using json = nlohmann::json;
+
+// Fitted to the seeds: joint work goes to the parties of its plan (seed 002,
+// 004); meetings and what is recorded at them follow their plan; case data
+// stays with the party of the office that opened it and goes to the other
+// country only with consent (seed 001 Art 4.11-4.12, 002 IV.3-IV.5, 004
+// §3.1.2).
+const char kDefaultSharingPolicyJson[] = R"json({
+  "version": 1,
+  "everyone": ["party", "office"],
+  "roots": {
+    "plan": {"parties_field": "parties", "separators": ",; ", "unstated": "everyone"},
+    "meeting": {"parties_field": "", "separators": "", "unstated": "everyone"},
+    "case": {
+      "parties_field": "direction", "separators": "-,; ",
+      "consent_field": "consent", "shared_when": ["given", "overridden"],
+      "override_value": "overridden", "override_reason_field": "consent_override_reason",
+      "unstated": "owner"
+    }
+  },
+  "follow": {
+    "objective": ["plan"],
+    "activity": ["objective"],
+    "meeting": ["related_plan"],
+    "participant": ["meeting"],
+    "agenda_item": ["meeting"],
+    "minute": ["meeting"],
+    "decision": ["meeting"],
+    "action_item": ["meeting"],
+    "signature": ["meeting", "plan"],
+    "family_tracing": ["case"],
+    "case_review": ["case", "meeting"]
+  }
+})json";
+
+const SharingPolicy& SharingPolicy::Default() {
+  static const SharingPolicy policy = [] {
+    auto parsed = Parse(kDefaultSharingPolicyJson);
+    // The built-in text is part of the program: a parse failure is a bug.
+    if (!parsed.ok()) std::abort();
+    return std::move(parsed).value();
+  }();
+  return policy;
+}
+
+Result<SharingPolicy> SharingPolicy::Parse(std::string_view text) {
+  json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object()) return InvalidArgument("policy: not a JSON object");
+  SharingPolicy policy;
+  try {
+    policy.version = doc.at("version").get<int>();
+    // (No json::value(key, default) with a container default: GCC 12 warns
+    // inside nlohmann on the temporary.)
+    if (doc.contains("everyone")) {
+      policy.everyone = doc.at("everyone").get<std::set<std::string>>();
+    }
+    if (doc.contains("roots")) {
+      for (const auto& [type, rule] : doc.at("roots").items()) {
+        RootRule r;
+        r.parties_field = rule.value("parties_field", "");
+        r.separators = rule.value("separators", ",");
+        r.consent_field = rule.value("consent_field", "");
+        if (rule.contains("shared_when")) {
+          r.shared_when = rule.at("shared_when").get<std::set<std::string>>();
+        }
+        r.override_value = rule.value("override_value", "");
+        r.override_reason_field = rule.value("override_reason_field", "");
+        std::string unstated = rule.value("unstated", "owner");
+        if (unstated != "owner" && unstated != "everyone") {
+          return InvalidArgument("policy: roots." + type + ".unstated must be owner or everyone");
+        }
+        r.unstated_goes_everywhere = unstated == "everyone";
+        policy.roots[type] = std::move(r);
+      }
+    }
+    if (doc.contains("follow")) {
+      policy.follow =
+          doc.at("follow").get<std::map<std::string, std::vector<std::string>>>();
+    }
+  } catch (const json::exception& e) {
+    return InvalidArgument(std::string("policy: ") + e.what());
+  }
+  if (policy.version < 1) return InvalidArgument("policy: version must be at least 1");
+  return policy;
+}
+
+std::string SharingPolicy::ToJson() const {
+  json doc;
+  doc["version"] = version;
+  doc["everyone"] = everyone;
+  json roots_json = json::object();
+  for (const auto& [type, r] : roots) {
+    json rule = {{"parties_field", r.parties_field},
+                 {"separators", r.separators},
+                 {"unstated", r.unstated_goes_everywhere ? "everyone" : "owner"}};
+    if (!r.consent_field.empty()) {
+      rule["consent_field"] = r.consent_field;
+      rule["shared_when"] = r.shared_when;
+      rule["override_value"] = r.override_value;
+      rule["override_reason_field"] = r.override_reason_field;
+    }
+    roots_json[type] = rule;
+  }
+  doc["roots"] = roots_json;
+  doc["follow"] = follow;
+  return doc.dump(2);
+}
+
+bool SharingPolicy::IsScopeField(std::string_view type, std::string_view field) const {
+  if (auto it = roots.find(std::string(type)); it != roots.end()) {
+    const RootRule& r = it->second;
+    if (field == r.parties_field || field == r.consent_field || field == r.override_reason_field) {
+      return !field.empty();
+    }
+  }
+  if (auto it = follow.find(std::string(type)); it != follow.end()) {
+    for (const auto& ref : it->second) {
+      if (field == ref) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace accord

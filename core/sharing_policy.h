@@ -1,0 +1,68 @@
+// Who may hold which record: the sharing policy every node evaluates the
+// same way (docs/sharing.md). It is data — a JSON document with a version —
+// so a deployment can read it (`accord policy show`) and, later, replace it.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+
+namespace accord {
+
+// A root type: a record whose own fields name the parties it goes to.
+struct RootRule {
+  std::string parties_field;  // e.g. plan.parties "KH,TH", case.direction "TH-KH"
+  std::string separators;     // characters between party codes: ",-; "
+  // Personal data (cases): the parties field applies only while the consent
+  // field's every live value is in `shared_when`; otherwise the record stays
+  // with its owner's party. "" for joint work, always shared.
+  std::string consent_field;
+  std::set<std::string> shared_when;
+  // A value of `consent_field` that counts only with a reason recorded.
+  std::string override_value;
+  std::string override_reason_field;
+  // When the parties field is empty (or the type has none): true, every node
+  // (joint work whose parties nobody recorded yet); false, only the owner's
+  // party (personal data fails closed).
+  bool unstated_goes_everywhere = false;
+};
+
+struct SharingPolicy {
+  int version = 0;
+  std::set<std::string> everyone;  // types every node may hold (party, office)
+  std::map<std::string, RootRule> roots;
+  // A type that hangs off another: its ref fields, tried in order; the first
+  // that names a record gives that record's scope. A type both here and in
+  // `roots` uses its root rule when none of its refs is set.
+  std::map<std::string, std::vector<std::string>> follow;
+
+  // The built-in policy fitted to the seeds (docs/sharing.md).
+  static const SharingPolicy& Default();
+  static Result<SharingPolicy> Parse(std::string_view json);
+  std::string ToJson() const;
+
+  // Fields whose change can move a record (and what hangs off it) in or out
+  // of a node's scope.
+  bool IsScopeField(std::string_view type, std::string_view field) const;
+};
+
+// Where one record may go: every node, or the nodes of these parties.
+struct RecordScope {
+  bool everyone = false;
+  std::set<std::string> parties;
+  std::string owner_party;  // the party of the office that opened it ("" unknown)
+  std::string reason;       // one line, for `accord where` and `get`
+  bool Allows(std::string_view party) const {
+    return everyone || (!party.empty() && parties.count(std::string(party)) > 0);
+  }
+};
+
+// The built-in policy's JSON text.
+extern const char kDefaultSharingPolicyJson[];
+
+}  // namespace accord
