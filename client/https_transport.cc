@@ -24,13 +24,23 @@ struct Attempt {
   long http_status = 0;
   std::string content_type;
   std::string body;
+  size_t max_body = 0;          // HttpsTransportOptions::max_reply_bytes
+  bool body_too_large = false;  // the transfer was cut off there
   int64_t retry_after_s = 0;
   bool session_unknown = false;  // a 401 saying the server forgot our session
 };
 
+// Collects a reply's body, up to its limit: a hostile server could otherwise
+// make the client hold any number of bytes before a frame is decoded.
 size_t AppendBody(char* data, size_t size, size_t count, void* out) {
-  static_cast<std::string*>(out)->append(data, size * count);
-  return size * count;
+  auto* a = static_cast<Attempt*>(out);
+  size_t n = size * count;
+  if (a->body.size() + n > a->max_body) {
+    a->body_too_large = true;
+    return 0;  // curl stops the transfer (CURLE_WRITE_ERROR)
+  }
+  a->body.append(data, n);
+  return n;
 }
 
 void GlobalInit() {
@@ -254,7 +264,8 @@ Attempt HttpsTransport::Impl::Perform(std::string_view op, const std::string& re
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.size()));
   curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.data());
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &a.body);
+  a.max_body = options.max_reply_bytes;
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &a);
   int64_t sent_at = NowMs();
   a.curl = curl_easy_perform(curl);
   a.error = error[0] != '\0' ? error : curl_easy_strerror(a.curl);
@@ -308,6 +319,10 @@ void HttpsTransport::Impl::ReadReplyHeaders(std::string_view op, const std::stri
 
 // Maps a final (not retried) attempt to a Status. OK means: return the body.
 Status HttpsTransport::Impl::Classify(const Attempt& a, const std::string& url) const {
+  if (a.body_too_large) {
+    return Corruption(url + ": the reply exceeds " + std::to_string(a.max_body) +
+                      " bytes, more than any sync frame may hold; not read further");
+  }
   if (a.curl != CURLE_OK) {
     if (IsTlsRefusal(a)) {
       return PermissionDenied(url + ": the server refused our certificate (" + a.error + ")");

@@ -25,6 +25,7 @@
 #include "core/status.h"
 #include "sync/identity.h"
 #include "sync/transport.h"
+#include "sync/wire_limits.h"
 
 namespace accord::client {
 
@@ -50,6 +51,10 @@ struct HttpsTransportOptions {
   // Abort a transfer that moved less than 1 byte/s for this long (a dead
   // link mid-upload, or a server stuck in a handler).
   std::chrono::seconds stall_timeout{60};
+  // A reply body longer than this is cut off and refused (kCorruption, not
+  // retried). A sync frame never exceeds kMaxFrameBytes decompressed, and an
+  // engine's page stops at 8 MiB of states.
+  size_t max_reply_bytes = sync::kMaxFrameBytes;
   // Proxy URL; empty means none, whatever http(s)_proxy says.
   std::string proxy;
   // Seams for tests: null means std::this_thread::sleep_for and the system

@@ -67,7 +67,8 @@ gtest_discover_tests(rolling_upgrade_tests DISCOVERY_TIMEOUT 60
 # Issue 9's attacks, each by a legitimate certificate holder over real HTTPS
 # (forged, renumbered and shadowing writes, knowledge without proof, relays
 # that alter writes, decompression bombs, clocks that run ahead).
-add_executable(attack_tests ${CMAKE_CURRENT_LIST_DIR}/attack_test.cc)
+add_executable(attack_tests ${CMAKE_CURRENT_LIST_DIR}/attack_test.cc
+                            ${CMAKE_CURRENT_LIST_DIR}/bomb_test.cc)
 target_link_libraries(attack_tests PRIVATE accord_server accord_client_transport
                       GTest::gmock GTest::gtest_main)
 target_compile_definitions(attack_tests PRIVATE ACCORD_BINARY="$<TARGET_FILE:accord>")

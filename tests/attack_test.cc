@@ -12,10 +12,12 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <limits>
 #include <string>
 
 #include "sync/bundle.h"
+#include "tests/conflict_share.h"
 #include "tests/https_nodes.h"
 #include "tests/tamper.h"
 
@@ -307,6 +309,36 @@ TEST_F(HttpsAttackTest, AWriteDatedInTheYear292278994IsRefused) {
   EXPECT_THAT(SendAsThailand(testing::PushPage(late, th_->id)),
               HasSubstr("more than 400 days ahead of this node's clock"));
   ExpectNothingChangedAndEveryLinkStillWorks();
+}
+
+// ---- No office wins conflicts by its clock.
+
+// Old behaviour: the later write time won, and an office whose clock ran
+// four minutes ahead won 20 conflicts of 20 over HTTPS. Here a Thai border
+// office four minutes ahead and the Cambodian capital edit 200 cases' notes
+// concurrently and sync over HTTPS: the office ahead wins about half, and
+// both show the same winner of each (clock_test.cc runs a year ahead, in
+// process and by bundle).
+TEST_F(HttpsAttackTest, AnOfficeWhoseClockRunsFourMinutesAheadWinsAboutHalfTheConflicts) {
+  auto shared = clock_.now;
+  Node& aranya = AddNode("TH-ARANYA", [shared] { return shared->fetch_add(1) + 4 * 60 * 1000; });
+  auto exchange = [this](Store& first, Store& second) {
+    auto summary = Sync(*ByStore(first), *ByStore(second));
+    ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+    EXPECT_TRUE(summary->refused_by_peer.empty());
+    EXPECT_TRUE(summary->refused_here.empty());
+  };
+  testing::ConflictShare share =
+      testing::EditConcurrently(*kh_->store, *aranya.store, 200, 20261126, exchange);
+  std::printf(
+      "[ clock    ] HTTPS: the office 4 minutes ahead won %d of %d conflicts, the "
+      "capital %d\n",
+      share.second_wins, share.conflicts, share.first_wins);
+  EXPECT_EQ(share.conflicts, 200);
+  EXPECT_EQ(share.first_wins + share.second_wins, 200);
+  EXPECT_GE(share.second_wins, 60);
+  EXPECT_LE(share.second_wins, 140);
+  EXPECT_EQ(DumpOf(*kh_->store), DumpOf(*aranya.store));
 }
 
 // ---- A relay that alters a write in transit is caught at the next hop.

@@ -2,11 +2,15 @@
 #pragma once
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
+#include <chrono>
 #include <cstdio>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -66,6 +70,60 @@ inline int WaitForExit(pid_t pid) {
   int status = 0;
   waitpid(pid, &status, 0);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// `accord --dir DIR ARGS...` run to the end, with what it cost: its peak
+// resident memory (the child's ru_maxrss: never less than what this process
+// held resident when it forked) and its wall time.
+struct MeasuredRun {
+  int code = -1;
+  std::string out, err;
+  long peak_kb = 0;
+  double seconds = 0;
+};
+
+inline MeasuredRun RunMeasured(const std::string& dir, const std::vector<std::string>& args,
+                               const std::string& scratch_prefix) {
+  std::string out_file = scratch_prefix + ".out", err_file = scratch_prefix + ".err";
+  std::vector<std::string> argv = {ACCORD_BINARY, "--dir", dir};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto start = std::chrono::steady_clock::now();
+  pid_t pid = fork();
+  if (pid == 0) {
+    // A child's peak starts as its parent's (the copied address space) and
+    // survives exec: start it again from what the child holds now.
+    int refs = open("/proc/self/clear_refs", O_WRONLY);
+    if (refs >= 0) {
+      ssize_t written = write(refs, "5", 1);
+      (void)written;
+      close(refs);
+    }
+    int out = open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int err = open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(out, 1);
+    dup2(err, 2);
+    std::vector<char*> raw;
+    for (auto& a : argv) raw.push_back(a.data());
+    raw.push_back(nullptr);
+    execv(ACCORD_BINARY, raw.data());
+    _exit(127);
+  }
+  MeasuredRun run;
+  int status = 0;
+  rusage usage{};
+  wait4(pid, &status, 0, &usage);
+  run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  run.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  run.peak_kb = usage.ru_maxrss;
+  auto slurp = [](const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  };
+  run.out = slurp(out_file);
+  run.err = slurp(err_file);
+  return run;
 }
 
 }  // namespace accord::testing

@@ -193,6 +193,30 @@ TEST_F(HttpsTransportTest, OversizePageGets413AndServerKeepsServing) {
   EXPECT_EQ(server_->rejected_too_large(), 2u);
 }
 
+// A hostile capital (a certificate holder) answers a pull with 40 MB: the
+// office stops reading at its limit instead of holding whatever comes, does
+// not retry, and its next request goes through. Before, the whole body was
+// collected before any frame limit applied.
+TEST_F(HttpsTransportTest, AReplyLargerThanAnyFrameIsCutOffNotRetried) {
+  StartServer(Options(), [](std::string_view op, std::string_view, const std::string&) {
+    if (op == sync::kOpPull) return sync::ServiceReply{Code::kOk, std::string(40u << 20, 'r')};
+    return sync::ServiceReply{Code::kOk, "ទំព័រតូច"};
+  });
+  auto o = ClientOptions("KH-POIPET");
+  o.max_reply_bytes = size_t{8} << 20;
+  auto poipet = Transport(o);
+  ASSERT_TRUE(poipet->RoundTrip(sync::kOpHello, "").ok());
+  auto page = poipet->RoundTrip(sync::kOpPull, "");
+  ASSERT_FALSE(page.ok());
+  EXPECT_EQ(page.status().code(), Code::kCorruption) << page.status().ToString();
+  EXPECT_THAT(page.status().message(), HasSubstr("the reply exceeds 8388608 bytes"));
+  EXPECT_EQ(poipet->attempts(), 2u) << "the hello, then the pull, not retried";
+  EXPECT_LE(poipet->bytes_received(), (size_t{8} << 20) + (size_t{1} << 20));
+  auto next = poipet->RoundTrip(sync::kOpPush, "x");
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  EXPECT_EQ(*next, "ទំព័រតូច");
+}
+
 TEST_F(HttpsTransportTest, RetriesUntilTheCapitalIsUp) {
   auto port = server::PickFreeLoopbackPort();
   ASSERT_TRUE(port.ok());

@@ -21,6 +21,7 @@
 #include "server/loopback_port.h"
 #include "tests/cli_support.h"
 #include "tests/flood.h"
+#include "tests/serve_support.h"
 #include "tests/test_support.h"
 
 namespace accord {
@@ -36,37 +37,8 @@ using testing::Accord;
 using testing::CommandResult;
 using testing::Quote;
 
-// `accord --dir DIR serve` in its own process, stderr to a log file.
-class ServeProcess {
- public:
-  ServeProcess(const std::string& dir, int port, const std::string& log) {
-    pid_ = fork();
-    if (pid_ == 0) {
-      FILE* f = std::freopen(log.c_str(), "a", stderr);
-      (void)f;
-      std::string listen = "127.0.0.1:" + std::to_string(port);
-      execl(ACCORD_BINARY, ACCORD_BINARY, "--dir", dir.c_str(), "serve", "--listen", listen.c_str(),
-            "--no-ui", static_cast<char*>(nullptr));
-      _exit(127);
-    }
-  }
-  ~ServeProcess() {
-    if (pid_ > 0) Signal(SIGKILL);
-  }
-  // Sends `sig` and leaves the process running.
-  void Send(int sig) { kill(pid_, sig); }
-  // Sends `sig` and returns the exit status (or 128 + signal).
-  int Signal(int sig) {
-    kill(pid_, sig);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-
- private:
-  pid_t pid_ = -1;
-};
+using testing::Accepts;
+using testing::ServeProcess;
 
 class ServeProcessTest : public ::testing::Test {
  protected:
@@ -102,17 +74,6 @@ class ServeProcessTest : public ::testing::Test {
     auto server = std::make_unique<ServeProcess>(kh_, port_, dir_.File("serve.log"));
     for (int i = 0; i < 200 && !Accepts(port_); ++i) std::this_thread::sleep_for(25ms);
     return server;
-  }
-
-  static bool Accepts(int port) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-    close(fd);
-    return ok;
   }
 
   // Starts a sync from TH in the background; returns its pid.

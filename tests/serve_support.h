@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -54,6 +55,17 @@ class ServeProcess {
   ServeProcess(const ServeProcess&) = delete;
   ServeProcess& operator=(const ServeProcess&) = delete;
 
+  pid_t pid() const { return pid_; }
+  // A line of /proc/PID/status in kB, e.g. "VmHWM" (the peak resident set)
+  // or "VmRSS"; -1 if unreadable.
+  long StatusKb(const std::string& name) const {
+    std::ifstream in("/proc/" + std::to_string(pid_) + "/status");
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.rfind(name + ":", 0) == 0) return std::stol(line.substr(name.size() + 1));
+    }
+    return -1;
+  }
   // Sends `sig` and leaves the process running.
   void Send(int sig) { kill(pid_, sig); }
   // Sends `sig` and returns the exit status (or 128 + signal).
