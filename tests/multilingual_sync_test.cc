@@ -15,23 +15,14 @@ namespace accord {
 namespace {
 
 using testing::DumpOf;
+using testing::PutOk;
+using testing::SyncOk;
 
 const std::string kKhmerTitle =
     "កិច្ចប្រជុំក្រុមការងារបច្ចេកទេសស្តីពីការទទួល "
     "និងការគ្រប់គ្រងករណីជនរងគ្រោះនៃការជួញដូរមនុស្ស";
 const std::string kKhmerVenue = "មជ្ឈមណ្ឌលស្នាក់នៅបណ្តោះអាសន្នប៉ោយប៉ែត";
 const std::string kThaiVenue = "ศาลากลางจังหวัดสระแก้ว";
-
-void SyncOk(Store& client, Store& server) {
-  testing::InProcessTransport transport(server, client.node_id());
-  auto summary = testing::SyncWith(client, transport);
-  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
-}
-
-void PutOk(Store& store, RecordWrite write) {
-  auto id = store.Put(write);
-  ASSERT_TRUE(id.ok()) << id.status().ToString();
-}
 
 // Two capitals and Poi Pet, all holding the working group's meeting as the
 // Cambodian secretariat typed it.
