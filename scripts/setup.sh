@@ -2,7 +2,8 @@
 # Installs the Debian 12 packages Accord needs, only those that are missing.
 # Idempotent and non-interactive; safe to run on every build.
 #   scripts/setup.sh            build and test dependencies
-#   scripts/setup.sh --browser  also chromium + chromedriver for the review-page browser test
+#   scripts/setup.sh --browser  also chromium + chromedriver for the review-page browser test,
+#                               and Khmer, Thai and Chinese fonts so its screenshot shows glyphs
 set -euo pipefail
 
 packages=(
@@ -16,7 +17,7 @@ packages=(
   clang-14 libfuzzer-14-dev
 )
 if [[ "${1:-}" == "--browser" ]]; then
-  packages+=(chromium chromium-driver python3-selenium)
+  packages+=(chromium chromium-driver python3-selenium fonts-khmeros fonts-thai-tlwg fonts-noto-cjk)
 fi
 
 missing=()

@@ -89,6 +89,22 @@ function el(tag, attrs, ...children) {
   return node;
 }
 function shown(v) { return v === null ? "(empty)" : v; }
+// At most n UTF-16 units of text, cut between words (Thai and Khmer put no
+// spaces between words: the browser's dictionary finds them), else between
+// letters: never between a consonant and its vowel sign or subscript.
+function clip(text, n) {
+  if (text.length <= n) return text;
+  for (const granularity of ["word", "grapheme"]) {
+    if (typeof Intl !== "object" || !Intl.Segmenter) break;
+    let out = "";
+    for (const {segment} of new Intl.Segmenter(undefined, {granularity}).segment(text)) {
+      if (out.length + segment.length > n) break;
+      out += segment;
+    }
+    if (out.trim()) return out.trimEnd() + "…";
+  }
+  return text.slice(0, n) + "…";
+}
 function when(t) { return t.replace("T", " ").replace(/\.\d+Z$/, " UTC"); }
 function say(text, kind) { const m = $("message"); m.textContent = text; m.className = kind || ""; }
 
@@ -155,7 +171,7 @@ function render(data) {
     for (const c of items) box.append(conflictView(c));
     const ctx = items[0].context || {};
     const keys = Object.keys(ctx).filter(k => ctx[k] !== null).slice(0, 6);
-    if (keys.length) box.append(el("div", {class: "conflict context"}, keys.map(k => k + ": " + String(ctx[k]).slice(0, 80)).join(" · ")));
+    if (keys.length) box.append(el("div", {class: "conflict context"}, keys.map(k => k + ": " + clip(String(ctx[k]), 80)).join(" · ")));
     list.append(box);
   }
 }

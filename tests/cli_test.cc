@@ -50,7 +50,7 @@ TEST_F(CliTest, PutGetListHistoryAndStatusWorkAsScriptsExpect) {
   EXPECT_EQ(history[1]["origin"], "KH-NCCT");
   json status = json::parse(Accord(node, {"status", "--json"}).out);
   EXPECT_EQ(status["node_id"], "KH-NCCT");
-  EXPECT_EQ(status["records"]["activity"], 20);
+  EXPECT_EQ(status["records"]["activity"], 23);
   EXPECT_EQ(status["open_conflicts"], 0);
   std::string created = Accord(node, {"put", "plan", "title=Plan of Action 2026-2028"}).out;
   EXPECT_EQ(created.size(), 27u);  // a generated id and a newline

@@ -15,20 +15,10 @@ namespace {
 
 using testing::DumpOf;
 using testing::FakeClock;
-using testing::InProcessTransport;
 using testing::NewStore;
+using testing::PutOk;
+using testing::SyncOk;
 using testing::TempDir;
-
-void SyncOk(Store& client, Store& server) {
-  InProcessTransport transport(server, client.node_id());
-  auto summary = testing::SyncWith(client, transport);
-  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
-}
-
-void PutOk(Store& store, RecordWrite write) {
-  auto id = store.Put(write);
-  ASSERT_TRUE(id.ok()) << id.status().ToString();
-}
 
 const char* kMinuteText =
     "Both sides reviewed the plan.\nIOM will circulate the draft.\nThe next meeting is in June.";

@@ -4,10 +4,12 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
 #include "core/json_codec.h"
+#include "core/text_rule.h"
 #include "tests/test_support.h"
 
 namespace accord {
@@ -38,6 +40,57 @@ TEST(SampleDataTest, LoadsThroughTheStoreWithEveryReferenceResolved) {
   ASSERT_TRUE(status.ok());
   for (const TypeSpec& type : Schema::Get().types()) {
     EXPECT_GT(status->records_per_type[type.name], 0) << "no sample " << type.name;
+  }
+}
+
+// The code point of the UTF-8 sequence starting at `text[i]` (the sample is
+// valid UTF-8, checked below through the text rule); sets `*length`.
+char32_t DecodeAt(const std::string& text, size_t i, size_t* length) {
+  auto lead = static_cast<unsigned char>(text[i]);
+  *length = lead < 0x80 ? 1 : lead < 0xe0 ? 2 : lead < 0xf0 ? 3 : 4;
+  char32_t cp = *length == 1 ? lead : lead & (0x7fu >> *length);
+  for (size_t k = 1; k < *length; ++k) {
+    cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3fu);
+  }
+  return cp;
+}
+
+// The offices write in their own languages: Khmer, Thai, Vietnamese (with its
+// stacked diacritics) and Chinese, in titles, names, minutes and action items.
+// Each value is already what the text rule stores, so loading changes nothing.
+TEST(SampleDataTest, HoldsKhmerThaiVietnameseAndChineseAsTheOfficesWriteThem) {
+  auto writes = ParseLoadDocument(ReadSample());
+  ASSERT_TRUE(writes.ok()) << writes.status().ToString();
+  std::map<std::string, std::set<std::string>> fields_per_script;
+  for (const RecordWrite& record : *writes) {
+    const TypeSpec* type = Schema::Get().FindType(record.type);
+    ASSERT_NE(type, nullptr) << record.type;
+    for (const FieldWrite& field : record.writes) {
+      if (!field.value) continue;
+      const FieldSpec* spec = type->FindField(field.field);
+      ASSERT_NE(spec, nullptr) << record.type << "." << field.field;
+      EXPECT_TRUE(CheckText(*field.value, spec->kind == FieldKind::kLongText).ok())
+          << *record.id << "." << field.field << " is not stored as written";
+      const std::string& text = *field.value;
+      for (size_t i = 0, n = 0; i < text.size(); i += n) {
+        char32_t cp = DecodeAt(text, i, &n);
+        const char* script = cp >= 0x1780 && cp <= 0x17ff   ? "Khmer"
+                             : cp >= 0x0e00 && cp <= 0x0e7f ? "Thai"
+                             : cp >= 0x1ea0 && cp <= 0x1eff ? "Vietnamese"  // ạ ả ấ … ộ ữ ỹ
+                             : cp >= 0x4e00 && cp <= 0x9fff ? "Chinese"
+                                                            : nullptr;
+        if (script) fields_per_script[script].insert(record.type + "." + field.field);
+      }
+    }
+  }
+  for (const char* script : {"Khmer", "Thai", "Vietnamese", "Chinese"}) {
+    EXPECT_GE(fields_per_script[script].size(), 4u) << script << " in too few kinds of field";
+  }
+  for (const char* script : {"Khmer", "Thai", "Vietnamese"}) {
+    for (const char* field :
+         {"meeting.title", "participant.name", "minute.text", "action_item.action"}) {
+      EXPECT_EQ(fields_per_script[script].count(field), 1u) << "no " << script << " " << field;
+    }
   }
 }
 

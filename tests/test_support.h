@@ -178,4 +178,17 @@ class FaultyTransport : public sync::Transport {
   std::function<Fault()> fault_;
 };
 
+// A sync the test expects to succeed, in process.
+inline void SyncOk(Store& client, Store& server) {
+  InProcessTransport transport(server, client.node_id());
+  auto summary = SyncWith(client, transport);
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+}
+
+// A write the test expects to succeed.
+inline void PutOk(Store& store, RecordWrite write) {
+  auto id = store.Put(write);
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+}
+
 }  // namespace accord::testing

@@ -66,5 +66,66 @@ TEST(TextMergeTest, DiffShowsRemovedAndAddedLines) {
   EXPECT_EQ(rendered, " a|-b|+B| c|+d|");
 }
 
+// Minutes of the Tây Ninh meeting, typed by the Vietnamese secretariat.
+const char* kVietnameseMinute =
+    "1. Hai bên thống nhất trao đổi danh sách nạn nhân bị mua bán trước khi bàn giao.\n"
+    "2. Phía Campuchia thông báo đã tiếp nhận 7 nạn nhân là công dân Việt Nam.\n"
+    "3. Cuộc họp tiếp theo tổ chức tại Phnôm Pênh.";
+
+TEST(TextMergeTest, VietnameseEditsOnDifferentLinesMergeWithTheirDiacritics) {
+  std::string vn =
+      "1. Hai bên thống nhất trao đổi danh sách nạn nhân bị mua bán ít nhất 15 ngày trước khi "
+      "bàn giao.\n"
+      "2. Phía Campuchia thông báo đã tiếp nhận 7 nạn nhân là công dân Việt Nam.\n"
+      "3. Cuộc họp tiếp theo tổ chức tại Phnôm Pênh.";
+  std::string kh =
+      "1. Hai bên thống nhất trao đổi danh sách nạn nhân bị mua bán trước khi bàn giao.\n"
+      "2. Phía Campuchia thông báo đã tiếp nhận 7 nạn nhân là công dân Việt Nam.\n"
+      "3. Cuộc họp tiếp theo tổ chức tại Phnôm Pênh vào tháng 12 năm 2022.\n"
+      "4. Đại diện IOM tham dự buổi bàn giao tại cửa khẩu Mộc Bài – Bavet.";
+  TextMerge merge = MergeText(kVietnameseMinute, vn, kh);
+  ASSERT_TRUE(merge.clean);
+  EXPECT_EQ(merge.merged,
+            "1. Hai bên thống nhất trao đổi danh sách nạn nhân bị mua bán ít nhất 15 ngày trước "
+            "khi bàn giao.\n"
+            "2. Phía Campuchia thông báo đã tiếp nhận 7 nạn nhân là công dân Việt Nam.\n"
+            "3. Cuộc họp tiếp theo tổ chức tại Phnôm Pênh vào tháng 12 năm 2022.\n"
+            "4. Đại diện IOM tham dự buổi bàn giao tại cửa khẩu Mộc Bài – Bavet.");
+  // Edits of adjacent lines (1 and 2) make one hunk: left to the reviewer.
+  std::string kh_line2 =
+      "1. Hai bên thống nhất trao đổi danh sách nạn nhân bị mua bán trước khi bàn giao.\n"
+      "2. Phía Campuchia thông báo đã tiếp nhận 7 nạn nhân, trong đó có 2 trẻ em.\n"
+      "3. Cuộc họp tiếp theo tổ chức tại Phnôm Pênh.";
+  EXPECT_FALSE(MergeText(kVietnameseMinute, vn, kh_line2).clean);
+}
+
+// The sub-steps of activity 1 of the Cambodia–China plan, in Chinese.
+const char* kChineseSteps = "起草行动计划草案\n审议行动计划草案\n召开会议，最终确定行动计划草案";
+
+TEST(TextMergeTest, ChineseEditsMergeLineByLineAndOverlapsAreLeftToTheReviewer) {
+  TextMerge merge = MergeText(
+      kChineseSteps, "起草行动计划草案（柬方）\n审议行动计划草案\n召开会议，最终确定行动计划草案",
+      "起草行动计划草案\n审议行动计划草案\n在中国召开会议，最终确定行动计划草案");
+  ASSERT_TRUE(merge.clean);
+  EXPECT_EQ(merge.merged,
+            "起草行动计划草案（柬方）\n审议行动计划草案\n在中国召开会议，最终确定行动计划草案");
+  // Both sides rewrote the second step: no suggestion, a person decides.
+  EXPECT_FALSE(
+      MergeText(kChineseSteps,
+                "起草行动计划草案\n中方审议行动计划草案\n召开会议，最终确定行动计划草案",
+                "起草行动计划草案\n中柬双方审议行动计划草案\n召开会议，最终确定行动计划草案")
+          .clean);
+}
+
+TEST(TextMergeTest, DiffOfVietnameseLinesKeepsWholeCharacters) {
+  auto diff = DiffLines("Hồi hương\nTái hòa nhập", "Hồi hương\nTái hoà nhập cộng đồng");
+  ASSERT_EQ(diff.size(), 3u);
+  EXPECT_EQ(diff[0].op, ' ');
+  EXPECT_EQ(diff[1].op, '-');
+  EXPECT_EQ(diff[1].text, "Tái hòa nhập");
+  EXPECT_EQ(diff[2].op, '+');
+  EXPECT_EQ(diff[2].text, "Tái hoà nhập cộng đồng");
+}
+
 }  // namespace
 }  // namespace accord

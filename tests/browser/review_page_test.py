@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
-"""Browser test of the review page: a real node with a real conflict, headless
-Debian chromium driven by selenium; resolves the conflict through the page and
-checks through `accord conflicts --json` that it is closed.
+"""Browser test of the review page: a real node with real conflicts, headless
+Debian chromium driven by selenium; resolves them through the page and checks
+through `accord conflicts --json` that they are closed. One conflict is in
+English; in the other the Cambodian side wrote Khmer and the Thai side Thai, and
+the reviewer signs in Khmer (fonts-khmeros and fonts-thai-tlwg make the
+screenshot show real glyphs, not boxes).
 
 Usage: review_page_test.py ACCORD_BINARY [--screenshot PATH]
 Everything runs on 127.0.0.1; nothing reaches the internet.
@@ -14,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import unicodedata
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -31,8 +35,16 @@ def run(accord, node_dir, *args):
     return result.stdout
 
 
-def make_conflict(accord, work):
-    """Two capitals edit the same activity while apart; bundles carry the edits."""
+# The Poi Pet working group meeting of the sample, whose venue both sides change.
+MEETING = "mtg-2023-02-10-poipet"
+VENUE_BEFORE = "មជ្ឈមណ្ឌលស្នាក់នៅបណ្តោះអាសន្នប៉ោយប៉ែត"
+VENUE_KH = "សាលាខេត្តបន្ទាយមានជ័យ"
+VENUE_TH = "ศาลากลางจังหวัดสระแก้ว"
+REVIEWER_KH = "ចាន់ សុភា"
+
+
+def make_conflicts(accord, work):
+    """Two capitals edit an activity and a meeting while apart; bundles carry the edits."""
     subprocess.run([accord, "cert", "ca", "--out", f"{work}/ca"], check=True, capture_output=True)
     kh, th = f"{work}/KH-NCCT", f"{work}/TH-MSDHS"
     for node, node_id in ((kh, "KH-NCCT"), (th, "TH-MSDHS")):
@@ -43,11 +55,30 @@ def make_conflict(accord, work):
     run(accord, th, "bundle", "apply", f"{work}/plan.bundle")
     run(accord, kh, "put", "activity", "--id", "act-khth-2023-1.3", "timeframe=2024-Q2")
     run(accord, th, "put", "activity", "--id", "act-khth-2023-1.3", "timeframe=2024-Q3 (after the June meeting)")
+    run(accord, kh, "put", "meeting", "--id", MEETING, f"venue={VENUE_KH}")
+    run(accord, th, "put", "meeting", "--id", MEETING, f"venue={VENUE_TH}")
     run(accord, th, "bundle", "create", "--for", "KH-NCCT", "--out", f"{work}/edits.bundle")
     run(accord, kh, "bundle", "apply", f"{work}/edits.bundle")
     conflicts = json.loads(run(accord, kh, "conflicts", "--json"))
-    assert len(conflicts) == 1, conflicts
-    return kh, conflicts[0]
+    assert len(conflicts) == 2, conflicts
+    by_record = {c["record_id"]: c for c in conflicts}
+    return kh, by_record["act-khth-2023-1.3"], by_record[MEETING]
+
+
+def check_context_cut_between_words(accord, kh, card):
+    """The record's other fields are shown cut short; a Khmer value must be cut
+    between words, never between a consonant and its vowel sign or subscript."""
+    from selenium.webdriver.common.by import By
+
+    fields = json.loads(run(accord, kh, "get", MEETING, "--json"))["fields"]
+    context = card.find_element(By.XPATH, "./ancestor::section").find_element(By.CLASS_NAME, "context").text
+    shown = dict(part.split(": ", 1) for part in context.split(" · "))
+    for name in ("chairs", "related_agreement"):
+        full, snippet = fields[name], shown[name]
+        assert snippet.endswith("…") and len(full) > 80, (name, snippet)
+        kept = snippet[:-1]
+        assert full.startswith(kept), (name, kept)
+        assert unicodedata.category(full[len(kept)]) not in ("Mn", "Mc"), (name, kept)
 
 
 def start_browser():
@@ -71,7 +102,7 @@ def main():
     server = None
     browser = None
     try:
-        kh, conflict = make_conflict(accord, work)
+        kh, conflict, venue_conflict = make_conflicts(accord, work)
         sync_port, ui_port = free_port(), free_port()
         server = subprocess.Popen([accord, "--dir", kh, "serve", "--listen", f"127.0.0.1:{sync_port}",
                                    "--ui-listen", f"127.0.0.1:{ui_port}"],
@@ -96,12 +127,27 @@ def main():
         assert "2024-Q2" in page_text and "2024-Q3" in page_text, page_text
         assert "KH-NCCT" in page_text and "TH-MSDHS" in page_text, page_text
         assert "Before: 2024-2025" in page_text, page_text
-        if screenshot:
-            browser.save_screenshot(screenshot)
-            print(f"screenshot saved to {screenshot}")
         browser.find_element(By.ID, "by").send_keys("Secretariat reviewer")
         card.find_element(By.CSS_SELECTOR, "button.take[data-node='TH-MSDHS']").click()
         wait.until(EC.text_to_be_present_in_element((By.ID, "message"), "Resolved"))
+        wait.until(EC.staleness_of(card))
+
+        # The Khmer and Thai venues, as each side typed them, and the Khmer one before,
+        # on a fresh page as the next reviewer opens it.
+        browser.get(f"http://127.0.0.1:{ui_port}/")
+        card = wait.until(EC.presence_of_element_located(
+            (By.CSS_SELECTOR, f"[data-conflict='{venue_conflict['id']}']")))
+        page_text = card.text
+        for expected in (VENUE_KH, VENUE_TH, f"Before: {VENUE_BEFORE}"):
+            assert expected in page_text, (expected, page_text)
+        assert "1 open conflict" in browser.find_element(By.TAG_NAME, "header").text
+        check_context_cut_between_words(accord, kh, card)
+        if screenshot:
+            browser.save_screenshot(screenshot)
+            print(f"screenshot saved to {screenshot}")
+        browser.find_element(By.ID, "by").send_keys(REVIEWER_KH)
+        browser.find_element(By.CSS_SELECTOR, f"[data-conflict='{venue_conflict['id']}'] "
+                             "button.take[data-node='TH-MSDHS']").click()
         wait.until(EC.text_to_be_present_in_element((By.ID, "list"), "No open conflicts"))
 
         remaining = json.loads(run(accord, kh, "conflicts", "--json"))
@@ -110,7 +156,12 @@ def main():
         assert record["fields"]["timeframe"] == "2024-Q3 (after the June meeting)", record
         history = json.loads(run(accord, kh, "history", "act-khth-2023-1.3", "timeframe", "--json"))
         assert "Secretariat reviewer" in history[-1].get("note", ""), history[-1]
-        print("review page test: 1 passed, 0 failed")
+        meeting = json.loads(run(accord, kh, "get", MEETING, "--json"))
+        assert meeting["fields"]["venue"] == VENUE_TH, meeting
+        history = json.loads(run(accord, kh, "history", MEETING, "venue", "--json"))
+        assert REVIEWER_KH in history[-1].get("note", ""), history[-1]
+        assert VENUE_KH in history[-1].get("note", ""), history[-1]
+        print("review page test: 2 passed, 0 failed")
     finally:
         if browser:
             browser.quit()

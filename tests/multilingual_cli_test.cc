@@ -1,0 +1,114 @@
+// The command line with the sample's Khmer, Thai, Vietnamese and Chinese
+// values (issue 10): loaded, read back byte for byte, found by `--where`, and
+// written by `put` as officers type them.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "tests/cli_support.h"
+#include "tests/test_support.h"
+
+namespace accord {
+namespace {
+
+using nlohmann::json;
+using testing::Accord;
+using testing::CommandResult;
+using testing::TempDir;
+
+class MultilingualCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    node = dir.File("node");
+    ASSERT_EQ(Accord(node, {"init", "--node-id", "KH-POIPET"}).code, 0);
+    ASSERT_EQ(Accord(node, {"load", SAMPLE_DATA}).code, 0);
+  }
+  json Get(const std::string& id) { return json::parse(Accord(node, {"get", id, "--json"}).out); }
+  // Ids of the records of `type` whose FIELD=VALUE, as `accord list --where` gives them.
+  std::vector<std::string> Where(const std::string& type, const std::string& assignment) {
+    CommandResult listed = Accord(node, {"list", type, "--where", assignment, "--json"});
+    EXPECT_EQ(listed.code, 0) << assignment;
+    std::vector<std::string> ids;
+    for (const json& record : json::parse(listed.out)) ids.push_back(record["id"]);
+    return ids;
+  }
+  TempDir dir;
+  std::string node;
+};
+
+using Ids = std::vector<std::string>;
+
+TEST_F(MultilingualCliTest, LoadedValuesReadBackAsWritten) {
+  json poipet = Get("mtg-2023-02-10-poipet");
+  EXPECT_EQ(poipet["fields"]["title"],
+            "កិច្ចប្រជុំក្រុមការងារបច្ចេកទេសស្តីពីការទទួល "
+            "និងការគ្រប់គ្រងករណីជនរងគ្រោះនៃការជួញដូរមនុស្ស នៅច្រកព្រំដែនអន្តរជាតិប៉ោយប៉ែត");
+  EXPECT_EQ(poipet["fields"]["city"], "ក្រុងប៉ោយប៉ែត ខេត្តបន្ទាយមានជ័យ");
+  EXPECT_EQ(Get("pt-2023-03-15-01")["fields"]["organisation"],
+            "กระทรวงการพัฒนาสังคมและความมั่นคงของมนุษย์");
+  EXPECT_EQ(Get("mtg-2022-06-15-tayninh")["fields"]["title"],
+            "Cuộc họp song phương Việt Nam – Campuchia về hồi hương nạn nhân bị mua bán");
+  EXPECT_EQ(Get("act-khcn-2017-1")["fields"]["sub_steps"],
+            "起草行动计划草案\n审议行动计划草案\n召开会议，最终确定行动计划草案");
+  // The plain-text view prints the same characters (a terminal shows glyphs).
+  CommandResult text = Accord(node, {"get", "min-2023-03-15-2"});
+  EXPECT_EQ(text.code, 0);
+  EXPECT_NE(text.out.find("จุดผ่านแดนถาวรบ้านคลองลึก–ปอยเปต"), std::string::npos) << text.out;
+}
+
+TEST_F(MultilingualCliTest, WhereFindsKhmerThaiVietnameseAndChineseValues) {
+  EXPECT_EQ(Where("participant", "name=นายสมชาย ศรีสุข"), Ids{"pt-2023-03-15-01"});
+  EXPECT_EQ(Where("participant", "name=นางสาวสุดารัตน์ ใจดี"),
+            (Ids{"pt-2023-02-10-04", "pt-2023-03-15-02"}));
+  EXPECT_EQ(Where("participant", "name=លោកស្រី ចាន់ សុភា"),
+            (Ids{"pt-2023-02-10-02", "pt-2023-03-15-04"}));
+  EXPECT_EQ(Where("minute", "speaker=លោក សុខ វណ្ណា"), Ids{"min-2023-02-10-1"});
+  EXPECT_EQ(Where("meeting", "city=ក្រុងប៉ោយប៉ែត ខេត្តបន្ទាយមានជ័យ"), Ids{"mtg-2023-02-10-poipet"});
+  EXPECT_EQ(Where("meeting",
+                  "title=Cuộc họp song phương Việt Nam – Campuchia về hồi hương nạn "
+                  "nhân bị mua bán"),
+            Ids{"mtg-2022-06-15-tayninh"});
+  EXPECT_EQ(Where("participant", "name=Trung tá Trần Thị Mai Anh"), Ids{"pt-2022-06-15-01"});
+  EXPECT_EQ(Where("activity", "responsible_agency=中柬双方"), Ids{"act-khcn-2017-2"});
+  // Same letters without the Vietnamese diacritics are a different value.
+  EXPECT_EQ(Where("participant", "name=Trung ta Tran Thi Mai Anh"), Ids{});
+}
+
+TEST_F(MultilingualCliTest, PutWritesWhatOfficersTypeInEachLanguage) {
+  // Poi Pet records an action item in Khmer, for the Thai provincial office.
+  CommandResult put = Accord(
+      node, {"put", "action_item", "--id", "ai-2023-02-10-2", "meeting=mtg-2023-02-10-poipet",
+             "number=2", "action=រៀបចំការប្រគល់ជនរងគ្រោះចំនួន ៣ នាក់ នៅច្រកព្រំដែនប៉ោយប៉ែត",
+             "responsible_party=สำนักงานพัฒนาสังคมและความมั่นคงของมนุษย์จังหวัดสระแก้ว", "due=ខែមីនា ឆ្នាំ២០២៣",
+             "status=open"});
+  ASSERT_EQ(put.code, 0);
+  EXPECT_EQ(put.out, "ai-2023-02-10-2\n");
+  json item = Get("ai-2023-02-10-2");
+  EXPECT_EQ(item["fields"]["action"], "រៀបចំការប្រគល់ជនរងគ្រោះចំនួន ៣ នាក់ នៅច្រកព្រំដែនប៉ោយប៉ែត");
+  EXPECT_EQ(item["fields"]["responsible_party"], "สำนักงานพัฒนาสังคมและความมั่นคงของมนุษย์จังหวัดสระแก้ว");
+  EXPECT_EQ(Where("action_item", "due=ខែមីនា ឆ្នាំ២០២៣"), Ids{"ai-2023-02-10-2"});
+
+  // A Vietnamese minute over two lines, and a Chinese plan title.
+  ASSERT_EQ(Accord(node, {"put", "minute", "--id", "min-2022-06-15-2",
+                          "text=Phía Campuchia đã bàn giao 7 nạn nhân.\nHai bên cảm ơn IOM."})
+                .code,
+            0);
+  EXPECT_EQ(Get("min-2022-06-15-2")["fields"]["text"],
+            "Phía Campuchia đã bàn giao 7 nạn nhân.\nHai bên cảm ơn IOM.");
+  CommandResult plan =
+      Accord(node, {"put", "plan", "title=中柬打击拐卖人口联合行动计划（2020–2022年）",
+                    "parties=KH,CN", "status=draft"});
+  ASSERT_EQ(plan.code, 0);
+  std::string plan_id = plan.out.substr(0, plan.out.size() - 1);
+  EXPECT_EQ(Get(plan_id)["fields"]["title"], "中柬打击拐卖人口联合行动计划（2020–2022年）");
+
+  // History keeps the Vietnamese value it replaced.
+  json history = json::parse(Accord(node, {"history", "min-2022-06-15-2", "text", "--json"}).out);
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_NE(history[0]["value"].get<std::string>().find("tỉnh Svay Rieng"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace accord
