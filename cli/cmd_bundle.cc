@@ -1,5 +1,7 @@
 // Offline bundles: bundle create, apply, ack, inspect.
+#include <fstream>
 #include <iostream>
+#include <iterator>
 #include <memory>
 
 #include "cli/cli_context.h"
@@ -9,6 +11,7 @@
 #include "core/peer_book.h"
 #include "core/time_format.h"
 #include "sync/bundle.h"
+#include "sync/signed_changes.h"
 
 namespace accord::cli {
 
@@ -21,6 +24,7 @@ struct BundleArgs {
   std::string out;
   std::string file;
   bool since_scratch = false;
+  std::string receiver_cert;
   TlsPaths tls;
 };
 
@@ -73,6 +77,27 @@ int RunCreate(const Context& ctx, BundleArgs& args, bool ack) {
   std::string out = args.out.empty()
                         ? (*store)->node_id() + "-to-" + receiver + (ack ? ".ack" : ".bundle")
                         : args.out;
+  if (!args.receiver_cert.empty()) {
+    // The receiver's certificate says which party it belongs to, and so
+    // what the bundle may carry to it (docs/sharing.md).
+    auto verifier = sync::PeerVerifier::Load(args.tls.ca, args.tls.revoked);
+    if (!verifier.ok()) return Fail(verifier.status());
+    std::ifstream in(args.receiver_cert, std::ios::binary);
+    std::string pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (!in.good() && !in.eof()) return Fail(NotFound("cannot read " + args.receiver_cert));
+    if (pem.empty()) return Fail(InvalidArgument(args.receiver_cert + " is empty or missing"));
+    Status learnt = sync::LearnPeerParty(**store, *verifier, pem, receiver);
+    if (!learnt.ok()) return Fail(learnt.WithContext(args.receiver_cert + ": "));
+  }
+  if (!ack) {
+    auto party = (*store)->PartyOf(receiver);
+    if (!party.ok()) return Fail(party.status());
+    if (!party->has_value() || (*party)->empty()) {
+      std::cerr << "note: " << receiver
+                << "'s party is not known here (never synced, no --receiver-cert): the bundle "
+                   "carries only what every node may hold\n";
+    }
+  }
   sync::BundleCreateOptions options;
   options.receiver = receiver;
   options.protected_paths = ctx.OwnFiles();
@@ -181,6 +206,9 @@ void AddBundleCommands(CLI::App& app, Context& ctx, Runner& run) {
   create->add_option("--for", args->peer, "The receiving node id (or peer name)")->required();
   create->add_option("--out", args->out, "Output file (default: SELF-to-PEER.bundle)");
   create->add_flag("--since-scratch", args->since_scratch, "Everything, not only what PEER lacks");
+  create->add_option("--receiver-cert", args->receiver_cert,
+                     "The receiver's node certificate (its tls/node.pem): its party decides "
+                     "what the bundle may carry, when the two nodes never synced");
   AddJsonFlag(create, ctx);
   args->tls.AddOptions(create);
   OnRun(create, run, [&ctx, args] { return RunCreate(ctx, *args, false); });

@@ -51,13 +51,15 @@ def make_conflicts(accord, work):
         run(accord, node, "init", "--node-id", node_id)
         run(accord, node, "cert", "node", "--ca-dir", f"{work}/ca")
     run(accord, kh, "load", f"{ROOT}/data/sample.json")
-    run(accord, kh, "bundle", "create", "--for", "TH-MSDHS", "--out", f"{work}/plan.bundle")
+    run(accord, kh, "bundle", "create", "--for", "TH-MSDHS", "--out", f"{work}/plan.bundle",
+        "--receiver-cert", f"{th}/tls/node.pem")
     run(accord, th, "bundle", "apply", f"{work}/plan.bundle")
     run(accord, kh, "put", "activity", "--id", "act-khth-2023-1.3", "timeframe=2024-Q2")
     run(accord, th, "put", "activity", "--id", "act-khth-2023-1.3", "timeframe=2024-Q3 (after the June meeting)")
     run(accord, kh, "put", "meeting", "--id", MEETING, f"venue={VENUE_KH}")
     run(accord, th, "put", "meeting", "--id", MEETING, f"venue={VENUE_TH}")
-    run(accord, th, "bundle", "create", "--for", "KH-NCCT", "--out", f"{work}/edits.bundle")
+    run(accord, th, "bundle", "create", "--for", "KH-NCCT", "--out", f"{work}/edits.bundle",
+        "--receiver-cert", f"{kh}/tls/node.pem")
     run(accord, kh, "bundle", "apply", f"{work}/edits.bundle")
     conflicts = json.loads(run(accord, kh, "conflicts", "--json"))
     assert len(conflicts) == 2, conflicts
