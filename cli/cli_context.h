@@ -58,5 +58,6 @@ void AddSyncCommands(CLI::App& app, Context& ctx, Runner& run);
 void AddConflictCommands(CLI::App& app, Context& ctx, Runner& run);
 void AddBundleCommands(CLI::App& app, Context& ctx, Runner& run);
 void AddPeerCommands(CLI::App& app, Context& ctx, Runner& run);
+void AddSharingCommands(CLI::App& app, Context& ctx, Runner& run);
 
 }  // namespace accord::cli

@@ -50,6 +50,14 @@ int RunCertNode(const Context& ctx, const PeerArgs& args) {
   if (party == "none") party.clear();
   Status st = sync::MakeNodeCertificate(args.ca_dir, node_id, out, party);
   if (!st.ok()) return Fail(st);
+  if (args.node_id.empty() || args.out.empty()) {
+    // This node's own certificate: its party decides where the cases it
+    // opens may go, from now on (it is also recorded at every sync).
+    auto store = ctx.OpenStore();
+    if (store.ok() && (*store)->node_id() == node_id) {
+      if (Status noted = (*store)->RecordNodeParty(node_id, party); !noted.ok()) return Fail(noted);
+    }
+  }
   if (ctx.json) {
     PrintJson({{"node_id", node_id},
                {"party", party},

@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   AddConflictCommands(app, ctx, run);
   AddBundleCommands(app, ctx, run);
   AddPeerCommands(app, ctx, run);
+  AddSharingCommands(app, ctx, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

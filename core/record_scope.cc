@@ -55,6 +55,19 @@ Result<std::optional<std::string>> Store::PartyOf(std::string_view node) {
   return party;
 }
 
+Result<std::vector<std::pair<std::string, std::string>>> Store::KnownNodeParties() {
+  ASSIGN_OR_RETURN(Statement * stmt,
+                   db_->Prepare("SELECT node, party FROM node_parties ORDER BY node"));
+  std::vector<std::pair<std::string, std::string>> nodes;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (!row) break;
+    nodes.emplace_back(stmt->Text(0), stmt->Text(1));
+  }
+  stmt->Reset();
+  return nodes;
+}
+
 Result<RecordScope> Store::ScopeOf(std::string_view record_id) {
   ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*db_, Transaction::Mode::kRead));
   ScopeCache cache;

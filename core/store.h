@@ -274,6 +274,8 @@ class Store {
   Status RecordNodeParty(std::string_view node, std::string_view party);
   // The party last recorded for `node`; nullopt if none was ever learnt.
   Result<std::optional<std::string>> PartyOf(std::string_view node);
+  // Every node whose party this node learnt, by node id.
+  Result<std::vector<std::pair<std::string, std::string>>> KnownNodeParties();
   // Where the record may go under the policy, from this node's current
   // values. While a scope field (consent) is in conflict, the stricter
   // value applies. kNotFound for a record this node does not hold.
