@@ -122,6 +122,38 @@ void InProcessTransfer(int records, int empty_syncs) {
   EmptySyncs(*capital, *writer, empty_syncs);
 }
 
+// ---- (e) sharing scopes: the same transfer read for a node of the writer's
+// party (every record allowed, the policy still evaluated) and for one of the
+// other party (half the cases held back: consent refused).
+
+void SharingTransfer(int records) {
+  std::cout << "\n== (e) sharing scopes: " << records << " cases, every other one with consent "
+            << "refused\n";
+  TempDir dir;
+  auto writer = NewStore(dir, kWriter);
+  FillCases(*writer, 0, records, 1000);
+  for (int start = 0; start < records; start += 1000) {
+    std::vector<RecordWrite> refusals;
+    for (int r = start; r < std::min(records, start + 1000); r += 2) {
+      refusals.push_back({"case", CaseId(r), {{"consent", "refused"}}});
+    }
+    Check(writer->PutMany(refusals), "PutMany");
+  }
+  Table t({"sync", "states moved", "s", "log states/s", "peak RSS MiB"});
+  const double log_states = records * kCaseFields;
+  for (const std::string& reader : {std::string("KH-SIEMREAP"), std::string(kCapital)}) {
+    auto store = NewStore(dir, reader);
+    bool reset = ResetPeakRss();
+    SyncRun run = TimedSync(*store, *writer);
+    t.Row({reader + " pulls from " + kWriter, Grouped(run.states()), Fixed(run.seconds, 2),
+           Grouped(static_cast<long>(log_states / run.seconds)),
+           reset ? Mib(PeakRssKb()) : "-"});
+  }
+  t.Print(std::cout);
+  std::cout << "log states/s: the writer's live states scanned per second (all of them are "
+               "read and judged either way)\n";
+}
+
 // ---- (a) again, each side in its own process.
 
 struct ChildReport {
@@ -306,7 +338,8 @@ int Main(int argc, char** argv) {
                {"big", "1000000"},
                {"rounds", "20"},
                {"changes", "100"},
-               {"sizes", "1"}});
+               {"sizes", "1"},
+               {"sharing", "1"}});
   std::cout << "sync_bench";
   flags.Print(std::cout);
   std::cout << "\nin process, no network; frames encoded and decoded for real; page size 1000\n";
@@ -315,6 +348,7 @@ int Main(int argc, char** argv) {
   // Forked first, while this process is small: children start from its RSS.
   if (flags.Int("fork")) ForkedTransfer(records);
   InProcessTransfer(records, static_cast<int>(flags.Int("empty")));
+  if (flags.Int("sharing")) SharingTransfer(records);
 
   if (!flags.Int("sizes")) return 0;
   int changes = static_cast<int>(flags.Int("changes"));

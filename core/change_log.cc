@@ -1,5 +1,7 @@
 // The change log as sync sees it: reading pages of live versions since a
 // cursor, and applying pages received from a peer.
+#include <algorithm>
+
 #include "core/node_id.h"
 #include "core/record_id.h"
 #include "core/store.h"
@@ -94,8 +96,11 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
     // (states it already holds change nothing).
     ChangePage backfill;
     std::set<uint64_t> would_send;
+    // (Never for a reader of the party that opened the record: it was in
+    // scope all along.)
     if (after_seq > 0 && reader.party &&
-        SharingPolicy::Default().IsScopeField(v.record_type, v.field)) {
+        SharingPolicy::Default().IsScopeField(v.record_type, v.field) &&
+        scopes.at(v.record_id).owner_party != *reader.party) {
       would_send = sent;
       would_send.insert(page.next_cursor);
       Status st = AppendBackfill(v.record_id, after_seq, peer_knowledge, reader, scopes, would_send,
@@ -139,7 +144,8 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
   if (page.done) {
     ASSIGN_OR_RETURN(page.knowledge, Knowledge());
     // Never vouch for a write of this node that the reader was not sent.
-    ASSIGN_OR_RETURN(uint64_t held_back, LowestOwnWriteHeldBack(reader, scopes));
+    ASSIGN_OR_RETURN(uint64_t held_back,
+                     LowestOwnWriteHeldBack(reader, peer_knowledge.Get(node_id_), scopes));
     if (held_back > 0 && page.knowledge.Get(node_id_) >= held_back) {
       page.knowledge.Set(node_id_, held_back - 1);
     }
@@ -150,25 +156,43 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
 Status Store::AppendBackfill(std::string_view record_id, uint64_t up_to_seq,
                              const VersionVector& peer_knowledge, const PageReader& reader,
                              ScopeCache& cache, std::set<uint64_t>& sent, ChangePage& page) {
-  // The record and, breadth first, every record hanging off it.
+  // Nothing of the record lies behind the cursor: it is new in this stretch
+  // of the log, and so is what hangs off it.
+  ASSIGN_OR_RETURN(Statement * behind,
+                   db_->Prepare("SELECT 1 FROM versions WHERE record_id = ? AND seq <= ? "
+                                "AND state > 0 LIMIT 1"));
+  behind->Bind(1, record_id).Bind(2, static_cast<int64_t>(up_to_seq));
+  ASSIGN_OR_RETURN(bool any_behind, behind->Step());
+  behind->Reset();
+  if (!any_behind) return Status::Ok();
+  // The record and, breadth first, every record hanging off it (by the refs
+  // the policy follows; the versions_by_<ref> indexes).
+  const SharingPolicy& policy = SharingPolicy::Default();
   std::vector<std::string> records{std::string(record_id)};
   std::set<std::string> seen{std::string(record_id)};
-  ASSIGN_OR_RETURN(Statement * children,
-                   db_->Prepare("SELECT v.record_id, r.type, v.field FROM versions v JOIN records "
-                                "r ON r.id = v.record_id WHERE v.value = ? AND v.state = 2"));
+  std::set<std::string> ref_fields;
+  for (const auto& [type, refs] : policy.follow) ref_fields.insert(refs.begin(), refs.end());
   for (size_t i = 0; i < records.size(); ++i) {
-    children->Bind(1, records[i]);
-    while (true) {
-      ASSIGN_OR_RETURN(bool row, children->Step());
-      if (!row) break;
-      std::string child = children->Text(0);
-      auto follow = SharingPolicy::Default().follow.find(children->Text(1));
-      if (follow == SharingPolicy::Default().follow.end()) continue;
-      const auto& refs = follow->second;
-      if (std::find(refs.begin(), refs.end(), children->Text(2)) == refs.end()) continue;
-      if (seen.insert(child).second) records.push_back(std::move(child));
+    for (const std::string& ref : ref_fields) {
+      if (ref.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") != std::string::npos) continue;
+      // The field as a literal, so that SQLite can use the partial index.
+      ASSIGN_OR_RETURN(Statement * children,
+                       db_->Prepare("SELECT v.record_id, r.type FROM versions v JOIN records r "
+                                    "ON r.id = v.record_id WHERE v.field = '" +
+                                    ref + "' AND v.value = ? AND v.state = 2"));
+      children->Bind(1, records[i]);
+      while (true) {
+        ASSIGN_OR_RETURN(bool row, children->Step());
+        if (!row) break;
+        std::string child = children->Text(0);
+        auto follow = policy.follow.find(children->Text(1));
+        if (follow == policy.follow.end()) continue;
+        const auto& refs = follow->second;
+        if (std::find(refs.begin(), refs.end(), ref) == refs.end()) continue;
+        if (seen.insert(child).second) records.push_back(std::move(child));
+      }
+      children->Reset();
     }
-    children->Reset();
   }
   ASSIGN_OR_RETURN(Statement * states,
                    db_->Prepare(std::string(kLogColumns) +

@@ -202,6 +202,17 @@ const std::array<Migration, kDatabaseVersion> kMigrations = {{
       party TEXT NOT NULL,          -- '' for a certificate that names none
       learned_at INTEGER NOT NULL   -- local time
     ) WITHOUT ROWID;
+    -- The records hanging off one (by the refs the sharing policy follows):
+    -- found when a record comes into a reader's scope.
+    CREATE INDEX versions_by_plan ON versions(value) WHERE state = 2 AND field = 'plan';
+    CREATE INDEX versions_by_objective ON versions(value) WHERE state = 2 AND field = 'objective';
+    CREATE INDEX versions_by_related_plan ON versions(value)
+      WHERE state = 2 AND field = 'related_plan';
+    CREATE INDEX versions_by_meeting ON versions(value) WHERE state = 2 AND field = 'meeting';
+    CREATE INDEX versions_by_case ON versions(value) WHERE state = 2 AND field = 'case';
+    -- A node's own live writes in counter order: the first one held back
+    -- from a reader caps the knowledge vouched to it.
+    CREATE INDEX versions_live_by_origin ON versions(origin, origin_counter) WHERE state > 0;
     )sql",
      nullptr},
 }};

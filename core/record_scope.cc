@@ -228,25 +228,33 @@ Result<bool> Store::MayReceive(std::string_view record_id, const PageReader& rea
   return scope->Allows(*reader.party);
 }
 
-Result<uint64_t> Store::LowestOwnWriteHeldBack(const PageReader& reader, ScopeCache& cache) {
+Result<uint64_t> Store::LowestOwnWriteHeldBack(const PageReader& reader, uint64_t known,
+                                              ScopeCache& cache) {
   if (!reader.party) return 0;
+  // In counter order from what the reader already holds: the first write it
+  // may not hold is the answer, so a reader stuck below a held-back write
+  // costs one row per sync (versions_live_by_origin).
   ASSIGN_OR_RETURN(Statement * stmt,
-                   db_->Prepare("SELECT record_id, min(origin_counter) FROM versions "
-                                "WHERE origin = ? AND state > 0 GROUP BY record_id"));
-  stmt->Bind(1, node_id_);
-  std::vector<std::pair<std::string, uint64_t>> own;
+                   db_->Prepare("SELECT record_id, origin_counter FROM versions "
+                                "WHERE origin = ? AND state > 0 AND origin_counter > ? "
+                                "ORDER BY origin_counter"));
+  stmt->Bind(1, node_id_).Bind(2, static_cast<int64_t>(known));
+  uint64_t lowest = 0;
   while (true) {
     ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (!row) break;
-    own.emplace_back(stmt->Text(0), static_cast<uint64_t>(stmt->Int(1)));
+    std::string record_id = stmt->Text(0);
+    auto may = MayReceive(record_id, reader, cache);
+    if (!may.ok()) {
+      stmt->Reset();
+      return may.status();
+    }
+    if (!*may) {
+      lowest = static_cast<uint64_t>(stmt->Int(1));
+      break;
+    }
   }
   stmt->Reset();
-  uint64_t lowest = 0;
-  for (const auto& [record_id, counter] : own) {
-    if (lowest != 0 && counter >= lowest) continue;
-    ASSIGN_OR_RETURN(bool may, MayReceive(record_id, reader, cache));
-    if (!may) lowest = counter;
-  }
   return lowest;
 }
 

@@ -391,8 +391,9 @@ class Store {
   Result<RecordScope> ScopeOfCached(std::string_view record_id, ScopeCache& cache, int depth);
   Result<std::string> OwnerPartyOf(std::string_view record_id, const TypeSpec* type);
   Result<bool> MayReceive(std::string_view record_id, const PageReader& reader, ScopeCache& cache);
-  // This node's lowest write held back from `reader` (0: none).
-  Result<uint64_t> LowestOwnWriteHeldBack(const PageReader& reader, ScopeCache& cache);
+  // This node's lowest write above `known` held back from `reader` (0: none).
+  Result<uint64_t> LowestOwnWriteHeldBack(const PageReader& reader, uint64_t known,
+                                          ScopeCache& cache);
   // Live states of `record_id` and what hangs off it, at log positions up to
   // `up_to_seq`, that `reader` may hold: a record just brought into scope.
   Status AppendBackfill(std::string_view record_id, uint64_t up_to_seq,
