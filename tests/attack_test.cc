@@ -56,18 +56,16 @@ class HttpsAttackTest : public testing::HttpsNodesTest {
                     {"consent_recorded_on", "2026-03-02"},
                     {"notes", "ជនរងគ្រោះយល់ព្រមឱ្យចែករំលែកព័ត៌មានជាមួយប្រទេសថៃ"}}});
     Put(*th_,
-        {"case",
-         std::string("case-TH-2026-022"),
+        {"case", std::string("case-TH-2026-022"),
          testing::SharedCase("TH-KH", {{"reference", "TH-2026-022"},
                                        {"notes", "คัดกรองผู้เสียหายที่ศูนย์คุ้มครองคนไร้ที่พึ่งจังหวัดสระแก้ว"}})});
-    Put(*vn_,
-        {"case",
-         std::string(kVnCase),
-         // Returned from Thailand through Cambodia: all three may hold it.
-         testing::SharedCase(
-             "TH-KH-VN",
-             {{"reference", "VN-2026-007"},
-              {"notes", "Nạn nhân đã được tiếp nhận tại Trung tâm Bảo trợ xã hội tỉnh An Giang"}})});
+    Put(*vn_, {"case", std::string(kVnCase),
+               // Returned from Thailand through Cambodia: all three may hold it.
+               testing::SharedCase(
+                   "TH-KH-VN",
+                   {{"reference", "VN-2026-007"},
+                    {"notes",
+                     "Nạn nhân đã được tiếp nhận tại Trung tâm Bảo trợ xã hội tỉnh An Giang"}})});
     SyncOk(*poipet_, *kh_);
     SyncOk(*th_, *kh_);
     SyncOk(*vn_, *kh_);
@@ -165,8 +163,8 @@ class HttpsAttackTest : public testing::HttpsNodesTest {
 
   // The forged consent: "refused", a withdrawal in the victim's name.
   wire::FieldState Withdrawn(const std::string& origin,
-                         const std::vector<std::pair<std::string, uint64_t>>& vector,
-                         int64_t time_ms = 1700000000000) {
+                             const std::vector<std::pair<std::string, uint64_t>>& vector,
+                             int64_t time_ms = 1700000000000) {
     return testing::StateOf(kCase, "case", "consent", "refused", origin, vector, time_ms);
   }
 
@@ -198,8 +196,8 @@ TEST_F(HttpsAttackTest, AWriteForgedInTheBorderOfficesNameIsRefused) {
 // The same forgery offering TH-MSDHS's certificate as KH-POIPET's: the
 // certificate names its real node.
 TEST_F(HttpsAttackTest, AWriteForgedWithACertificatePassedOffAsTheBorderOfficesIsRefused) {
-  auto forged =
-      testing::SealedAs({Withdrawn("KH-POIPET", {{"KH-POIPET", 2}})}, Key("TH-MSDHS"), 0, "KH-POIPET");
+  auto forged = testing::SealedAs({Withdrawn("KH-POIPET", {{"KH-POIPET", 2}})}, Key("TH-MSDHS"), 0,
+                                  "KH-POIPET");
   std::string said = SendAsThailand(testing::PushPage(forged, th_->id));
   EXPECT_THAT(said, HasSubstr("a certificate of TH-MSDHS cannot sign for KH-POIPET"));
   ExpectNothingChangedAndEveryLinkStillWorks();
@@ -234,8 +232,8 @@ TEST_F(HttpsAttackTest, AWriteClaimingToHaveSeenTheBorderOfficesFutureWritesIsRe
   for (uint64_t future : {uint64_t{1000000}, uint64_t{2}}) {
     // Unit 1000 of TH-MSDHS's real write 1: signed by its own key, and no
     // seal of the real write is replaced.
-    auto shadow = testing::SealedAs({Withdrawn("TH-MSDHS", {{"KH-POIPET", future}, {"TH-MSDHS", 1}})},
-                                    Key("TH-MSDHS"), 1000);
+    auto shadow = testing::SealedAs(
+        {Withdrawn("TH-MSDHS", {{"KH-POIPET", future}, {"TH-MSDHS", 1}})}, Key("TH-MSDHS"), 1000);
     std::string said = SendAsThailand(testing::PushPage(shadow, th_->id));
     EXPECT_THAT(said, HasSubstr("claims TH-MSDHS saw write " + std::to_string(future) +
                                 " of KH-POIPET, which no seal here proves (highest: 1)"));
@@ -309,9 +307,9 @@ TEST_F(HttpsAttackTest, ACounterOf2To64Minus1IsNeitherBelievedNorStored) {
 // the receiver's clock is refused; and the winner no longer depends on time
 // at all (clock_test.cc).
 TEST_F(HttpsAttackTest, AWriteDatedInTheYear292278994IsRefused) {
-  auto late = testing::SealedAs(
-      {Withdrawn("TH-MSDHS", {{"KH-POIPET", 1}, {"TH-MSDHS", 1}}, std::numeric_limits<int64_t>::max())},
-      Key("TH-MSDHS"), 1000);
+  auto late = testing::SealedAs({Withdrawn("TH-MSDHS", {{"KH-POIPET", 1}, {"TH-MSDHS", 1}},
+                                           std::numeric_limits<int64_t>::max())},
+                                Key("TH-MSDHS"), 1000);
   EXPECT_THAT(SendAsThailand(testing::PushPage(late, th_->id)),
               HasSubstr("more than 400 days ahead of this node's clock"));
   ExpectNothingChangedAndEveryLinkStillWorks();

@@ -79,8 +79,7 @@ TEST_F(BundleTest, BorderOfficeRoundTripByBundleAndCapitalSyncConverges) {
   // The border office works offline for days.
   for (int i = 0; i < 30; ++i) {
     ASSERT_TRUE(border
-                    ->Put({"case",
-                           "case-" + std::to_string(i),
+                    ->Put({"case", "case-" + std::to_string(i),
                            testing::SharedCase("TH-KH",
                                                {{"reference", "KH-2023-0" + std::to_string(10 + i)},
                                                 {"step", "returned"},

@@ -217,8 +217,7 @@ TEST_F(HttpsSyncTest, BorderOfficeByBundleCapitalsOverHttpsAndBackByBundle) {
   };
   // The border office records returns for days with no link.
   for (int i = 0; i < 20; ++i) {
-    Put(border, {"case",
-                 "case-kh-2026-" + std::to_string(100 + i),
+    Put(border, {"case", "case-kh-2026-" + std::to_string(100 + i),
                  testing::SharedCase("TH-KH", {{"reference", "KH-2026-" + std::to_string(100 + i)},
                                                {"step", "returned"},
                                                {"return_checkpoint", "Poi Pet"}})});

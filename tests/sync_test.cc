@@ -163,12 +163,10 @@ TEST(SyncTest, ConcurrentWritesOfTheSameValueAreNotAConflict) {
 
 TEST(SyncTest, BorderOfficeEditsReachTheOtherCapitalThroughItsOwnCapital) {
   Offices o;
-  Put(*o.border,
-      {"case",
-       std::string("case-KH-2023-014"),
-       testing::SharedCase("TH-KH", {{"reference", "KH-2023-014"},
-                                     {"step", "returned"},
-                                     {"return_checkpoint", "Poi Pet"}})});
+  Put(*o.border, {"case", std::string("case-KH-2023-014"),
+                  testing::SharedCase("TH-KH", {{"reference", "KH-2023-014"},
+                                                {"step", "returned"},
+                                                {"return_checkpoint", "Poi Pet"}})});
   SyncOk(*o.border, *o.kh);
   SyncOk(*o.kh, *o.th);
   auto at_th = o.th->Get("case-KH-2023-014");
@@ -241,10 +239,9 @@ TEST(SyncTest, ApplyingTheSamePageTwiceChangesNothing) {
 // read time: a value altered in the database file no longer verifies.
 TEST(SyncTest, AStoredVersionStillProvesItsOriginAndAnAlteredOneDoesNot) {
   Offices o;
-  Put(*o.kh, {"case",
-              std::string("case-1"),
-              testing::SharedCase("TH-KH", {{"reference", "KH-2026-001"},
-                                            {"notes", "ស្វែងរកគ្រួសារនៅខេត្តបាត់ដំបង"}})});
+  Put(*o.kh, {"case", std::string("case-1"),
+              testing::SharedCase(
+                  "TH-KH", {{"reference", "KH-2026-001"}, {"notes", "ស្វែងរកគ្រួសារនៅខេត្តបាត់ដំបង"}})});
   SyncOk(*o.th, *o.kh);
   const sync::PeerVerifier& verifier = *testing::CredentialsFor(*o.th).verifier;
   auto history = o.th->History("case-1", std::string("notes"));
@@ -309,8 +306,7 @@ TEST(SyncTest, AWriteRelayedTwoHopsIsNotSentBackToTheRelay) {
   auto aranya = NewStore(dir, "TH-ARANYA", o.clock);
   std::vector<RecordWrite> returns;
   for (int i = 0; i < 50; ++i) {
-    returns.push_back({"case",
-                       "case-th-2026-" + std::to_string(i),
+    returns.push_back({"case", "case-th-2026-" + std::to_string(i),
                        testing::SharedCase("TH-KH", {{"reference", "TH-2026-" + std::to_string(i)},
                                                      {"step", "identified"}})});
   }
@@ -334,12 +330,10 @@ TEST(SyncTest, ARelayThatAltersAWriteCannotMakeTheCapitalSkipIt) {
   // Both cases may go to Thailand: TH-MSDHS holds them to relay. The notes
   // came after the case was opened.
   const std::string notes = "ជនរងគ្រោះយល់ព្រមឱ្យចែករំលែកព័ត៌មានជាមួយភាគីថៃ";
-  Put(*o.border, {"case",
-                  std::string("case-KH-2026-031"),
+  Put(*o.border, {"case", std::string("case-KH-2026-031"),
                   testing::SharedCase("KH-TH", {{"reference", "KH-2026-031"}})});
   Put(*o.border, {"case", std::string("case-KH-2026-031"), {{"notes", notes}}});
-  Put(*o.border, {"case",
-                  std::string("case-KH-2026-032"),
+  Put(*o.border, {"case", std::string("case-KH-2026-032"),
                   testing::SharedCase("KH-TH", {{"reference", "KH-2026-032"}})});
   SyncOk(*o.th, *o.border);
   // Each push page is altered on its way out of TH-MSDHS.
