@@ -22,7 +22,8 @@ Status ReadLogRow(Statement& stmt, FieldVersion& v) {
   v.field = stmt.Text(3);
   v.value = stmt.OptionalText(4);
   auto vv = VersionVector::FromText(stmt.Text(5));
-  if (!vv.ok()) return vv.status().WithContext("change log seq " + std::to_string(stmt.Int(0)) + ": ");
+  if (!vv.ok())
+    return vv.status().WithContext("change log seq " + std::to_string(stmt.Int(0)) + ": ");
   v.version = std::move(vv).value();
   v.origin = stmt.Text(6);
   v.origin_time_ms = stmt.Int(7);
@@ -97,8 +98,8 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
         SharingPolicy::Default().IsScopeField(v.record_type, v.field)) {
       would_send = sent;
       would_send.insert(page.next_cursor);
-      Status st = AppendBackfill(v.record_id, after_seq, peer_knowledge, reader, scopes,
-                                 would_send, backfill);
+      Status st = AppendBackfill(v.record_id, after_seq, peer_knowledge, reader, scopes, would_send,
+                                 backfill);
       if (!st.ok()) {
         stmt->Reset();
         return st;

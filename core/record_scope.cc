@@ -46,8 +46,7 @@ Status Store::RecordNodeParty(std::string_view node, std::string_view party) {
 }
 
 Result<std::optional<std::string>> Store::PartyOf(std::string_view node) {
-  ASSIGN_OR_RETURN(Statement * stmt,
-                   db_->Prepare("SELECT party FROM node_parties WHERE node = ?"));
+  ASSIGN_OR_RETURN(Statement * stmt, db_->Prepare("SELECT party FROM node_parties WHERE node = ?"));
   stmt->Bind(1, node);
   ASSIGN_OR_RETURN(bool found, stmt->Step());
   std::optional<std::string> party;
@@ -75,11 +74,11 @@ Result<std::string> Store::OwnerPartyOf(std::string_view record_id, const TypeSp
       }
     }
   }
-  ASSIGN_OR_RETURN(Statement * stmt,
-                   db_->Prepare(field.empty()
-                                    ? "SELECT origin, vv FROM versions WHERE record_id = ?"
-                                    : "SELECT origin, vv FROM versions WHERE record_id = ? "
-                                      "AND field = ?"));
+  ASSIGN_OR_RETURN(
+      Statement * stmt,
+      db_->Prepare(field.empty() ? "SELECT origin, vv FROM versions WHERE record_id = ?"
+                                 : "SELECT origin, vv FROM versions WHERE record_id = ? "
+                                   "AND field = ?"));
   stmt->Bind(1, record_id);
   if (!field.empty()) stmt->Bind(2, field);
   std::optional<std::tuple<size_t, uint64_t, std::string>> first;
@@ -99,8 +98,7 @@ Result<std::string> Store::OwnerPartyOf(std::string_view record_id, const TypeSp
   return party.value_or("");
 }
 
-Result<RecordScope> Store::ScopeOfCached(std::string_view record_id, ScopeCache& cache,
-                                         int depth) {
+Result<RecordScope> Store::ScopeOfCached(std::string_view record_id, ScopeCache& cache, int depth) {
   if (auto it = cache.find(record_id); it != cache.end()) return it->second;
   ASSIGN_OR_RETURN(std::optional<std::string> type_name, RecordType(record_id));
   if (!type_name) return NotFound("no record " + std::string(record_id));

@@ -80,8 +80,7 @@ Result<SharingPolicy> SharingPolicy::Parse(std::string_view text) {
       }
     }
     if (doc.contains("follow")) {
-      policy.follow =
-          doc.at("follow").get<std::map<std::string, std::vector<std::string>>>();
+      policy.follow = doc.at("follow").get<std::map<std::string, std::vector<std::string>>>();
     }
   } catch (const json::exception& e) {
     return InvalidArgument(std::string("policy: ") + e.what());
