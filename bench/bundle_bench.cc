@@ -52,7 +52,8 @@ int Main(int argc, char** argv) {
   TempDir dir;
   Check(sync::MakeDeploymentCa(dir.File("ca"), "bench deployment"), "CA");
   for (const std::string& node : {kOffice, kCapital}) {
-    Check(sync::MakeNodeCertificate(dir.File("ca"), node, dir.File(node), sync::PartyFromNodeId(node)),
+    Check(sync::MakeNodeCertificate(dir.File("ca"), node, dir.File(node),
+                                    sync::PartyFromNodeId(node)),
           "certificate");
   }
   auto signer = Check(

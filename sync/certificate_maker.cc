@@ -53,21 +53,21 @@ Result<ossl::X509Ptr> NewCertificate(const std::string& cn, EVP_PKEY* key, long 
   ossl::X509Ptr cert(X509_new());
   ossl::NamePtr name(X509_NAME_new());
   BIGNUM* serial = BN_new();
-  bool ok = cert && name && serial && X509_set_version(cert.get(), X509_VERSION_3) == 1 &&
-            BN_rand(serial, 159, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) == 1 &&
-            BN_to_ASN1_INTEGER(serial, X509_get_serialNumber(cert.get())) != nullptr &&
-            X509_gmtime_adj(X509_getm_notBefore(cert.get()), -kBackdateSeconds) != nullptr &&
-            X509_time_adj_ex(X509_getm_notAfter(cert.get()), static_cast<int>(days), 0, nullptr) !=
-                nullptr &&
-            X509_NAME_add_entry_by_txt(name.get(), "CN", MBSTRING_UTF8,
-                                       reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1,
-                                       0) == 1 &&
-            (organisation.empty() ||
-             X509_NAME_add_entry_by_txt(
-                 name.get(), "O", MBSTRING_UTF8,
-                 reinterpret_cast<const unsigned char*>(organisation.c_str()), -1, -1, 0) == 1) &&
-            X509_set_subject_name(cert.get(), name.get()) == 1 &&
-            X509_set_pubkey(cert.get(), key) == 1;
+  bool ok =
+      cert && name && serial && X509_set_version(cert.get(), X509_VERSION_3) == 1 &&
+      BN_rand(serial, 159, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) == 1 &&
+      BN_to_ASN1_INTEGER(serial, X509_get_serialNumber(cert.get())) != nullptr &&
+      X509_gmtime_adj(X509_getm_notBefore(cert.get()), -kBackdateSeconds) != nullptr &&
+      X509_time_adj_ex(X509_getm_notAfter(cert.get()), static_cast<int>(days), 0, nullptr) !=
+          nullptr &&
+      X509_NAME_add_entry_by_txt(name.get(), "CN", MBSTRING_UTF8,
+                                 reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1,
+                                 0) == 1 &&
+      (organisation.empty() ||
+       X509_NAME_add_entry_by_txt(name.get(), "O", MBSTRING_UTF8,
+                                  reinterpret_cast<const unsigned char*>(organisation.c_str()), -1,
+                                  -1, 0) == 1) &&
+      X509_set_subject_name(cert.get(), name.get()) == 1 && X509_set_pubkey(cert.get(), key) == 1;
   BN_free(serial);
   if (!ok) return Internal(ossl::ErrorText("building certificate for " + cn));
   return cert;
@@ -184,7 +184,8 @@ Status MakeNodeCertificate(const std::string& ca_dir, const std::string& node_id
   fs::path key_path = fs::path(out_dir) / "node.key";
   RETURN_IF_ERROR(PrepareDir(out_dir, key_path));
   ASSIGN_OR_RETURN(ossl::PkeyPtr key, NewP256Key());
-  ASSIGN_OR_RETURN(ossl::X509Ptr cert, NewCertificate(node_id, key.get(), kNodeValidityDays, party));
+  ASSIGN_OR_RETURN(ossl::X509Ptr cert,
+                   NewCertificate(node_id, key.get(), kNodeValidityDays, party));
   if (X509_set_issuer_name(cert.get(), X509_get_subject_name(ca.get())) != 1) {
     return Internal(ossl::ErrorText("X509_set_issuer_name"));
   }

@@ -372,7 +372,8 @@ Status LearnPeerParty(Store& store, const PeerVerifier& verifier, std::string_vi
                       std::string_view peer) {
   if (certificate_pem.empty()) return Status::Ok();  // unknown: it receives what every node may
   auto key = verifier.VerifyOriginCertificate(certificate_pem);
-  if (!key.ok()) return key.status().WithContext("the certificate " + std::string(peer) + " sent: ");
+  if (!key.ok())
+    return key.status().WithContext("the certificate " + std::string(peer) + " sent: ");
   if (key->node_id() != peer) {
     return PermissionDenied(std::string(peer) + " sent the certificate of " + key->node_id());
   }

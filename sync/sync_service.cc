@@ -62,8 +62,8 @@ ServiceReply SyncService::Hello(const wire::Envelope& request, const std::string
         ", this node " + std::to_string(Schema::Get().version()) +
         "; what either does not know is kept and passed on");
   }
-  Status learnt = LearnPeerParty(store_, *credentials_.verifier,
-                                 request.hello_request().certificate(), peer);
+  Status learnt =
+      LearnPeerParty(store_, *credentials_.verifier, request.hello_request().certificate(), peer);
   if (!learnt.ok()) return ErrorReply(learnt, self);
   wire::Envelope reply;
   auto* hello = reply.mutable_hello_reply();

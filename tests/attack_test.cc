@@ -44,24 +44,28 @@ class HttpsAttackTest : public testing::HttpsNodesTest {
     poipet_ = &AddNode("KH-POIPET");
     vn_ = &AddNode("VN-MOLISA");
     Put(*kh_, {"plan", std::string("plan-khth-2026"), {{"title", "ផែនការសកម្មភាព ២០២៦"}}});
-    // The victim refused to have the case shared with the other country.
+    // The victim agreed to have the case shared with Thailand, so TH-MSDHS
+    // holds it (docs/sharing.md); the attacks forge a withdrawal.
     Put(*poipet_, {"case",
                    std::string(kCase),
                    {{"reference", "KH-2026-014"},
                     {"direction", "TH-KH"},
                     {"initials", "ស.ម."},
-                    {"consent", "refused"},
+                    {"consent", "given"},
                     {"consent_recorded_by", "ចៅហ្វាយប៉ុស្តិ៍ប៉ោយប៉ែត"},
-                    {"notes", "ជនរងគ្រោះមិនយល់ព្រមឱ្យចែករំលែកព័ត៌មានជាមួយប្រទេសថៃទេ"}}});
+                    {"consent_recorded_on", "2026-03-02"},
+                    {"notes", "ជនរងគ្រោះយល់ព្រមឱ្យចែករំលែកព័ត៌មានជាមួយប្រទេសថៃ"}}});
     Put(*th_,
-        {"case",
-         std::string("case-TH-2026-022"),
-         {{"reference", "TH-2026-022"}, {"notes", "คัดกรองผู้เสียหายที่ศูนย์คุ้มครองคนไร้ที่พึ่งจังหวัดสระแก้ว"}}});
-    Put(*vn_,
-        {"case",
-         std::string(kVnCase),
-         {{"reference", "VN-2026-007"},
-          {"notes", "Nạn nhân đã được tiếp nhận tại Trung tâm Bảo trợ xã hội tỉnh An Giang"}}});
+        {"case", std::string("case-TH-2026-022"),
+         testing::SharedCase("TH-KH", {{"reference", "TH-2026-022"},
+                                       {"notes", "คัดกรองผู้เสียหายที่ศูนย์คุ้มครองคนไร้ที่พึ่งจังหวัดสระแก้ว"}})});
+    Put(*vn_, {"case", std::string(kVnCase),
+               // Returned from Thailand through Cambodia: all three may hold it.
+               testing::SharedCase(
+                   "TH-KH-VN",
+                   {{"reference", "VN-2026-007"},
+                    {"notes",
+                     "Nạn nhân đã được tiếp nhận tại Trung tâm Bảo trợ xã hội tỉnh An Giang"}})});
     SyncOk(*poipet_, *kh_);
     SyncOk(*th_, *kh_);
     SyncOk(*vn_, *kh_);
@@ -157,11 +161,11 @@ class HttpsAttackTest : public testing::HttpsNodesTest {
     EXPECT_EQ(DumpOf(*kh_->store), DumpOf(*poipet_->store));
   }
 
-  // The forged consent: "given", in the victim's name.
-  wire::FieldState Given(const std::string& origin,
-                         const std::vector<std::pair<std::string, uint64_t>>& vector,
-                         int64_t time_ms = 1700000000000) {
-    return testing::StateOf(kCase, "case", "consent", "given", origin, vector, time_ms);
+  // The forged consent: "refused", a withdrawal in the victim's name.
+  wire::FieldState Withdrawn(const std::string& origin,
+                             const std::vector<std::pair<std::string, uint64_t>>& vector,
+                             int64_t time_ms = 1700000000000) {
+    return testing::StateOf(kCase, "case", "consent", "refused", origin, vector, time_ms);
   }
 
   Node* kh_ = nullptr;
@@ -174,13 +178,13 @@ class HttpsAttackTest : public testing::HttpsNodesTest {
 
 // ---- Forged origins.
 
-// Old behaviour: applied as KH-POIPET's write (consent "given", no
+// Old behaviour: applied as KH-POIPET's write (consent "refused", no
 // conflict), then Poi Pet's real edit (counter 2 < 1000) was "already held"
 // and its syncs failed. Here: the unit is signed with TH-MSDHS's key under
 // KH-POIPET's name, and no certificate of KH-POIPET holds that key.
 TEST_F(HttpsAttackTest, AWriteForgedInTheBorderOfficesNameIsRefused) {
   auto forged =
-      testing::SealedAs({Given("KH-POIPET", {{"KH-POIPET", 1000}}),
+      testing::SealedAs({Withdrawn("KH-POIPET", {{"KH-POIPET", 1000}}),
                          testing::StateOf(kCase, "case", "notes", "受害人已同意与泰方共享个案资料",
                                           "KH-POIPET", {{"KH-POIPET", 1000}}, 1)},
                         Key("TH-MSDHS"));
@@ -192,14 +196,14 @@ TEST_F(HttpsAttackTest, AWriteForgedInTheBorderOfficesNameIsRefused) {
 // The same forgery offering TH-MSDHS's certificate as KH-POIPET's: the
 // certificate names its real node.
 TEST_F(HttpsAttackTest, AWriteForgedWithACertificatePassedOffAsTheBorderOfficesIsRefused) {
-  auto forged =
-      testing::SealedAs({Given("KH-POIPET", {{"KH-POIPET", 2}})}, Key("TH-MSDHS"), 0, "KH-POIPET");
+  auto forged = testing::SealedAs({Withdrawn("KH-POIPET", {{"KH-POIPET", 2}})}, Key("TH-MSDHS"), 0,
+                                  "KH-POIPET");
   std::string said = SendAsThailand(testing::PushPage(forged, th_->id));
   EXPECT_THAT(said, HasSubstr("a certificate of TH-MSDHS cannot sign for KH-POIPET"));
   ExpectNothingChangedAndEveryLinkStillWorks();
 }
 
-// Poi Pet's own sealed consent ("refused"), relayed at counter 1000, where
+// Poi Pet's own sealed consent ("given"), relayed at counter 1000, where
 // it would dominate every later edit of Poi Pet's. Old behaviour: a relayed
 // state was taken as it came. Renumbered alone, nothing proves it; with a
 // seal renumbered to match and the proof made whole, Poi Pet's signature
@@ -228,8 +232,8 @@ TEST_F(HttpsAttackTest, AWriteClaimingToHaveSeenTheBorderOfficesFutureWritesIsRe
   for (uint64_t future : {uint64_t{1000000}, uint64_t{2}}) {
     // Unit 1000 of TH-MSDHS's real write 1: signed by its own key, and no
     // seal of the real write is replaced.
-    auto shadow = testing::SealedAs({Given("TH-MSDHS", {{"KH-POIPET", future}, {"TH-MSDHS", 1}})},
-                                    Key("TH-MSDHS"), 1000);
+    auto shadow = testing::SealedAs(
+        {Withdrawn("TH-MSDHS", {{"KH-POIPET", future}, {"TH-MSDHS", 1}})}, Key("TH-MSDHS"), 1000);
     std::string said = SendAsThailand(testing::PushPage(shadow, th_->id));
     EXPECT_THAT(said, HasSubstr("claims TH-MSDHS saw write " + std::to_string(future) +
                                 " of KH-POIPET, which no seal here proves (highest: 1)"));
@@ -291,7 +295,7 @@ TEST_F(HttpsAttackTest, ThousandsOfMadeUpOfficesAreNotBelievedAndMillionsNotPars
 TEST_F(HttpsAttackTest, ACounterOf2To64Minus1IsNeitherBelievedNorStored) {
   EXPECT_EQ(SendAsThailand(VouchingPage(RelayedCase(), {{"KH-POIPET", kMax64}, {"TH-MSDHS", 1}})),
             "");
-  auto beyond = testing::SealedAs({Given("TH-MSDHS", {{"KH-POIPET", kMax64}, {"TH-MSDHS", 1}})},
+  auto beyond = testing::SealedAs({Withdrawn("TH-MSDHS", {{"KH-POIPET", kMax64}, {"TH-MSDHS", 1}})},
                                   Key("TH-MSDHS"), 1000);
   EXPECT_THAT(SendAsThailand(testing::PushPage(beyond, th_->id)),
               HasSubstr("version entry KH-POIPET:18446744073709551615 is beyond any real counter"));
@@ -303,9 +307,9 @@ TEST_F(HttpsAttackTest, ACounterOf2To64Minus1IsNeitherBelievedNorStored) {
 // the receiver's clock is refused; and the winner no longer depends on time
 // at all (clock_test.cc).
 TEST_F(HttpsAttackTest, AWriteDatedInTheYear292278994IsRefused) {
-  auto late = testing::SealedAs(
-      {Given("TH-MSDHS", {{"KH-POIPET", 1}, {"TH-MSDHS", 1}}, std::numeric_limits<int64_t>::max())},
-      Key("TH-MSDHS"), 1000);
+  auto late = testing::SealedAs({Withdrawn("TH-MSDHS", {{"KH-POIPET", 1}, {"TH-MSDHS", 1}},
+                                           std::numeric_limits<int64_t>::max())},
+                                Key("TH-MSDHS"), 1000);
   EXPECT_THAT(SendAsThailand(testing::PushPage(late, th_->id)),
               HasSubstr("more than 400 days ahead of this node's clock"));
   ExpectNothingChangedAndEveryLinkStillWorks();
@@ -378,7 +382,7 @@ TEST_F(HttpsAttackTest, ARelayThatAltersAWriteInTransitIsCaughtAtTheNextHop) {
       int consent = testing::FindState(*page, kCase, "consent");
       if (consent < 0) return;
       if (renumber) testing::Renumber(page, consent, 2, true);
-      testing::AlterState(page, consent, [](wire::FieldState& s) { s.set_value("given"); });
+      testing::AlterState(page, consent, [](wire::FieldState& s) { s.set_value("refused"); });
     });
     auto relayed = sync::RunSync(*th_->store, relay, Credentials(th_->id));
     ASSERT_TRUE(relayed.ok()) << relayed.status().ToString();
@@ -387,7 +391,7 @@ TEST_F(HttpsAttackTest, ARelayThatAltersAWriteInTransitIsCaughtAtTheNextHop) {
     EXPECT_EQ(Current(next_hop, kCase, "consent"), std::nullopt);
     EXPECT_EQ(next_hop.store->Knowledge()->Get("KH-POIPET"), 0u);
     SyncOk(next_hop, *kh_);
-    EXPECT_EQ(Current(next_hop, kCase, "consent"), "refused");
+    EXPECT_EQ(Current(next_hop, kCase, "consent"), "given");
     EXPECT_EQ(DumpOf(*next_hop.store), DumpOf(*kh_->store));
   }
   ExpectNothingChangedAndEveryLinkStillWorks();
@@ -401,6 +405,11 @@ TEST_F(HttpsAttackTest, ARelayThatAltersAWriteInItsBundleIsCaughtWhenItIsApplied
   std::string file = dir_ / "th-to-aranya.bundle";
   sync::BundleCreateOptions options;
   options.receiver = "TH-ARANYA";
+  // The two never synced: the receiver's party from its certificate
+  // (`bundle create --receiver-cert`).
+  ASSERT_TRUE(sync::LearnPeerParty(*th_->store, *Credentials("TH-MSDHS").verifier,
+                                   Key("TH-ARANYA").cert_pem(), "TH-ARANYA")
+                  .ok());
   ASSERT_TRUE(sync::CreateBundle(*th_->store, Key("TH-MSDHS"), file, options).ok());
   testing::BundleParts parts = testing::ReadBundleParts(file);
   int altered = 0;
@@ -408,7 +417,7 @@ TEST_F(HttpsAttackTest, ARelayThatAltersAWriteInItsBundleIsCaughtWhenItIsApplied
     wire::SignedChanges changes = testing::ChunkChanges(chunk);
     int consent = testing::FindState(changes, kCase, "consent");
     if (consent < 0) continue;
-    testing::AlterState(&changes, consent, [](wire::FieldState& s) { s.set_value("given"); });
+    testing::AlterState(&changes, consent, [](wire::FieldState& s) { s.set_value("refused"); });
     chunk = testing::ChunkOf(changes);
     ++altered;
   }
@@ -421,7 +430,7 @@ TEST_F(HttpsAttackTest, ARelayThatAltersAWriteInItsBundleIsCaughtWhenItIsApplied
   EXPECT_EQ(Current(aranya, kVnCase, "reference"), "VN-2026-007") << "the rest went in";
   EXPECT_EQ(aranya.store->Knowledge()->Get("KH-POIPET"), 0u);
   SyncOk(aranya, *kh_);
-  EXPECT_EQ(Current(aranya, kCase, "consent"), "refused");
+  EXPECT_EQ(Current(aranya, kCase, "consent"), "given");
   EXPECT_EQ(DumpOf(*aranya.store), DumpOf(*kh_->store));
 }
 

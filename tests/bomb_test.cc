@@ -216,17 +216,23 @@ TEST_F(BombTest, SignedPushesThatExpandIntoMillionsOfFieldsAreRefusedInBoundedMe
   // Nothing went in, and the server still serves another office (Viet Nam)
   // and TH-MSDHS's own honest sync.
   EXPECT_EQ(Dump(), before);
-  ASSERT_EQ(testing::Accord(vn_, {"put", "case", "--id", "case-VN-2026-007",
-                                  "reference=VN-2026-007", "notes=Nạn nhân đã được hồi hương"})
-                .code,
-            0);
+  // Shared with Cambodia by consent, as each office records it.
+  ASSERT_EQ(
+      testing::Accord(
+          vn_, {"put", "case", "--id", "case-VN-2026-007", "reference=VN-2026-007",
+                "notes=Nạn nhân đã được hồi hương", "direction=KH-VN", "consent=given",
+                "consent_recorded_by=Cán bộ quản lý trường hợp", "consent_recorded_on=2026-11-20"})
+          .code,
+      0);
   auto vietnam = testing::Accord(vn_, {"sync", "https://127.0.0.1:" + std::to_string(*port)});
   EXPECT_EQ(vietnam.code, 0) << vietnam.out;
   EXPECT_THAT(Dump(), HasSubstr("Nạn nhân đã được hồi hương"));
-  ASSERT_EQ(testing::Accord(th_, {"put", "case", "--id", "case-TH-2026-022",
-                                  "reference=TH-2026-022", "notes=ผู้เสียหายได้รับการคัดกรองแล้ว"})
-                .code,
-            0);
+  ASSERT_EQ(
+      testing::Accord(th_, {"put", "case", "--id", "case-TH-2026-022", "reference=TH-2026-022",
+                            "notes=ผู้เสียหายได้รับการคัดกรองแล้ว", "direction=TH-KH", "consent=given",
+                            "consent_recorded_by=นักสังคมสงเคราะห์", "consent_recorded_on=2026-11-21"})
+          .code,
+      0);
   auto synced = testing::Accord(th_, {"sync", "https://127.0.0.1:" + std::to_string(*port)});
   EXPECT_EQ(synced.code, 0) << synced.out;
   EXPECT_THAT(Dump(), HasSubstr("ผู้เสียหายได้รับการคัดกรองแล้ว"));

@@ -51,6 +51,12 @@ class ClockTest : public ::testing::Test {
       std::string path = dir_.File("exchange-" + std::to_string(++bundles_) + ".accord-bundle");
       sync::BundleCreateOptions options;
       options.receiver = to->node_id();
+      // The offices never synced: the sender learns the receiver's party
+      // from its certificate (`bundle create --receiver-cert`).
+      Status learnt =
+          sync::LearnPeerParty(*from, *testing::CredentialsFor(*from).verifier,
+                               testing::CredentialsFor(*to).signer->cert_pem(), to->node_id());
+      ASSERT_TRUE(learnt.ok()) << learnt.ToString();
       auto made = sync::CreateBundle(*from, *testing::CredentialsFor(*from).signer, path, options);
       ASSERT_TRUE(made.ok()) << made.status().ToString();
       auto applied = sync::ApplyBundle(*to, *testing::CredentialsFor(*to).verifier, path);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/store.h"
+#include "tests/test_support.h"
 
 namespace accord::testing {
 
@@ -33,19 +34,18 @@ inline std::string ClockCaseId(int i) {
   return id;
 }
 
-// `first` opens `n` cases; once `second` holds them both edit each case's
-// notes without syncing, in an order drawn from `seed` (each edit its own
-// transaction, so the offices' counters interleave as an office's day
-// would); then they exchange. Counts whose value each office shows, after
-// checking that both show the same one and keep every conflict open.
+// `first` opens `n` cases of victims returned from Thailand who agreed
+// their case be shared with it (so both offices may hold them); once `second` holds them both edit
+// each case's notes without syncing, in an order drawn from `seed` (each edit its own transaction,
+// so the offices' counters interleave as an office's day would); then they exchange. Counts whose
+// value each office shows, after checking that both show the same one and keep every conflict open.
 inline ConflictShare EditConcurrently(Store& first, Store& second, int n, uint32_t seed,
                                       const Exchange& exchange) {
   ConflictShare share;
   for (int i = 0; i < n; ++i) {
-    auto id = first.Put({"case",
-                         ClockCaseId(i),
-                         {{"reference", "KH-2026-" + std::to_string(100 + i)},
-                          {"notes", "បានទទួលករណីនៅច្រកព្រំដែនប៉ោយប៉ែត"}}});
+    auto id = first.Put({"case", ClockCaseId(i),
+                         SharedCase("TH-KH", {{"reference", "KH-2026-" + std::to_string(100 + i)},
+                                              {"notes", "បានទទួលករណីនៅច្រកព្រំដែនប៉ោយប៉ែត"}})});
     EXPECT_TRUE(id.ok()) << id.status().ToString();
   }
   exchange(first, second);

@@ -202,6 +202,12 @@ TEST_F(HttpsSyncTest, BorderOfficeByBundleCapitalsOverHttpsAndBackByBundle) {
   auto carry = [&](Node& from, Node& to, const std::string& file) {
     auto signer = sync::NodeSigner::Load(cert(from.id), key(from.id));
     ASSERT_TRUE(signer.ok()) << signer.status().ToString();
+    // The receiver's party, from its certificate (`bundle create
+    // --receiver-cert`): the two never synced.
+    auto receiver = sync::NodeSigner::Load(cert(to.id), key(to.id));
+    ASSERT_TRUE(receiver.ok()) << receiver.status().ToString();
+    Status learnt = sync::LearnPeerParty(*from.store, *verifier, receiver->cert_pem(), to.id);
+    ASSERT_TRUE(learnt.ok()) << learnt.ToString();
     sync::BundleCreateOptions options;
     options.receiver = to.id;
     auto created = sync::CreateBundle(*from.store, *signer, dir_ / file, options);
@@ -211,11 +217,10 @@ TEST_F(HttpsSyncTest, BorderOfficeByBundleCapitalsOverHttpsAndBackByBundle) {
   };
   // The border office records returns for days with no link.
   for (int i = 0; i < 20; ++i) {
-    Put(border, {"case",
-                 "case-kh-2026-" + std::to_string(100 + i),
-                 {{"reference", "KH-2026-" + std::to_string(100 + i)},
-                  {"step", "returned"},
-                  {"return_checkpoint", "Poi Pet"}}});
+    Put(border, {"case", "case-kh-2026-" + std::to_string(100 + i),
+                 testing::SharedCase("TH-KH", {{"reference", "KH-2026-" + std::to_string(100 + i)},
+                                               {"step", "returned"},
+                                               {"return_checkpoint", "Poi Pet"}})});
   }
   carry(border, kh, "poipet-to-kh.bundle");
   SyncOk(kh, th);  // the capitals, over HTTPS

@@ -41,7 +41,8 @@ class LockContentionTest : public ::testing::Test {
     root_ = new TempDir();
     ASSERT_TRUE(sync::MakeDeploymentCa(root_->File("ca"), "Contention test deployment").ok());
     std::string office = root_->File("poipet");
-    ASSERT_TRUE(sync::MakeNodeCertificate(root_->File("ca"), "KH-POIPET", office + "/tls", "KH").ok());
+    ASSERT_TRUE(
+        sync::MakeNodeCertificate(root_->File("ca"), "KH-POIPET", office + "/tls", "KH").ok());
     auto store = Store::Create(office + "/accord.db", "KH-POIPET");
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     for (int start = 0; start < kRecords; start += 1000) {

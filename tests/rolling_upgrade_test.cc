@@ -129,20 +129,31 @@ TEST_F(RollingUpgradeTest, ANewerNodeSyncsThroughAnOlderOneOverHttpsBothWays) {
 TEST_F(RollingUpgradeTest, ANewerNodeReachesAThirdThroughAnOlderOneByBundle) {
   WriteWhatOnlyTheNewerKnow(*this, "KH-NCCT");
   std::string to_th = dir_.File("kh-to-th.bundle");
-  ASSERT_EQ(Run("KH-NCCT", {"bundle", "create", "--for", "TH-MSDHS", "--out", to_th}).code, 0);
+  // The nodes never synced: each bundle's sender learns the receiver's party
+  // from its certificate.
+  auto cert_of = [&](const std::string& id) { return Dir(id) + "/tls/node.pem"; };
+  ASSERT_EQ(Run("KH-NCCT", {"bundle", "create", "--for", "TH-MSDHS", "--receiver-cert",
+                            cert_of("TH-MSDHS"), "--out", to_th})
+                .code,
+            0);
   ASSERT_EQ(Run("TH-MSDHS", {"bundle", "apply", to_th}).code, 0);
   EXPECT_EQ(Get("TH-MSDHS", "act-1.1")["unknown_fields"], json::array({"budget"}));
   Put("TH-MSDHS", {"activity", "--id", "act-1.1", "venue=ด่านพรมแดนอรัญประเทศ"});
 
   std::string to_poipet = dir_.File("th-to-poipet.bundle");
-  ASSERT_EQ(Run("TH-MSDHS", {"bundle", "create", "--for", "KH-POIPET", "--out", to_poipet}).code,
+  ASSERT_EQ(Run("TH-MSDHS", {"bundle", "create", "--for", "KH-POIPET", "--receiver-cert",
+                             cert_of("KH-POIPET"), "--out", to_poipet})
+                .code,
             0);
   ASSERT_EQ(Run("KH-POIPET", {"bundle", "apply", to_poipet}).code, 0);
   ExpectTheNewerDataWhole(*this, "KH-POIPET");
   EXPECT_EQ(Get("KH-POIPET", "act-1.1")["fields"]["venue"], "ด่านพรมแดนอรัญประเทศ");
 
   std::string back = dir_.File("th-to-kh.bundle");
-  ASSERT_EQ(Run("TH-MSDHS", {"bundle", "create", "--for", "KH-NCCT", "--out", back}).code, 0);
+  ASSERT_EQ(Run("TH-MSDHS", {"bundle", "create", "--for", "KH-NCCT", "--receiver-cert",
+                             cert_of("KH-NCCT"), "--out", back})
+                .code,
+            0);
   ASSERT_EQ(Run("KH-NCCT", {"bundle", "apply", back}).code, 0);
 
   std::string reference = Dump("TH-MSDHS");

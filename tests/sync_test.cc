@@ -163,10 +163,10 @@ TEST(SyncTest, ConcurrentWritesOfTheSameValueAreNotAConflict) {
 
 TEST(SyncTest, BorderOfficeEditsReachTheOtherCapitalThroughItsOwnCapital) {
   Offices o;
-  Put(*o.border,
-      {"case",
-       std::string("case-KH-2023-014"),
-       {{"reference", "KH-2023-014"}, {"step", "returned"}, {"return_checkpoint", "Poi Pet"}}});
+  Put(*o.border, {"case", std::string("case-KH-2023-014"),
+                  testing::SharedCase("TH-KH", {{"reference", "KH-2023-014"},
+                                                {"step", "returned"},
+                                                {"return_checkpoint", "Poi Pet"}})});
   SyncOk(*o.border, *o.kh);
   SyncOk(*o.kh, *o.th);
   auto at_th = o.th->Get("case-KH-2023-014");
@@ -239,9 +239,9 @@ TEST(SyncTest, ApplyingTheSamePageTwiceChangesNothing) {
 // read time: a value altered in the database file no longer verifies.
 TEST(SyncTest, AStoredVersionStillProvesItsOriginAndAnAlteredOneDoesNot) {
   Offices o;
-  Put(*o.kh, {"case",
-              std::string("case-1"),
-              {{"reference", "KH-2026-001"}, {"notes", "ស្វែងរកគ្រួសារនៅខេត្តបាត់ដំបង"}}});
+  Put(*o.kh, {"case", std::string("case-1"),
+              testing::SharedCase(
+                  "TH-KH", {{"reference", "KH-2026-001"}, {"notes", "ស្វែងរកគ្រួសារនៅខេត្តបាត់ដំបង"}})});
   SyncOk(*o.th, *o.kh);
   const sync::PeerVerifier& verifier = *testing::CredentialsFor(*o.th).verifier;
   auto history = o.th->History("case-1", std::string("notes"));
@@ -306,33 +306,35 @@ TEST(SyncTest, AWriteRelayedTwoHopsIsNotSentBackToTheRelay) {
   auto aranya = NewStore(dir, "TH-ARANYA", o.clock);
   std::vector<RecordWrite> returns;
   for (int i = 0; i < 50; ++i) {
-    returns.push_back({"case",
-                       "case-th-2026-" + std::to_string(i),
-                       {{"reference", "TH-2026-" + std::to_string(i)}, {"step", "identified"}}});
+    returns.push_back({"case", "case-th-2026-" + std::to_string(i),
+                       testing::SharedCase("TH-KH", {{"reference", "TH-2026-" + std::to_string(i)},
+                                                     {"step", "identified"}})});
   }
   ASSERT_TRUE(aranya->PutMany(returns).ok());
   SyncOk(*aranya, *o.th);
   SyncOk(*o.th, *o.kh);
   auto border = Sync(*o.border, *o.kh);
   ASSERT_TRUE(border.ok()) << border.status().ToString();
-  EXPECT_EQ(border->states_received, 100u);
+  EXPECT_EQ(border->states_received, 50u * (2 + testing::kConsentFields));
   EXPECT_EQ(border->states_sent, 0u) << "TH-ARANYA's writes went back to KH-NCCT";
   EXPECT_EQ(o.border->Knowledge()->Get("TH-ARANYA"), 0u) << "vouched for by KH-NCCT, not proven";
 }
 
-// Pins the bug: TH-MSDHS relays KH-POIPET's case to KH-NCCT with the consent
+// Pins the bug: TH-MSDHS relays KH-POIPET's case to KH-NCCT with the notes
 // altered, a page at a time, then vouches (truthfully: it holds the write)
 // for all of KH-POIPET's writes. KH-NCCT refused the altered state but
 // believed the knowledge, so neither TH-MSDHS nor KH-POIPET itself ever sent
 // the write again: KH-NCCT lost it.
 TEST(SyncTest, ARelayThatAltersAWriteCannotMakeTheCapitalSkipIt) {
   Offices o;
-  Put(*o.border, {"case",
-                  std::string("case-KH-2026-031"),
-                  {{"reference", "KH-2026-031"},
-                   {"consent", "refused"},
-                   {"notes", "ជនរងគ្រោះបដិសេធមិនចែករំលែកព័ត៌មាន"}}});
-  Put(*o.border, {"case", std::string("case-KH-2026-032"), {{"reference", "KH-2026-032"}}});
+  // Both cases may go to Thailand: TH-MSDHS holds them to relay. The notes
+  // came after the case was opened.
+  const std::string notes = "ជនរងគ្រោះយល់ព្រមឱ្យចែករំលែកព័ត៌មានជាមួយភាគីថៃ";
+  Put(*o.border, {"case", std::string("case-KH-2026-031"),
+                  testing::SharedCase("KH-TH", {{"reference", "KH-2026-031"}})});
+  Put(*o.border, {"case", std::string("case-KH-2026-031"), {{"notes", notes}}});
+  Put(*o.border, {"case", std::string("case-KH-2026-032"),
+                  testing::SharedCase("KH-TH", {{"reference", "KH-2026-032"}})});
   SyncOk(*o.th, *o.border);
   // Each push page is altered on its way out of TH-MSDHS.
   class Altering : public sync::Transport {
@@ -345,8 +347,8 @@ TEST(SyncTest, ARelayThatAltersAWriteCannotMakeTheCapitalSkipIt) {
       for (int i = 0; i < changes->states_size(); ++i) {
         wire::FieldState state;
         EXPECT_TRUE(state.ParseFromString(changes->states(i)));
-        if (state.field() != "consent") continue;
-        state.set_value("given");
+        if (state.field() != "notes") continue;
+        state.set_value("ជនរងគ្រោះបដិសេធមិនចែករំលែកព័ត៌មាន");
         changes->set_states(i, state.SerializeAsString());
       }
       return inner_.RoundTrip(op, sync::EncodeFrame(envelope, "TH-MSDHS").value());
@@ -364,7 +366,7 @@ TEST(SyncTest, ARelayThatAltersAWriteCannotMakeTheCapitalSkipIt) {
   EXPECT_EQ(o.kh->Knowledge()->Get("KH-POIPET"), 0u);
   // The write arrives from its origin.
   SyncOk(*o.kh, *o.border);
-  EXPECT_EQ(*o.kh->Get("case-KH-2026-031")->fields.at("consent").value, "refused");
+  EXPECT_EQ(*o.kh->Get("case-KH-2026-031")->fields.at("notes").value, notes);
   EXPECT_EQ(DumpOf(*o.kh), DumpOf(*o.border));
 }
 

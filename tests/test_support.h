@@ -13,6 +13,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "core/store.h"
 #include "sync/identity.h"
@@ -177,6 +178,20 @@ class FaultyTransport : public sync::Transport {
   sync::Transport& inner_;
   std::function<Fault()> fault_;
 };
+
+// A case whose subject agreed it may cross the border, as an office records
+// it when it opens the case: `direction` names both parties ("KH-TH") and
+// consent is given and recorded. Without these a case stays with the party
+// of the office that opened it (docs/sharing.md). `fields` come first.
+constexpr size_t kConsentFields = 4;  // the states SharedCase adds
+inline std::vector<FieldWrite> SharedCase(const std::string& direction,
+                                          std::vector<FieldWrite> fields) {
+  fields.push_back({"direction", direction});
+  fields.push_back({"consent", std::string("given")});
+  fields.push_back({"consent_recorded_by", std::string("case manager")});
+  fields.push_back({"consent_recorded_on", std::string("2026-01-15")});
+  return fields;
+}
 
 // A sync the test expects to succeed, in process.
 inline void SyncOk(Store& client, Store& server) {
