@@ -126,12 +126,4 @@ HttpResponse HandleReviewRequest(StorePool& stores, const HttpRequest& request) 
   return Error(404, "no such API: " + request.method + " " + path);
 }
 
-void InstallReviewRoutes(HttpsServer& server, StorePool& stores) {
-  auto handler = [&stores](const HttpRequest& request) {
-    return HandleReviewRequest(stores, request);
-  };
-  server.AddRoute("GET", "/", handler);
-  server.AddRoute("POST", "/api/", handler);
-}
-
 }  // namespace accord::server
