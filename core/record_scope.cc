@@ -152,6 +152,36 @@ Result<RecordScope> Store::ScopeOfCached(std::string_view record_id, ScopeCache&
       return scope;
     }
   }
+  if (!policy.roots.count(*type_name) && !policy.follow.count(*type_name) &&
+      depth < kMaxScopeDepth) {
+    // A type the policy does not name (a newer node's, relayed here): it
+    // follows the first of its fields, by name, that names a record held
+    // here, as the types the policy knows hang off their parents.
+    ASSIGN_OR_RETURN(Statement * fields,
+                     db_->Prepare("SELECT field, value FROM versions WHERE record_id = ? AND "
+                                  "state = 2 ORDER BY field"));
+    fields->Bind(1, record_id);
+    std::vector<std::pair<std::string, std::string>> values;
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, fields->Step());
+      if (!row) break;
+      auto value = fields->OptionalText(1);
+      if (value && !value->empty() && *value != record_id && value->size() <= 128) {
+        values.emplace_back(fields->Text(0), *value);
+      }
+    }
+    fields->Reset();
+    for (const auto& [field, value] : values) {
+      ASSIGN_OR_RETURN(std::optional<std::string> parent_type, RecordType(value));
+      if (!parent_type) continue;
+      ASSIGN_OR_RETURN(RecordScope parent, ScopeOfCached(value, cache, depth + 1));
+      scope = parent;
+      scope.reason = "a type this policy does not name: follows its " + field + " " + value +
+                     " (" + parent.reason + ")";
+      cache.emplace(std::string(record_id), scope);
+      return scope;
+    }
+  }
   ASSIGN_OR_RETURN(scope.owner_party, OwnerPartyOf(record_id, type));
   if (!scope.owner_party.empty()) scope.parties.insert(scope.owner_party);
   std::string owner = scope.owner_party.empty() ? "an office of unknown party"
