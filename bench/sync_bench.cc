@@ -146,8 +146,7 @@ void SharingTransfer(int records) {
     bool reset = ResetPeakRss();
     SyncRun run = TimedSync(*store, *writer);
     t.Row({reader + " pulls from " + kWriter, Grouped(run.states()), Fixed(run.seconds, 2),
-           Grouped(static_cast<long>(log_states / run.seconds)),
-           reset ? Mib(PeakRssKb()) : "-"});
+           Grouped(static_cast<long>(log_states / run.seconds)), reset ? Mib(PeakRssKb()) : "-"});
   }
   t.Print(std::cout);
   std::cout << "log states/s: the writer's live states scanned per second (all of them are "

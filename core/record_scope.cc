@@ -176,8 +176,8 @@ Result<RecordScope> Store::ScopeOfCached(std::string_view record_id, ScopeCache&
       if (!parent_type) continue;
       ASSIGN_OR_RETURN(RecordScope parent, ScopeOfCached(value, cache, depth + 1));
       scope = parent;
-      scope.reason = "a type this policy does not name: follows its " + field + " " + value +
-                     " (" + parent.reason + ")";
+      scope.reason = "a type this policy does not name: follows its " + field + " " + value + " (" +
+                     parent.reason + ")";
       cache.emplace(std::string(record_id), scope);
       return scope;
     }
@@ -259,7 +259,7 @@ Result<bool> Store::MayReceive(std::string_view record_id, const PageReader& rea
 }
 
 Result<uint64_t> Store::LowestOwnWriteHeldBack(const PageReader& reader, uint64_t known,
-                                              ScopeCache& cache) {
+                                               ScopeCache& cache) {
   if (!reader.party) return 0;
   // In counter order from what the reader already holds: the first write it
   // may not hold is the answer, so a reader stuck below a held-back write
