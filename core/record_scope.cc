@@ -37,10 +37,7 @@ Status Store::RecordNodeParty(std::string_view node, std::string_view party) {
   ASSIGN_OR_RETURN(std::optional<std::string> known, PartyOf(node));
   if (known && *known == party) return Status::Ok();
   ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*db_, Transaction::Mode::kWrite));
-  ASSIGN_OR_RETURN(Statement * stmt,
-                   db_->Prepare("INSERT INTO node_parties(node, party, learned_at) VALUES(?, ?, ?) "
-                                "ON CONFLICT(node) DO UPDATE SET party = excluded.party, "
-                                "learned_at = excluded.learned_at"));
+  ASSIGN_OR_RETURN(Statement * stmt, db_->Prepare(kUpsertNodePartySql));
   RETURN_IF_ERROR(stmt->Bind(1, node).Bind(2, party).Bind(3, NowMs()).Run());
   return txn->Commit();
 }

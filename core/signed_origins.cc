@@ -267,10 +267,7 @@ Status Store::RemoteBatch::AddProofs(const std::vector<ProvenUnit>& units,
                               "VALUES(?, ?, ?)"));
   // A verified certificate also tells which party its node belongs to: the
   // office that opens a case decides where the case may go.
-  ASSIGN_OR_RETURN(Statement * party,
-                   db.Prepare("INSERT INTO node_parties(node, party, learned_at) VALUES(?, ?, ?) "
-                              "ON CONFLICT(node) DO UPDATE SET party = excluded.party, "
-                              "learned_at = excluded.learned_at"));
+  ASSIGN_OR_RETURN(Statement * party, db.Prepare(Store::kUpsertNodePartySql));
   for (const auto& c : certificates) {
     RETURN_IF_ERROR(
         cert->Bind(1, c.node_id).BindBlob(2, c.key_id).Bind(3, c.certificate_pem).Run());

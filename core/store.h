@@ -386,6 +386,10 @@ class Store {
   Result<std::vector<StoredVersion>> LiveVersions(std::string_view record_id,
                                                   std::string_view field);
   Result<std::optional<std::string>> RecordType(std::string_view record_id);
+  // Records (node, party, learned_at) in node_parties, replacing what was known.
+  static constexpr const char* kUpsertNodePartySql =
+      "INSERT INTO node_parties(node, party, learned_at) VALUES(?, ?, ?) ON CONFLICT(node) DO "
+      "UPDATE SET party = excluded.party, learned_at = excluded.learned_at";
   // Scopes computed while reading one page: a record's parents are shared.
   using ScopeCache = std::map<std::string, RecordScope, std::less<>>;
   Result<RecordScope> ScopeOfCached(std::string_view record_id, ScopeCache& cache, int depth);
