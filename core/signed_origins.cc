@@ -62,6 +62,23 @@ Status InsertRefusal(Database& db, int64_t now, bool sent, std::string_view peer
   return trim->Bind(1, kRefusalsKept).Run();
 }
 
+// Binds and runs an insert into unit_seals (origin, counter, unit, key_id,
+// signature, hashes): a seal this node made or one a peer proved.
+Status KeepUnitSeal(Statement& keep, const ProvenUnit& unit) {
+  return keep.Bind(1, unit.key.origin)
+      .Bind(2, static_cast<int64_t>(unit.key.counter))
+      .Bind(3, static_cast<int64_t>(unit.key.unit))
+      .BindBlob(4, unit.key_id)
+      .BindBlob(5, unit.signature)
+      .BindBlob(6, JoinHashes(unit.member_hashes))
+      .Run();
+}
+
+// Binds and runs an insert into origin_certificates (node, key_id, pem).
+Status KeepCertificate(Statement& keep, const OriginCertificate& c) {
+  return keep.Bind(1, c.node_id).BindBlob(2, c.key_id).Bind(3, c.certificate_pem).Run();
+}
+
 }  // namespace
 
 Result<UnsealedBatch> Store::UnsealedWrites(size_t max) {
@@ -135,19 +152,12 @@ Status Store::SealWrites(const std::vector<FieldVersion>& writes,
                    db_->Prepare("INSERT INTO unit_seals(origin, counter, unit, key_id, signature, "
                                 "hashes) VALUES(?, ?, ?, ?, ?, ?)"));
   for (const ProvenUnit& unit : units) {
-    RETURN_IF_ERROR(keep->Bind(1, unit.key.origin)
-                        .Bind(2, static_cast<int64_t>(unit.key.counter))
-                        .Bind(3, static_cast<int64_t>(unit.key.unit))
-                        .BindBlob(4, unit.key_id)
-                        .BindBlob(5, unit.signature)
-                        .BindBlob(6, JoinHashes(unit.member_hashes))
-                        .Run());
+    RETURN_IF_ERROR(KeepUnitSeal(*keep, unit));
   }
   ASSIGN_OR_RETURN(Statement * cert,
                    db_->Prepare("INSERT OR IGNORE INTO origin_certificates(node, key_id, pem) "
                                 "VALUES(?, ?, ?)"));
-  RETURN_IF_ERROR(
-      cert->Bind(1, own.node_id).BindBlob(2, own.key_id).Bind(3, own.certificate_pem).Run());
+  RETURN_IF_ERROR(KeepCertificate(*cert, own));
   return txn->Commit();
 }
 
@@ -253,13 +263,7 @@ Status Store::RemoteBatch::AddProofs(const std::vector<ProvenUnit>& units,
   for (const ProvenUnit& unit : units) {
     if (unit.key.counter > kMaxCounter) continue;  // refused with its states by CheckBounds
     ASSIGN_OR_RETURN(uint64_t high, ProvenHigh(unit.key.origin));
-    RETURN_IF_ERROR(keep->Bind(1, unit.key.origin)
-                        .Bind(2, static_cast<int64_t>(unit.key.counter))
-                        .Bind(3, static_cast<int64_t>(unit.key.unit))
-                        .BindBlob(4, unit.key_id)
-                        .BindBlob(5, unit.signature)
-                        .BindBlob(6, JoinHashes(unit.member_hashes))
-                        .Run());
+    RETURN_IF_ERROR(KeepUnitSeal(*keep, unit));
     proven_high_[unit.key.origin] = std::max(high, unit.key.counter);
   }
   ASSIGN_OR_RETURN(Statement * cert,
@@ -269,8 +273,7 @@ Status Store::RemoteBatch::AddProofs(const std::vector<ProvenUnit>& units,
   // office that opens a case decides where the case may go.
   ASSIGN_OR_RETURN(Statement * party, db.Prepare(Store::kUpsertNodePartySql));
   for (const auto& c : certificates) {
-    RETURN_IF_ERROR(
-        cert->Bind(1, c.node_id).BindBlob(2, c.key_id).Bind(3, c.certificate_pem).Run());
+    RETURN_IF_ERROR(KeepCertificate(*cert, c));
     RETURN_IF_ERROR(party->Bind(1, c.node_id).Bind(2, c.party).Bind(3, now_).Run());
   }
   return Status::Ok();
