@@ -14,7 +14,8 @@ namespace {
 
 constexpr const char* kLogColumns =
     "SELECT v.seq, v.record_id, r.type, v.field, v.value, v.vv, v.origin, "
-    "v.origin_time, v.note, v.salt, v.unit, v.unit_position, v.wire, v.received_from "
+    "v.origin_time, v.note, v.salt, v.unit, v.unit_position, v.wire, v.received_from, "
+    "v.unit_counter "
     "FROM versions v JOIN records r ON r.id = v.record_id ";
 
 // One row of kLogColumns.
@@ -34,6 +35,7 @@ Status ReadLogRow(Statement& stmt, FieldVersion& v) {
   v.unit = static_cast<uint32_t>(stmt.Int(10));
   v.unit_position = static_cast<uint32_t>(stmt.Int(11));
   v.wire = stmt.Blob(12);
+  v.unit_counter = static_cast<uint64_t>(stmt.Int(14));
   return Status::Ok();
 }
 

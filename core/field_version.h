@@ -25,15 +25,21 @@ struct FieldVersion {
   // before it first leaves the node: a random salt, its place in a signing
   // unit, and the serialised bytes that it signs and every hop forwards.
   std::string salt;
+  uint64_t unit_counter = 0;  // the counter naming its unit; 0: its own counter
   uint32_t unit = 0;
   uint32_t unit_position = 0;
   std::string wire;  // "" until sealed
 
   // The write's own event: (origin, version[origin]). Unique per write.
   uint64_t OriginCounter() const { return version.Get(origin); }
+  // The counter that names the state's signing unit: that of the unit's last
+  // member, which is this state's own counter or a later one.
+  uint64_t UnitCounter() const { return unit_counter ? unit_counter : OriginCounter(); }
 };
 
-// Names one signing unit: up to 64 states of the write (origin, counter).
+// Names one signing unit: up to 64 consecutive states of one origin's writes,
+// by the counter of its last member and an index among the units that end
+// at that counter (a write of more than 64 states needs several).
 struct UnitKey {
   std::string origin;
   uint64_t counter = 0;

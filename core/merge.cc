@@ -82,7 +82,8 @@ Result<Store::MergeOutcome> Store::MergeVersion(const FieldVersion& incoming,
       Statement * insert,
       db_->Prepare("INSERT INTO versions(record_id, field, value, vv, origin, origin_time, note, "
                    "state, received_at, received_from, origin_counter, salt, unit, "
-                   "unit_position, wire) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                   "unit_position, wire, unit_counter) "
+                   "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   std::string vv_text = incoming.version.ToText();
   RETURN_IF_ERROR(insert->Bind(1, incoming.record_id)
                       .Bind(2, incoming.field)
@@ -99,6 +100,7 @@ Result<Store::MergeOutcome> Store::MergeVersion(const FieldVersion& incoming,
                       .Bind(13, static_cast<int64_t>(incoming.unit))
                       .Bind(14, static_cast<int64_t>(incoming.unit_position))
                       .BindBlobOrNull(15, incoming.wire)
+                      .Bind(16, static_cast<int64_t>(incoming.unit_counter))
                       .Run());
   outcome.stored = true;
 

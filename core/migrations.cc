@@ -215,6 +215,13 @@ const std::array<Migration, kDatabaseVersion> kMigrations = {{
     CREATE INDEX versions_live_by_origin ON versions(origin, origin_counter) WHERE state > 0;
     )sql",
      nullptr},
+    // 5 -> 6: a signing unit spans consecutive writes of its origin and is
+    // named by its last member's counter, which a state keeps here when it
+    // is not the state's own (0).
+    {R"sql(
+    ALTER TABLE versions ADD COLUMN unit_counter INTEGER NOT NULL DEFAULT 0;
+    )sql",
+     nullptr},
 }};
 
 std::string QuoteIdentifier(const std::string& name) {

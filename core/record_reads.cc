@@ -28,14 +28,15 @@ Result<StoredVersion> ReadVersionRow(Statement& stmt, std::string_view record_id
 }
 
 // History also reads what proves each version's origin (the signed bytes
-// and the place in a unit): columns 10-13.
-constexpr const char* kProofColumns = ", salt, unit, unit_position, wire";
+// and the place in a unit): columns 10-14.
+constexpr const char* kProofColumns = ", salt, unit, unit_position, wire, unit_counter";
 
 void ReadProofColumns(Statement& stmt, StoredVersion& sv) {
   sv.version.salt = stmt.Blob(10);
   sv.version.unit = static_cast<uint32_t>(stmt.Int(11));
   sv.version.unit_position = static_cast<uint32_t>(stmt.Int(12));
   sv.version.wire = stmt.Blob(13);
+  sv.version.unit_counter = static_cast<uint64_t>(stmt.Int(14));
 }
 
 constexpr const char* kVersionColumns =

@@ -111,17 +111,6 @@ Result<UnsealedBatch> Store::UnsealedWrites(size_t max) {
     batch.writes.push_back(std::move(v));
   }
   stmt->Reset();
-  if (!batch.writes.empty()) {
-    // Units are sealed whole, so the states of this write sealed earlier are
-    // exactly the members of its seals.
-    ASSIGN_OR_RETURN(Statement * sealed,
-                     db_->Prepare("SELECT coalesce(sum(length(hashes)), 0) FROM unit_seals "
-                                  "WHERE origin = ? AND counter = ?"));
-    sealed->Bind(1, node_id_).Bind(2, static_cast<int64_t>(batch.writes[0].OriginCounter()));
-    ASSIGN_OR_RETURN(bool row, sealed->Step());
-    batch.first_index = row ? static_cast<uint64_t>(sealed->Int(0)) / kHashBytes : 0;
-    sealed->Reset();
-  }
   return batch;
 }
 
@@ -130,18 +119,20 @@ Status Store::SealWrites(const std::vector<FieldVersion>& writes,
   ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*db_, Transaction::Mode::kWrite));
   ASSIGN_OR_RETURN(
       Statement * seal,
-      db_->Prepare("UPDATE versions SET salt = ?, unit = ?, unit_position = ?, wire = ? "
-                   "WHERE record_id = ? AND field = ? AND origin = ? AND origin_counter = ? "
+      db_->Prepare("UPDATE versions SET salt = ?, unit = ?, unit_position = ?, wire = ?, "
+                   "unit_counter = ? WHERE record_id = ? AND field = ? AND origin = ? AND "
+                   "origin_counter = ? "
                    "AND wire IS NULL"));
   for (const FieldVersion& v : writes) {
     RETURN_IF_ERROR(seal->BindBlob(1, v.salt)
                         .Bind(2, static_cast<int64_t>(v.unit))
                         .Bind(3, static_cast<int64_t>(v.unit_position))
                         .BindBlob(4, v.wire)
-                        .Bind(5, v.record_id)
-                        .Bind(6, v.field)
-                        .Bind(7, node_id_)
-                        .Bind(8, static_cast<int64_t>(v.OriginCounter()))
+                        .Bind(5, static_cast<int64_t>(v.unit_counter))
+                        .Bind(6, v.record_id)
+                        .Bind(7, v.field)
+                        .Bind(8, node_id_)
+                        .Bind(9, static_cast<int64_t>(v.OriginCounter()))
                         .Run());
     if (db_->Changes() != 1) {
       return Unavailable("record " + v.record_id + " field " + v.field +
@@ -178,6 +169,17 @@ Result<std::optional<ProvenUnit>> Store::FindProvenUnit(const UnitKey& key) {
   }
   stmt->Reset();
   return unit;
+}
+
+Result<uint32_t> Store::CountUnitsEndingAt(std::string_view origin, uint64_t counter) {
+  ASSIGN_OR_RETURN(
+      Statement * stmt,
+      db_->Prepare("SELECT count(*) FROM unit_seals WHERE origin = ? AND counter = ?"));
+  stmt->Bind(1, origin).Bind(2, static_cast<int64_t>(counter));
+  ASSIGN_OR_RETURN(bool row, stmt->Step());
+  uint32_t count = row ? static_cast<uint32_t>(stmt->Int(0)) : 0;
+  stmt->Reset();
+  return count;
 }
 
 Result<std::optional<ProvenUnit>> Store::HighestProvenUnit(std::string_view origin) {

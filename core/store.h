@@ -118,7 +118,6 @@ inline constexpr size_t kMaxStatesWithBackfill = 4000;
 // This node's writes that are not sealed yet (Store::UnsealedWrites).
 struct UnsealedBatch {
   std::vector<FieldVersion> writes;  // by write (counter), then log order
-  uint64_t first_index = 0;          // states of the first write sealed before these
 };
 
 // A refusal as recorded, for `accord status` and the review page.
@@ -258,6 +257,8 @@ class Store {
   Status SealWrites(const std::vector<FieldVersion>& writes, const std::vector<ProvenUnit>& units,
                     const OriginCertificate& own);
   Result<std::optional<ProvenUnit>> FindProvenUnit(const UnitKey& key);
+  // How many units of `origin` held here end at `counter` (the next index).
+  Result<uint32_t> CountUnitsEndingAt(std::string_view origin, uint64_t counter);
   // The unit of `origin` with the highest counter this node holds a seal of:
   // the witness that `origin` made every write a vector or knowledge claims.
   Result<std::optional<ProvenUnit>> HighestProvenUnit(std::string_view origin);

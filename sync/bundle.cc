@@ -259,10 +259,11 @@ Result<VerifiedFile> VerifyFile(const std::string& path, const PeerVerifier* ver
                             " but is signed by " + *signer);
   }
   info.format_version = header.format_version();
-  if (info.format_version < kBundleFormatVersion) {
+  if (info.format_version < kMinBundleFormatVersion) {
     return IncompatibleVersion("the bundle has format version " +
                                std::to_string(info.format_version) +
                                ", whose states are not signed by their origin; this accord reads " +
+                               std::to_string(kMinBundleFormatVersion) + " to " +
                                std::to_string(kBundleFormatVersion) + ": the sender must upgrade");
   }
   if (info.format_version > kBundleFormatVersion) {

@@ -15,7 +15,10 @@
 namespace accord::sync {
 
 // 2: chunks carry signed changes (SignedChanges), proved by their origins.
-inline constexpr uint32_t kBundleFormatVersion = 2;
+// 3: a signing unit may span writes (protocol 3). Format 2 files are still
+// read: their units are the special case of one write each.
+inline constexpr uint32_t kBundleFormatVersion = 3;
+inline constexpr uint32_t kMinBundleFormatVersion = 2;
 
 struct BundleInfo {
   uint32_t format_version = 0;

@@ -16,21 +16,20 @@ namespace accord::sync {
 
 namespace {
 
-// Writes sealed per transaction: a multiple of kMaxUnitSize, so a batch never
-// ends inside a unit of a write that continues in the next batch.
+// Writes sealed per transaction.
 constexpr size_t kSealBatch = 128 * kMaxUnitSize;
 
 UnitKey UnitOf(const FieldVersion& v) {
-  return {v.origin, v.OriginCounter(), v.unit};
+  return {v.origin, v.UnitCounter(), v.unit};
 }
 
-Result<std::string> RandomSalt() {
-  std::string salt(kSaltBytes, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(salt.data()), static_cast<int>(salt.size())) !=
+Result<std::string> RandomBytes(size_t n) {
+  std::string bytes(n, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(bytes.data()), static_cast<int>(bytes.size())) !=
       1) {
     return Internal("the system's random generator failed");
   }
-  return salt;
+  return bytes;
 }
 
 }  // namespace
@@ -41,6 +40,7 @@ std::string SerializeState(const FieldVersion& v) {
   state.set_salt(v.salt);
   state.set_unit(v.unit);
   state.set_unit_position(v.unit_position);
+  state.set_unit_counter(v.unit_counter);
   return state.SerializeAsString();
 }
 
@@ -70,7 +70,13 @@ Result<FieldVersion> ParseState(std::string_view bytes) {
     return Corruption("record " + v.record_id + " field " + v.field + ": unit position " +
                       std::to_string(state.unit_position()) + " is beyond a unit");
   }
+  if (state.unit_counter() != 0 && state.unit_counter() <= v.OriginCounter()) {
+    return Corruption("record " + v.record_id + " field " + v.field + ": unit counter " +
+                      std::to_string(state.unit_counter()) +
+                      " is not after the state's own counter " + std::to_string(v.OriginCounter()));
+  }
   v.salt = state.salt();
+  v.unit_counter = state.unit_counter();
   v.unit = state.unit();
   v.unit_position = state.unit_position();
   v.wire = std::string(bytes);
@@ -88,43 +94,35 @@ Status SealPendingWrites(Store& store, const NodeSigner& signer) {
     ASSIGN_OR_RETURN(UnsealedBatch batch, store.UnsealedWrites(kSealBatch));
     if (batch.writes.empty()) return Status::Ok();
     std::vector<FieldVersion>& writes = batch.writes;
-    // Place each write in its unit: the index within its counter's states.
-    std::vector<uint64_t> index(writes.size());
-    for (size_t i = 0; i < writes.size(); ++i) {
-      bool continues = i > 0 && writes[i].OriginCounter() == writes[i - 1].OriginCounter();
-      index[i] = continues ? index[i - 1] + 1 : (i == 0 ? batch.first_index : 0);
-    }
-    // A full batch may end inside a unit of its last write: leave that unit
-    // whole for the next batch.
-    if (writes.size() == kSealBatch) {
-      size_t keep = writes.size();
-      while (keep > 0 && writes[keep - 1].OriginCounter() == writes.back().OriginCounter() &&
-             index[keep - 1] / kMaxUnitSize == index.back() / kMaxUnitSize &&
-             (index.back() + 1) % kMaxUnitSize != 0) {
-        --keep;
-      }
-      if (keep > 0) writes.resize(keep);
-    }
-    std::map<UnitKey, ProvenUnit> units;
-    std::map<UnitKey, uint32_t> sizes;
-    for (size_t i = 0; i < writes.size(); ++i) {
-      FieldVersion& v = writes[i];
-      v.unit = static_cast<uint32_t>(index[i] / kMaxUnitSize);
-      v.unit_position = static_cast<uint32_t>(index[i] % kMaxUnitSize);
-      sizes[UnitOf(v)] = v.unit_position + 1;
-    }
-    for (FieldVersion& v : writes) {
-      ASSIGN_OR_RETURN(v.salt, RandomSalt());
-      v.wire = SerializeState(v);
-      ASSIGN_OR_RETURN(std::string hash, Sha256Of(v.wire));
-      ProvenUnit& unit = units[UnitOf(v)];
-      unit.key = UnitOf(v);
-      unit.member_hashes.resize(sizes[unit.key]);
-      unit.member_hashes[v.unit_position] = std::move(hash);
-    }
+    // One random draw for the batch's salts.
+    ASSIGN_OR_RETURN(std::string salts, RandomBytes(writes.size() * kSaltBytes));
+    // Consecutive runs of kMaxUnitSize states, across writes: an office that
+    // edits one record at a time and syncs later still pays one signature
+    // per 64 states. A run is named by its last member's counter and an
+    // index among the units ending there.
+    std::map<uint64_t, uint32_t> next_index;  // counter -> the next unused index
     std::vector<ProvenUnit> sealed;
-    for (auto& [key, unit] : units) {
-      ASSIGN_OR_RETURN(unit.signature, signer.Sign(UnitSigningInput(key, unit.member_hashes)));
+    for (size_t first = 0; first < writes.size(); first += kMaxUnitSize) {
+      size_t end = std::min(writes.size(), first + kMaxUnitSize);
+      uint64_t last_counter = writes[end - 1].OriginCounter();
+      auto index = next_index.find(last_counter);
+      if (index == next_index.end()) {
+        ASSIGN_OR_RETURN(uint32_t held, store.CountUnitsEndingAt(store.node_id(), last_counter));
+        index = next_index.emplace(last_counter, held).first;
+      }
+      ProvenUnit unit;
+      unit.key = {store.node_id(), last_counter, index->second++};
+      for (size_t i = first; i < end; ++i) {
+        FieldVersion& v = writes[i];
+        v.salt = salts.substr(i * kSaltBytes, kSaltBytes);
+        v.unit_counter = v.OriginCounter() == last_counter ? 0 : last_counter;
+        v.unit = unit.key.unit;
+        v.unit_position = static_cast<uint32_t>(i - first);
+        v.wire = SerializeState(v);
+        ASSIGN_OR_RETURN(std::string hash, Sha256Of(v.wire));
+        unit.member_hashes.push_back(std::move(hash));
+      }
+      ASSIGN_OR_RETURN(unit.signature, signer.Sign(UnitSigningInput(unit.key, unit.member_hashes)));
       unit.key_id = signer.key_id();
       sealed.push_back(std::move(unit));
     }

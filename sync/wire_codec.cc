@@ -211,8 +211,7 @@ Result<wire::Envelope> DecodeFrame(std::string_view frame) {
   }
   if (envelope.protocol_version() < kMinProtocolVersion) {
     return IncompatibleVersion("peer speaks protocol version " +
-                               std::to_string(envelope.protocol_version()) +
-                               ", whose states are not signed by their origin; this node speaks " +
+                               std::to_string(envelope.protocol_version()) + "; this node speaks " +
                                std::to_string(kProtocolVersion) + " and no older than " +
                                std::to_string(kMinProtocolVersion) + ": upgrade the peer");
   }

@@ -14,10 +14,11 @@
 namespace accord::sync {
 
 // The protocol version this build speaks (docs/protocol.md keeps the changelog).
-inline constexpr uint32_t kProtocolVersion = 2;
+inline constexpr uint32_t kProtocolVersion = 3;
 // The oldest protocol this build accepts: 1 carried states unsigned by their
-// origin, which this build will not take (docs/protocol.md, changelog).
-inline constexpr uint32_t kMinProtocolVersion = 2;
+// origin, which this build will not take; 2 cannot take a unit that spans
+// writes (docs/protocol.md, changelog).
+inline constexpr uint32_t kMinProtocolVersion = 3;
 
 void ToWire(const FieldVersion& v, wire::FieldState* out);
 // Checks structure only (the store checks meaning against the schema).

@@ -156,7 +156,8 @@ TEST_F(BombTest, SignedPushesThatExpandIntoMillionsOfFieldsAreRefusedInBoundedMe
   };
   std::vector<Frame> frames;
   for (Bomb& bomb : Bombs()) {
-    std::string envelope = std::string("\x08\x02", 2) + testing::Field(2, "TH-MSDHS") +
+    std::string envelope = std::string("\x08", 1) + static_cast<char>(sync::kProtocolVersion) +
+                           testing::Field(2, "TH-MSDHS") +
                            testing::Field(14, testing::Field(8, bomb.changes()));
     frames.push_back(
         {bomb.name, testing::Squeezed(envelope, bomb.declare_size), bomb.refusal, envelope.size()});

@@ -8,6 +8,7 @@
 #include "net/http_status.h"
 #include "sync/signed_changes.h"
 #include "sync/sync_session.h"
+#include "sync/unit_seal.h"
 #include "sync/wire_codec.h"
 #include "tests/bad_frames.h"
 #include "tests/convergence.h"
@@ -258,6 +259,76 @@ TEST(SyncTest, AStoredVersionStillProvesItsOriginAndAnAlteredOneDoesNot) {
   ASSERT_TRUE(altered.ok());
   Status broken = sync::VerifyStoredProof(*o.th, verifier, altered->front().version);
   EXPECT_EQ(broken.code(), Code::kPermissionDenied) << broken.ToString();
+}
+
+// An office that edits one record at a time and syncs later has its writes
+// sealed 64 states to a signature, across records. A reader sent only some
+// members of a unit (the rest held back by its scope) still proves each one,
+// and proves them on to the next hop.
+TEST(SyncTest, WritesMadeOneRecordAtATimeShareSignaturesAndAreProvedInPieces) {
+  Offices o;
+  size_t states = 0;
+  std::set<std::string> shared, refused;
+  for (int i = 0; i < 40; ++i) {
+    std::string id = "case-" + std::to_string(i);
+    std::vector<FieldWrite> fields = {{"reference", "KH-2026-" + std::to_string(100 + i)},
+                                      {"notes", "ករណីលេខ " + std::to_string(i) + " បានត្រឡប់មកវិញ"}};
+    if (i % 3 == 0) {
+      fields.push_back({"direction", std::string("TH-KH")});
+      fields.push_back({"consent", std::string("refused")});
+      refused.insert(id);
+    } else {
+      fields = testing::SharedCase("TH-KH", fields);
+      shared.insert(id);
+    }
+    states += fields.size();
+    Put(*o.kh, {"case", id, fields});
+  }
+  ASSERT_TRUE(sync::SealPendingWrites(*o.kh, *testing::CredentialsFor(*o.kh).signer).ok());
+  auto units = PeekDb(*o.kh).Prepare("SELECT count(*) FROM unit_seals WHERE origin = 'KH-NCCT'");
+  ASSERT_TRUE(*(*units)->Step());
+  EXPECT_EQ(static_cast<size_t>((*units)->Int(0)), (states + 63) / 64);
+  (*units)->Reset();
+
+  SyncOk(*o.th, *o.kh);      // TH-MSDHS: the shared cases only
+  SyncOk(*o.border, *o.th);  // KH-POIPET: the same, relayed by TH-MSDHS
+  for (Store* node : {o.th.get(), o.border.get()}) {
+    SCOPED_TRACE(node->node_id());
+    const sync::PeerVerifier& verifier = *testing::CredentialsFor(*node).verifier;
+    for (const std::string& id : refused) EXPECT_FALSE(node->Get(id).ok()) << id;
+    for (const std::string& id : shared) {
+      auto history = node->History(id, std::nullopt);
+      ASSERT_TRUE(history.ok()) << id << ": " << history.status().ToString();
+      EXPECT_EQ(history->size(), 6u) << id;
+      for (const StoredVersion& sv : *history) {
+        Status proof = sync::VerifyStoredProof(*node, verifier, sv.version);
+        EXPECT_TRUE(proof.ok()) << id << " " << sv.version.field << ": " << proof.ToString();
+      }
+    }
+  }
+}
+
+// A state names the unit of a later write, never its own or an earlier one:
+// a relay cannot move a state into another unit by renaming it.
+TEST(SyncTest, AStateNamingAUnitAtOrBeforeItsOwnCounterIsUnreadable) {
+  FieldVersion v;
+  v.record_id = "case-1";
+  v.record_type = "case";
+  v.field = "notes";
+  v.value = "ส่งกลับบ้านแล้ว";
+  v.origin = "KH-NCCT";
+  v.version.Set("KH-NCCT", 7);
+  v.salt = std::string(sync::kSaltBytes, 's');
+  v.unit_counter = 9;
+  EXPECT_TRUE(sync::ParseState(sync::SerializeState(v)).ok());
+  for (uint64_t named : {7u, 3u}) {
+    v.unit_counter = named;
+    auto parsed = sync::ParseState(sync::SerializeState(v));
+    EXPECT_EQ(parsed.status().code(), Code::kCorruption) << named;
+    EXPECT_NE(parsed.status().message().find("is not after the state's own counter 7"),
+              std::string::npos)
+        << parsed.status().message();
+  }
 }
 
 TEST(SyncTest, PagesAreBoundedAndACutLinkResumesWithoutLossOrDuplication) {

@@ -95,6 +95,11 @@ inline int FindState(const wire::SignedChanges& changes, const std::string& reco
   return -1;
 }
 
+// The counter that names a state's signing unit (sync/unit_seal.h).
+inline uint64_t UnitCounterOf(const wire::FieldState& state) {
+  return state.unit_counter() ? state.unit_counter() : EntryOf(state, state.origin());
+}
+
 // Rewrites the bytes of state `index` with `edit`; every seal and member hash
 // is kept, so its unit no longer verifies.
 inline void AlterState(wire::SignedChanges* changes, int index,
@@ -114,8 +119,12 @@ inline void AlterState(wire::SignedChanges* changes, int index,
 inline void Renumber(wire::SignedChanges* changes, int index, uint64_t counter, bool reseal) {
   std::string original = changes->states(index);
   wire::FieldState state = Parsed(original);
-  uint64_t old = EntryOf(state, state.origin());
-  AlterState(changes, index, [&](wire::FieldState& s) { SetEntry(&s, s.origin(), counter); });
+  uint64_t old = UnitCounterOf(state);
+  // The state names its own counter's unit now, as a state sealed there would.
+  AlterState(changes, index, [&](wire::FieldState& s) {
+    SetEntry(&s, s.origin(), counter);
+    s.clear_unit_counter();
+  });
   if (!reseal) return;
   wire::UnitProof* proof = nullptr;
   for (auto& p : *changes->mutable_units()) {
@@ -130,7 +139,7 @@ inline void Renumber(wire::SignedChanges* changes, int index, uint64_t counter, 
   for (int i = 0; i < changes->states_size(); ++i) {
     if (i == index) continue;
     wire::FieldState member = Parsed(changes->states(i));
-    if (member.origin() == state.origin() && EntryOf(member, member.origin()) == old &&
+    if (member.origin() == state.origin() && UnitCounterOf(member) == old &&
         member.unit() == state.unit()) {
       hashes[member.unit_position()] = Sha256Of(changes->states(i)).value();
     }
