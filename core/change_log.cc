@@ -49,7 +49,8 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
   ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*db_, Transaction::Mode::kRead));
   ChangePage page;
   page.next_cursor = after_seq;
-  ScopeCache scopes;
+  ASSIGN_OR_RETURN(ScopeCache * cached_scopes, UnchangedScopes());
+  ScopeCache& scopes = *cached_scopes;
   std::set<uint64_t> sent;  // log positions in the page (backfill may add earlier ones)
   // Skipped states cost a scan but no bytes; bound the scan so one page of
   // a peer that already holds everything stays short.
@@ -97,16 +98,14 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
     // passed while the record was out of scope goes with this state
     // (states it already holds change nothing).
     ChangePage backfill;
-    std::set<uint64_t> would_send;
+    std::vector<uint64_t> backfill_seqs;
     // (Never for a reader of the party that opened the record: it was in
     // scope all along.)
     if (after_seq > 0 && reader.party &&
         SharingPolicy::Default().IsScopeField(v.record_type, v.field) &&
         scopes.at(v.record_id).owner_party != *reader.party) {
-      would_send = sent;
-      would_send.insert(page.next_cursor);
-      Status st = AppendBackfill(v.record_id, after_seq, peer_knowledge, reader, scopes, would_send,
-                                 backfill);
+      Status st = AppendBackfill(v.record_id, after_seq, peer_knowledge, reader, scopes, sent,
+                                 backfill, backfill_seqs);
       if (!st.ok()) {
         stmt->Reset();
         return st;
@@ -121,12 +120,13 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
       }
       if (backfill.states.size() + 1 > kMaxStatesWithBackfill) {
         backfill.states.resize(kMaxStatesWithBackfill - 1);
+        backfill_seqs.resize(kMaxStatesWithBackfill - 1);
       }
     }
     page_bytes += v.wire.size();
     sent.insert(page.next_cursor);
     page.states.push_back(std::move(v));
-    if (!backfill.states.empty()) sent.swap(would_send);
+    sent.insert(backfill_seqs.begin(), backfill_seqs.end());
     for (auto& b : backfill.states) {
       page_bytes += b.wire.size();
       page.states.push_back(std::move(b));
@@ -157,7 +157,8 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
 
 Status Store::AppendBackfill(std::string_view record_id, uint64_t up_to_seq,
                              const VersionVector& peer_knowledge, const PageReader& reader,
-                             ScopeCache& cache, std::set<uint64_t>& sent, ChangePage& page) {
+                             ScopeCache& cache, const std::set<uint64_t>& sent, ChangePage& page,
+                             std::vector<uint64_t>& seqs) {
   // Nothing of the record lies behind the cursor: it is new in this stretch
   // of the log, and so is what hangs off it.
   ASSIGN_OR_RETURN(Statement * behind,
@@ -217,7 +218,7 @@ Status Store::AppendBackfill(std::string_view record_id, uint64_t up_to_seq,
       if (peer_knowledge.Get(v.origin) >= v.OriginCounter()) continue;
       if (!reader.node_id.empty() && states->Text(13) == reader.node_id) continue;
       if (v.wire.empty()) continue;
-      sent.insert(seq);
+      seqs.push_back(seq);
       page.states.push_back(std::move(v));
     }
     states->Reset();

@@ -31,6 +31,7 @@ Status Store::CloseConflict(std::string_view record_id, std::string_view field) 
 Result<Store::MergeOutcome> Store::MergeVersion(const FieldVersion& incoming,
                                                 std::string_view received_from, int64_t now,
                                                 const std::vector<StoredVersion>* known_live) {
+  ScopeInputsChanged();
   MergeOutcome outcome;
   std::vector<StoredVersion> read;
   if (!known_live) {
@@ -128,6 +129,7 @@ Result<Store::MergeOutcome> Store::MergeVersion(const FieldVersion& incoming,
 }
 
 Result<bool> Store::RefreshDeletion(std::string_view record_id, int64_t now) {
+  ScopeInputsChanged();
   ASSIGN_OR_RETURN(std::vector<StoredVersion> tombs, LiveVersions(record_id, kDeletedField));
   std::set<std::optional<std::string>> values;
   VersionVector tomb_vector;

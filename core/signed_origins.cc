@@ -274,6 +274,7 @@ Status Store::RemoteBatch::AddProofs(const std::vector<ProvenUnit>& units,
   // A verified certificate also tells which party its node belongs to: the
   // office that opens a case decides where the case may go.
   ASSIGN_OR_RETURN(Statement * party, db.Prepare(Store::kUpsertNodePartySql));
+  if (!certificates.empty()) store_.ScopeInputsChanged();
   for (const auto& c : certificates) {
     RETURN_IF_ERROR(KeepCertificate(*cert, c));
     RETURN_IF_ERROR(party->Bind(1, c.node_id).Bind(2, c.party).Bind(3, now_).Run());

@@ -391,8 +391,16 @@ class Store {
   static constexpr const char* kUpsertNodePartySql =
       "INSERT INTO node_parties(node, party, learned_at) VALUES(?, ?, ?) ON CONFLICT(node) DO "
       "UPDATE SET party = excluded.party, learned_at = excluded.learned_at";
-  // Scopes computed while reading one page: a record's parents are shared.
+  // Scopes computed while reading: a record's parents are shared.
   using ScopeCache = std::map<std::string, RecordScope, std::less<>>;
+  // The scopes judged while what decides them did not change, kept from page
+  // to page of a sync (and for the knowledge cap after its last page).
+  // Emptied when this connection writes a version, a record's deleted flag
+  // or a node's party (ScopeInputsChanged), when another connection commits
+  // anything, and when full.
+  // REQUIRES: a transaction is open, so the check and the reads agree.
+  Result<ScopeCache*> UnchangedScopes();
+  void ScopeInputsChanged() { ++scope_inputs_version_; }
   Result<RecordScope> ScopeOfCached(std::string_view record_id, ScopeCache& cache, int depth);
   Result<std::string> OwnerPartyOf(std::string_view record_id, const TypeSpec* type);
   Result<bool> MayReceive(std::string_view record_id, const PageReader& reader, ScopeCache& cache);
@@ -403,7 +411,8 @@ class Store {
   // `up_to_seq`, that `reader` may hold: a record just brought into scope.
   Status AppendBackfill(std::string_view record_id, uint64_t up_to_seq,
                         const VersionVector& peer_knowledge, const PageReader& reader,
-                        ScopeCache& cache, std::set<uint64_t>& sent, ChangePage& page);
+                        ScopeCache& cache, const std::set<uint64_t>& sent, ChangePage& page,
+                        std::vector<uint64_t>& seqs);
   // Re-derives the record's deleted flag and its delete-versus-edit conflict.
   Result<bool> RefreshDeletion(std::string_view record_id, int64_t now);
   // Stores `incoming` beside the live versions it does not dominate. Returns
@@ -429,6 +438,9 @@ class Store {
   std::string node_id_;
   StoreOptions options_;
   bool applies_remote_batches_ = false;  // the WAL checkpoint interval is raised
+  ScopeCache unchanged_scopes_;
+  int64_t scope_inputs_version_ = 0;
+  std::pair<int64_t, int64_t> unchanged_scopes_at_{-1, -1};  // (inputs version, data_version)
 };
 
 }  // namespace accord
