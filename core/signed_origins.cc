@@ -85,7 +85,8 @@ Result<UnsealedBatch> Store::UnsealedWrites(size_t max) {
   ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*db_, Transaction::Mode::kRead));
   ASSIGN_OR_RETURN(
       Statement * stmt,
-      db_->Prepare("SELECT v.record_id, r.type, v.field, v.value, v.vv, v.origin_time, v.note "
+      db_->Prepare("SELECT v.record_id, r.type, v.field, v.value, v.vv, v.origin_time, v.note, "
+                   "v.seq "
                    "FROM versions v JOIN records r ON r.id = v.record_id "
                    "WHERE v.wire IS NULL AND v.origin = ? ORDER BY v.origin_counter, v.seq "
                    "LIMIT ?"));
@@ -109,30 +110,26 @@ Result<UnsealedBatch> Store::UnsealedWrites(size_t max) {
     v.origin_time_ms = stmt->Int(5);
     v.note = stmt->Text(6);
     batch.writes.push_back(std::move(v));
+    batch.seqs.push_back(stmt->Int(7));
   }
   stmt->Reset();
   return batch;
 }
 
-Status Store::SealWrites(const std::vector<FieldVersion>& writes,
-                         const std::vector<ProvenUnit>& units, const OriginCertificate& own) {
+Status Store::SealWrites(const UnsealedBatch& batch, const std::vector<ProvenUnit>& units,
+                         const OriginCertificate& own) {
   ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*db_, Transaction::Mode::kWrite));
-  ASSIGN_OR_RETURN(
-      Statement * seal,
-      db_->Prepare("UPDATE versions SET salt = ?, unit = ?, unit_position = ?, wire = ?, "
-                   "unit_counter = ? WHERE record_id = ? AND field = ? AND origin = ? AND "
-                   "origin_counter = ? "
-                   "AND wire IS NULL"));
-  for (const FieldVersion& v : writes) {
+  ASSIGN_OR_RETURN(Statement * seal,
+                   db_->Prepare("UPDATE versions SET salt = ?, unit = ?, unit_position = ?, "
+                                "wire = ?, unit_counter = ? WHERE seq = ? AND wire IS NULL"));
+  for (size_t i = 0; i < batch.writes.size(); ++i) {
+    const FieldVersion& v = batch.writes[i];
     RETURN_IF_ERROR(seal->BindBlob(1, v.salt)
                         .Bind(2, static_cast<int64_t>(v.unit))
                         .Bind(3, static_cast<int64_t>(v.unit_position))
                         .BindBlob(4, v.wire)
                         .Bind(5, static_cast<int64_t>(v.unit_counter))
-                        .Bind(6, v.record_id)
-                        .Bind(7, v.field)
-                        .Bind(8, node_id_)
-                        .Bind(9, static_cast<int64_t>(v.OriginCounter()))
+                        .Bind(6, batch.seqs[i])
                         .Run());
     if (db_->Changes() != 1) {
       return Unavailable("record " + v.record_id + " field " + v.field +

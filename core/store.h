@@ -118,6 +118,7 @@ inline constexpr size_t kMaxStatesWithBackfill = 4000;
 // This node's writes that are not sealed yet (Store::UnsealedWrites).
 struct UnsealedBatch {
   std::vector<FieldVersion> writes;  // by write (counter), then log order
+  std::vector<int64_t> seqs;         // the log position of each
 };
 
 // A refusal as recorded, for `accord status` and the review page.
@@ -251,10 +252,10 @@ class Store {
   // store keeps the bytes, seals and certificates).
   // This node's writes not sealed yet, at most `max`, oldest write first.
   Result<UnsealedBatch> UnsealedWrites(size_t max);
-  // Keeps the sealed bytes of `writes` (found by record, field and counter)
+  // Keeps the sealed bytes of `batch` (found by log position)
   // with the seals of their units and this node's certificate, in one write
   // transaction; kUnavailable if another process sealed one of them first.
-  Status SealWrites(const std::vector<FieldVersion>& writes, const std::vector<ProvenUnit>& units,
+  Status SealWrites(const UnsealedBatch& batch, const std::vector<ProvenUnit>& units,
                     const OriginCertificate& own);
   Result<std::optional<ProvenUnit>> FindProvenUnit(const UnitKey& key);
   // How many units of `origin` held here end at `counter` (the next index).

@@ -42,6 +42,22 @@ struct PeerVerifier::Store {
   ossl::StorePtr store;
   mutable std::mutex mu;
   mutable std::unordered_map<std::string, Verified> verified;  // by certificate PEM
+  // Origin certificates that verified (no time check; the revocation list
+  // is fixed for this verifier's life): every page of a sync names them.
+  mutable std::unordered_map<std::string, OriginKey> origins;  // by certificate PEM
+
+  std::optional<OriginKey> LookupOrigin(std::string_view pem) const {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = origins.find(std::string(pem));
+    if (it == origins.end()) return std::nullopt;
+    return it->second;
+  }
+
+  void RememberOrigin(std::string_view pem, const OriginKey& key) const {
+    std::lock_guard<std::mutex> lock(mu);
+    if (origins.size() >= kMaxEntries) origins.clear();
+    origins.emplace(std::string(pem), key);
+  }
 
   std::optional<Verified> Lookup(std::string_view pem) const {
     std::lock_guard<std::mutex> lock(mu);
@@ -255,6 +271,7 @@ Result<std::string> PeerVerifier::VerifyCertificate(std::string_view cert_pem) c
 }
 
 Result<OriginKey> PeerVerifier::VerifyOriginCertificate(std::string_view cert_pem) const {
+  if (auto hit = store_->LookupOrigin(cert_pem)) return *std::move(hit);
   ASSIGN_OR_RETURN(std::string node_id, VerifyChain(cert_pem, /*check_time=*/false));
   ASSIGN_OR_RETURN(ossl::X509Ptr cert, ossl::ParseCertificate(cert_pem));
   EVP_PKEY* pub = X509_get_pubkey(cert.get());  // counted reference
@@ -266,6 +283,7 @@ Result<OriginKey> PeerVerifier::VerifyOriginCertificate(std::string_view cert_pe
   origin.key_ = std::move(key);
   origin.node_id_ = std::move(node_id);
   origin.party_ = ossl::Organisation(cert.get());
+  store_->RememberOrigin(cert_pem, origin);
   return origin;
 }
 

@@ -127,7 +127,7 @@ Status SealPendingWrites(Store& store, const NodeSigner& signer) {
       sealed.push_back(std::move(unit));
     }
     OriginCertificate own{signer.node_id(), signer.key_id(), signer.cert_pem(), signer.party()};
-    RETURN_IF_ERROR(store.SealWrites(writes, sealed, own));
+    RETURN_IF_ERROR(store.SealWrites(batch, sealed, own));
   }
 }
 
