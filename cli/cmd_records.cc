@@ -122,17 +122,45 @@ Status CheckRecordId(const std::string& id) {
   return InvalidArgument("'" + id + "' is not a record id");
 }
 
+// "may go to" and, as far as this node knows, who holds the record.
+void PrintSharing(const RecordSharing& sharing) {
+  std::cout << "may go to: ";
+  if (sharing.scope.everyone) {
+    std::cout << "every node";
+  } else {
+    std::string sep;
+    for (const auto& p : sharing.scope.parties) std::cout << sep << p, sep = ", ";
+    if (sharing.scope.parties.empty()) std::cout << "no party known";
+  }
+  std::cout << " (" << sharing.scope.reason << ")\n";
+  for (const NodeHolding& n : sharing.nodes) {
+    std::cout << "  " << n.node << " ("
+              << (n.party ? (n.party->empty() ? "no party" : *n.party) : "party unknown")
+              << "): " << (n.may_hold ? "may hold it" : "held back") << ", holds "
+              << (n.holds == NodeHolding::Holds::kCurrent ? "its current values"
+                  : n.holds == NodeHolding::Holds::kSome  ? "some of its values"
+                  : n.last_contact_ms                     ? "none of it"
+                                                          : "nothing known (never synced)")
+              << "\n";
+  }
+}
+
 int RunGet(const Context& ctx, const std::string& id) {
   if (Status st = CheckRecordId(id); !st.ok()) return UsageError(st);
   auto store = ctx.OpenStore();
   if (!store.ok()) return Fail(store.status());
   auto record = (*store)->Get(id);
   if (!record.ok()) return Fail(record.status());
+  auto sharing = (*store)->SharingOf(id);
+  if (!sharing.ok()) return Fail(sharing.status());
   if (ctx.json) {
-    PrintJson(RecordJson(*record));
+    json out = RecordJson(*record);
+    out["sharing"] = RecordSharingJson(*sharing);
+    PrintJson(out);
   } else {
     PrintRecord(*record);
     if (record->deleted) std::cout << "  (deleted)\n";
+    PrintSharing(*sharing);
   }
   return kExitOk;
 }
@@ -275,8 +303,17 @@ int RunStatus(const Context& ctx) {
   // States that did not go in, either way: the writer can fix the value.
   auto refusals = (*store)->RecentRefusals(20);
   if (!refusals.ok()) return Fail(refusals.status());
+  auto held_back = (*store)->HeldBackPerPeer();
+  if (!held_back.ok()) return Fail(held_back.status());
   if (ctx.json) {
     json out = NodeStatusJson(*status);
+    json peers = json::array();
+    for (const auto& p : *held_back) {
+      peers.push_back({{"peer", p.peer_id},
+                       {"party", p.party ? json(*p.party) : json(nullptr)},
+                       {"records_held_back", p.records_held_back}});
+    }
+    out["held_back_per_peer"] = std::move(peers);
     json list = json::array();
     for (const auto& r : *refusals) {
       json entry = RefusedStateJson(r.state);
@@ -298,6 +335,14 @@ int RunStatus(const Context& ctx) {
   for (const auto& [type, n] : status->records_per_type)
     std::cout << "  " << type << "  " << n << "\n";
   if (status->deleted_records) std::cout << "  (deleted: " << status->deleted_records << ")\n";
+  if (!held_back->empty()) {
+    std::cout << "held back by the sharing policy (records each peer's party may not hold)\n";
+    for (const auto& p : *held_back) {
+      std::cout << "  " << p.peer_id << " ("
+                << (p.party ? (p.party->empty() ? "no party" : *p.party) : "party unknown") << ")  "
+                << p.records_held_back << "\n";
+    }
+  }
   if (!refusals->empty()) {
     std::cout << "refused states (latest first)\n";
     for (const auto& r : *refusals) {

@@ -69,6 +69,35 @@ json RefusedStateJson(const RefusedState& r) {
           {"reason", r.reason}};
 }
 
+const char* HoldsText(NodeHolding::Holds holds) {
+  switch (holds) {
+    case NodeHolding::Holds::kCurrent:
+      return "current";
+    case NodeHolding::Holds::kSome:
+      return "some";
+    case NodeHolding::Holds::kNone:
+      break;
+  }
+  return "none";
+}
+
+json RecordSharingJson(const RecordSharing& sharing) {
+  json nodes = json::array();
+  for (const NodeHolding& n : sharing.nodes) {
+    nodes.push_back({{"node", n.node},
+                     {"party", n.party ? json(*n.party) : json(nullptr)},
+                     {"may_hold", n.may_hold},
+                     {"holds", HoldsText(n.holds)},
+                     {"last_contact",
+                      n.last_contact_ms ? json(FormatUtcMs(n.last_contact_ms)) : json(nullptr)}});
+  }
+  return {{"everyone", sharing.scope.everyone},
+          {"parties", sharing.scope.parties},
+          {"owner_party", sharing.scope.owner_party},
+          {"reason", sharing.scope.reason},
+          {"nodes", std::move(nodes)}};
+}
+
 json NodeStatusJson(const NodeStatus& status) {
   json counts = json::object();
   for (const auto& [type, n] : status.records_per_type) counts[type] = n;

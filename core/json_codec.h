@@ -23,6 +23,11 @@ nlohmann::json HistoryEntryJson(const StoredVersion& v);
 nlohmann::json RefusedStateJson(const RefusedState& r);
 // A node's status: `accord status --json`, GET /status and the review API.
 nlohmann::json NodeStatusJson(const NodeStatus& status);
+// Where a record may go and which known nodes hold it: `accord get --json`
+// and the review page.
+nlohmann::json RecordSharingJson(const RecordSharing& sharing);
+// "holds the current values", "holds some values", "holds none" as words.
+const char* HoldsText(NodeHolding::Holds holds);
 // A conflict as `accord conflicts --json` and the review page's API show it.
 nlohmann::json ConflictJson(const Conflict& c, bool with_details);
 

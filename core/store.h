@@ -140,6 +140,28 @@ struct PeerInfo {
   VersionVector their_knowledge;  // what the peer was known to hold at last contact
 };
 
+// Where one node stands with one record (Store::SharingOf).
+struct NodeHolding {
+  std::string node;
+  std::optional<std::string> party;  // nullopt: never learnt (it gets what every node may)
+  bool may_hold = false;
+  // By the knowledge it last reported: it holds every live version of the
+  // record, some of them, or none (or this node never synced with it).
+  enum class Holds { kNone, kSome, kCurrent } holds = Holds::kNone;
+  int64_t last_contact_ms = 0;  // 0: never synced with this node
+};
+
+struct RecordSharing {
+  RecordScope scope;
+  std::vector<NodeHolding> nodes;  // by node id
+};
+
+struct HeldBackFromPeer {
+  std::string peer_id;
+  std::optional<std::string> party;
+  int64_t records_held_back = 0;
+};
+
 // An open conflict as the store indexes it (core/conflicts.h builds what a
 // reviewer sees from it).
 struct ConflictRef {
@@ -282,6 +304,13 @@ class Store {
   // values. While a scope field (consent) is in conflict, the stricter
   // value applies. kNotFound for a record this node does not hold.
   Result<RecordScope> ScopeOf(std::string_view record_id);
+  // The record's scope and, for every node this node knows (by its party or
+  // by a sync), whether that node may hold the record and whether it holds
+  // the current values, as far as its last reported knowledge tells.
+  Result<RecordSharing> SharingOf(std::string_view record_id);
+  // For every peer this node synced with, how many records it holds that the
+  // peer's party may not hold: what sync and bundles hold back from it.
+  Result<std::vector<HeldBackFromPeer>> HeldBackPerPeer();
 
   // ---- Replication (used by sync/, never by transports).
   // Live states after `after_seq` the reader does not hold, at most

@@ -48,12 +48,23 @@ HttpResponse ListPage(Store& store, const HttpRequest& request) {
   auto page = ListConflictPage(store, {type, offset, limit});
   if (!page.ok()) return Error(net::HttpStatusFor(page.status().code()), page.status().message());
   json conflicts = json::array();
-  for (const Conflict& c : page->conflicts) conflicts.push_back(ConflictJson(c, true));
+  // Where each record on the page may go, and who holds it: a reviewer sees
+  // which offices a resolution will reach.
+  json sharing = json::object();
+  for (const Conflict& c : page->conflicts) {
+    conflicts.push_back(ConflictJson(c, true));
+    if (sharing.contains(c.record_id)) continue;
+    auto where = store.SharingOf(c.record_id);
+    if (!where.ok())
+      return Error(net::HttpStatusFor(where.status().code()), where.status().message());
+    sharing[c.record_id] = RecordSharingJson(*where);
+  }
   return Json(200, {{"node_id", store.node_id()},
                     {"total", page->total},
                     {"offset", std::min<uint64_t>(offset, page->total)},
                     {"limit", limit},
-                    {"conflicts", conflicts}});
+                    {"conflicts", conflicts},
+                    {"sharing", sharing}});
 }
 
 HttpResponse Resolve(Store& store, const std::string& id, const HttpRequest& request) {
@@ -118,7 +129,12 @@ HttpResponse HandleReviewRequest(StorePool& stores, const HttpRequest& request) 
     if (request.method == "GET" && rest.find('/') == std::string::npos) {
       auto c = GetConflict(**store, rest);
       if (!c.ok()) return Error(net::HttpStatusFor(c.status().code()), c.status().message());
-      return Json(200, ConflictJson(*c, true));
+      auto where = (*store)->SharingOf(c->record_id);
+      if (!where.ok())
+        return Error(net::HttpStatusFor(where.status().code()), where.status().message());
+      json out = ConflictJson(*c, true);
+      out["sharing"] = RecordSharingJson(*where);
+      return Json(200, out);
     }
     if (request.method != "GET" && request.method != "POST")
       return Error(405, "method not allowed");

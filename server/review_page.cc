@@ -46,6 +46,8 @@ const char* ReviewPageHtml() {
   #message.error { color:#b3261e; } #message.ok { color:var(--ok); }
   .empty { background:#fff; border:1px dashed var(--line); border-radius:8px; padding:32px; text-align:center; color:var(--muted); }
   .context { color:var(--muted); font-size:13px; margin-top:6px; }
+  .sharing { font-size:13px; margin:4px 0 8px; }
+  .sharing .hint { color:var(--muted); }
 </style>
 </head>
 <body>
@@ -151,6 +153,18 @@ function conflictView(c) {
   return wrap;
 }
 
+// Where the record may go and, as far as this node knows, who holds it: the
+// offices a resolution will reach.
+function sharingView(where) {
+  const parties = where.everyone ? "every node" : (where.parties.length ? where.parties.join(", ") : "no party known");
+  const held = where.nodes.filter(n => n.may_hold).map(n => n.node + (n.holds === "current" ? " (holds it)" : n.holds === "some" ? " (holds an older state)" : ""));
+  const back = where.nodes.filter(n => !n.may_hold).map(n => n.node);
+  return el("div", {class: "sharing"},
+    el("div", {}, "May go to: " + parties + " — " + where.reason),
+    el("div", {class: "hint"}, "Known offices that may hold it: " + (held.length ? held.join(", ") : "none") +
+      (back.length ? " · held back from: " + back.join(", ") : "")));
+}
+
 function render(data) {
   $("node").textContent = "node " + data.node_id;
   total = data.total;
@@ -168,6 +182,8 @@ function render(data) {
   }
   for (const [id, items] of groups) {
     const box = el("section", {class: "record"}, el("h2", {}, items[0].record, el("small", {}, id)));
+    const where = (data.sharing || {})[id];
+    if (where) box.append(sharingView(where));
     for (const c of items) box.append(conflictView(c));
     const ctx = items[0].context || {};
     const keys = Object.keys(ctx).filter(k => ctx[k] !== null).slice(0, 6);

@@ -90,6 +90,11 @@ ServiceReply SyncService::Pull(const wire::Envelope& request, const std::string&
   auto peer_knowledge = FromWire(pull.knowledge());
   if (!peer_knowledge.ok())
     return ErrorReply(peer_knowledge.status().WithContext("pull knowledge: "), self);
+  // What the puller says it holds: what `accord get` shows of who holds a
+  // record, and the base of a bundle made for it. Only ever believed for
+  // what to leave out of what goes to it.
+  Status contact = store_.RecordPeerContact(peer, *peer_knowledge);
+  if (!contact.ok()) return ErrorReply(contact, self);
   size_t page = pull.page_size() == 0
                     ? options_.max_page_states
                     : std::min<size_t>(pull.page_size(), options_.max_page_states);

@@ -54,6 +54,23 @@ TEST_F(SharingCliTest, TheNodesPartyComesFromItsCertificateAndDecidesWhereItsCas
   EXPECT_NE(text.out.find("may go to: KH, TH"), std::string::npos) << text.out;
 }
 
+TEST_F(SharingCliTest, GetAndStatusShowWhereARecordMayGoAndWhatIsHeldBack) {
+  ASSERT_EQ(Accord(node, {"cert", "node", "--ca-dir", dir.File("ca")}).code, 0);
+  auto text = Accord(node, {"get", "case-kh-2023-021"});
+  ASSERT_EQ(text.code, 0) << text.out;
+  EXPECT_NE(text.out.find("may go to: KH ("), std::string::npos) << text.out;
+  auto as_json = Accord(node, {"get", "case-kh-2023-021", "--json"});
+  ASSERT_EQ(as_json.code, 0) << as_json.out;
+  json sharing = json::parse(as_json.out)["sharing"];
+  EXPECT_EQ(sharing["parties"], json::array({"KH"}));
+  EXPECT_EQ(sharing["everyone"], false);
+  EXPECT_TRUE(sharing["nodes"].is_array());
+  // No peer synced with yet: nothing is counted as held back.
+  auto status = Accord(node, {"status", "--json"});
+  ASSERT_EQ(status.code, 0) << status.out;
+  EXPECT_EQ(json::parse(status.out)["held_back_per_peer"], json::array());
+}
+
 TEST_F(SharingCliTest, ABadPartyCodeOrRecordIdIsAUsageOrInputError) {
   auto bad = Accord(node, {"cert", "node", "--ca-dir", dir.File("ca"), "--node-id", "TH-X", "--out",
                            dir.File("x"), "--party", "thai"});

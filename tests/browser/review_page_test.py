@@ -129,6 +129,9 @@ def main():
         assert "2024-Q2" in page_text and "2024-Q3" in page_text, page_text
         assert "KH-NCCT" in page_text and "TH-MSDHS" in page_text, page_text
         assert "Before: 2024-2025" in page_text, page_text
+        # Where the record may go: the offices a resolution will reach.
+        sharing = card.find_element(By.XPATH, "./ancestor::section").find_element(By.CLASS_NAME, "sharing").text
+        assert "May go to: KH, TH" in sharing and "TH-MSDHS" in sharing, sharing
         browser.find_element(By.ID, "by").send_keys("Secretariat reviewer")
         card.find_element(By.CSS_SELECTOR, "button.take[data-node='TH-MSDHS']").click()
         wait.until(EC.text_to_be_present_in_element((By.ID, "message"), "Resolved"))
