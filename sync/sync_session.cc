@@ -1,5 +1,7 @@
 #include "sync/sync_session.h"
 
+#include <future>
+
 #include "core/peer_book.h"
 #include "core/schema.h"
 #include "sync/wire_codec.h"
@@ -71,21 +73,37 @@ void Note(SyncSummary& summary, const ApplyResult& applied) {
                              applied.disbelieved.end());
 }
 
+// Sends the pull request for the page at `cursor`, on a thread of its own:
+// the peer reads and proves the next page while this node checks and
+// applies the one before (two machines, or two cores).
+std::future<Result<wire::Envelope>> RequestPage(Transport& transport, const std::string& self,
+                                                uint64_t cursor, const SyncOptions& options,
+                                                const VersionVector& knowledge,
+                                                std::vector<RefusedState>& to_report) {
+  wire::Envelope request;
+  auto* pull = request.mutable_pull_request();
+  pull->set_cursor(cursor);
+  pull->set_page_size(options.page_size);
+  ToWire(knowledge, pull->mutable_knowledge());
+  for (const auto& r : to_report) ToWire(r, pull->add_refused());
+  to_report.clear();
+  return std::async(std::launch::async, [&transport, self, request]() mutable {
+    return Exchange(transport, kOpPull, request, self, wire::Envelope::kPullReply);
+  });
+}
+
 Status Pull(Store& store, Transport& transport, const SyncOptions& options,
             const Credentials& credentials, Hello& hello, SyncSummary& summary) {
   ASSIGN_OR_RETURN(PeerInfo peer, store.GetPeer(hello.peer_id));
   ASSIGN_OR_RETURN(VersionVector knowledge, store.Knowledge());
   uint64_t cursor = peer.inbound_cursor;
+  // The transport is used by one request at a time, always on the request's
+  // own thread; this node's store only here. Refusals of a page go with the
+  // request after the next one (or with the push).
+  auto in_flight =
+      RequestPage(transport, store.node_id(), cursor, options, knowledge, hello.to_report);
   while (true) {
-    wire::Envelope request;
-    auto* pull = request.mutable_pull_request();
-    pull->set_cursor(cursor);
-    pull->set_page_size(options.page_size);
-    ToWire(knowledge, pull->mutable_knowledge());
-    for (const auto& r : hello.to_report) ToWire(r, pull->add_refused());
-    ASSIGN_OR_RETURN(wire::Envelope reply, Exchange(transport, kOpPull, request, store.node_id(),
-                                                    wire::Envelope::kPullReply));
-    hello.to_report.clear();
+    ASSIGN_OR_RETURN(wire::Envelope reply, in_flight.get());
     const auto& page = reply.pull_reply();
     if (page.next_cursor() < cursor) {
       return Corruption("peer " + hello.peer_id + " moved the cursor backwards");
@@ -93,6 +111,9 @@ Status Pull(Store& store, Transport& transport, const SyncOptions& options,
     std::optional<VersionVector> vouched;
     if (page.done()) {
       ASSIGN_OR_RETURN(vouched, FromWire(page.knowledge()));
+    } else {
+      in_flight = RequestPage(transport, store.node_id(), page.next_cursor(), options, knowledge,
+                              hello.to_report);
     }
     // Signatures are checked before the write lock is taken.
     ASSIGN_OR_RETURN(
@@ -105,7 +126,7 @@ Status Pull(Store& store, Transport& transport, const SyncOptions& options,
     ASSIGN_OR_RETURN(ApplyResult applied, batch->Commit());
     summary.pages_pulled++;
     Note(summary, applied);
-    hello.to_report = applied.refused;
+    hello.to_report.insert(hello.to_report.end(), applied.refused.begin(), applied.refused.end());
     if (options.on_progress) {
       options.on_progress(
           {SyncProgress::Phase::kPull, summary.pages_pulled, summary.states_received});

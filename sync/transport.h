@@ -21,6 +21,9 @@ class Transport {
   // Sends `request` (an encoded frame, see wire_codec.h) to operation `op` and
   // returns the peer's reply frame. A reply that is an ErrorReply is still
   // returned as bytes: the engine decodes it. Transport failures are kUnavailable.
+  // A sync calls it from a thread of its own while it applies the previous
+  // page (never two calls at once): an implementation must not use the
+  // syncing node's Store.
   virtual Result<std::string> RoundTrip(std::string_view op, const std::string& request) = 0;
 };
 

@@ -12,6 +12,7 @@
 #include "sync/wire_codec.h"
 #include "tests/bad_frames.h"
 #include "tests/convergence.h"
+#include "tests/tamper.h"
 #include "tests/test_support.h"
 
 namespace accord {
@@ -306,6 +307,57 @@ TEST(SyncTest, WritesMadeOneRecordAtATimeShareSignaturesAndAreProvedInPieces) {
       }
     }
   }
+}
+
+// Alters the first state of every pull reply that carries states: the
+// puller refuses that state's unit in the page.
+class AlteredPages : public sync::Transport {
+ public:
+  explicit AlteredPages(sync::Transport& inner) : inner_(inner) {}
+  Result<std::string> RoundTrip(std::string_view op, const std::string& request) override {
+    auto reply = inner_.RoundTrip(op, request);
+    if (!reply.ok()) return reply;
+    wire::Envelope envelope = testing::Decoded(*reply);
+    if (!envelope.has_pull_reply() || envelope.pull_reply().signed_changes().states_size() == 0) {
+      return reply;
+    }
+    testing::AlterState(envelope.mutable_pull_reply()->mutable_signed_changes(), 0,
+                        [](wire::FieldState& s) { s.set_value("ค่าที่ถูกแก้ระหว่างทาง"); });
+    return testing::Encoded(envelope, envelope.node_id());
+  }
+
+ private:
+  sync::Transport& inner_;
+};
+
+// The next page is requested while the previous one is applied, so what a
+// page's check refused is told to the peer one request later (or with the
+// push): every refusal still reaches the peer, once.
+TEST(SyncTest, EveryRefusalOfAPipelinedPullReachesThePeerOnce) {
+  Offices o;
+  for (int i = 0; i < 12; ++i) {
+    Put(*o.kh, {"party",
+                "p" + std::to_string(i),
+                {{"code", "KH"}, {"name", "ក្រសួង " + std::to_string(i)}}});
+  }
+  testing::InProcessTransport direct(*o.kh, o.th->node_id());
+  AlteredPages altered(direct);
+  sync::SyncOptions options;
+  options.page_size = 4;
+  auto summary = testing::SyncWith(*o.th, altered, options);
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  EXPECT_GE(summary->pages_pulled, 6u);
+  EXPECT_EQ(summary->refused_here.size(), 24u);  // every state: each page's unit is broken
+  auto told = o.kh->RecentRefusals(100);
+  ASSERT_TRUE(told.ok());
+  std::multiset<std::string> at_kh, at_th;
+  for (const RefusalRecord& r : *told) {
+    EXPECT_TRUE(r.sent);
+    EXPECT_EQ(r.peer, "TH-MSDHS");
+    at_kh.insert(r.state.record_id + "/" + r.state.field);
+  }
+  for (const RefusedState& r : summary->refused_here) at_th.insert(r.record_id + "/" + r.field);
+  EXPECT_EQ(at_kh, at_th);
 }
 
 // A state names the unit of a later write, never its own or an earlier one:
