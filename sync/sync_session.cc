@@ -141,49 +141,78 @@ Status Pull(Store& store, Transport& transport, const SyncOptions& options,
   }
 }
 
-Status Push(Store& store, Transport& transport, const SyncOptions& options,
-            const Credentials& credentials, Hello& hello, SyncSummary& summary) {
-  // This node's own writes are signed before they first leave it.
-  RETURN_IF_ERROR(SealPendingWrites(store, *credentials.signer));
-  uint64_t cursor = hello.push_cursor;
-  uint64_t from = cursor;  // where the next push starts: empty pages are coalesced into it
-  bool resumed = false;
-  // Only what the peer's party may hold (docs/sharing.md).
-  const PageReader reader = ReaderFor(store, hello.peer_id);
+// One push request, read and proved: the states after `from` up to the
+// page's end (pages of states the peer already holds are read past).
+struct PushPage {
+  ChangePage page;
+  uint64_t from = 0;
+  wire::Envelope request;
+};
+
+Result<PushPage> ReadPushPage(Store& store, const SyncOptions& options, const Hello& hello,
+                              const PageReader& reader, uint64_t from) {
+  uint64_t cursor = from;
   while (true) {
     ASSIGN_OR_RETURN(ChangePage page,
                      store.ReadChanges(cursor, options.page_size, hello.peer_knowledge, reader));
     // A page of states the peer already holds needs no round trip of its own:
-    // read on, and the next push covers its range.
+    // read on, and this push covers its range.
     if (page.states.empty() && !page.done) {
       cursor = page.next_cursor;
       continue;
     }
+    PushPage p{std::move(page), from, {}};
+    auto* push = p.request.mutable_push_request();
+    push->set_from_cursor(from);
+    push->set_next_cursor(p.page.next_cursor);
+    RETURN_IF_ERROR(ProveStates(store, p.page.states, hello.peer_knowledge,
+                                p.page.done ? &p.page.knowledge : nullptr,
+                                push->mutable_signed_changes()));
+    push->set_done(p.page.done);
+    if (p.page.done) ToWire(p.page.knowledge, push->mutable_knowledge());
+    return p;
+  }
+}
+
+Status Push(Store& store, Transport& transport, const SyncOptions& options,
+            const Credentials& credentials, Hello& hello, SyncSummary& summary) {
+  // This node's own writes are signed before they first leave it.
+  RETURN_IF_ERROR(SealPendingWrites(store, *credentials.signer));
+  bool resumed = false;
+  // Only what the peer's party may hold (docs/sharing.md).
+  const PageReader reader = ReaderFor(store, hello.peer_id);
+  ASSIGN_OR_RETURN(PushPage current,
+                   ReadPushPage(store, options, hello, reader, hello.push_cursor));
+  while (true) {
+    const ChangePage& page = current.page;
     // Nothing new at all, nothing the peer lacks and nothing to tell it: save
     // a round trip.
-    if (page.states.empty() && page.done && page.next_cursor == from &&
+    if (page.states.empty() && page.done && page.next_cursor == current.from &&
         page.knowledge.DominatedByOrEqual(hello.peer_knowledge) && hello.to_report.empty()) {
       return Status::Ok();
     }
-    wire::Envelope request;
-    auto* push = request.mutable_push_request();
-    push->set_from_cursor(from);
-    push->set_next_cursor(page.next_cursor);
-    RETURN_IF_ERROR(ProveStates(store, page.states, hello.peer_knowledge,
-                                page.done ? &page.knowledge : nullptr,
-                                push->mutable_signed_changes()));
-    push->set_done(page.done);
-    if (page.done) ToWire(page.knowledge, push->mutable_knowledge());
+    auto* push = current.request.mutable_push_request();
+    push->clear_refused();
     for (const auto& r : hello.to_report) ToWire(r, push->add_refused());
+    // The peer checks and applies this page while this node reads and proves
+    // the next one (from where the peer is expected to stand). The transport
+    // is used on the request's own thread; this node's store only here.
     uint64_t resume_at = 0;
-    auto reply = Exchange(transport, kOpPush, request, store.node_id(), wire::Envelope::kPushReply,
+    auto in_flight =
+        std::async(std::launch::async, [&transport, &current, &resume_at, self = store.node_id()] {
+          return Exchange(transport, kOpPush, current.request, self, wire::Envelope::kPushReply,
                           &resume_at);
+        });
+    std::optional<Result<PushPage>> next;
+    if (!page.done) next = ReadPushPage(store, options, hello, reader, page.next_cursor);
+    auto reply = in_flight.get();
     if (!reply.ok()) {
       // The peer lost pages we thought it had (e.g. restored from a backup):
       // resume once from where it says it is.
-      if (reply.status().code() == Code::kFailedPrecondition && !resumed && resume_at < from) {
+      if (reply.status().code() == Code::kFailedPrecondition && !resumed &&
+          resume_at < current.from) {
         resumed = true;
-        cursor = from = resume_at;
+        ASSIGN_OR_RETURN(current, ReadPushPage(store, options, hello, reader, resume_at));
         continue;
       }
       return reply.status();
@@ -201,8 +230,15 @@ Status Push(Store& store, Transport& transport, const SyncOptions& options,
     if (options.on_progress) {
       options.on_progress({SyncProgress::Phase::kPush, summary.pages_pushed, summary.states_sent});
     }
-    cursor = from = std::max(page.next_cursor, reply->push_reply().cursor());
     if (page.done) return Status::Ok();
+    uint64_t cursor = std::max(page.next_cursor, reply->push_reply().cursor());
+    // The peer stands further on than expected: the page read meanwhile
+    // starts too early.
+    if (cursor != page.next_cursor || !next) {
+      ASSIGN_OR_RETURN(current, ReadPushPage(store, options, hello, reader, cursor));
+    } else {
+      ASSIGN_OR_RETURN(current, std::move(*next));
+    }
   }
 }
 

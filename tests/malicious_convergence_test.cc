@@ -43,8 +43,10 @@ constexpr char kMarker[] = "ข้อมูลปลอม";  // "forged data": 
 // What XX-STOLEN does to what passes through it, and how often it did it.
 class Malice {
  public:
-  Malice(Store& self, std::vector<std::string> honest, uint32_t seed)
-      : self_(self), honest_(std::move(honest)), rng_(seed) {}
+  // It reads its own database through a connection of its own: its
+  // transport runs beside its sync, which uses the node's Store.
+  Malice(const std::string& db_path, std::vector<std::string> honest, uint32_t seed)
+      : own_(Store::Open(db_path).value()), self_(*own_), honest_(std::move(honest)), rng_(seed) {}
 
   const sync::NodeSigner& Key() { return *testing::CredentialsFor(self_).signer; }
 
@@ -172,6 +174,7 @@ class Malice {
     for (const auto& c : extra.certificates()) *changes->add_certificates() = c;
   }
 
+  std::unique_ptr<Store> own_;
   Store& self_;
   std::vector<std::string> honest_;
   std::mt19937 rng_;
@@ -280,7 +283,7 @@ void RunWithAStolenCertificate(uint32_t seed, int rounds) {
     by_id[s->node_id()] = s.get();
   }
   Store& stolen = *stores.back();
-  Malice malice(stolen, honest, seed * 7919);
+  Malice malice(dir.File(std::string(kStolen) + ".db"), honest, seed * 7919);
   int honest_syncs = 0;
 
   testing::RunConvergence(
