@@ -4,6 +4,7 @@
 
 #include "core/node_id.h"
 #include "core/record_id.h"
+#include "core/state_bytes.h"
 #include "core/store.h"
 #include "core/text_rule.h"
 #include "core/time_format.h"
@@ -36,6 +37,7 @@ Status ReadLogRow(Statement& stmt, FieldVersion& v) {
   v.unit_position = static_cast<uint32_t>(stmt.Int(11));
   v.wire = stmt.Blob(12);
   v.unit_counter = static_cast<uint64_t>(stmt.Int(14));
+  RestoreSignedBytes(v);
   return Status::Ok();
 }
 

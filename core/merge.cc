@@ -4,6 +4,7 @@
 #include <set>
 
 #include "core/conflict_id.h"
+#include "core/state_bytes.h"
 #include "core/store.h"
 
 namespace accord {
@@ -100,7 +101,9 @@ Result<Store::MergeOutcome> Store::MergeVersion(const FieldVersion& incoming,
                       .BindBlobOrNull(12, incoming.salt)
                       .Bind(13, static_cast<int64_t>(incoming.unit))
                       .Bind(14, static_cast<int64_t>(incoming.unit_position))
-                      .BindBlobOrNull(15, incoming.wire)
+                      // The signed bytes, when the columns do not say them exactly.
+                      .BindBlobOrNull(15, SignedBytesAreCanonical(incoming) ? std::string_view()
+                                                                            : incoming.wire)
                       .Bind(16, static_cast<int64_t>(incoming.unit_counter))
                       .Run());
   outcome.stored = true;

@@ -217,9 +217,13 @@ const std::array<Migration, kDatabaseVersion> kMigrations = {{
      nullptr},
     // 5 -> 6: a signing unit spans consecutive writes of its origin and is
     // named by its last member's counter, which a state keeps here when it
-    // is not the state's own (0).
+    // is not the state's own (0). A sealed version keeps its signed bytes
+    // only when its columns do not re-serialise to them, so a write waits
+    // for its seal while it has no salt.
     {R"sql(
     ALTER TABLE versions ADD COLUMN unit_counter INTEGER NOT NULL DEFAULT 0;
+    DROP INDEX versions_unsealed;
+    CREATE INDEX versions_unsealed ON versions(origin_counter, seq) WHERE salt IS NULL;
     )sql",
      nullptr},
 }};

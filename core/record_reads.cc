@@ -2,6 +2,7 @@
 #include <set>
 
 #include "core/record_id.h"
+#include "core/state_bytes.h"
 #include "core/store.h"
 #include "core/text_rule.h"
 
@@ -183,6 +184,7 @@ Result<std::vector<StoredVersion>> Store::History(std::string_view id,
     }
     ReadProofColumns(*stmt, *sv);
     sv->version.record_type = *type;
+    RestoreSignedBytes(sv->version);
     history.push_back(std::move(sv).value());
   }
   stmt->Reset();

@@ -88,7 +88,7 @@ Result<UnsealedBatch> Store::UnsealedWrites(size_t max) {
       db_->Prepare("SELECT v.record_id, r.type, v.field, v.value, v.vv, v.origin_time, v.note, "
                    "v.seq "
                    "FROM versions v JOIN records r ON r.id = v.record_id "
-                   "WHERE v.wire IS NULL AND v.origin = ? ORDER BY v.origin_counter, v.seq "
+                   "WHERE v.salt IS NULL AND v.origin = ? ORDER BY v.origin_counter, v.seq "
                    "LIMIT ?"));
   stmt->Bind(1, node_id_).Bind(2, static_cast<int64_t>(max));
   UnsealedBatch batch;
@@ -121,15 +121,14 @@ Status Store::SealWrites(const UnsealedBatch& batch, const std::vector<ProvenUni
   ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*db_, Transaction::Mode::kWrite));
   ASSIGN_OR_RETURN(Statement * seal,
                    db_->Prepare("UPDATE versions SET salt = ?, unit = ?, unit_position = ?, "
-                                "wire = ?, unit_counter = ? WHERE seq = ? AND wire IS NULL"));
+                                "unit_counter = ? WHERE seq = ? AND salt IS NULL"));
   for (size_t i = 0; i < batch.writes.size(); ++i) {
     const FieldVersion& v = batch.writes[i];
     RETURN_IF_ERROR(seal->BindBlob(1, v.salt)
                         .Bind(2, static_cast<int64_t>(v.unit))
                         .Bind(3, static_cast<int64_t>(v.unit_position))
-                        .BindBlob(4, v.wire)
-                        .Bind(5, static_cast<int64_t>(v.unit_counter))
-                        .Bind(6, batch.seqs[i])
+                        .Bind(4, static_cast<int64_t>(v.unit_counter))
+                        .Bind(5, batch.seqs[i])
                         .Run());
     if (db_->Changes() != 1) {
       return Unavailable("record " + v.record_id + " field " + v.field +

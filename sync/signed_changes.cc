@@ -7,6 +7,7 @@
 
 #include "core/hex.h"
 #include "core/sha256.h"
+#include "core/state_bytes.h"
 #include "sync/unit_seal.h"
 #include "sync/wire_codec.h"
 #include "sync/wire_limits.h"
@@ -35,13 +36,7 @@ Result<std::string> RandomBytes(size_t n) {
 }  // namespace
 
 std::string SerializeState(const FieldVersion& v) {
-  wire::FieldState state;
-  ToWire(v, &state);
-  state.set_salt(v.salt);
-  state.set_unit(v.unit);
-  state.set_unit_position(v.unit_position);
-  state.set_unit_counter(v.unit_counter);
-  return state.SerializeAsString();
+  return SignedStateBytes(v);
 }
 
 Result<FieldVersion> ParseState(std::string_view bytes) {

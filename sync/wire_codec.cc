@@ -2,25 +2,14 @@
 
 #include <zstd.h>
 
+#include "core/state_bytes.h"
 #include "sync/error_codes.h"
 #include "sync/wire_scan.h"
 
 namespace accord::sync {
 
 void ToWire(const FieldVersion& v, wire::FieldState* out) {
-  out->set_record_id(v.record_id);
-  out->set_record_type(v.record_type);
-  out->set_field(v.field);
-  out->set_has_value(v.value.has_value());
-  if (v.value) out->set_value(*v.value);
-  for (const auto& [node, counter] : v.version.entries()) {
-    auto* entry = out->add_version();
-    entry->set_node(node);
-    entry->set_counter(counter);
-  }
-  out->set_origin(v.origin);
-  out->set_origin_time_ms(v.origin_time_ms);
-  if (!v.note.empty()) out->set_note(v.note);
+  FillFieldState(v, out);
 }
 
 namespace {
