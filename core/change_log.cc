@@ -262,6 +262,12 @@ Result<std::string> Store::RemoteBatch::CheckBounds(const FieldVersion& s) {
     return "write " + std::to_string(counter) + " of " + s.origin + " is far beyond the " +
            std::to_string(held) + " writes of it held here";
   }
+  // Its unit's name is a counter its origin claims too: a seal beyond the
+  // bounds was not kept (AddProofs), and a state is never kept without it.
+  if (units_out_of_bounds_.count({s.origin, s.UnitCounter(), s.unit})) {
+    return "unit counter " + std::to_string(s.UnitCounter()) + " of " + s.origin +
+           " is far beyond the " + std::to_string(held) + " writes of it held here";
+  }
   if (s.origin_time_ms > now_ + kMaxClockLeadMs) {
     return "written at " + FormatUtcMs(s.origin_time_ms) +
            ", more than 400 days ahead of this node's clock";

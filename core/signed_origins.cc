@@ -259,7 +259,11 @@ Status Store::RemoteBatch::AddProofs(const std::vector<ProvenUnit>& units,
                    db.Prepare("INSERT OR IGNORE INTO unit_seals(origin, counter, unit, key_id, "
                               "signature, hashes) VALUES(?, ?, ?, ?, ?, ?)"));
   for (const ProvenUnit& unit : units) {
-    if (unit.key.counter > kMaxCounter) continue;  // refused with its states by CheckBounds
+    // Refused with its states by CheckBounds, under the same bounds.
+    if (!UnitWithinBounds(unit.key.origin, unit.key.counter)) {
+      units_out_of_bounds_.insert(unit.key);
+      continue;
+    }
     ASSIGN_OR_RETURN(uint64_t high, ProvenHigh(unit.key.origin));
     RETURN_IF_ERROR(KeepUnitSeal(*keep, unit));
     proven_high_[unit.key.origin] = std::max(high, unit.key.counter);
@@ -276,6 +280,11 @@ Status Store::RemoteBatch::AddProofs(const std::vector<ProvenUnit>& units,
     RETURN_IF_ERROR(party->Bind(1, c.node_id).Bind(2, c.party).Bind(3, now_).Run());
   }
   return Status::Ok();
+}
+
+bool Store::RemoteBatch::UnitWithinBounds(const std::string& origin, uint64_t counter) const {
+  if (counter > kMaxCounter) return false;
+  return origin == store_.node_id_ || counter <= knowledge_.Get(origin) + kMaxCounterJump;
 }
 
 void Store::RemoteBatch::CapKnowledgeBelow(const std::vector<RefusedState>& refused) {

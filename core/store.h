@@ -387,6 +387,11 @@ class Store {
     std::map<std::string, uint64_t> proven_high_;  // origin -> highest proven counter (memo)
     std::map<std::string, uint64_t> refused_low_;  // origin -> lowest refused counter
     Result<uint64_t> ProvenHigh(const std::string& origin);
+    // Whether a unit of `origin` named by `counter` is within the bounds a
+    // state's own counter must keep (beyond any real counter, or far beyond
+    // what is held of that origin, it is not).
+    bool UnitWithinBounds(const std::string& origin, uint64_t counter) const;
+    std::set<UnitKey> units_out_of_bounds_;  // seals AddProofs did not keep
     // The lowest write of `origin` this node refused (in this batch or
     // recorded earlier), or 0.
     Result<uint64_t> LowestRefused(const std::string& origin);

@@ -65,6 +65,10 @@ Result<FieldVersion> ParseState(std::string_view bytes) {
     return Corruption("record " + v.record_id + " field " + v.field + ": unit position " +
                       std::to_string(state.unit_position()) + " is beyond a unit");
   }
+  if (state.unit_counter() > kMaxCounter) {
+    return Corruption("record " + v.record_id + " field " + v.field + ": unit counter " +
+                      std::to_string(state.unit_counter()) + " is beyond any real counter");
+  }
   if (state.unit_counter() != 0 && state.unit_counter() <= v.OriginCounter()) {
     return Corruption("record " + v.record_id + " field " + v.field + ": unit counter " +
                       std::to_string(state.unit_counter()) +
@@ -130,16 +134,26 @@ Status ProveStates(Store& store, const std::vector<FieldVersion>& states,
                    const VersionVector& receiver_knowledge, const VersionVector* vouched,
                    wire::SignedChanges* out) {
   std::map<UnitKey, std::set<uint32_t>> present;
-  // For each node, the highest counter a vector or the vouched knowledge
-  // claims beyond what the receiver holds: a witness must prove it.
-  std::map<std::string, uint64_t> claimed;
   for (const FieldVersion& v : states) {
     if (v.wire.empty()) {
       return Internal("record " + v.record_id + " field " + v.field + " by " + v.origin +
                       " is not sealed: seal this node's writes before sending");
     }
-    out->add_states(v.wire);
     present[UnitOf(v)].insert(v.unit_position);
+  }
+  // A state whose seal is not held here cannot be proved: it stays behind
+  // (the link goes on; its origin can still send it), never the whole page.
+  std::map<UnitKey, ProvenUnit> proofs;
+  for (const auto& [key, positions] : present) {
+    ASSIGN_OR_RETURN(std::optional<ProvenUnit> unit, store.FindProvenUnit(key));
+    if (unit) proofs.emplace(key, std::move(unit).value());
+  }
+  // For each node, the highest counter a vector or the vouched knowledge
+  // claims beyond what the receiver holds: a witness must prove it.
+  std::map<std::string, uint64_t> claimed;
+  for (const FieldVersion& v : states) {
+    if (!proofs.count(UnitOf(v))) continue;
+    out->add_states(v.wire);
     for (const auto& [node, counter] : v.version.entries()) {
       if (node == v.origin || counter <= receiver_knowledge.Get(node)) continue;
       claimed[node] = std::max(claimed[node], counter);
@@ -168,10 +182,8 @@ Status ProveStates(Store& store, const std::vector<FieldVersion>& states,
     }
     certificates[{unit.key.origin, unit.key_id}] = true;
   };
-  for (const auto& [key, positions] : present) {
-    ASSIGN_OR_RETURN(std::optional<ProvenUnit> unit, store.FindProvenUnit(key));
-    if (!unit) return Internal("no seal held for unit " + key.ToString());
-    add_proof(*unit, positions);
+  for (const auto& [key, unit] : proofs) {
+    add_proof(unit, present.at(key));
     auto it = claimed.find(key.origin);
     if (it != claimed.end() && key.counter >= it->second) claimed.erase(it);
   }

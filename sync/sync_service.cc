@@ -92,9 +92,14 @@ ServiceReply SyncService::Pull(const wire::Envelope& request, const std::string&
     return ErrorReply(peer_knowledge.status().WithContext("pull knowledge: "), self);
   // What the puller says it holds: what `accord get` shows of who holds a
   // record, and the base of a bundle made for it. Only ever believed for
-  // what to leave out of what goes to it.
-  Status contact = store_.RecordPeerContact(peer, *peer_knowledge);
-  if (!contact.ok()) return ErrorReply(contact, self);
+  // what to leave out of what goes to it. Written when it changed (once a
+  // sync), so that pulls stay reads.
+  auto known = store_.GetPeer(peer);
+  if (!known.ok()) return ErrorReply(known.status(), self);
+  if (!(known->their_knowledge == *peer_knowledge)) {
+    Status contact = store_.RecordPeerContact(peer, *peer_knowledge);
+    if (!contact.ok()) return ErrorReply(contact, self);
+  }
   size_t page = pull.page_size() == 0
                     ? options_.max_page_states
                     : std::min<size_t>(pull.page_size(), options_.max_page_states);

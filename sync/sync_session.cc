@@ -1,6 +1,7 @@
 #include "sync/sync_session.h"
 
 #include <future>
+#include <optional>
 
 #include "core/peer_book.h"
 #include "core/schema.h"
@@ -35,6 +36,9 @@ struct Hello {
   // States of the peer's this node refused while pulling: told to the peer
   // with the next request, so its writer can fix them.
   std::vector<RefusedState> to_report;
+  // What this node vouched for in its last push (its own writes as far as
+  // it sent them), once the peer took it.
+  std::optional<VersionVector> vouched_in_push;
 };
 
 Result<Hello> SayHello(Store& store, Transport& transport, const SyncOptions& options,
@@ -230,7 +234,10 @@ Status Push(Store& store, Transport& transport, const SyncOptions& options,
     if (options.on_progress) {
       options.on_progress({SyncProgress::Phase::kPush, summary.pages_pushed, summary.states_sent});
     }
-    if (page.done) return Status::Ok();
+    if (page.done) {
+      hello.vouched_in_push = page.knowledge;
+      return Status::Ok();
+    }
     uint64_t cursor = std::max(page.next_cursor, reply->push_reply().cursor());
     // The peer stands further on than expected: the page read meanwhile
     // starts too early.
@@ -254,10 +261,16 @@ Result<SyncSummary> RunSync(Store& store, Transport& transport, const Credential
   summary.peer_id = hello.peer_id;
   RETURN_IF_ERROR(Pull(store, transport, options, credentials, hello, summary));
   RETURN_IF_ERROR(Push(store, transport, options, credentials, hello, summary));
-  // What the peer held at hello, plus what we just gave it.
+  // What the peer holds as it would say it: what it held at hello and
+  // vouched for after the pull, and this node's own writes as far as the
+  // push vouched for them. Not the rest of this node's knowledge: writes
+  // the sharing policy held back from the peer, and other nodes' writes,
+  // which the peer believes only from their writers (docs/sharing.md).
   VersionVector peer_knowledge = hello.peer_knowledge;
-  ASSIGN_OR_RETURN(VersionVector ours, store.Knowledge());
-  peer_knowledge.MergeFrom(ours);
+  if (hello.vouched_in_push) {
+    const std::string& self = store.node_id();
+    peer_knowledge.Set(self, std::max(peer_knowledge.Get(self), hello.vouched_in_push->Get(self)));
+  }
   if (!options.peer_name.empty()) {
     RETURN_IF_ERROR(store.peers().BindNodeId(options.peer_name, hello.peer_id));
   }

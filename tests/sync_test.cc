@@ -411,6 +411,44 @@ TEST(SyncTest, SignedBytesAreKeptOnlyWhenTheColumnsCannotSayThem) {
   }
 }
 
+// A unit's name is a counter its origin claims: one far beyond what is held
+// of that origin is refused with its states, as such a state's own counter
+// would be, and the receiver's links go on.
+TEST(SyncTest, AUnitNamedFarBeyondItsOriginsWritesIsRefusedAndTheLinksGoOn) {
+  Offices o;
+  Put(*o.kh, {"party", "p-kh", {{"code", "KH"}, {"name", "ក្រសួងមហាផ្ទៃ"}}});
+  SyncOk(*o.th, *o.kh);
+  const sync::PeerVerifier& verifier = *testing::CredentialsFor(*o.th).verifier;
+  for (uint64_t named : {uint64_t{30'000'000}, uint64_t{1} << 60}) {
+    SCOPED_TRACE(named);
+    wire::FieldState far = testing::StateOf("p-kh", "party", "name", "ภาพลวงตา", "KH-NCCT",
+                                            {{"KH-NCCT", 2}}, 1700000000000);
+    far.set_unit_counter(named);
+    wire::SignedChanges changes = testing::SealedAs({far}, *testing::CredentialsFor(*o.kh).signer);
+    auto checked = sync::CheckSignedChanges(*o.th, verifier, changes, "KH-NCCT");
+    ASSERT_TRUE(checked.ok()) << checked.status().ToString();
+    auto batch = o.th->BeginRemoteBatch("KH-NCCT");
+    ASSERT_TRUE(batch.ok());
+    ASSERT_TRUE(sync::AddChecked(**batch, *checked).ok());
+    auto applied = (*batch)->Commit();
+    ASSERT_TRUE(applied.ok()) << applied.status().ToString();
+    batch->reset();
+    EXPECT_EQ(applied->applied, 0u);
+    ASSERT_EQ(applied->refused.size(), 1u);
+    EXPECT_NE(applied->refused[0].reason.find(named > kMaxCounter ? "beyond any real counter"
+                                                                  : "far beyond"),
+              std::string::npos)
+        << applied->refused[0].reason;
+    auto seals = PeekDb(*o.th).Prepare("SELECT count(*) FROM unit_seals WHERE counter = ?");
+    (*seals)->Bind(1, static_cast<int64_t>(std::min<uint64_t>(named, kMaxCounter)));
+    ASSERT_TRUE(*(*seals)->Step());
+    EXPECT_EQ((*seals)->Int(0), 0);
+    (*seals)->Reset();
+  }
+  SyncOk(*o.border, *o.th);
+  EXPECT_EQ(o.border->Get("p-kh")->fields.at("name").value, "ក្រសួងមហាផ្ទៃ");
+}
+
 // A state names the unit of a later write, never its own or an earlier one:
 // a relay cannot move a state into another unit by renaming it.
 TEST(SyncTest, AStateNamingAUnitAtOrBeforeItsOwnCounterIsUnreadable) {

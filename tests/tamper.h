@@ -177,7 +177,7 @@ inline wire::FieldState StateOf(const std::string& record, const std::string& ty
   return s;
 }
 
-// Seals `states` as accord seals a write: one unit per (origin, counter),
+// Seals `states` as accord seals a write: one unit per (origin, unit counter),
 // numbered `unit`, signed by `signer` — the origin's own key, or another
 // node's for a forgery. `signer`'s certificate is offered under the node id
 // `offer_as` (default: its own).
@@ -187,7 +187,7 @@ inline wire::SignedChanges SealedAs(std::vector<wire::FieldState> states,
   wire::SignedChanges changes;
   std::map<std::pair<std::string, uint64_t>, std::vector<std::string>> units;
   for (auto& s : states) {
-    auto& hashes = units[{s.origin(), EntryOf(s, s.origin())}];
+    auto& hashes = units[{s.origin(), UnitCounterOf(s)}];
     s.set_salt(std::string(sync::kSaltBytes, static_cast<char>('a' + hashes.size())));
     s.set_unit(unit);
     s.set_unit_position(static_cast<uint32_t>(hashes.size()));
