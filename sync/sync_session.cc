@@ -29,6 +29,9 @@ Result<wire::Envelope> Exchange(Transport& transport, std::string_view op, wire:
 struct Hello {
   std::string peer_id;
   uint64_t push_cursor = 0;
+  // What the peer holds as it would vouch for itself: its knowledge at
+  // hello, then what it vouched for at the end of the pull, then this
+  // node's writes the push gave it.
   VersionVector peer_knowledge;
   // States of the peer's this node refused while pulling: told to the peer
   // with the next request, so its writer can fix them.
@@ -127,6 +130,7 @@ Status Push(Store& store, Transport& transport, const SyncOptions& options,
   uint64_t cursor = hello.push_cursor;
   uint64_t from = cursor;  // where the next push starts: empty pages are coalesced into it
   bool resumed = false;
+  bool refused_own = false;  // the peer refused a write of this node's
   // Only what the peer's party may hold (docs/sharing.md).
   const PageReader reader = ReaderFor(store, hello.peer_id);
   while (true) {
@@ -180,8 +184,20 @@ Status Push(Store& store, Transport& transport, const SyncOptions& options,
     if (options.on_progress) {
       options.on_progress({SyncProgress::Phase::kPush, summary.pages_pushed, summary.states_sent});
     }
+    for (const auto& r : refused) {
+      if (r.origin == store.node_id()) refused_own = true;
+    }
     cursor = from = std::max(page.next_cursor, reply->push_reply().cursor());
-    if (page.done) return Status::Ok();
+    if (page.done) {
+      // The peer now believes it holds this node's writes as far as the
+      // page vouched (never past one held back from its party), unless it
+      // refused one of them.
+      const std::string& self = store.node_id();
+      if (!refused_own && page.knowledge.Get(self) > hello.peer_knowledge.Get(self)) {
+        hello.peer_knowledge.Set(self, page.knowledge.Get(self));
+      }
+      return Status::Ok();
+    }
   }
 }
 
@@ -197,14 +213,16 @@ Result<SyncSummary> RunSync(Store& store, Transport& transport, const Credential
   summary.peer_id = hello.peer_id;
   RETURN_IF_ERROR(Pull(store, transport, options, credentials, hello, summary));
   RETURN_IF_ERROR(Push(store, transport, options, credentials, hello, summary));
-  // What the peer held at hello, plus what we just gave it.
-  VersionVector peer_knowledge = hello.peer_knowledge;
-  ASSIGN_OR_RETURN(VersionVector ours, store.Knowledge());
-  peer_knowledge.MergeFrom(ours);
   if (!options.peer_name.empty()) {
     RETURN_IF_ERROR(store.peers().BindNodeId(options.peer_name, hello.peer_id));
   }
-  RETURN_IF_ERROR(store.RecordPeerContact(hello.peer_id, peer_knowledge));
+  // What the peer holds as it would vouch for itself, and no more: a bundle
+  // for it leaves this out. Not this node's whole knowledge, although the
+  // push gave the peer everything else it lacked that its party may hold:
+  // what its party may not hold was kept from it, and may come into its
+  // scope later (consent given), when a bundle must still carry it
+  // (docs/sharing.md, "Truthful knowledge under filtering").
+  RETURN_IF_ERROR(store.RecordPeerContact(hello.peer_id, hello.peer_knowledge));
   return summary;
 }
 

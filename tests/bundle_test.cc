@@ -155,6 +155,50 @@ TEST_F(BundleTest, TheBundleBackLeavesOutWhatItsSenderAlreadyHolds) {
   EXPECT_EQ(DumpOf(*border), DumpOf(*kh));
 }
 
+// Regression (issue 11, found by the scoped convergence run): a sync recorded
+// that its peer held everything the syncing node knew, even the cases the
+// peer's party was kept from. Once consent was given, a bundle to the peer
+// left those cases out and carried only the new consent: Bangkok held a
+// case with no reference, no notes, and no path by bundle to the rest.
+TEST_F(BundleTest, ABundleAfterASyncThatHeldCasesBackBringsThemWholeOnceConsentIsGiven) {
+  auto open_case = [](Store& office, const std::string& id, const std::string& notes) {
+    ASSERT_TRUE(office
+                    .Put({"case",
+                          id,
+                          {{"reference", "KH-2026-" + id.substr(id.size() - 3)},
+                           {"direction", "TH-KH"},
+                           {"consent", "not_asked"},
+                           {"notes", notes}}})
+                    .ok());
+  };
+  // Poi Pet's case reaches the capital; the capital opens one of its own.
+  open_case(*border, "case-kh-2026-061", "បានសម្ភាសន៍ជនរងគ្រោះនៅប៉ោយប៉ែត");
+  open_case(*kh, "case-kh-2026-062", "កំពុងស្វែងរកគ្រួសារ");
+  SyncOk(*kh, *border);
+  // The capital syncs with Bangkok: neither case may go yet.
+  SyncOk(*kh, *th);
+  ASSERT_FALSE(th->Get("case-kh-2026-061").ok());
+  ASSERT_FALSE(th->Get("case-kh-2026-062").ok());
+  // Both victims agree: at Poi Pet (which the capital learns by sync) and at the capital.
+  ASSERT_TRUE(border->Put({"case", std::string("case-kh-2026-061"), {{"consent", "given"}}}).ok());
+  SyncOk(*kh, *border);
+  ASSERT_TRUE(kh->Put({"case", std::string("case-kh-2026-062"), {{"consent", "given"}}}).ok());
+  // The link to Bangkok is down: the capital's news goes on a USB stick.
+  ASSERT_TRUE(Apply(*th, Bundle(*kh, "TH-MSDHS", "kh-to-th.bundle")).ok());
+  for (const char* id : {"case-kh-2026-061", "case-kh-2026-062"}) {
+    auto at_th = th->Get(id);
+    ASSERT_TRUE(at_th.ok()) << id;
+    auto at_kh = kh->Get(id);
+    for (const char* field : {"reference", "notes", "consent"}) {
+      if (!at_th->Value(field)) {
+        ADD_FAILURE() << id << "." << field << " did not arrive";
+        continue;
+      }
+      EXPECT_EQ(*at_th->Value(field), *at_kh->Value(field)) << id << "." << field;
+    }
+  }
+}
+
 // A long apply commits a chunk at a time. Stopped after two chunks (as a
 // crash would stop it), the node holds whole chunks but not yet the sender's
 // knowledge; the same file applied again skips what is in and finishes.
