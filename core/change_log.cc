@@ -70,13 +70,20 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
       stmt->Reset();
       return st;
     }
-    // The peer holds this write (or a newer one) when its knowledge covers the write's event.
-    if (peer_knowledge.Get(v.origin) >= v.OriginCounter()) continue;
-    // Nor back to the peer it came from: the peer holds it even when its
+    // The peer holds this write (or a newer one) when its knowledge covers
+    // the write's event; and it holds what it sent here, even when its
     // knowledge does not say so (a node believes a peer's knowledge of that
-    // peer's own writes only).
-    if (!reader.node_id.empty() && stmt->Text(13) == reader.node_id) continue;
-    if (v.wire.empty()) {
+    // peer's own writes only). Neither goes back to it.
+    const bool reader_holds = peer_knowledge.Get(v.origin) >= v.OriginCounter() ||
+                              (!reader.node_id.empty() && stmt->Text(13) == reader.node_id);
+    // But a scope field the reader holds may still have brought the record
+    // into its scope here, behind its cursor: consent given that reached the
+    // reader first, or that the reader itself brought. What the cursor
+    // passed while the record was out of scope must still go (below).
+    const bool scope_field = after_seq > 0 && reader.party &&
+                             SharingPolicy::Default().IsScopeField(v.record_type, v.field);
+    if (reader_holds && !scope_field) continue;
+    if (!reader_holds && v.wire.empty()) {
       // Another node's write kept from before writes were signed: nothing
       // here can prove it, so it is not passed on (its origin still can).
       if (v.origin != node_id_) continue;
@@ -98,9 +105,7 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
     std::set<uint64_t> would_send;
     // (Never for a reader of the party that opened the record: it was in
     // scope all along.)
-    if (after_seq > 0 && reader.party &&
-        SharingPolicy::Default().IsScopeField(v.record_type, v.field) &&
-        scopes.at(v.record_id).owner_party != *reader.party) {
+    if (scope_field && scopes.at(v.record_id).owner_party != *reader.party) {
       would_send = sent;
       would_send.insert(page.next_cursor);
       Status st = AppendBackfill(v.record_id, after_seq, peer_knowledge, reader, scopes, would_send,
@@ -121,9 +126,11 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
         backfill.states.resize(kMaxStatesWithBackfill - 1);
       }
     }
-    page_bytes += v.wire.size();
-    sent.insert(page.next_cursor);
-    page.states.push_back(std::move(v));
+    if (!reader_holds) {
+      page_bytes += v.wire.size();
+      sent.insert(page.next_cursor);
+      page.states.push_back(std::move(v));
+    }
     if (!backfill.states.empty()) sent.swap(would_send);
     for (auto& b : backfill.states) {
       page_bytes += b.wire.size();

@@ -284,11 +284,12 @@ class Store {
   // ---- Replication (used by sync/, never by transports).
   // Live states after `after_seq` the reader does not hold, at most
   // `max_states`: none its knowledge covers, none received from it, and none
-  // its party may not hold. A state that brings a record into the reader's
-  // scope brings with it the record's (and what hangs off it) live states the
-  // reader's cursor passed while they were out of scope. With `done`, the
-  // knowledge vouched for stops below this node's first write held back from
-  // the reader, so the reader never believes it holds a write it was not sent.
+  // its party may not hold. A state of a scope field, sent or already held by
+  // the reader, brings with it the record's (and what hangs off it) live
+  // states the reader's cursor passed while they were out of scope. With
+  // `done`, the knowledge vouched for stops below this node's first write
+  // held back from the reader, so the reader never believes it holds a
+  // write it was not sent.
   Result<ChangePage> ReadChanges(uint64_t after_seq, size_t max_states,
                                  const VersionVector& peer_knowledge,
                                  const PageReader& reader = {});
