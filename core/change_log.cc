@@ -52,24 +52,53 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
   // Skipped states cost a scan but no bytes; bound the scan so one page of
   // a peer that already holds everything stays short.
   const int64_t scan_limit = static_cast<int64_t>(max_states) * 8;
+  const int64_t row_limit = scan_limit + static_cast<int64_t>(kMaxStatesPastPage) + 1;
   ASSIGN_OR_RETURN(Statement * stmt,
                    db_->Prepare(std::string(kLogColumns) +
                                 "WHERE v.seq > ? AND v.state > 0 ORDER BY v.seq LIMIT ?"));
-  stmt->Bind(1, static_cast<int64_t>(after_seq)).Bind(2, scan_limit);
+  stmt->Bind(1, static_cast<int64_t>(after_seq)).Bind(2, row_limit);
   int64_t scanned = 0;
   size_t page_bytes = 0;
-  bool cut_before_backfill = false;
-  while (page.states.size() < max_states && page_bytes < kMaxPageBytes) {
+  bool exhausted = false;  // no row left past the page: it reaches the head
+  // A page never ends inside one record's write (one origin's counter): the
+  // reader applies a page in one transaction, and must never judge a
+  // record's scope, or pass it on, from part of a write (a meeting without
+  // the plan it was written with goes to every node). A full page takes the
+  // rest of the write it is in, up to kMaxStatesPastPage more states.
+  struct {
+    std::string record_id, origin;
+    uint64_t counter = 0;
+    size_t first_state = 0;  // its first state's index in the page
+    uint64_t cursor = 0;     // the cursor before its first row
+  } write;
+  write.cursor = after_seq;
+  size_t past_page = 0;
+  while (true) {
     ASSIGN_OR_RETURN(bool row, stmt->Step());
-    if (!row) break;
+    if (!row) {
+      exhausted = scanned < row_limit;
+      break;
+    }
     ++scanned;
-    const uint64_t previous_cursor = page.next_cursor;
-    page.next_cursor = static_cast<uint64_t>(stmt->Int(0));
     FieldVersion v;
     if (Status st = ReadLogRow(*stmt, v); !st.ok()) {
       stmt->Reset();
       return st;
     }
+    const bool same_write = v.record_id == write.record_id && v.origin == write.origin &&
+                            v.OriginCounter() == write.counter;
+    const bool full =
+        page.states.size() >= max_states || page_bytes >= kMaxPageBytes || scanned > scan_limit;
+    // This row begins the next page.
+    if (full && (!same_write || ++past_page > kMaxStatesPastPage)) break;
+    if (!same_write) {
+      write.record_id = v.record_id;
+      write.origin = v.origin;
+      write.counter = v.OriginCounter();
+      write.first_state = page.states.size();
+      write.cursor = page.next_cursor;
+    }
+    page.next_cursor = static_cast<uint64_t>(stmt->Int(0));
     // The peer holds this write (or a newer one) when its knowledge covers
     // the write's event; and it holds what it sent here, even when its
     // knowledge does not say so (a node believes a peer's knowledge of that
@@ -115,11 +144,11 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
         return st;
       }
       // Keep the page within what a peer takes: a large backfill starts a
-      // page of its own.
-      if (!page.states.empty() &&
+      // page of its own, with the write it comes with.
+      if (write.first_state > 0 &&
           page.states.size() + 1 + backfill.states.size() > kMaxStatesWithBackfill) {
-        page.next_cursor = previous_cursor;
-        cut_before_backfill = true;
+        page.states.resize(write.first_state);
+        page.next_cursor = write.cursor;
         break;
       }
       if (backfill.states.size() + 1 > kMaxStatesWithBackfill) {
@@ -143,10 +172,7 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
   uint64_t head_seq = has_head ? static_cast<uint64_t>(head->Int(0)) : 0;
   head->Reset();
   // Nothing live beyond this point: the page reaches the head.
-  if (!cut_before_backfill && page.states.size() < max_states && page_bytes < kMaxPageBytes &&
-      scanned < scan_limit) {
-    page.next_cursor = head_seq;
-  }
+  if (exhausted) page.next_cursor = head_seq;
   page.done = page.next_cursor >= head_seq;
   if (page.done) {
     ASSIGN_OR_RETURN(page.knowledge, Knowledge());

@@ -9,6 +9,10 @@
 //    from an office the reader had synced with, so it was not sent back and
 //    nothing sent the edit. The capital then vouched for the edit, and no
 //    office would ever send it.
+//  - A page never ends inside one record's write. A meeting's title reached
+//    Viet Nam in one page and its related plan (Cambodia–Viet Nam) in the
+//    next, which never came; meanwhile Viet Nam judged a meeting with no
+//    plan recorded, which goes to every node, and passed it to Bangkok.
 #include <gtest/gtest.h>
 
 #include "tests/dump_lines.h"
@@ -98,6 +102,41 @@ TEST(ScopeRegressionTest, AGrantTheReaderAlreadyHoldsStillBringsWhatItsCursorPas
   ExpectCaseAsAtTheCapital(o, *o.vn);
   SyncAll(o);
   ExpectCaseAsAtTheCapital(o, *o.vn);
+}
+
+TEST(ScopeRegressionTest, AMeetingHalfReceivedIsNotPassedOnAsIfItHadNoPlan) {
+  CambodiaVietNam o;
+  std::unique_ptr<Store> th = NewStore(o.dir, "TH-MSDHS", o.clock);
+  PutOk(*o.kh, {"plan",
+                std::string("plan-khvn-2026"),
+                {{"title", "ផែនការសកម្មភាពរួម កម្ពុជា–វៀតណាម"}, {"parties", "KH,VN"}}});
+  PutOk(*o.kh, {"meeting",
+                std::string("mtg-khvn-8"),
+                {{"title", "Cuộc họp song phương Việt Nam – Campuchia lần thứ 8"},
+                 {"kind", "bilateral_meeting"},
+                 {"start_date", "2026-06-12"},
+                 {"city", "ភ្នំពេញ"},
+                 {"related_plan", "plan-khvn-2026"}}});
+  // Viet Nam pulls in pages of 4 states (the plan's two, then the meeting's
+  // five); the link drops after the first page (hello, page, then nothing).
+  testing::InProcessTransport transport(*o.kh, o.vn->node_id());
+  transport.fault = [&transport] {
+    return transport.calls > 2 ? testing::InProcessTransport::Fault::kDropReply
+                               : testing::InProcessTransport::Fault::kNone;
+  };
+  sync::SyncOptions options;
+  options.page_size = 4;
+  auto cut = testing::SyncWith(*o.vn, transport, options);
+  ASSERT_FALSE(cut.ok());
+  ASSERT_EQ(cut.status().code(), Code::kUnavailable) << cut.status().ToString();
+  // Bangkok syncs with Viet Nam meanwhile.
+  SyncOk(*th, *o.vn);
+  EXPECT_FALSE(th->Get("mtg-khvn-8").ok()) << "a Cambodia–Viet Nam meeting reached Thailand";
+  // The link is back: Viet Nam gets the rest, Bangkok still nothing of it.
+  SyncOk(*o.vn, *o.kh);
+  SyncOk(*th, *o.vn);
+  EXPECT_EQ(RecordDump(*o.vn, "mtg-khvn-8"), RecordDump(*o.kh, "mtg-khvn-8"));
+  EXPECT_FALSE(th->Get("mtg-khvn-8").ok());
 }
 
 }  // namespace
