@@ -57,31 +57,67 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
   // Skipped states cost a scan but no bytes; bound the scan so one page of
   // a peer that already holds everything stays short.
   const int64_t scan_limit = static_cast<int64_t>(max_states) * 8;
+  const int64_t row_limit = scan_limit + static_cast<int64_t>(kMaxStatesPastPage) + 1;
   ASSIGN_OR_RETURN(Statement * stmt,
                    db_->Prepare(std::string(kLogColumns) +
                                 "WHERE v.seq > ? AND v.state > 0 ORDER BY v.seq LIMIT ?"));
-  stmt->Bind(1, static_cast<int64_t>(after_seq)).Bind(2, scan_limit);
+  stmt->Bind(1, static_cast<int64_t>(after_seq)).Bind(2, row_limit);
   int64_t scanned = 0;
   size_t page_bytes = 0;
-  bool cut_before_backfill = false;
-  while (page.states.size() < max_states && page_bytes < kMaxPageBytes) {
+  bool exhausted = false;  // no row left past the page: it reaches the head
+  // A page never ends inside one record's write (one origin's counter): the
+  // reader applies a page in one transaction, and must never judge a
+  // record's scope, or pass it on, from part of a write (a meeting without
+  // the plan it was written with goes to every node). A full page takes the
+  // rest of the write it is in, up to kMaxStatesPastPage more states.
+  struct {
+    std::string record_id, origin;
+    uint64_t counter = 0;
+    size_t first_state = 0;  // its first state's index in the page
+    uint64_t cursor = 0;     // the cursor before its first row
+  } write;
+  write.cursor = after_seq;
+  size_t past_page = 0;
+  while (true) {
     ASSIGN_OR_RETURN(bool row, stmt->Step());
-    if (!row) break;
+    if (!row) {
+      exhausted = scanned < row_limit;
+      break;
+    }
     ++scanned;
-    const uint64_t previous_cursor = page.next_cursor;
-    page.next_cursor = static_cast<uint64_t>(stmt->Int(0));
     FieldVersion v;
     if (Status st = ReadLogRow(*stmt, v); !st.ok()) {
       stmt->Reset();
       return st;
     }
-    // The peer holds this write (or a newer one) when its knowledge covers the write's event.
-    if (peer_knowledge.Get(v.origin) >= v.OriginCounter()) continue;
-    // Nor back to the peer it came from: the peer holds it even when its
+    const bool same_write = v.record_id == write.record_id && v.origin == write.origin &&
+                            v.OriginCounter() == write.counter;
+    const bool full =
+        page.states.size() >= max_states || page_bytes >= kMaxPageBytes || scanned > scan_limit;
+    // This row begins the next page.
+    if (full && (!same_write || ++past_page > kMaxStatesPastPage)) break;
+    if (!same_write) {
+      write.record_id = v.record_id;
+      write.origin = v.origin;
+      write.counter = v.OriginCounter();
+      write.first_state = page.states.size();
+      write.cursor = page.next_cursor;
+    }
+    page.next_cursor = static_cast<uint64_t>(stmt->Int(0));
+    // The peer holds this write (or a newer one) when its knowledge covers
+    // the write's event; and it holds what it sent here, even when its
     // knowledge does not say so (a node believes a peer's knowledge of that
-    // peer's own writes only).
-    if (!reader.node_id.empty() && stmt->Text(13) == reader.node_id) continue;
-    if (v.wire.empty()) {
+    // peer's own writes only). Neither goes back to it.
+    const bool reader_holds = peer_knowledge.Get(v.origin) >= v.OriginCounter() ||
+                              (!reader.node_id.empty() && stmt->Text(13) == reader.node_id);
+    // But a scope field the reader holds may still have brought the record
+    // into its scope here, behind its cursor: consent given that reached the
+    // reader first, or that the reader itself brought. What the cursor
+    // passed while the record was out of scope must still go (below).
+    const bool scope_field = after_seq > 0 && reader.party &&
+                             SharingPolicy::Default().IsScopeField(v.record_type, v.field);
+    if (reader_holds && !scope_field) continue;
+    if (!reader_holds && v.wire.empty()) {
       // Another node's write kept from before writes were signed: nothing
       // here can prove it, so it is not passed on (its origin still can).
       if (v.origin != node_id_) continue;
@@ -103,9 +139,7 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
     std::vector<uint64_t> backfill_seqs;
     // (Never for a reader of the party that opened the record: it was in
     // scope all along.)
-    if (after_seq > 0 && reader.party &&
-        SharingPolicy::Default().IsScopeField(v.record_type, v.field) &&
-        scopes.at(v.record_id).owner_party != *reader.party) {
+    if (scope_field && scopes.at(v.record_id).owner_party != *reader.party) {
       Status st = AppendBackfill(v.record_id, after_seq, peer_knowledge, reader, scopes, sent,
                                  backfill, backfill_seqs);
       if (!st.ok()) {
@@ -113,11 +147,11 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
         return st;
       }
       // Keep the page within what a peer takes: a large backfill starts a
-      // page of its own.
-      if (!page.states.empty() &&
+      // page of its own, with the write it comes with.
+      if (write.first_state > 0 &&
           page.states.size() + 1 + backfill.states.size() > kMaxStatesWithBackfill) {
-        page.next_cursor = previous_cursor;
-        cut_before_backfill = true;
+        page.states.resize(write.first_state);
+        page.next_cursor = write.cursor;
         break;
       }
       if (backfill.states.size() + 1 > kMaxStatesWithBackfill) {
@@ -125,9 +159,11 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
         backfill_seqs.resize(kMaxStatesWithBackfill - 1);
       }
     }
-    page_bytes += v.wire.size();
-    sent.insert(page.next_cursor);
-    page.states.push_back(std::move(v));
+    if (!reader_holds) {
+      page_bytes += v.wire.size();
+      sent.insert(page.next_cursor);
+      page.states.push_back(std::move(v));
+    }
     sent.insert(backfill_seqs.begin(), backfill_seqs.end());
     for (auto& b : backfill.states) {
       page_bytes += b.wire.size();
@@ -140,10 +176,7 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
   uint64_t head_seq = has_head ? static_cast<uint64_t>(head->Int(0)) : 0;
   head->Reset();
   // Nothing live beyond this point: the page reaches the head.
-  if (!cut_before_backfill && page.states.size() < max_states && page_bytes < kMaxPageBytes &&
-      scanned < scan_limit) {
-    page.next_cursor = head_seq;
-  }
+  if (exhausted) page.next_cursor = head_seq;
   page.done = page.next_cursor >= head_seq;
   if (page.done) {
     ASSIGN_OR_RETURN(page.knowledge, Knowledge());

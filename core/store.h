@@ -114,6 +114,10 @@ inline constexpr size_t kMaxPageBytes = size_t{8} << 20;
 // A page with the backfill of a record just brought into scope holds at most
 // this many states (a peer takes 5,000: sync/wire_limits.h).
 inline constexpr size_t kMaxStatesWithBackfill = 4000;
+// A full page still takes the rest of the record's write it ends in, up to
+// this many states more (a record has a few tens of fields): the reader never
+// holds part of a write (Store::ReadChanges).
+inline constexpr size_t kMaxStatesPastPage = 64;
 
 // This node's writes that are not sealed yet (Store::UnsealedWrites).
 struct UnsealedBatch {
@@ -314,12 +318,14 @@ class Store {
 
   // ---- Replication (used by sync/, never by transports).
   // Live states after `after_seq` the reader does not hold, at most
-  // `max_states`: none its knowledge covers, none received from it, and none
-  // its party may not hold. A state that brings a record into the reader's
-  // scope brings with it the record's (and what hangs off it) live states the
-  // reader's cursor passed while they were out of scope. With `done`, the
-  // knowledge vouched for stops below this node's first write held back from
-  // the reader, so the reader never believes it holds a write it was not sent.
+  // `max_states` (and the rest of the record's write the page ends in: a
+  // page never holds part of one): none its knowledge covers, none received
+  // from it, and none its party may not hold. A state of a scope field, sent
+  // or already held by the reader, brings with it the record's (and what
+  // hangs off it) live states the reader's cursor passed while they were
+  // out of scope. With `done`, the knowledge vouched for stops below this
+  // node's first write held back from the reader, so the reader never
+  // believes it holds a write it was not sent.
   Result<ChangePage> ReadChanges(uint64_t after_seq, size_t max_states,
                                  const VersionVector& peer_knowledge,
                                  const PageReader& reader = {});

@@ -32,13 +32,13 @@ Result<wire::Envelope> Exchange(Transport& transport, std::string_view op, wire:
 struct Hello {
   std::string peer_id;
   uint64_t push_cursor = 0;
+  // What the peer holds as it would vouch for itself: its knowledge at
+  // hello, then what it vouched for at the end of the pull, then this
+  // node's writes the push gave it.
   VersionVector peer_knowledge;
   // States of the peer's this node refused while pulling: told to the peer
   // with the next request, so its writer can fix them.
   std::vector<RefusedState> to_report;
-  // What this node vouched for in its last push (its own writes as far as
-  // it sent them), once the peer took it.
-  std::optional<VersionVector> vouched_in_push;
 };
 
 Result<Hello> SayHello(Store& store, Transport& transport, const SyncOptions& options,
@@ -183,6 +183,7 @@ Status Push(Store& store, Transport& transport, const SyncOptions& options,
   // This node's own writes are signed before they first leave it.
   RETURN_IF_ERROR(SealPendingWrites(store, *credentials.signer));
   bool resumed = false;
+  bool refused_own = false;  // the peer refused a write of this node's
   // Only what the peer's party may hold (docs/sharing.md).
   const PageReader reader = ReaderFor(store, hello.peer_id);
   ASSIGN_OR_RETURN(PushPage current,
@@ -234,8 +235,17 @@ Status Push(Store& store, Transport& transport, const SyncOptions& options,
     if (options.on_progress) {
       options.on_progress({SyncProgress::Phase::kPush, summary.pages_pushed, summary.states_sent});
     }
+    for (const auto& r : refused) {
+      if (r.origin == store.node_id()) refused_own = true;
+    }
     if (page.done) {
-      hello.vouched_in_push = page.knowledge;
+      // The peer now believes it holds this node's writes as far as the
+      // page vouched (never past one held back from its party), unless it
+      // refused one of them.
+      const std::string& self = store.node_id();
+      if (!refused_own && page.knowledge.Get(self) > hello.peer_knowledge.Get(self)) {
+        hello.peer_knowledge.Set(self, page.knowledge.Get(self));
+      }
       return Status::Ok();
     }
     uint64_t cursor = std::max(page.next_cursor, reply->push_reply().cursor());
@@ -261,20 +271,16 @@ Result<SyncSummary> RunSync(Store& store, Transport& transport, const Credential
   summary.peer_id = hello.peer_id;
   RETURN_IF_ERROR(Pull(store, transport, options, credentials, hello, summary));
   RETURN_IF_ERROR(Push(store, transport, options, credentials, hello, summary));
-  // What the peer holds as it would say it: what it held at hello and
-  // vouched for after the pull, and this node's own writes as far as the
-  // push vouched for them. Not the rest of this node's knowledge: writes
-  // the sharing policy held back from the peer, and other nodes' writes,
-  // which the peer believes only from their writers (docs/sharing.md).
-  VersionVector peer_knowledge = hello.peer_knowledge;
-  if (hello.vouched_in_push) {
-    const std::string& self = store.node_id();
-    peer_knowledge.Set(self, std::max(peer_knowledge.Get(self), hello.vouched_in_push->Get(self)));
-  }
   if (!options.peer_name.empty()) {
     RETURN_IF_ERROR(store.peers().BindNodeId(options.peer_name, hello.peer_id));
   }
-  RETURN_IF_ERROR(store.RecordPeerContact(hello.peer_id, peer_knowledge));
+  // What the peer holds as it would vouch for itself, and no more: a bundle
+  // for it leaves this out. Not this node's whole knowledge, although the
+  // push gave the peer everything else it lacked that its party may hold:
+  // what its party may not hold was kept from it, and may come into its
+  // scope later (consent given), when a bundle must still carry it
+  // (docs/sharing.md, "Truthful knowledge under filtering").
+  RETURN_IF_ERROR(store.RecordPeerContact(hello.peer_id, hello.peer_knowledge));
   return summary;
 }
 

@@ -20,8 +20,11 @@ gtest_discover_tests(https_transport_tests DISCOVERY_TIMEOUT 60
                      PROPERTIES ENVIRONMENT "${ACCORD_LSAN_ENV}" TIMEOUT 120)
 
 # The sync engine end to end over real HTTPS: every node a server and a client.
+# scoped_convergence_test: issue 11's randomized run with sharing scopes, over
+# HTTPS and by bundle, checked against a node that holds everything.
 add_executable(https_sync_tests ${CMAKE_CURRENT_LIST_DIR}/https_sync_test.cc
-                                ${CMAKE_CURRENT_LIST_DIR}/https_sharing_test.cc)
+                                ${CMAKE_CURRENT_LIST_DIR}/https_sharing_test.cc
+                                ${CMAKE_CURRENT_LIST_DIR}/scoped_convergence_test.cc)
 target_link_libraries(https_sync_tests PRIVATE accord_server accord_client_transport
                       GTest::gmock GTest::gtest_main)
 gtest_discover_tests(https_sync_tests DISCOVERY_TIMEOUT 60

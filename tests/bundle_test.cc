@@ -155,6 +155,50 @@ TEST_F(BundleTest, TheBundleBackLeavesOutWhatItsSenderAlreadyHolds) {
   EXPECT_EQ(DumpOf(*border), DumpOf(*kh));
 }
 
+// Regression (issue 11, found by the scoped convergence run): a sync recorded
+// that its peer held everything the syncing node knew, even the cases the
+// peer's party was kept from. Once consent was given, a bundle to the peer
+// left those cases out and carried only the new consent: Bangkok held a
+// case with no reference, no notes, and no path by bundle to the rest.
+TEST_F(BundleTest, ABundleAfterASyncThatHeldCasesBackBringsThemWholeOnceConsentIsGiven) {
+  auto open_case = [](Store& office, const std::string& id, const std::string& notes) {
+    ASSERT_TRUE(office
+                    .Put({"case",
+                          id,
+                          {{"reference", "KH-2026-" + id.substr(id.size() - 3)},
+                           {"direction", "TH-KH"},
+                           {"consent", "not_asked"},
+                           {"notes", notes}}})
+                    .ok());
+  };
+  // Poi Pet's case reaches the capital; the capital opens one of its own.
+  open_case(*border, "case-kh-2026-061", "បានសម្ភាសន៍ជនរងគ្រោះនៅប៉ោយប៉ែត");
+  open_case(*kh, "case-kh-2026-062", "កំពុងស្វែងរកគ្រួសារ");
+  SyncOk(*kh, *border);
+  // The capital syncs with Bangkok: neither case may go yet.
+  SyncOk(*kh, *th);
+  ASSERT_FALSE(th->Get("case-kh-2026-061").ok());
+  ASSERT_FALSE(th->Get("case-kh-2026-062").ok());
+  // Both victims agree: at Poi Pet (which the capital learns by sync) and at the capital.
+  ASSERT_TRUE(border->Put({"case", std::string("case-kh-2026-061"), {{"consent", "given"}}}).ok());
+  SyncOk(*kh, *border);
+  ASSERT_TRUE(kh->Put({"case", std::string("case-kh-2026-062"), {{"consent", "given"}}}).ok());
+  // The link to Bangkok is down: the capital's news goes on a USB stick.
+  ASSERT_TRUE(Apply(*th, Bundle(*kh, "TH-MSDHS", "kh-to-th.bundle")).ok());
+  for (const char* id : {"case-kh-2026-061", "case-kh-2026-062"}) {
+    auto at_th = th->Get(id);
+    ASSERT_TRUE(at_th.ok()) << id;
+    auto at_kh = kh->Get(id);
+    for (const char* field : {"reference", "notes", "consent"}) {
+      if (!at_th->Value(field)) {
+        ADD_FAILURE() << id << "." << field << " did not arrive";
+        continue;
+      }
+      EXPECT_EQ(*at_th->Value(field), *at_kh->Value(field)) << id << "." << field;
+    }
+  }
+}
+
 // A long apply commits a chunk at a time. Stopped after two chunks (as a
 // crash would stop it), the node holds whole chunks but not yet the sender's
 // knowledge; the same file applied again skips what is in and finishes.
@@ -166,21 +210,23 @@ TEST_F(BundleTest, AnInterruptedApplyResumesAfterTheChunksItCommitted) {
                            {{"reference", "KH-2026-" + std::to_string(i)}, {"step", "returned"}}})
                     .ok());
   }
-  std::string file = Bundle(*border, "KH-NCCT", "poipet.bundle");  // 24 states, chunks of 7
+  // 24 states in chunks of 7, each rounded up to the end of a case's write
+  // (a chunk never holds part of one): 8, 8, 8.
+  std::string file = Bundle(*border, "KH-NCCT", "poipet.bundle");
   auto stopped = sync::ApplyBundle(*kh, *verifier, file, {},
                                    [](uint64_t chunks_in) { return chunks_in == 2; });
   ASSERT_FALSE(stopped.ok());
   EXPECT_EQ(stopped.status().code(), Code::kUnavailable);
-  EXPECT_NE(stopped.status().message().find("after chunk 2 of 4"), std::string::npos)
+  EXPECT_NE(stopped.status().message().find("after chunk 2 of 3"), std::string::npos)
       << stopped.status().message();
-  EXPECT_EQ(kh->GetStatus()->last_seq, 14);          // two whole chunks
+  EXPECT_EQ(kh->GetStatus()->last_seq, 16);          // two whole chunks
   EXPECT_EQ(kh->Knowledge()->Get("KH-POIPET"), 0u);  // the sender's knowledge waits
   auto resumed = Apply(*kh, file);
   ASSERT_TRUE(resumed.ok()) << resumed.status().ToString();
   EXPECT_EQ(resumed->chunks_resumed, 2u);
-  EXPECT_EQ(resumed->states_resumed, 14u);
-  EXPECT_EQ(resumed->applied.received, 10u);  // only what was missing
-  EXPECT_EQ(resumed->applied.applied, 10u);
+  EXPECT_EQ(resumed->states_resumed, 16u);
+  EXPECT_EQ(resumed->applied.received, 8u);  // only what was missing
+  EXPECT_EQ(resumed->applied.applied, 8u);
   EXPECT_EQ(resumed->applied.unchanged, 0u);
   EXPECT_TRUE(resumed->knowledge_merged);
   EXPECT_EQ(DumpOf(*kh), DumpOf(*border));
