@@ -48,7 +48,8 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
   ChangePage page;
   page.next_cursor = after_seq;
   ScopeCache scopes;
-  std::set<uint64_t> sent;  // log positions in the page (backfill may add earlier ones)
+  std::set<uint64_t> sent;       // log positions in the page (backfill may add others)
+  std::set<std::string> judged;  // records judged for a scope exit in this page
   // Skipped states cost a scan but no bytes; bound the scan so one page of
   // a peer that already holds everything stays short.
   const int64_t scan_limit = static_cast<int64_t>(max_states) * 8;
@@ -59,14 +60,22 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
   int64_t scanned = 0;
   size_t page_bytes = 0;
   bool cut_before_backfill = false;
-  while (page.states.size() < max_states && page_bytes < kMaxPageBytes) {
+  while (page.states.size() < max_states && page_bytes < kMaxPageBytes &&
+         page.left_scope.size() < kMaxLeftScopePerPage) {
     ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (!row) break;
     ++scanned;
     const uint64_t previous_cursor = page.next_cursor;
     page.next_cursor = static_cast<uint64_t>(stmt->Int(0));
+    if (sent.count(page.next_cursor)) continue;  // a backfill earlier in the page sent it
     FieldVersion v;
     if (Status st = ReadLogRow(*stmt, v); !st.ok()) {
+      stmt->Reset();
+      return st;
+    }
+    // Judged before the skips below: a state the reader holds (or sent) can
+    // still be the one that took the record out of its scope.
+    if (Status st = NoteScopeExit(v, reader, scopes, judged, page); !st.ok()) {
       stmt->Reset();
       return st;
     }
@@ -103,8 +112,7 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
         scopes.at(v.record_id).owner_party != *reader.party) {
       would_send = sent;
       would_send.insert(page.next_cursor);
-      Status st = AppendBackfill(v.record_id, after_seq, peer_knowledge, reader, scopes, would_send,
-                                 backfill);
+      Status st = AppendBackfill(v.record_id, after_seq, reader, scopes, would_send, backfill);
       if (!st.ok()) {
         stmt->Reset();
         return st;
@@ -116,9 +124,6 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
         page.next_cursor = previous_cursor;
         cut_before_backfill = true;
         break;
-      }
-      if (backfill.states.size() + 1 > kMaxStatesWithBackfill) {
-        backfill.states.resize(kMaxStatesWithBackfill - 1);
       }
     }
     page_bytes += v.wire.size();
@@ -137,7 +142,7 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
   head->Reset();
   // Nothing live beyond this point: the page reaches the head.
   if (!cut_before_backfill && page.states.size() < max_states && page_bytes < kMaxPageBytes &&
-      scanned < scan_limit) {
+      page.left_scope.size() < kMaxLeftScopePerPage && scanned < scan_limit) {
     page.next_cursor = head_seq;
   }
   page.done = page.next_cursor >= head_seq;
@@ -153,55 +158,39 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
   return page;
 }
 
-Status Store::AppendBackfill(std::string_view record_id, uint64_t up_to_seq,
-                             const VersionVector& peer_knowledge, const PageReader& reader,
+Status Store::AppendBackfill(std::string_view record_id, uint64_t cursor, const PageReader& reader,
                              ScopeCache& cache, std::set<uint64_t>& sent, ChangePage& page) {
   // Nothing of the record lies behind the cursor: it is new in this stretch
   // of the log, and so is what hangs off it.
   ASSIGN_OR_RETURN(Statement * behind,
                    db_->Prepare("SELECT 1 FROM versions WHERE record_id = ? AND seq <= ? "
                                 "AND state > 0 LIMIT 1"));
-  behind->Bind(1, record_id).Bind(2, static_cast<int64_t>(up_to_seq));
+  behind->Bind(1, record_id).Bind(2, static_cast<int64_t>(cursor));
   ASSIGN_OR_RETURN(bool any_behind, behind->Step());
   behind->Reset();
   if (!any_behind) return Status::Ok();
   // The record and, breadth first, every record hanging off it (by the refs
   // the policy follows; the versions_by_<ref> indexes).
-  const SharingPolicy& policy = SharingPolicy::Default();
   std::vector<std::string> records{std::string(record_id)};
   std::set<std::string> seen{std::string(record_id)};
-  std::set<std::string> ref_fields;
-  for (const auto& [type, refs] : policy.follow) ref_fields.insert(refs.begin(), refs.end());
   for (size_t i = 0; i < records.size(); ++i) {
-    for (const std::string& ref : ref_fields) {
-      if (ref.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") != std::string::npos) continue;
-      // The field as a literal, so that SQLite can use the partial index.
-      ASSIGN_OR_RETURN(Statement * children,
-                       db_->Prepare("SELECT v.record_id, r.type FROM versions v JOIN records r "
-                                    "ON r.id = v.record_id WHERE v.field = '" +
-                                    ref + "' AND v.value = ? AND v.state = 2"));
-      children->Bind(1, records[i]);
-      while (true) {
-        ASSIGN_OR_RETURN(bool row, children->Step());
-        if (!row) break;
-        std::string child = children->Text(0);
-        auto follow = policy.follow.find(children->Text(1));
-        if (follow == policy.follow.end()) continue;
-        const auto& refs = follow->second;
-        if (std::find(refs.begin(), refs.end(), ref) == refs.end()) continue;
-        if (seen.insert(child).second) records.push_back(std::move(child));
-      }
-      children->Reset();
+    ASSIGN_OR_RETURN(std::vector<Follower> followers, FollowersOf(records[i]));
+    for (Follower& f : followers) {
+      if (seen.insert(f.id).second) records.push_back(std::move(f.id));
     }
   }
+  // Every live state, whatever the reader's knowledge says and whoever sent
+  // it here: a reader that held the record before and purged it when it
+  // left its scope still has knowledge covering what it purged, and its own
+  // writes (docs/sharing.md, "Leaving a scope"). States it holds change
+  // nothing.
   ASSIGN_OR_RETURN(Statement * states,
                    db_->Prepare(std::string(kLogColumns) +
-                                "WHERE v.record_id = ? AND v.seq <= ? AND v.state > 0 "
-                                "ORDER BY v.seq"));
+                                "WHERE v.record_id = ? AND v.state > 0 ORDER BY v.seq"));
   for (const std::string& id : records) {
     ASSIGN_OR_RETURN(bool may, MayReceive(id, reader, cache));
     if (!may) continue;
-    states->Bind(1, id).Bind(2, static_cast<int64_t>(up_to_seq));
+    states->Bind(1, id);
     while (true) {
       ASSIGN_OR_RETURN(bool row, states->Step());
       if (!row) break;
@@ -212,9 +201,10 @@ Status Store::AppendBackfill(std::string_view record_id, uint64_t up_to_seq,
         states->Reset();
         return st;
       }
-      if (peer_knowledge.Get(v.origin) >= v.OriginCounter()) continue;
-      if (!reader.node_id.empty() && states->Text(13) == reader.node_id) continue;
       if (v.wire.empty()) continue;
+      // With the state that brought the record into scope, the page holds
+      // at most kMaxStatesWithBackfill.
+      if (page.states.size() + 1 >= kMaxStatesWithBackfill) break;
       sent.insert(seq);
       page.states.push_back(std::move(v));
     }
@@ -321,6 +311,8 @@ Status Store::RemoteBatch::Add(const std::vector<FieldVersion>& states) {
                    db.Prepare("SELECT type, has_tombstone FROM records WHERE id = ?"));
   ASSIGN_OR_RETURN(Statement * create,
                    db.Prepare("INSERT INTO records(id, type, created_at) VALUES(?, ?, ?)"));
+  ASSIGN_OR_RETURN(Statement * was_purged,
+                   db.Prepare("SELECT 1 FROM purged_records WHERE record_id = ? LIMIT 1"));
   for (size_t i = 0; i < states.size(); ++i) {
     const FieldVersion& s = states[i];
     ++position_;
@@ -337,6 +329,11 @@ Status Store::RemoteBatch::Add(const std::vector<FieldVersion>& states) {
     lookup->Reset();
     if (!exists) {
       RETURN_IF_ERROR(create->Bind(1, s.record_id).Bind(2, s.record_type).Bind(3, now_).Run());
+      // A record purged here that comes back: judged again at Commit.
+      was_purged->Bind(1, s.record_id);
+      ASSIGN_OR_RETURN(bool purged_before, was_purged->Step());
+      was_purged->Reset();
+      if (purged_before) returned_.insert(s.record_id);
     } else if (held_type != s.record_type) {
       RETURN_IF_ERROR(Refuse(s, "the record is a " + held_type + " here, not a " + s.record_type));
       continue;
@@ -466,7 +463,12 @@ Status Store::RemoteBatch::FinishBundle(std::string_view checksum_hex) {
 }
 
 Result<ApplyResult> Store::RemoteBatch::Commit() {
+  RETURN_IF_ERROR(PurgeReturned());
   RETURN_IF_ERROR(txn_->Commit());
+  if (!result_.purged.empty()) {
+    Status emptied = store_.EmptyWalAfterPurge();
+    if (!emptied.ok()) result_.warnings.push_back(emptied.message());
+  }
   return result_;
 }
 

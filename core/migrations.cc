@@ -215,6 +215,24 @@ const std::array<Migration, kDatabaseVersion> kMigrations = {{
     CREATE INDEX versions_live_by_origin ON versions(origin, origin_counter) WHERE state > 0;
     )sql",
      nullptr},
+    // 5 -> 6: PLACEHOLDER, branch scope-purge only. Layout 6 is the lead's
+    // (a column on versions), written in parallel: on merge, replace this
+    // entry with it and keep 7 below as it is.
+    {"-- layout 6: the lead's migration goes here", nullptr},
+    // 6 -> 7: leaving a scope. What this node purged because it left its
+    // scope: that it held the record and when it was purged, never a value.
+    {R"sql(
+    CREATE TABLE purged_records(
+      id INTEGER PRIMARY KEY,
+      record_id TEXT NOT NULL,
+      type TEXT NOT NULL,
+      purged_at INTEGER NOT NULL,    -- local time
+      notice_from TEXT NOT NULL,     -- the peer whose notice (or states) it acted on
+      reason TEXT NOT NULL
+    );
+    CREATE INDEX purged_records_by_record ON purged_records(record_id);
+    )sql",
+     nullptr},
 }};
 
 std::string QuoteIdentifier(const std::string& name) {

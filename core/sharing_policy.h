@@ -62,6 +62,22 @@ struct RecordScope {
   }
 };
 
+// The values of a record's scope fields at one moment: what a root rule reads.
+struct RootValues {
+  // field -> the provisional winner's value ("" when cleared or never written)
+  std::map<std::string, std::string> winner;
+  // field -> every live value, siblings in conflict included ("" for cleared)
+  std::map<std::string, std::vector<std::string>> live;
+};
+
+// Where a record opened by an office of `owner_party` ("" when unknown) may
+// go under `rule` (nullptr: its type has no rule and stays with its owner),
+// given `values`. Pure, so that the scope a record has now
+// (core/record_scope.cc) and the scopes it had after each change of its
+// scope fields (core/scope_history.cc) are judged by one rule.
+RecordScope ApplyRootRule(const RootRule* rule, const std::string& owner_party,
+                          const RootValues& values);
+
 // The built-in policy's JSON text.
 extern const char kDefaultSharingPolicyJson[];
 

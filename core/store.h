@@ -79,6 +79,10 @@ struct ChangePage {
   uint64_t next_cursor = 0;  // the last sequence scanned (skipped states included)
   bool done = false;         // next_cursor reached the head of the log
   VersionVector knowledge;   // with done: this node's knowledge in the same snapshot
+  // Records that left the reader's scope and that it may hold: the reader
+  // decides by its own rule whether to purge them (docs/sharing.md,
+  // "Leaving a scope").
+  std::vector<std::string> left_scope;
 };
 
 // Who a page is read for: its node id (states received from it are not sent
@@ -88,6 +92,16 @@ struct ChangePage {
 struct PageReader {
   std::string node_id;
   std::optional<std::string> party;  // nullopt: everything (a backup of this node)
+};
+
+// A record this node purged because it left this node's scope, as the
+// purged_records table keeps it: never any of its values.
+struct PurgedRecord {
+  std::string record_id;
+  std::string type;
+  int64_t purged_at_ms = 0;
+  std::string notice_from;  // the peer whose notice (or whose states) it acted on
+  std::string reason;
 };
 
 struct ApplyResult {
@@ -101,6 +115,14 @@ struct ApplyResult {
   // Entries of the vouched knowledge that were not believed, e.g. a claim
   // that this node made a write it never made. Not errors: logged.
   std::vector<std::string> disbelieved;
+  // Records purged because they left this node's scope (with what hangs off
+  // them), and notices of that this node did not act on, each with why.
+  std::vector<PurgedRecord> purged;
+  std::vector<std::string> notices_ignored;
+  // A purge committed but its WAL could not be emptied yet (another
+  // connection was reading): the old pages stay there until the next
+  // checkpoint.
+  std::vector<std::string> warnings;
 };
 
 // Bounds on what a proven state may claim (docs/security.md, "Bounds").
@@ -114,6 +136,9 @@ inline constexpr size_t kMaxPageBytes = size_t{8} << 20;
 // A page with the backfill of a record just brought into scope holds at most
 // this many states (a peer takes 5,000: sync/wire_limits.h).
 inline constexpr size_t kMaxStatesWithBackfill = 4000;
+// A page tells at most this many records that left the reader's scope (a
+// peer takes 5,000: sync/wire_limits.h); more start a page of their own.
+inline constexpr size_t kMaxLeftScopePerPage = 4000;
 
 // This node's writes that are not sealed yet (Store::UnsealedWrites).
 struct UnsealedBatch {
@@ -280,15 +305,19 @@ class Store {
   // values. While a scope field (consent) is in conflict, the stricter
   // value applies. kNotFound for a record this node does not hold.
   Result<RecordScope> ScopeOf(std::string_view record_id);
+  // The records this node purged because they left its scope, newest first.
+  Result<std::vector<PurgedRecord>> PurgedRecords();
 
   // ---- Replication (used by sync/, never by transports).
   // Live states after `after_seq` the reader does not hold, at most
   // `max_states`: none its knowledge covers, none received from it, and none
   // its party may not hold. A state that brings a record into the reader's
-  // scope brings with it the record's (and what hangs off it) live states the
-  // reader's cursor passed while they were out of scope. With `done`, the
-  // knowledge vouched for stops below this node's first write held back from
-  // the reader, so the reader never believes it holds a write it was not sent.
+  // scope brings with it every live state of the record and of what hangs
+  // off it (the reader may have purged them when the record left). With
+  // `done`, the knowledge vouched for stops below this node's first write
+  // held back from the reader, so the reader never believes it holds a write
+  // it was not sent. `left_scope` names the records whose scope-field states
+  // after `after_seq` are held back and that the reader may hold.
   Result<ChangePage> ReadChanges(uint64_t after_seq, size_t max_states,
                                  const VersionVector& peer_knowledge,
                                  const PageReader& reader = {});
@@ -329,6 +358,12 @@ class Store {
     // Refusals made in earlier batches of the same apply (a bundle's chunks):
     // MergeKnowledge then stops below them too.
     void CapKnowledgeBelow(const std::vector<RefusedState>& refused);
+    // The peer says these records left this node's scope. Each is purged,
+    // with what hangs off it, if this node's party may not hold it by this
+    // node's own evaluation, or if the peer is of the party that opened it
+    // and this node is not; never a record opened by this node's own party.
+    // The others are ignored, with the reason, into the result.
+    Status ApplyScopeExits(const std::vector<std::string>& record_ids);
     Status SetCursor(uint64_t new_inbound_cursor);
     // Bundles, applied a chunk per batch (docs/bundle-format.md). Claims chunk
     // `index` (from 0) of the bundle whose checksum is `checksum_hex`: false
@@ -339,6 +374,9 @@ class Store {
     // The whole bundle is in: forgets its progress, so a replay re-applies
     // every chunk (and changes nothing).
     Status FinishBundle(std::string_view checksum_hex);
+    // Purges again any record purged before whose states came back in this
+    // batch while this node's party may still not hold it; commits; and
+    // after a purge empties the WAL (PRAGMA wal_checkpoint(TRUNCATE)).
     Result<ApplyResult> Commit();
 
    private:
@@ -355,6 +393,9 @@ class Store {
     VersionVector knowledge_;                      // this node's, as the batch raises it
     std::map<std::string, uint64_t> proven_high_;  // origin -> highest proven counter (memo)
     std::map<std::string, uint64_t> refused_low_;  // origin -> lowest refused counter
+    std::set<std::string> returned_;  // records purged before that states came back for
+    // Purges again what came back out of this node's scope (see Commit).
+    Status PurgeReturned();
     Result<uint64_t> ProvenHigh(const std::string& origin);
     // The lowest write of `origin` this node refused (in this batch or
     // recorded earlier), or 0.
@@ -395,13 +436,42 @@ class Store {
   Result<RecordScope> ScopeOfCached(std::string_view record_id, ScopeCache& cache, int depth);
   Result<std::string> OwnerPartyOf(std::string_view record_id, const TypeSpec* type);
   Result<bool> MayReceive(std::string_view record_id, const PageReader& reader, ScopeCache& cache);
+  // Whether this node ever let `party` hold the record: its scope allowed
+  // that party after one of the changes of its scope fields stored here.
+  Result<bool> WasEverAllowed(std::string_view record_id, std::string_view party,
+                              ScopeCache& cache);
+  // Adds to `page.left_scope` the record of `v`, a state read for `reader`,
+  // when `v` is a scope field of a root record held back from the reader and
+  // the reader may hold the record (docs/sharing.md, "Leaving a scope").
+  // `judged` holds the records already judged for this page.
+  Status NoteScopeExit(const FieldVersion& v, const PageReader& reader, ScopeCache& cache,
+                       std::set<std::string>& judged, ChangePage& page);
+  // The records whose ref (one the policy follows) names `parent` in its
+  // provisional value: (id, type, ref field).
+  struct Follower {
+    std::string id;
+    std::string type;
+    std::string ref;
+  };
+  Result<std::vector<Follower>> FollowersOf(const std::string& parent);
+  // Removes the record and what hangs off it (by the refs its scope follows)
+  // from every table that holds their values or bytes, in the open write
+  // transaction, and keeps an entry for each in purged_records.
+  Status Purge(const std::string& record_id, const std::string& notice_from,
+               const std::string& reason, int64_t now, std::vector<PurgedRecord>& purged);
+  // Copies the WAL into the database file and truncates it to nothing, so
+  // that no page of a purged record stays in it. kUnavailable when another
+  // connection's read kept part of it.
+  Status EmptyWalAfterPurge();
   // This node's lowest write above `known` held back from `reader` (0: none).
   Result<uint64_t> LowestOwnWriteHeldBack(const PageReader& reader, uint64_t known,
                                           ScopeCache& cache);
-  // Live states of `record_id` and what hangs off it, at log positions up to
-  // `up_to_seq`, that `reader` may hold: a record just brought into scope.
-  Status AppendBackfill(std::string_view record_id, uint64_t up_to_seq,
-                        const VersionVector& peer_knowledge, const PageReader& reader,
+  // Every live state of `record_id` and of what hangs off it that `reader`
+  // may hold, not yet in the page (`sent`), whatever the reader's knowledge
+  // says: a record just brought into scope, which the reader may have
+  // purged when it left. Nothing when none of the record lies at or behind
+  // `cursor` (it is new in this stretch of the log).
+  Status AppendBackfill(std::string_view record_id, uint64_t cursor, const PageReader& reader,
                         ScopeCache& cache, std::set<uint64_t>& sent, ChangePage& page);
   // Re-derives the record's deleted flag and its delete-versus-edit conflict.
   Result<bool> RefreshDeletion(std::string_view record_id, int64_t now);
