@@ -199,6 +199,10 @@ Status ProveStates(Store& store, const std::vector<FieldVersion>& states,
   return Status::Ok();
 }
 
+void AddScopeExits(const std::vector<std::string>& record_ids, wire::SignedChanges* out) {
+  for (const std::string& id : record_ids) out->add_scope_exits()->set_record_id(id);
+}
+
 namespace {
 
 struct UnitCheck {
@@ -289,6 +293,10 @@ Result<CheckedChanges> CheckSignedChanges(Store& store, const PeerVerifier& veri
                       std::to_string(kMaxVectorEntriesPerPage));
   }
   CheckedChanges checked;
+  for (const auto& exit : changes.scope_exits()) {
+    // Ids are checked by the store; bound what a peer can make it print.
+    checked.scope_exits.push_back(exit.record_id().substr(0, 128));
+  }
   std::vector<FieldVersion> parsed;
   parsed.reserve(changes.states_size());
   for (int i = 0; i < changes.states_size(); ++i) {
@@ -416,7 +424,8 @@ Status VerifyStoredProof(Store& store, const PeerVerifier& verifier, const Field
 Status AddChecked(Store::RemoteBatch& batch, const CheckedChanges& checked) {
   RETURN_IF_ERROR(batch.AddProofs(checked.units, checked.certificates));
   RETURN_IF_ERROR(batch.Add(checked.states));
-  return batch.AddRefused(checked.refused);
+  RETURN_IF_ERROR(batch.AddRefused(checked.refused));
+  return batch.ApplyScopeExits(checked.scope_exits);
 }
 
 void ToWire(const RefusedState& r, wire::Refusal* out) {

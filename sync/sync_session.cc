@@ -69,6 +69,10 @@ void Note(SyncSummary& summary, const ApplyResult& applied) {
                               applied.refused.end());
   summary.disbelieved.insert(summary.disbelieved.end(), applied.disbelieved.begin(),
                              applied.disbelieved.end());
+  summary.purged.insert(summary.purged.end(), applied.purged.begin(), applied.purged.end());
+  summary.notices_ignored.insert(summary.notices_ignored.end(), applied.notices_ignored.begin(),
+                                 applied.notices_ignored.end());
+  summary.warnings.insert(summary.warnings.end(), applied.warnings.begin(), applied.warnings.end());
 }
 
 Status Pull(Store& store, Transport& transport, const SyncOptions& options,
@@ -134,13 +138,13 @@ Status Push(Store& store, Transport& transport, const SyncOptions& options,
                      store.ReadChanges(cursor, options.page_size, hello.peer_knowledge, reader));
     // A page of states the peer already holds needs no round trip of its own:
     // read on, and the next push covers its range.
-    if (page.states.empty() && !page.done) {
+    if (page.states.empty() && page.left_scope.empty() && !page.done) {
       cursor = page.next_cursor;
       continue;
     }
     // Nothing new at all, nothing the peer lacks and nothing to tell it: save
     // a round trip.
-    if (page.states.empty() && page.done && page.next_cursor == from &&
+    if (page.states.empty() && page.left_scope.empty() && page.done && page.next_cursor == from &&
         page.knowledge.DominatedByOrEqual(hello.peer_knowledge) && hello.to_report.empty()) {
       return Status::Ok();
     }
@@ -151,6 +155,7 @@ Status Push(Store& store, Transport& transport, const SyncOptions& options,
     RETURN_IF_ERROR(ProveStates(store, page.states, hello.peer_knowledge,
                                 page.done ? &page.knowledge : nullptr,
                                 push->mutable_signed_changes()));
+    AddScopeExits(page.left_scope, push->mutable_signed_changes());
     push->set_done(page.done);
     if (page.done) ToWire(page.knowledge, push->mutable_knowledge());
     for (const auto& r : hello.to_report) ToWire(r, push->add_refused());
@@ -193,6 +198,9 @@ Result<SyncSummary> RunSync(Store& store, Transport& transport, const Credential
     return InvalidArgument("a sync needs this node's key and the deployment CA");
   }
   SyncSummary summary;
+  // Whether this node may purge what a peer says left its scope depends on
+  // its own party: known before the first page arrives.
+  RETURN_IF_ERROR(store.RecordNodeParty(store.node_id(), credentials.signer->party()));
   ASSIGN_OR_RETURN(Hello hello, SayHello(store, transport, options, credentials));
   summary.peer_id = hello.peer_id;
   RETURN_IF_ERROR(Pull(store, transport, options, credentials, hello, summary));
