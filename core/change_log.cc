@@ -112,7 +112,8 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
         scopes.at(v.record_id).owner_party != *reader.party) {
       would_send = sent;
       would_send.insert(page.next_cursor);
-      Status st = AppendBackfill(v.record_id, after_seq, reader, scopes, would_send, backfill);
+      Status st = AppendBackfill(v.record_id, after_seq, peer_knowledge, reader, scopes, would_send,
+                                 backfill);
       if (!st.ok()) {
         stmt->Reset();
         return st;
@@ -151,6 +152,8 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
     // Never vouch for a write of this node that the reader was not sent.
     ASSIGN_OR_RETURN(uint64_t held_back,
                      LowestOwnWriteHeldBack(reader, peer_knowledge.Get(node_id_), scopes));
+    ASSIGN_OR_RETURN(uint64_t purged, LowestPurgedOwnWrite(peer_knowledge.Get(node_id_)));
+    if (purged > 0 && (held_back == 0 || purged < held_back)) held_back = purged;
     if (held_back > 0 && page.knowledge.Get(node_id_) >= held_back) {
       page.knowledge.Set(node_id_, held_back - 1);
     }
@@ -158,17 +161,29 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
   return page;
 }
 
-Status Store::AppendBackfill(std::string_view record_id, uint64_t cursor, const PageReader& reader,
+Status Store::AppendBackfill(std::string_view record_id, uint64_t cursor,
+                             const VersionVector& peer_knowledge, const PageReader& reader,
                              ScopeCache& cache, std::set<uint64_t>& sent, ChangePage& page) {
-  // Nothing of the record lies behind the cursor: it is new in this stretch
-  // of the log, and so is what hangs off it.
-  ASSIGN_OR_RETURN(Statement * behind,
-                   db_->Prepare("SELECT 1 FROM versions WHERE record_id = ? AND seq <= ? "
-                                "AND state > 0 LIMIT 1"));
-  behind->Bind(1, record_id).Bind(2, static_cast<int64_t>(cursor));
-  ASSIGN_OR_RETURN(bool any_behind, behind->Step());
-  behind->Reset();
-  if (!any_behind) return Status::Ok();
+  // Nothing to do when the scan sends every live state of the record: none
+  // lies behind the cursor (it is new in this stretch of the log, and so is
+  // what hangs off it), and none is one the scan leaves out because the
+  // reader held it — its own, one it sent, one its knowledge covers — which
+  // it may have purged since (a reader that held the record held these).
+  ASSIGN_OR_RETURN(Statement * live,
+                   db_->Prepare("SELECT seq, origin, origin_counter, received_from FROM versions "
+                                "WHERE record_id = ? AND state > 0"));
+  live->Bind(1, record_id);
+  bool needed = false;
+  while (!needed) {
+    ASSIGN_OR_RETURN(bool row, live->Step());
+    if (!row) break;
+    needed = static_cast<uint64_t>(live->Int(0)) <= cursor ||
+             (!reader.node_id.empty() &&
+              (live->Text(1) == reader.node_id || live->Text(3) == reader.node_id)) ||
+             peer_knowledge.Get(live->Text(1)) >= static_cast<uint64_t>(live->Int(2));
+  }
+  live->Reset();
+  if (!needed) return Status::Ok();
   // The record and, breadth first, every record hanging off it (by the refs
   // the policy follows; the versions_by_<ref> indexes).
   std::vector<std::string> records{std::string(record_id)};
@@ -312,7 +327,8 @@ Status Store::RemoteBatch::Add(const std::vector<FieldVersion>& states) {
   ASSIGN_OR_RETURN(Statement * create,
                    db.Prepare("INSERT INTO records(id, type, created_at) VALUES(?, ?, ?)"));
   ASSIGN_OR_RETURN(Statement * was_purged,
-                   db.Prepare("SELECT 1 FROM purged_records WHERE record_id = ? LIMIT 1"));
+                   db.Prepare("SELECT 1 FROM purged_records WHERE record_id = ? UNION ALL "
+                              "SELECT 1 FROM heard_scope_exits WHERE record_id = ? LIMIT 1"));
   for (size_t i = 0; i < states.size(); ++i) {
     const FieldVersion& s = states[i];
     ++position_;
@@ -329,8 +345,9 @@ Status Store::RemoteBatch::Add(const std::vector<FieldVersion>& states) {
     lookup->Reset();
     if (!exists) {
       RETURN_IF_ERROR(create->Bind(1, s.record_id).Bind(2, s.record_type).Bind(3, now_).Run());
-      // A record purged here that comes back: judged again at Commit.
-      was_purged->Bind(1, s.record_id);
+      // A record purged here, or said to have left this node's scope before
+      // it arrived: judged at Commit.
+      was_purged->Bind(1, s.record_id).Bind(2, s.record_id);
       ASSIGN_OR_RETURN(bool purged_before, was_purged->Step());
       was_purged->Reset();
       if (purged_before) returned_.insert(s.record_id);

@@ -228,9 +228,21 @@ const std::array<Migration, kDatabaseVersion> kMigrations = {{
       type TEXT NOT NULL,
       purged_at INTEGER NOT NULL,    -- local time
       notice_from TEXT NOT NULL,     -- the peer whose notice (or states) it acted on
-      reason TEXT NOT NULL
+      reason TEXT NOT NULL,
+      owner_party TEXT NOT NULL,     -- the party of the office that opened it ('' unknown)
+      held_vv TEXT NOT NULL,         -- the join of the vectors of every version purged
+      own_counter INTEGER NOT NULL   -- this node's lowest live write among them; 0 if none
     );
     CREATE INDEX purged_records_by_record ON purged_records(record_id);
+    -- Notices that a record left this node's scope, received while it did
+    -- not hold the record: if a copy arrives later, they judge it.
+    CREATE TABLE heard_scope_exits(
+      record_id TEXT NOT NULL,
+      notice_from TEXT NOT NULL,
+      scope_vv TEXT NOT NULL,        -- what the sender held of its scope fields
+      heard_at INTEGER NOT NULL,     -- local time
+      PRIMARY KEY(record_id, notice_from)
+    ) WITHOUT ROWID;
     )sql",
      nullptr},
 }};

@@ -56,7 +56,8 @@ Result<RecordScope> Store::ScopeOf(std::string_view record_id) {
 // The office that opened a record is the origin of the first version of its
 // first required field: every later version of that field dominates it, so
 // it has the fewest vector entries and the smallest sum on every node.
-Result<std::string> Store::OwnerPartyOf(std::string_view record_id, const TypeSpec* type) {
+Result<std::string> Store::OwnerPartyOf(std::string_view record_id, const TypeSpec* type,
+                                        std::set<std::string>* possible) {
   std::string field;
   if (type) {
     for (const FieldSpec& f : type->fields) {
@@ -74,6 +75,7 @@ Result<std::string> Store::OwnerPartyOf(std::string_view record_id, const TypeSp
   stmt->Bind(1, record_id);
   if (!field.empty()) stmt->Bind(2, field);
   std::optional<std::tuple<size_t, uint64_t, std::string>> first;
+  VersionVector first_vv;
   while (true) {
     ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (!row) break;
@@ -82,11 +84,23 @@ Result<std::string> Store::OwnerPartyOf(std::string_view record_id, const TypeSp
     uint64_t sum = 0;
     for (const auto& e : vv->entries()) sum += e.second;
     std::tuple<size_t, uint64_t, std::string> key{vv->entries().size(), sum, stmt->Text(0)};
-    if (!first || key < *first) first = std::move(key);
+    if (!first || key < *first) {
+      first = std::move(key);
+      first_vv = std::move(vv).value();
+    }
   }
   stmt->Reset();
   if (!first) return std::string();
   ASSIGN_OR_RETURN(std::optional<std::string> party, PartyOf(std::get<2>(*first)));
+  if (possible) {
+    // A node that received the record after that field was edited holds
+    // no opening version: the opener is one of the nodes the earliest
+    // version it holds has seen ("" for a node whose party is unknown).
+    for (const auto& [node, counter] : first_vv.entries()) {
+      ASSIGN_OR_RETURN(std::optional<std::string> p, PartyOf(node));
+      possible->insert(p.value_or(""));
+    }
+  }
   return party.value_or("");
 }
 
@@ -161,7 +175,8 @@ Result<RecordScope> Store::ScopeOfCached(std::string_view record_id, ScopeCache&
       return scope;
     }
   }
-  ASSIGN_OR_RETURN(std::string owner_party, OwnerPartyOf(record_id, type));
+  std::set<std::string> possible_owners;
+  ASSIGN_OR_RETURN(std::string owner_party, OwnerPartyOf(record_id, type, &possible_owners));
   auto root = policy.roots.find(*type_name);
   const RootRule* rule = root == policy.roots.end() ? nullptr : &root->second;
   RootValues values;
@@ -186,6 +201,7 @@ Result<RecordScope> Store::ScopeOfCached(std::string_view record_id, ScopeCache&
     }
   }
   scope = ApplyRootRule(rule, owner_party, values);
+  scope.possible_owner_parties = std::move(possible_owners);
   cache.emplace(std::string(record_id), scope);
   return scope;
 }

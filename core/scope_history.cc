@@ -146,8 +146,29 @@ Status Store::NoteScopeExit(const FieldVersion& v, const PageReader& reader, Sco
   if (!may_hold) {
     ASSIGN_OR_RETURN(may_hold, WasEverAllowed(v.record_id, *reader.party, cache));
   }
-  if (may_hold) page.left_scope.push_back(v.record_id);
+  if (!may_hold) return Status::Ok();
+  ScopeExit exit{v.record_id, {}};
+  ASSIGN_OR_RETURN(exit.scope_version, ScopeFieldsVector(v.record_id, v.record_type));
+  page.left_scope.push_back(std::move(exit));
   return Status::Ok();
+}
+
+Result<VersionVector> Store::ScopeFieldsVector(const std::string& record_id,
+                                               const std::string& type) {
+  const SharingPolicy& policy = SharingPolicy::Default();
+  VersionVector joined;
+  ASSIGN_OR_RETURN(Statement * versions,
+                   db_->Prepare("SELECT field, vv FROM versions WHERE record_id = ?"));
+  versions->Bind(1, record_id);
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, versions->Step());
+    if (!row) break;
+    if (!policy.IsScopeField(type, versions->Text(0))) continue;
+    auto vv = VersionVector::FromText(versions->Text(1));
+    if (vv.ok()) joined.MergeFrom(*vv);
+  }
+  versions->Reset();
+  return joined;
 }
 
 }  // namespace accord

@@ -56,7 +56,13 @@ struct RecordScope {
   bool everyone = false;
   std::set<std::string> parties;
   std::string owner_party;  // the party of the office that opened it ("" unknown)
-  std::string reason;       // one line, for `accord where` and `get`
+  // The parties that office may be of, as far as this node can tell: just
+  // owner_party when it holds the version that opened the record; the
+  // parties of every node the earliest version it holds has seen when it
+  // does not (it received the record after that field was edited); "" in
+  // it for a node whose party it does not know.
+  std::set<std::string> possible_owner_parties;
+  std::string reason;  // one line, for `accord where` and `get`
   bool Allows(std::string_view party) const {
     return everyone || (!party.empty() && parties.count(std::string(party)) > 0);
   }

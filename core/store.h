@@ -73,6 +73,16 @@ struct NodeStatus {
   int64_t open_conflicts = 0;
 };
 
+// A record that left a reader's scope, as a page tells it (docs/sharing.md,
+// "Leaving a scope"): its id, and the join of the vectors of every version of
+// its scope fields the sender held. A change of them that this vector covers
+// is no news to the reader: a copy sent later by an office that has not
+// heard yet.
+struct ScopeExit {
+  std::string record_id;
+  VersionVector scope_version;
+};
+
 // A page of the change log for a peer.
 struct ChangePage {
   std::vector<FieldVersion> states;
@@ -82,7 +92,7 @@ struct ChangePage {
   // Records that left the reader's scope and that it may hold: the reader
   // decides by its own rule whether to purge them (docs/sharing.md,
   // "Leaving a scope").
-  std::vector<std::string> left_scope;
+  std::vector<ScopeExit> left_scope;
 };
 
 // Who a page is read for: its node id (states received from it are not sent
@@ -362,8 +372,9 @@ class Store {
     // with what hangs off it, if this node's party may not hold it by this
     // node's own evaluation, or if the peer is of the party that opened it
     // and this node is not; never a record opened by this node's own party.
-    // The others are ignored, with the reason, into the result.
-    Status ApplyScopeExits(const std::vector<std::string>& record_ids);
+    // The others are ignored, with the reason, into the result. A notice
+    // about a record not held here is kept, to judge it if it arrives later.
+    Status ApplyScopeExits(const std::vector<ScopeExit>& exits);
     Status SetCursor(uint64_t new_inbound_cursor);
     // Bundles, applied a chunk per batch (docs/bundle-format.md). Claims chunk
     // `index` (from 0) of the bundle whose checksum is `checksum_hex`: false
@@ -394,7 +405,12 @@ class Store {
     std::map<std::string, uint64_t> proven_high_;  // origin -> highest proven counter (memo)
     std::map<std::string, uint64_t> refused_low_;  // origin -> lowest refused counter
     std::set<std::string> returned_;  // records purged before that states came back for
-    // Purges again what came back out of this node's scope (see Commit).
+    // Purges what arrived after it left this node's scope (see Commit). A
+    // record purged here before, or one a peer entitled to say so said left
+    // before it arrived, stays only with a change of its scope fields that
+    // nobody had told this node of, and only if this node's party may then
+    // hold it; a record hanging off another stays only if this node's party
+    // may hold it.
     Status PurgeReturned();
     Result<uint64_t> ProvenHigh(const std::string& origin);
     // The lowest write of `origin` this node refused (in this batch or
@@ -434,7 +450,9 @@ class Store {
   // Scopes computed while reading one page: a record's parents are shared.
   using ScopeCache = std::map<std::string, RecordScope, std::less<>>;
   Result<RecordScope> ScopeOfCached(std::string_view record_id, ScopeCache& cache, int depth);
-  Result<std::string> OwnerPartyOf(std::string_view record_id, const TypeSpec* type);
+  // `possible`, when given, receives the parties the opener may be of.
+  Result<std::string> OwnerPartyOf(std::string_view record_id, const TypeSpec* type,
+                                   std::set<std::string>* possible = nullptr);
   Result<bool> MayReceive(std::string_view record_id, const PageReader& reader, ScopeCache& cache);
   // Whether this node ever let `party` hold the record: its scope allowed
   // that party after one of the changes of its scope fields stored here.
@@ -446,6 +464,9 @@ class Store {
   // `judged` holds the records already judged for this page.
   Status NoteScopeExit(const FieldVersion& v, const PageReader& reader, ScopeCache& cache,
                        std::set<std::string>& judged, ChangePage& page);
+  // The join of the vectors of every version of the record's scope fields
+  // held here (ScopeExit::scope_version).
+  Result<VersionVector> ScopeFieldsVector(const std::string& record_id, const std::string& type);
   // The records whose ref (one the policy follows) names `parent` in its
   // provisional value: (id, type, ref field).
   struct Follower {
@@ -457,8 +478,18 @@ class Store {
   // Removes the record and what hangs off it (by the refs its scope follows)
   // from every table that holds their values or bytes, in the open write
   // transaction, and keeps an entry for each in purged_records.
+  // `told` joins what the notice said the sender held (ScopeExit::scope_version).
   Status Purge(const std::string& record_id, const std::string& notice_from,
-               const std::string& reason, int64_t now, std::vector<PurgedRecord>& purged);
+               const std::string& reason, int64_t now, std::vector<PurgedRecord>& purged,
+               const VersionVector& told = {});
+  // The record a follower takes its scope from: the first of its refs whose
+  // value names a record held here, as ScopeOfCached judges it ("" if none).
+  Result<std::string> ScopeParent(const std::string& record_id, const std::string& type);
+  // This node's lowest write above `known` among those it purged with a
+  // record it does not hold again (0: none). Like a write held back, it caps
+  // the knowledge vouched: no reader may believe it holds a write that
+  // nobody can send it any more from here.
+  Result<uint64_t> LowestPurgedOwnWrite(uint64_t known);
   // Copies the WAL into the database file and truncates it to nothing, so
   // that no page of a purged record stays in it. kUnavailable when another
   // connection's read kept part of it.
@@ -469,9 +500,10 @@ class Store {
   // Every live state of `record_id` and of what hangs off it that `reader`
   // may hold, not yet in the page (`sent`), whatever the reader's knowledge
   // says: a record just brought into scope, which the reader may have
-  // purged when it left. Nothing when none of the record lies at or behind
-  // `cursor` (it is new in this stretch of the log).
-  Status AppendBackfill(std::string_view record_id, uint64_t cursor, const PageReader& reader,
+  // purged when it left. Nothing when the scan after `cursor` sends all of
+  // the record anyway.
+  Status AppendBackfill(std::string_view record_id, uint64_t cursor,
+                        const VersionVector& peer_knowledge, const PageReader& reader,
                         ScopeCache& cache, std::set<uint64_t>& sent, ChangePage& page);
   // Re-derives the record's deleted flag and its delete-versus-edit conflict.
   Result<bool> RefreshDeletion(std::string_view record_id, int64_t now);

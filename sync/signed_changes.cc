@@ -199,8 +199,12 @@ Status ProveStates(Store& store, const std::vector<FieldVersion>& states,
   return Status::Ok();
 }
 
-void AddScopeExits(const std::vector<std::string>& record_ids, wire::SignedChanges* out) {
-  for (const std::string& id : record_ids) out->add_scope_exits()->set_record_id(id);
+void AddScopeExits(const std::vector<ScopeExit>& exits, wire::SignedChanges* out) {
+  for (const ScopeExit& exit : exits) {
+    auto* wire_exit = out->add_scope_exits();
+    wire_exit->set_record_id(exit.record_id);
+    ToWire(exit.scope_version, wire_exit->mutable_scope_version());
+  }
 }
 
 namespace {
@@ -294,8 +298,16 @@ Result<CheckedChanges> CheckSignedChanges(Store& store, const PeerVerifier& veri
   }
   CheckedChanges checked;
   for (const auto& exit : changes.scope_exits()) {
-    // Ids are checked by the store; bound what a peer can make it print.
-    checked.scope_exits.push_back(exit.record_id().substr(0, 128));
+    // Ids are checked by the store (a malformed one is reported there);
+    // bound what a peer can make it print.
+    ScopeExit parsed{exit.record_id().substr(0, 128), {}};
+    auto vv = FromWire(exit.scope_version());
+    if (vv.ok()) {
+      parsed.scope_version = std::move(vv).value();
+    } else {
+      parsed.record_id.clear();
+    }
+    checked.scope_exits.push_back(std::move(parsed));
   }
   std::vector<FieldVersion> parsed;
   parsed.reserve(changes.states_size());

@@ -39,7 +39,7 @@ Status ProveStates(Store& store, const std::vector<FieldVersion>& states,
                    const VersionVector& receiver_knowledge, const VersionVector* vouched,
                    wire::SignedChanges* out);
 // Tells the receiver that these records left its scope (ChangePage::left_scope).
-void AddScopeExits(const std::vector<std::string>& record_ids, wire::SignedChanges* out);
+void AddScopeExits(const std::vector<ScopeExit>& exits, wire::SignedChanges* out);
 
 // A page checked on arrival. A state whose unit fails (an altered byte, a
 // forged or missing signature, a revoked origin) is refused on its own: the
@@ -51,7 +51,7 @@ struct CheckedChanges {
   std::vector<RefusedState> refused;
   // Records the sender says left this node's scope: the store decides
   // (Store::RemoteBatch::ApplyScopeExits).
-  std::vector<std::string> scope_exits;
+  std::vector<ScopeExit> scope_exits;
 };
 Result<CheckedChanges> CheckSignedChanges(Store& store, const PeerVerifier& verifier,
                                           const wire::SignedChanges& changes,

@@ -151,6 +151,8 @@ Status CheckEnvelopeBounds(std::string_view bytes) {
       {{14, 8, 3}, kMaxCertificatesPerPage, "certificates"},
       {{13, 7, 4}, kMaxScopeExitsPerPage, "scope exits"},
       {{14, 8, 4}, kMaxScopeExitsPerPage, "scope exits"},
+      {{13, 7, 4, 2, 1}, kMaxVectorEntriesPerPage, "scope exit vector entries"},
+      {{14, 8, 4, 2, 1}, kMaxVectorEntriesPerPage, "scope exit vector entries"},
       {{12, 6}, kMaxRefusalsPerPage, "refusals"},
       {{14, 9}, kMaxRefusalsPerPage, "refusals"},
       {{15, 6}, kMaxRefusalsPerPage, "refusals"},
@@ -183,6 +185,7 @@ Status CheckChangesBounds(std::string_view bytes) {
       {{2, 2}, kMaxAbsentHashesPerPage, "absent-member hashes"},
       {{3}, kMaxCertificatesPerPage, "certificates"},
       {{4}, kMaxScopeExitsPerPage, "scope exits"},
+      {{4, 2, 1}, kMaxVectorEntriesPerPage, "scope exit vector entries"},
   };
   for (const Bound& bound : kBounds) {
     ASSIGN_OR_RETURN(size_t n, CountAtPath(bytes, bound.path));
