@@ -71,8 +71,14 @@ std::string JudgeNotice(const RecordScope& scope, const std::string& own,
       scope.possible_owner_parties.size() == 1 && sender_saw_all) {
     return kOwnerSaysSo;
   }
-  *why_not = "by this node's own evaluation " + own + " may hold it (" + scope.reason +
-             "), and the sender is not of the party that opened it (" + scope.owner_party + ")";
+  *why_not = "by this node's own evaluation " + own + " may hold it (" + scope.reason + "), and ";
+  if (!sender_party || *sender_party != scope.owner_party) {
+    *why_not += "the sender is not of the party that opened it (" + scope.owner_party + ")";
+  } else if (!sender_saw_all) {
+    *why_not += "the sender had not seen every change of its scope held here";
+  } else {
+    *why_not += "this node holds no version that shows who opened it";
+  }
   return "";
 }
 
