@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "cli/cli_context.h"
+#include "cli/scope_exit_output.h"
 #include "cli/tls_paths.h"
 #include "core/json_codec.h"
 #include "core/node_id.h"
@@ -134,16 +135,21 @@ int RunApply(const Context& ctx, BundleArgs& args) {
     std::cerr << "accord: " << args.file << ": " << result.status().message() << "\n";
     return kExitFailure;
   }
+  json exits;
+  AddScopeExitsJson(result->applied.purged, result->applied.notices_ignored,
+                    result->applied.warnings, exits);
   if (ctx.json) {
-    PrintJson({{"file", args.file},
-               {"bundle", InfoJson(result->info)},
-               {"received", result->applied.received},
-               {"applied", result->applied.applied},
-               {"unchanged", result->applied.unchanged},
-               {"resumed_chunks", result->chunks_resumed},
-               {"resumed_states", result->states_resumed},
-               {"new_conflicts", result->applied.new_conflicts},
-               {"knowledge_merged", result->knowledge_merged}});
+    json out = {{"file", args.file},
+                {"bundle", InfoJson(result->info)},
+                {"received", result->applied.received},
+                {"applied", result->applied.applied},
+                {"unchanged", result->applied.unchanged},
+                {"resumed_chunks", result->chunks_resumed},
+                {"resumed_states", result->states_resumed},
+                {"new_conflicts", result->applied.new_conflicts},
+                {"knowledge_merged", result->knowledge_merged}};
+    out.update(exits);
+    PrintJson(out);
     return kExitOk;
   }
   if (result->info.is_ack) {
@@ -160,6 +166,7 @@ int RunApply(const Context& ctx, BundleArgs& args) {
             << " of " << result->info.states << " field states changed this node, "
             << result->applied.new_conflicts << " new conflict(s)\n";
   if (result->applied.new_conflicts) std::cout << "review them with: accord conflicts\n";
+  PrintScopeExits(exits);
   std::cout << "tell " << result->info.sender << " what arrived: accord bundle ack --for "
             << result->info.sender << "\n";
   return kExitOk;

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "cli/cli_context.h"
+#include "cli/scope_exit_output.h"
 #include "cli/tls_paths.h"
 #include "client/clock_skew.h"
 #include "client/https_transport.h"
@@ -188,21 +189,23 @@ json SkewJson(const client::HttpsTransport& t) {
 
 json SummaryJson(const std::string& target, const sync::SyncSummary& s,
                  const client::HttpsTransport& t) {
-  return {{"peer", s.peer_id},
-          {"target", target},
-          {"pages_pulled", s.pages_pulled},
-          {"pages_pushed", s.pages_pushed},
-          {"states_received", s.states_received},
-          {"states_applied", s.states_applied},
-          {"states_sent", s.states_sent},
-          {"new_conflicts", s.new_conflicts},
-          {"peer_new_conflicts", s.peer_new_conflicts},
-          {"bytes_sent", t.bytes_sent()},
-          {"bytes_received", t.bytes_received()},
-          {"refused_here", RefusalsJson(s.refused_here)},
-          {"refused_by_peer", RefusalsJson(s.refused_by_peer)},
-          {"not_believed", s.disbelieved},
-          {"clock_skew_ms", SkewJson(t)}};
+  json out = {{"peer", s.peer_id},
+              {"target", target},
+              {"pages_pulled", s.pages_pulled},
+              {"pages_pushed", s.pages_pushed},
+              {"states_received", s.states_received},
+              {"states_applied", s.states_applied},
+              {"states_sent", s.states_sent},
+              {"new_conflicts", s.new_conflicts},
+              {"peer_new_conflicts", s.peer_new_conflicts},
+              {"bytes_sent", t.bytes_sent()},
+              {"bytes_received", t.bytes_received()},
+              {"refused_here", RefusalsJson(s.refused_here)},
+              {"refused_by_peer", RefusalsJson(s.refused_by_peer)},
+              {"not_believed", s.disbelieved},
+              {"clock_skew_ms", SkewJson(t)}};
+  AddScopeExitsJson(s.purged, s.notices_ignored, s.warnings, out);
+  return out;
 }
 
 // What a sync with one peer says about this node's clock, sync done or not.
@@ -271,6 +274,7 @@ void PrintSummary(const json& s) {
   for (const auto& claim : s["not_believed"]) {
     std::cout << "not believed: " << claim.get<std::string>() << "\n";
   }
+  PrintScopeExits(s);
 }
 
 int RunSyncCommand(const Context& ctx, NetArgs& args) {

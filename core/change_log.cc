@@ -53,7 +53,8 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
   page.next_cursor = after_seq;
   ASSIGN_OR_RETURN(ScopeCache * cached_scopes, UnchangedScopes());
   ScopeCache& scopes = *cached_scopes;
-  std::set<uint64_t> sent;  // log positions in the page (backfill may add earlier ones)
+  std::set<uint64_t> sent;       // log positions in the page (backfill may add others)
+  std::set<std::string> judged;  // records judged for a scope exit in this page
   // Skipped states cost a scan but no bytes; bound the scan so one page of
   // a peer that already holds everything stays short.
   const int64_t scan_limit = static_cast<int64_t>(max_states) * 8;
@@ -92,8 +93,8 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
     }
     const bool same_write = v.record_id == write.record_id && v.origin == write.origin &&
                             v.OriginCounter() == write.counter;
-    const bool full =
-        page.states.size() >= max_states || page_bytes >= kMaxPageBytes || scanned > scan_limit;
+    const bool full = page.states.size() >= max_states || page_bytes >= kMaxPageBytes ||
+                      scanned > scan_limit || page.left_scope.size() >= kMaxLeftScopePerPage;
     // This row begins the next page.
     if (full && (!same_write || ++past_page > kMaxStatesPastPage)) break;
     if (!same_write) {
@@ -104,6 +105,13 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
       write.cursor = page.next_cursor;
     }
     page.next_cursor = static_cast<uint64_t>(stmt->Int(0));
+    if (sent.count(page.next_cursor)) continue;  // a backfill earlier in the page sent it
+    // Judged before the skips below: a state the reader holds (or sent) can
+    // still be the one that took the record out of its scope.
+    if (Status st = NoteScopeExit(v, reader, scopes, judged, page); !st.ok()) {
+      stmt->Reset();
+      return st;
+    }
     // The peer holds this write (or a newer one) when its knowledge covers
     // the write's event; and it holds what it sent here, even when its
     // knowledge does not say so (a node believes a peer's knowledge of that
@@ -141,7 +149,7 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
     // scope all along.)
     if (scope_field && scopes.at(v.record_id).owner_party != *reader.party) {
       Status st = AppendBackfill(v.record_id, after_seq, peer_knowledge, reader, scopes, sent,
-                                 backfill, backfill_seqs);
+                                 page.next_cursor, backfill, backfill_seqs);
       if (!st.ok()) {
         stmt->Reset();
         return st;
@@ -153,10 +161,6 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
         page.states.resize(write.first_state);
         page.next_cursor = write.cursor;
         break;
-      }
-      if (backfill.states.size() + 1 > kMaxStatesWithBackfill) {
-        backfill.states.resize(kMaxStatesWithBackfill - 1);
-        backfill_seqs.resize(kMaxStatesWithBackfill - 1);
       }
     }
     if (!reader_holds) {
@@ -183,6 +187,8 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
     // Never vouch for a write of this node that the reader was not sent.
     ASSIGN_OR_RETURN(uint64_t held_back,
                      LowestOwnWriteHeldBack(reader, peer_knowledge.Get(node_id_), scopes));
+    ASSIGN_OR_RETURN(uint64_t purged, LowestPurgedOwnWrite(peer_knowledge.Get(node_id_)));
+    if (purged > 0 && (held_back == 0 || purged < held_back)) held_back = purged;
     if (held_back > 0 && page.knowledge.Get(node_id_) >= held_back) {
       page.knowledge.Set(node_id_, held_back - 1);
     }
@@ -190,69 +196,66 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
   return page;
 }
 
-Status Store::AppendBackfill(std::string_view record_id, uint64_t up_to_seq,
+Status Store::AppendBackfill(std::string_view record_id, uint64_t cursor,
                              const VersionVector& peer_knowledge, const PageReader& reader,
-                             ScopeCache& cache, const std::set<uint64_t>& sent, ChangePage& page,
-                             std::vector<uint64_t>& seqs) {
-  // Nothing of the record lies behind the cursor: it is new in this stretch
-  // of the log, and so is what hangs off it.
-  ASSIGN_OR_RETURN(Statement * behind,
-                   db_->Prepare("SELECT 1 FROM versions WHERE record_id = ? AND seq <= ? "
-                                "AND state > 0 LIMIT 1"));
-  behind->Bind(1, record_id).Bind(2, static_cast<int64_t>(up_to_seq));
-  ASSIGN_OR_RETURN(bool any_behind, behind->Step());
-  behind->Reset();
-  if (!any_behind) return Status::Ok();
+                             ScopeCache& cache, const std::set<uint64_t>& sent,
+                             uint64_t current_seq, ChangePage& page, std::vector<uint64_t>& seqs) {
+  // Nothing to do when the scan sends every live state of the record: none
+  // lies behind the cursor (it is new in this stretch of the log, and so is
+  // what hangs off it), and none is one the scan leaves out because the
+  // reader held it — its own, one it sent, one its knowledge covers — which
+  // it may have purged since (a reader that held the record held these).
+  ASSIGN_OR_RETURN(Statement * live,
+                   db_->Prepare("SELECT seq, origin, origin_counter, received_from FROM versions "
+                                "WHERE record_id = ? AND state > 0"));
+  live->Bind(1, record_id);
+  bool needed = false;
+  while (!needed) {
+    ASSIGN_OR_RETURN(bool row, live->Step());
+    if (!row) break;
+    needed = static_cast<uint64_t>(live->Int(0)) <= cursor ||
+             (!reader.node_id.empty() &&
+              (live->Text(1) == reader.node_id || live->Text(3) == reader.node_id)) ||
+             peer_knowledge.Get(live->Text(1)) >= static_cast<uint64_t>(live->Int(2));
+  }
+  live->Reset();
+  if (!needed) return Status::Ok();
   // The record and, breadth first, every record hanging off it (by the refs
   // the policy follows; the versions_by_<ref> indexes).
-  const SharingPolicy& policy = SharingPolicy::Default();
   std::vector<std::string> records{std::string(record_id)};
   std::set<std::string> seen{std::string(record_id)};
-  std::set<std::string> ref_fields;
-  for (const auto& [type, refs] : policy.follow) ref_fields.insert(refs.begin(), refs.end());
   for (size_t i = 0; i < records.size(); ++i) {
-    for (const std::string& ref : ref_fields) {
-      if (ref.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") != std::string::npos) continue;
-      // The field as a literal, so that SQLite can use the partial index.
-      ASSIGN_OR_RETURN(Statement * children,
-                       db_->Prepare("SELECT v.record_id, r.type FROM versions v JOIN records r "
-                                    "ON r.id = v.record_id WHERE v.field = '" +
-                                    ref + "' AND v.value = ? AND v.state = 2"));
-      children->Bind(1, records[i]);
-      while (true) {
-        ASSIGN_OR_RETURN(bool row, children->Step());
-        if (!row) break;
-        std::string child = children->Text(0);
-        auto follow = policy.follow.find(children->Text(1));
-        if (follow == policy.follow.end()) continue;
-        const auto& refs = follow->second;
-        if (std::find(refs.begin(), refs.end(), ref) == refs.end()) continue;
-        if (seen.insert(child).second) records.push_back(std::move(child));
-      }
-      children->Reset();
+    ASSIGN_OR_RETURN(std::vector<Follower> followers, FollowersOf(records[i]));
+    for (Follower& f : followers) {
+      if (seen.insert(f.id).second) records.push_back(std::move(f.id));
     }
   }
+  // Every live state, whatever the reader's knowledge says and whoever sent
+  // it here: a reader that held the record before and purged it when it
+  // left its scope still has knowledge covering what it purged, and its own
+  // writes (docs/sharing.md, "Leaving a scope"). States it holds change
+  // nothing.
   ASSIGN_OR_RETURN(Statement * states,
                    db_->Prepare(std::string(kLogColumns) +
-                                "WHERE v.record_id = ? AND v.seq <= ? AND v.state > 0 "
-                                "ORDER BY v.seq"));
+                                "WHERE v.record_id = ? AND v.state > 0 ORDER BY v.seq"));
   for (const std::string& id : records) {
     ASSIGN_OR_RETURN(bool may, MayReceive(id, reader, cache));
     if (!may) continue;
-    states->Bind(1, id).Bind(2, static_cast<int64_t>(up_to_seq));
+    states->Bind(1, id);
     while (true) {
       ASSIGN_OR_RETURN(bool row, states->Step());
       if (!row) break;
       uint64_t seq = static_cast<uint64_t>(states->Int(0));
-      if (sent.count(seq)) continue;
+      if (sent.count(seq) || seq == current_seq) continue;
       FieldVersion v;
       if (Status st = ReadLogRow(*states, v); !st.ok()) {
         states->Reset();
         return st;
       }
-      if (peer_knowledge.Get(v.origin) >= v.OriginCounter()) continue;
-      if (!reader.node_id.empty() && states->Text(13) == reader.node_id) continue;
       if (v.wire.empty()) continue;
+      // With the state that brought the record into scope, the page holds
+      // at most kMaxStatesWithBackfill.
+      if (page.states.size() + 1 >= kMaxStatesWithBackfill) break;
       seqs.push_back(seq);
       page.states.push_back(std::move(v));
     }
@@ -365,6 +368,9 @@ Status Store::RemoteBatch::Add(const std::vector<FieldVersion>& states) {
                    db.Prepare("SELECT type, has_tombstone FROM records WHERE id = ?"));
   ASSIGN_OR_RETURN(Statement * create,
                    db.Prepare("INSERT INTO records(id, type, created_at) VALUES(?, ?, ?)"));
+  ASSIGN_OR_RETURN(Statement * was_purged,
+                   db.Prepare("SELECT 1 FROM purged_records WHERE record_id = ? UNION ALL "
+                              "SELECT 1 FROM heard_scope_exits WHERE record_id = ? LIMIT 1"));
   for (size_t i = 0; i < states.size(); ++i) {
     const FieldVersion& s = states[i];
     ++position_;
@@ -381,6 +387,12 @@ Status Store::RemoteBatch::Add(const std::vector<FieldVersion>& states) {
     lookup->Reset();
     if (!exists) {
       RETURN_IF_ERROR(create->Bind(1, s.record_id).Bind(2, s.record_type).Bind(3, now_).Run());
+      // A record purged here, or said to have left this node's scope before
+      // it arrived: judged at Commit.
+      was_purged->Bind(1, s.record_id).Bind(2, s.record_id);
+      ASSIGN_OR_RETURN(bool purged_before, was_purged->Step());
+      was_purged->Reset();
+      if (purged_before) returned_.insert(s.record_id);
     } else if (held_type != s.record_type) {
       RETURN_IF_ERROR(Refuse(s, "the record is a " + held_type + " here, not a " + s.record_type));
       continue;
@@ -510,7 +522,12 @@ Status Store::RemoteBatch::FinishBundle(std::string_view checksum_hex) {
 }
 
 Result<ApplyResult> Store::RemoteBatch::Commit() {
+  RETURN_IF_ERROR(PurgeReturned());
   RETURN_IF_ERROR(txn_->Commit());
+  if (!result_.purged.empty()) {
+    Status emptied = store_.EmptyWalAfterPurge();
+    if (!emptied.ok()) result_.warnings.push_back(emptied.message());
+  }
   return result_;
 }
 

@@ -226,6 +226,32 @@ const std::array<Migration, kDatabaseVersion> kMigrations = {{
     CREATE INDEX versions_unsealed ON versions(origin_counter, seq) WHERE salt IS NULL;
     )sql",
      nullptr},
+    // 6 -> 7: leaving a scope. What this node purged because it left its
+    // scope: that it held the record and when it was purged, never a value.
+    {R"sql(
+    CREATE TABLE purged_records(
+      id INTEGER PRIMARY KEY,
+      record_id TEXT NOT NULL,
+      type TEXT NOT NULL,
+      purged_at INTEGER NOT NULL,    -- local time
+      notice_from TEXT NOT NULL,     -- the peer whose notice (or states) it acted on
+      reason TEXT NOT NULL,
+      owner_party TEXT NOT NULL,     -- the party of the office that opened it ('' unknown)
+      held_vv TEXT NOT NULL,         -- the join of the vectors of every version purged
+      own_counter INTEGER NOT NULL   -- this node's lowest live write among them; 0 if none
+    );
+    CREATE INDEX purged_records_by_record ON purged_records(record_id);
+    -- Notices that a record left this node's scope, received while it did
+    -- not hold the record: if a copy arrives later, they judge it.
+    CREATE TABLE heard_scope_exits(
+      record_id TEXT NOT NULL,
+      notice_from TEXT NOT NULL,
+      scope_vv TEXT NOT NULL,        -- what the sender held of its scope fields
+      heard_at INTEGER NOT NULL,     -- local time
+      PRIMARY KEY(record_id, notice_from)
+    ) WITHOUT ROWID;
+    )sql",
+     nullptr},
 }};
 
 std::string QuoteIdentifier(const std::string& name) {

@@ -13,24 +13,6 @@ namespace {
 // objective -> plan is 2): a cycle of refs a peer made up ends here.
 constexpr int kMaxScopeDepth = 8;
 
-std::set<std::string> SplitParties(const std::string& text, const std::string& separators) {
-  std::set<std::string> parties;
-  std::string current;
-  auto flush = [&] {
-    if (!current.empty()) parties.insert(current);
-    current.clear();
-  };
-  for (char c : text) {
-    if (separators.find(c) != std::string::npos) {
-      flush();
-    } else {
-      current += c;
-    }
-  }
-  flush();
-  return parties;
-}
-
 // A field name as the schema and the policy write them, safe to put in SQL.
 bool IsPlainFieldName(const std::string& field) {
   return !field.empty() &&
@@ -95,7 +77,8 @@ Result<RecordScope> Store::ScopeOf(std::string_view record_id) {
 // The office that opened a record is the origin of the first version of its
 // first required field: every later version of that field dominates it, so
 // it has the fewest vector entries and the smallest sum on every node.
-Result<std::string> Store::OwnerPartyOf(std::string_view record_id, const TypeSpec* type) {
+Result<std::string> Store::OwnerPartyOf(std::string_view record_id, const TypeSpec* type,
+                                        std::set<std::string>* possible) {
   std::string field;
   if (type) {
     for (const FieldSpec& f : type->fields) {
@@ -113,6 +96,7 @@ Result<std::string> Store::OwnerPartyOf(std::string_view record_id, const TypeSp
   stmt->Bind(1, record_id);
   if (!field.empty()) stmt->Bind(2, field);
   std::optional<std::tuple<size_t, uint64_t, std::string>> first;
+  VersionVector first_vv;
   while (true) {
     ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (!row) break;
@@ -121,11 +105,23 @@ Result<std::string> Store::OwnerPartyOf(std::string_view record_id, const TypeSp
     uint64_t sum = 0;
     for (const auto& e : vv->entries()) sum += e.second;
     std::tuple<size_t, uint64_t, std::string> key{vv->entries().size(), sum, stmt->Text(0)};
-    if (!first || key < *first) first = std::move(key);
+    if (!first || key < *first) {
+      first = std::move(key);
+      first_vv = std::move(vv).value();
+    }
   }
   stmt->Reset();
   if (!first) return std::string();
   ASSIGN_OR_RETURN(std::optional<std::string> party, PartyOf(std::get<2>(*first)));
+  if (possible) {
+    // A node that received the record after that field was edited holds
+    // no opening version: the opener is one of the nodes the earliest
+    // version it holds has seen ("" for a node whose party is unknown).
+    for (const auto& [node, counter] : first_vv.entries()) {
+      ASSIGN_OR_RETURN(std::optional<std::string> p, PartyOf(node));
+      possible->insert(p.value_or(""));
+    }
+  }
   return party.value_or("");
 }
 
@@ -204,68 +200,63 @@ Result<RecordScope> Store::ScopeOfCached(std::string_view record_id, ScopeCache&
       return scope;
     }
   }
-  ASSIGN_OR_RETURN(scope.owner_party, OwnerPartyOf(record_id, type));
-  if (!scope.owner_party.empty()) scope.parties.insert(scope.owner_party);
-  std::string owner = scope.owner_party.empty() ? "an office of unknown party"
-                                                : "the " + scope.owner_party + " office";
+  std::set<std::string> possible_owners;
+  ASSIGN_OR_RETURN(std::string owner_party, OwnerPartyOf(record_id, type, &possible_owners));
   auto root = policy.roots.find(*type_name);
-  if (root == policy.roots.end()) {
-    scope.reason = "stays with the party of the office that opened it (" + owner + ")";
-    cache.emplace(std::string(record_id), scope);
-    return scope;
-  }
-  const RootRule& rule = root->second;
-  bool shared = true;
-  if (!rule.consent_field.empty()) {
-    // Fail closed: every live value of the consent field must allow sharing,
-    // so a conflict between "given" and "refused" keeps the case at home.
-    ASSIGN_OR_RETURN(Statement * live,
-                     db_->Prepare("SELECT value FROM versions WHERE record_id = ? AND field = ? "
-                                  "AND state > 0"));
-    live->Bind(1, record_id).Bind(2, rule.consent_field);
-    bool any = false;
-    while (true) {
-      ASSIGN_OR_RETURN(bool row, live->Step());
-      if (!row) break;
-      any = true;
-      std::string value = live->OptionalText(0).value_or("");
-      if (!rule.shared_when.count(value)) shared = false;
+  const RootRule* rule = root == policy.roots.end() ? nullptr : &root->second;
+  RootValues values;
+  if (rule) {
+    for (const std::string* field :
+         {&rule->parties_field, &rule->consent_field, &rule->override_reason_field}) {
+      if (field->empty()) continue;
+      ASSIGN_OR_RETURN(values.winner[*field], value_of(*field));
     }
-    live->Reset();
-    if (!any) shared = false;
-    if (shared && !rule.override_value.empty()) {
-      ASSIGN_OR_RETURN(std::string consent, value_of(rule.consent_field));
-      if (consent == rule.override_value) {
-        ASSIGN_OR_RETURN(std::string reason, value_of(rule.override_reason_field));
-        if (reason.empty()) shared = false;
+    if (!rule->consent_field.empty()) {
+      ASSIGN_OR_RETURN(Statement * live,
+                       db_->Prepare("SELECT value FROM versions WHERE record_id = ? AND field = ? "
+                                    "AND state > 0"));
+      live->Bind(1, record_id).Bind(2, rule->consent_field);
+      std::vector<std::string>& consent = values.live[rule->consent_field];
+      while (true) {
+        ASSIGN_OR_RETURN(bool row, live->Step());
+        if (!row) break;
+        consent.push_back(live->OptionalText(0).value_or(""));
       }
+      live->Reset();
     }
   }
-  if (!shared) {
-    scope.reason = "no " + rule.consent_field + " to share: stays with " + owner;
-    cache.emplace(std::string(record_id), scope);
-    return scope;
-  }
-  std::string listed;
-  if (!rule.parties_field.empty()) {
-    ASSIGN_OR_RETURN(listed, value_of(rule.parties_field));
-  }
-  std::set<std::string> named = SplitParties(listed, rule.separators);
-  if (named.empty()) {
-    if (rule.unstated_goes_everywhere) {
-      scope.everyone = true;
-      scope.reason = "no parties recorded: joint work goes to every node";
-    } else {
-      scope.reason = "no parties recorded: stays with " + owner;
-    }
-    cache.emplace(std::string(record_id), scope);
-    return scope;
-  }
-  scope.parties.insert(named.begin(), named.end());
-  scope.reason = "goes to the parties in its " + rule.parties_field + " (" + listed + ") and " +
-                 owner + (rule.consent_field.empty() ? "" : ", with " + rule.consent_field);
+  scope = ApplyRootRule(rule, owner_party, values);
+  scope.possible_owner_parties = std::move(possible_owners);
   cache.emplace(std::string(record_id), scope);
   return scope;
+}
+
+Result<std::vector<Store::Follower>> Store::FollowersOf(const std::string& parent) {
+  const SharingPolicy& policy = SharingPolicy::Default();
+  std::set<std::string> ref_fields;
+  for (const auto& [type, refs] : policy.follow) ref_fields.insert(refs.begin(), refs.end());
+  std::vector<Follower> followers;
+  for (const std::string& ref : ref_fields) {
+    if (ref.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") != std::string::npos) continue;
+    // The field as a literal, so that SQLite can use the partial index.
+    ASSIGN_OR_RETURN(Statement * children,
+                     db_->Prepare("SELECT v.record_id, r.type FROM versions v JOIN records r "
+                                  "ON r.id = v.record_id WHERE v.field = '" +
+                                  ref + "' AND v.value = ? AND v.state = 2"));
+    children->Bind(1, parent);
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, children->Step());
+      if (!row) break;
+      std::string type = children->Text(1);
+      auto follow = policy.follow.find(type);
+      if (follow == policy.follow.end()) continue;
+      const auto& refs = follow->second;
+      if (std::find(refs.begin(), refs.end(), ref) == refs.end()) continue;
+      followers.push_back({children->Text(0), std::move(type), ref});
+    }
+    children->Reset();
+  }
+  return followers;
 }
 
 Result<bool> Store::MayReceive(std::string_view record_id, const PageReader& reader,

@@ -111,6 +111,83 @@ std::string SharingPolicy::ToJson() const {
   return doc.dump(2);
 }
 
+namespace {
+
+std::set<std::string> SplitParties(const std::string& text, const std::string& separators) {
+  std::set<std::string> parties;
+  std::string current;
+  auto flush = [&] {
+    if (!current.empty()) parties.insert(current);
+    current.clear();
+  };
+  for (char c : text) {
+    if (separators.find(c) != std::string::npos) {
+      flush();
+    } else {
+      current += c;
+    }
+  }
+  flush();
+  return parties;
+}
+
+std::string ValueOf(const std::map<std::string, std::string>& values, const std::string& field) {
+  auto it = values.find(field);
+  return it == values.end() ? "" : it->second;
+}
+
+}  // namespace
+
+RecordScope ApplyRootRule(const RootRule* rule, const std::string& owner_party,
+                          const RootValues& values) {
+  RecordScope scope;
+  scope.owner_party = owner_party;
+  if (!owner_party.empty()) scope.parties.insert(owner_party);
+  std::string owner =
+      owner_party.empty() ? "an office of unknown party" : "the " + owner_party + " office";
+  if (!rule) {
+    scope.reason = "stays with the party of the office that opened it (" + owner + ")";
+    return scope;
+  }
+  bool shared = true;
+  if (!rule->consent_field.empty()) {
+    // Fail closed: every live value of the consent field must allow sharing,
+    // so a conflict between "given" and "refused" keeps the case at home.
+    auto live = values.live.find(rule->consent_field);
+    if (live == values.live.end() || live->second.empty()) shared = false;
+    if (shared) {
+      for (const std::string& value : live->second) {
+        if (!rule->shared_when.count(value)) shared = false;
+      }
+    }
+    if (shared && !rule->override_value.empty() &&
+        ValueOf(values.winner, rule->consent_field) == rule->override_value &&
+        ValueOf(values.winner, rule->override_reason_field).empty()) {
+      shared = false;
+    }
+  }
+  if (!shared) {
+    scope.reason = "no " + rule->consent_field + " to share: stays with " + owner;
+    return scope;
+  }
+  std::string listed =
+      rule->parties_field.empty() ? "" : ValueOf(values.winner, rule->parties_field);
+  std::set<std::string> named = SplitParties(listed, rule->separators);
+  if (named.empty()) {
+    if (rule->unstated_goes_everywhere) {
+      scope.everyone = true;
+      scope.reason = "no parties recorded: joint work goes to every node";
+    } else {
+      scope.reason = "no parties recorded: stays with " + owner;
+    }
+    return scope;
+  }
+  scope.parties.insert(named.begin(), named.end());
+  scope.reason = "goes to the parties in its " + rule->parties_field + " (" + listed + ") and " +
+                 owner + (rule->consent_field.empty() ? "" : ", with " + rule->consent_field);
+  return scope;
+}
+
 bool SharingPolicy::IsScopeField(std::string_view type, std::string_view field) const {
   if (auto it = roots.find(std::string(type)); it != roots.end()) {
     const RootRule& r = it->second;

@@ -56,11 +56,33 @@ struct RecordScope {
   bool everyone = false;
   std::set<std::string> parties;
   std::string owner_party;  // the party of the office that opened it ("" unknown)
-  std::string reason;       // one line, for `accord where` and `get`
+  // The parties that office may be of, as far as this node can tell: just
+  // owner_party when it holds the version that opened the record; the
+  // parties of every node the earliest version it holds has seen when it
+  // does not (it received the record after that field was edited); "" in
+  // it for a node whose party it does not know.
+  std::set<std::string> possible_owner_parties;
+  std::string reason;  // one line, for `accord where` and `get`
   bool Allows(std::string_view party) const {
     return everyone || (!party.empty() && parties.count(std::string(party)) > 0);
   }
 };
+
+// The values of a record's scope fields at one moment: what a root rule reads.
+struct RootValues {
+  // field -> the provisional winner's value ("" when cleared or never written)
+  std::map<std::string, std::string> winner;
+  // field -> every live value, siblings in conflict included ("" for cleared)
+  std::map<std::string, std::vector<std::string>> live;
+};
+
+// Where a record opened by an office of `owner_party` ("" when unknown) may
+// go under `rule` (nullptr: its type has no rule and stays with its owner),
+// given `values`. Pure, so that the scope a record has now
+// (core/record_scope.cc) and the scopes it had after each change of its
+// scope fields (core/scope_history.cc) are judged by one rule.
+RecordScope ApplyRootRule(const RootRule* rule, const std::string& owner_party,
+                          const RootValues& values);
 
 // The built-in policy's JSON text.
 extern const char kDefaultSharingPolicyJson[];

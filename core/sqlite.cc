@@ -134,6 +134,11 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path, bool c
   // NORMAL is durable across application crashes in WAL mode; a power cut may
   // lose the last commits but never corrupts the database.
   RETURN_IF_ERROR(db->Exec("PRAGMA synchronous=NORMAL"));
+  // Deleted and overwritten content is zeroed, wherever it was: a purged
+  // record (docs/sharing.md, "Leaving a scope") leaves no copy in the file's
+  // free pages or the unused space of its pages, including copies that page
+  // splits and updates left behind long before the purge.
+  RETURN_IF_ERROR(db->Exec("PRAGMA secure_delete=ON"));
   return db;
 }
 
@@ -150,6 +155,7 @@ Result<std::unique_ptr<Database>> Database::CreateScratch(const std::string& pat
   sqlite3_extended_result_codes(raw, 1);
   RETURN_IF_ERROR(db->Exec("PRAGMA journal_mode=MEMORY"));
   RETURN_IF_ERROR(db->Exec("PRAGMA synchronous=OFF"));
+  RETURN_IF_ERROR(db->Exec("PRAGMA secure_delete=ON"));  // as in Open
   return db;
 }
 

@@ -73,12 +73,26 @@ struct NodeStatus {
   int64_t open_conflicts = 0;
 };
 
+// A record that left a reader's scope, as a page tells it (docs/sharing.md,
+// "Leaving a scope"): its id, and the join of the vectors of every version of
+// its scope fields the sender held. A change of them that this vector covers
+// is no news to the reader: a copy sent later by an office that has not
+// heard yet.
+struct ScopeExit {
+  std::string record_id;
+  VersionVector scope_version;
+};
+
 // A page of the change log for a peer.
 struct ChangePage {
   std::vector<FieldVersion> states;
   uint64_t next_cursor = 0;  // the last sequence scanned (skipped states included)
   bool done = false;         // next_cursor reached the head of the log
   VersionVector knowledge;   // with done: this node's knowledge in the same snapshot
+  // Records that left the reader's scope and that it may hold: the reader
+  // decides by its own rule whether to purge them (docs/sharing.md,
+  // "Leaving a scope").
+  std::vector<ScopeExit> left_scope;
 };
 
 // Who a page is read for: its node id (states received from it are not sent
@@ -88,6 +102,16 @@ struct ChangePage {
 struct PageReader {
   std::string node_id;
   std::optional<std::string> party;  // nullopt: everything (a backup of this node)
+};
+
+// A record this node purged because it left this node's scope, as the
+// purged_records table keeps it: never any of its values.
+struct PurgedRecord {
+  std::string record_id;
+  std::string type;
+  int64_t purged_at_ms = 0;
+  std::string notice_from;  // the peer whose notice (or whose states) it acted on
+  std::string reason;
 };
 
 struct ApplyResult {
@@ -101,6 +125,14 @@ struct ApplyResult {
   // Entries of the vouched knowledge that were not believed, e.g. a claim
   // that this node made a write it never made. Not errors: logged.
   std::vector<std::string> disbelieved;
+  // Records purged because they left this node's scope (with what hangs off
+  // them), and notices of that this node did not act on, each with why.
+  std::vector<PurgedRecord> purged;
+  std::vector<std::string> notices_ignored;
+  // A purge committed but its WAL could not be emptied yet (another
+  // connection was reading): the old pages stay there until the next
+  // checkpoint.
+  std::vector<std::string> warnings;
 };
 
 // Bounds on what a proven state may claim (docs/security.md, "Bounds").
@@ -118,6 +150,9 @@ inline constexpr size_t kMaxStatesWithBackfill = 4000;
 // this many states more (a record has a few tens of fields): the reader never
 // holds part of a write (Store::ReadChanges).
 inline constexpr size_t kMaxStatesPastPage = 64;
+// A page tells at most this many records that left the reader's scope (a
+// peer takes 5,000: sync/wire_limits.h); more start a page of their own.
+inline constexpr size_t kMaxLeftScopePerPage = 4000;
 
 // This node's writes that are not sealed yet (Store::UnsealedWrites).
 struct UnsealedBatch {
@@ -315,17 +350,21 @@ class Store {
   // For every peer this node synced with, how many records it holds that the
   // peer's party may not hold: what sync and bundles hold back from it.
   Result<std::vector<HeldBackFromPeer>> HeldBackPerPeer();
+  // The records this node purged because they left its scope, newest first.
+  Result<std::vector<PurgedRecord>> PurgedRecords();
 
   // ---- Replication (used by sync/, never by transports).
   // Live states after `after_seq` the reader does not hold, at most
   // `max_states` (and the rest of the record's write the page ends in: a
   // page never holds part of one): none its knowledge covers, none received
   // from it, and none its party may not hold. A state of a scope field, sent
-  // or already held by the reader, brings with it the record's (and what
-  // hangs off it) live states the reader's cursor passed while they were
-  // out of scope. With `done`, the knowledge vouched for stops below this
-  // node's first write held back from the reader, so the reader never
-  // believes it holds a write it was not sent.
+  // or already held by the reader, brings with it every live state of the
+  // record and of what hangs off it (the reader may have purged them when
+  // the record left). With `done`, the knowledge vouched for stops below
+  // this node's first write held back from the reader, so the reader never
+  // believes it holds a write it was not sent. `left_scope` names the
+  // records whose scope-field states after `after_seq` are held back and
+  // that the reader may hold.
   Result<ChangePage> ReadChanges(uint64_t after_seq, size_t max_states,
                                  const VersionVector& peer_knowledge,
                                  const PageReader& reader = {});
@@ -366,6 +405,13 @@ class Store {
     // Refusals made in earlier batches of the same apply (a bundle's chunks):
     // MergeKnowledge then stops below them too.
     void CapKnowledgeBelow(const std::vector<RefusedState>& refused);
+    // The peer says these records left this node's scope. Each is purged,
+    // with what hangs off it, if this node's party may not hold it by this
+    // node's own evaluation, or if the peer is of the party that opened it
+    // and this node is not; never a record opened by this node's own party.
+    // The others are ignored, with the reason, into the result. A notice
+    // about a record not held here is kept, to judge it if it arrives later.
+    Status ApplyScopeExits(const std::vector<ScopeExit>& exits);
     Status SetCursor(uint64_t new_inbound_cursor);
     // Bundles, applied a chunk per batch (docs/bundle-format.md). Claims chunk
     // `index` (from 0) of the bundle whose checksum is `checksum_hex`: false
@@ -376,6 +422,9 @@ class Store {
     // The whole bundle is in: forgets its progress, so a replay re-applies
     // every chunk (and changes nothing).
     Status FinishBundle(std::string_view checksum_hex);
+    // Purges again any record purged before whose states came back in this
+    // batch while this node's party may still not hold it; commits; and
+    // after a purge empties the WAL (PRAGMA wal_checkpoint(TRUNCATE)).
     Result<ApplyResult> Commit();
 
    private:
@@ -392,6 +441,14 @@ class Store {
     VersionVector knowledge_;                      // this node's, as the batch raises it
     std::map<std::string, uint64_t> proven_high_;  // origin -> highest proven counter (memo)
     std::map<std::string, uint64_t> refused_low_;  // origin -> lowest refused counter
+    std::set<std::string> returned_;  // records purged before that states came back for
+    // Purges what arrived after it left this node's scope (see Commit). A
+    // record purged here before, or one a peer entitled to say so said left
+    // before it arrived, stays only with a change of its scope fields that
+    // nobody had told this node of, and only if this node's party may then
+    // hold it; a record hanging off another stays only if this node's party
+    // may hold it.
+    Status PurgeReturned();
     Result<uint64_t> ProvenHigh(const std::string& origin);
     // Whether a unit of `origin` named by `counter` is within the bounds a
     // state's own counter must keep (beyond any real counter, or far beyond
@@ -443,17 +500,62 @@ class Store {
   Result<ScopeCache*> UnchangedScopes();
   void ScopeInputsChanged() { ++scope_inputs_version_; }
   Result<RecordScope> ScopeOfCached(std::string_view record_id, ScopeCache& cache, int depth);
-  Result<std::string> OwnerPartyOf(std::string_view record_id, const TypeSpec* type);
+  // `possible`, when given, receives the parties the opener may be of.
+  Result<std::string> OwnerPartyOf(std::string_view record_id, const TypeSpec* type,
+                                   std::set<std::string>* possible = nullptr);
   Result<bool> MayReceive(std::string_view record_id, const PageReader& reader, ScopeCache& cache);
+  // Whether this node ever let `party` hold the record: its scope allowed
+  // that party after one of the changes of its scope fields stored here.
+  Result<bool> WasEverAllowed(std::string_view record_id, std::string_view party,
+                              ScopeCache& cache);
+  // Adds to `page.left_scope` the record of `v`, a state read for `reader`,
+  // when `v` is a scope field of a root record held back from the reader and
+  // the reader may hold the record (docs/sharing.md, "Leaving a scope").
+  // `judged` holds the records already judged for this page.
+  Status NoteScopeExit(const FieldVersion& v, const PageReader& reader, ScopeCache& cache,
+                       std::set<std::string>& judged, ChangePage& page);
+  // The join of the vectors of every version of the record's scope fields
+  // held here (ScopeExit::scope_version).
+  Result<VersionVector> ScopeFieldsVector(const std::string& record_id, const std::string& type);
+  // The records whose ref (one the policy follows) names `parent` in its
+  // provisional value: (id, type, ref field).
+  struct Follower {
+    std::string id;
+    std::string type;
+    std::string ref;
+  };
+  Result<std::vector<Follower>> FollowersOf(const std::string& parent);
+  // Removes the record and what hangs off it (by the refs its scope follows)
+  // from every table that holds their values or bytes, in the open write
+  // transaction, and keeps an entry for each in purged_records.
+  // `told` joins what the notice said the sender held (ScopeExit::scope_version).
+  Status Purge(const std::string& record_id, const std::string& notice_from,
+               const std::string& reason, int64_t now, std::vector<PurgedRecord>& purged,
+               const VersionVector& told = {});
+  // The record a follower takes its scope from: the first of its refs whose
+  // value names a record held here, as ScopeOfCached judges it ("" if none).
+  Result<std::string> ScopeParent(const std::string& record_id, const std::string& type);
+  // This node's lowest write above `known` among those it purged with a
+  // record it does not hold again (0: none). Like a write held back, it caps
+  // the knowledge vouched: no reader may believe it holds a write that
+  // nobody can send it any more from here.
+  Result<uint64_t> LowestPurgedOwnWrite(uint64_t known);
+  // Copies the WAL into the database file and truncates it to nothing, so
+  // that no page of a purged record stays in it. kUnavailable when another
+  // connection's read kept part of it.
+  Status EmptyWalAfterPurge();
   // This node's lowest write above `known` held back from `reader` (0: none).
   Result<uint64_t> LowestOwnWriteHeldBack(const PageReader& reader, uint64_t known,
                                           ScopeCache& cache);
-  // Live states of `record_id` and what hangs off it, at log positions up to
-  // `up_to_seq`, that `reader` may hold: a record just brought into scope.
-  Status AppendBackfill(std::string_view record_id, uint64_t up_to_seq,
+  // Every live state of `record_id` and of what hangs off it that `reader`
+  // may hold, not yet in the page (`sent`), whatever the reader's knowledge
+  // says: a record just brought into scope, which the reader may have
+  // purged when it left. Nothing when the scan after `cursor` sends all of
+  // the record anyway.
+  Status AppendBackfill(std::string_view record_id, uint64_t cursor,
                         const VersionVector& peer_knowledge, const PageReader& reader,
-                        ScopeCache& cache, const std::set<uint64_t>& sent, ChangePage& page,
-                        std::vector<uint64_t>& seqs);
+                        ScopeCache& cache, const std::set<uint64_t>& sent, uint64_t current_seq,
+                        ChangePage& page, std::vector<uint64_t>& seqs);
   // Re-derives the record's deleted flag and its delete-versus-edit conflict.
   Result<bool> RefreshDeletion(std::string_view record_id, int64_t now);
   // Stores `incoming` beside the live versions it does not dominate. Returns

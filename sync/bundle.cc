@@ -149,12 +149,13 @@ Result<BundleInfo> WriteBundle(Store& store, const NodeSigner& signer, const std
     while (true) {
       ASSIGN_OR_RETURN(ChangePage page,
                        store.ReadChanges(cursor, options.chunk_states, base, reader));
-      if (!page.states.empty() || page.done) {
+      if (!page.states.empty() || !page.left_scope.empty() || page.done) {
         wire::SignedChanges chunk;
         // The last chunk also proves the knowledge the summary vouches for.
         RETURN_IF_ERROR(
             ProveStates(store, page.states, base, page.done ? &page.knowledge : nullptr, &chunk));
-        if (chunk.states_size() > 0 || chunk.units_size() > 0) {
+        AddScopeExits(page.left_scope, &chunk);
+        if (chunk.states_size() > 0 || chunk.units_size() > 0 || chunk.scope_exits_size() > 0) {
           for (const auto& v : page.states) (*summary.mutable_states_per_type())[v.record_type]++;
           ASSIGN_OR_RETURN(std::string compressed, Compress(chunk.SerializeAsString()));
           writer.Section(compressed);
@@ -209,6 +210,7 @@ Result<BundleInfo> WriteBundle(Store& store, const NodeSigner& signer, const std
 struct VerifiedFile {
   BundleInfo info;
   std::vector<std::string> chunk_digests;  // SHA-256 of each chunk as stored
+  std::string sender_certificate_pem;      // the seal's, verified
 };
 
 Result<VerifiedFile> VerifyFile(const std::string& path, const PeerVerifier* verifier) {
@@ -251,6 +253,7 @@ Result<VerifiedFile> VerifyFile(const std::string& path, const PeerVerifier* ver
   if (!signed_ok.ok()) {
     return PermissionDenied("the bundle's signature does not verify: " + signed_ok.message());
   }
+  file.sender_certificate_pem = seal.certificate_pem();
   // Verified: what the sender wrote may now be read.
   wire::BundleHeader header;
   if (!header.ParseFromString(header_bytes)) return Corruption("the bundle header is damaged");
@@ -317,6 +320,10 @@ void Accumulate(ApplyResult& total, ApplyResult part) {
   std::move(part.refused.begin(), part.refused.end(), std::back_inserter(total.refused));
   std::move(part.disbelieved.begin(), part.disbelieved.end(),
             std::back_inserter(total.disbelieved));
+  std::move(part.purged.begin(), part.purged.end(), std::back_inserter(total.purged));
+  std::move(part.notices_ignored.begin(), part.notices_ignored.end(),
+            std::back_inserter(total.notices_ignored));
+  std::move(part.warnings.begin(), part.warnings.end(), std::back_inserter(total.warnings));
 }
 
 // Pass 2: every chunk not yet in, one transaction each. A chunk is applied
@@ -455,6 +462,9 @@ Result<BundleApplyResult> ApplyBundle(Store& store, const PeerVerifier& verifier
     result.info = std::move(info);
     return result;
   }
+  // The sender's party decides whether its word that a record left this
+  // node's scope is enough (docs/sharing.md, "Leaving a scope").
+  RETURN_IF_ERROR(LearnPeerParty(store, verifier, file.sender_certificate_pem, info.sender));
   // Pass 2: a chunk per transaction, each recording how far the file got, so
   // officers' writes wait at most one chunk and a killed apply resumes.
   ASSIGN_OR_RETURN(uint64_t resume_at, store.BundleChunksApplied(info.checksum_hex));

@@ -204,6 +204,14 @@ Status ProveStates(Store& store, const std::vector<FieldVersion>& states,
   return Status::Ok();
 }
 
+void AddScopeExits(const std::vector<ScopeExit>& exits, wire::SignedChanges* out) {
+  for (const ScopeExit& exit : exits) {
+    auto* wire_exit = out->add_scope_exits();
+    wire_exit->set_record_id(exit.record_id);
+    ToWire(exit.scope_version, wire_exit->mutable_scope_version());
+  }
+}
+
 namespace {
 
 struct UnitCheck {
@@ -294,6 +302,18 @@ Result<CheckedChanges> CheckSignedChanges(Store& store, const PeerVerifier& veri
                       std::to_string(kMaxVectorEntriesPerPage));
   }
   CheckedChanges checked;
+  for (const auto& exit : changes.scope_exits()) {
+    // Ids are checked by the store (a malformed one is reported there);
+    // bound what a peer can make it print.
+    ScopeExit parsed{exit.record_id().substr(0, 128), {}};
+    auto vv = FromWire(exit.scope_version());
+    if (vv.ok()) {
+      parsed.scope_version = std::move(vv).value();
+    } else {
+      parsed.record_id.clear();
+    }
+    checked.scope_exits.push_back(std::move(parsed));
+  }
   std::vector<FieldVersion> parsed;
   parsed.reserve(changes.states_size());
   for (int i = 0; i < changes.states_size(); ++i) {
@@ -421,7 +441,8 @@ Status VerifyStoredProof(Store& store, const PeerVerifier& verifier, const Field
 Status AddChecked(Store::RemoteBatch& batch, const CheckedChanges& checked) {
   RETURN_IF_ERROR(batch.AddProofs(checked.units, checked.certificates));
   RETURN_IF_ERROR(batch.Add(checked.states));
-  return batch.AddRefused(checked.refused);
+  RETURN_IF_ERROR(batch.AddRefused(checked.refused));
+  return batch.ApplyScopeExits(checked.scope_exits);
 }
 
 void ToWire(const RefusedState& r, wire::Refusal* out) {

@@ -38,6 +38,8 @@ Status SealPendingWrites(Store& store, const NodeSigner& signer);
 Status ProveStates(Store& store, const std::vector<FieldVersion>& states,
                    const VersionVector& receiver_knowledge, const VersionVector* vouched,
                    wire::SignedChanges* out);
+// Tells the receiver that these records left its scope (ChangePage::left_scope).
+void AddScopeExits(const std::vector<ScopeExit>& exits, wire::SignedChanges* out);
 
 // A page checked on arrival. A state whose unit fails (an altered byte, a
 // forged or missing signature, a revoked origin) is refused on its own: the
@@ -47,6 +49,9 @@ struct CheckedChanges {
   std::vector<ProvenUnit> units;                // verified, to keep for relaying
   std::vector<OriginCertificate> certificates;  // verified, not yet held
   std::vector<RefusedState> refused;
+  // Records the sender says left this node's scope: the store decides
+  // (Store::RemoteBatch::ApplyScopeExits).
+  std::vector<ScopeExit> scope_exits;
 };
 Result<CheckedChanges> CheckSignedChanges(Store& store, const PeerVerifier& verifier,
                                           const wire::SignedChanges& changes,
@@ -69,8 +74,8 @@ PageReader ReaderFor(Store& store, const std::string& peer);
 Status VerifyStoredProof(Store& store, const PeerVerifier& verifier, const FieldVersion& v);
 
 // Hands a checked page to an open batch: the verified proofs, the proven
-// states (which the store bounds and may still refuse one by one) and the
-// refusals made here.
+// states (which the store bounds and may still refuse one by one), the
+// refusals made here, and last the scope exits, in the same transaction.
 Status AddChecked(Store::RemoteBatch& batch, const CheckedChanges& checked);
 
 // What a node proves itself and its writes with, and checks others against.

@@ -111,8 +111,8 @@ ServiceReply SyncService::Pull(const wire::Envelope& request, const std::string&
   auto changes = store_.ReadChanges(pull.cursor(), page, *peer_knowledge, reader);
   // A stretch of the log the puller already holds costs it no round trip
   // per page: read on, within a bound so one request stays short.
-  for (int more = 0;
-       more < kMaxEmptyPagesPerPull && changes.ok() && changes->states.empty() && !changes->done;
+  for (int more = 0; more < kMaxEmptyPagesPerPull && changes.ok() && changes->states.empty() &&
+                     changes->left_scope.empty() && !changes->done;
        ++more) {
     changes = store_.ReadChanges(changes->next_cursor, page, *peer_knowledge, reader);
   }
@@ -123,6 +123,7 @@ ServiceReply SyncService::Pull(const wire::Envelope& request, const std::string&
       ProveStates(store_, changes->states, *peer_knowledge,
                   changes->done ? &changes->knowledge : nullptr, out->mutable_signed_changes());
   if (!proved.ok()) return ErrorReply(proved, self);
+  AddScopeExits(changes->left_scope, out->mutable_signed_changes());
   out->set_next_cursor(changes->next_cursor);
   out->set_done(changes->done);
   if (changes->done) ToWire(changes->knowledge, out->mutable_knowledge());
@@ -173,6 +174,12 @@ ServiceReply SyncService::Push(const wire::Envelope& request, const std::string&
         peer + ": " + r.reason);
   }
   for (const auto& claim : applied->disbelieved) Log("not believed: " + claim);
+  for (const auto& p : applied->purged) {
+    Log("purged " + p.type + " " + p.record_id + " on the word of " + p.notice_from + ": " +
+        p.reason);
+  }
+  for (const auto& line : applied->notices_ignored) Log(line);
+  for (const auto& line : applied->warnings) Log(line);
   wire::Envelope reply;
   auto* out = reply.mutable_push_reply();
   out->set_cursor(std::max<uint64_t>(peer_state->inbound_cursor, push.next_cursor()));

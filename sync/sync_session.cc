@@ -75,6 +75,10 @@ void Note(SyncSummary& summary, const ApplyResult& applied) {
                               applied.refused.end());
   summary.disbelieved.insert(summary.disbelieved.end(), applied.disbelieved.begin(),
                              applied.disbelieved.end());
+  summary.purged.insert(summary.purged.end(), applied.purged.begin(), applied.purged.end());
+  summary.notices_ignored.insert(summary.notices_ignored.end(), applied.notices_ignored.begin(),
+                                 applied.notices_ignored.end());
+  summary.warnings.insert(summary.warnings.end(), applied.warnings.begin(), applied.warnings.end());
 }
 
 // Sends the pull request for the page at `cursor`, on a thread of its own:
@@ -161,7 +165,7 @@ Result<PushPage> ReadPushPage(Store& store, const SyncOptions& options, const He
                      store.ReadChanges(cursor, options.page_size, hello.peer_knowledge, reader));
     // A page of states the peer already holds needs no round trip of its own:
     // read on, and this push covers its range.
-    if (page.states.empty() && !page.done) {
+    if (page.states.empty() && page.left_scope.empty() && !page.done) {
       cursor = page.next_cursor;
       continue;
     }
@@ -172,6 +176,7 @@ Result<PushPage> ReadPushPage(Store& store, const SyncOptions& options, const He
     RETURN_IF_ERROR(ProveStates(store, p.page.states, hello.peer_knowledge,
                                 p.page.done ? &p.page.knowledge : nullptr,
                                 push->mutable_signed_changes()));
+    AddScopeExits(p.page.left_scope, push->mutable_signed_changes());
     push->set_done(p.page.done);
     if (p.page.done) ToWire(p.page.knowledge, push->mutable_knowledge());
     return p;
@@ -192,7 +197,8 @@ Status Push(Store& store, Transport& transport, const SyncOptions& options,
     const ChangePage& page = current.page;
     // Nothing new at all, nothing the peer lacks and nothing to tell it: save
     // a round trip.
-    if (page.states.empty() && page.done && page.next_cursor == current.from &&
+    if (page.states.empty() && page.left_scope.empty() && page.done &&
+        page.next_cursor == current.from &&
         page.knowledge.DominatedByOrEqual(hello.peer_knowledge) && hello.to_report.empty()) {
       return Status::Ok();
     }
@@ -267,6 +273,9 @@ Result<SyncSummary> RunSync(Store& store, Transport& transport, const Credential
     return InvalidArgument("a sync needs this node's key and the deployment CA");
   }
   SyncSummary summary;
+  // Whether this node may purge what a peer says left its scope depends on
+  // its own party: known before the first page arrives.
+  RETURN_IF_ERROR(store.RecordNodeParty(store.node_id(), credentials.signer->party()));
   ASSIGN_OR_RETURN(Hello hello, SayHello(store, transport, options, credentials));
   summary.peer_id = hello.peer_id;
   RETURN_IF_ERROR(Pull(store, transport, options, credentials, hello, summary));

@@ -42,6 +42,11 @@ struct SyncSummary {
   std::vector<RefusedState> refused_here;     // this node refused what the peer sent
   std::vector<RefusedState> refused_by_peer;  // the peer refused what this node sent
   std::vector<std::string> disbelieved;       // claims of the peer this node did not believe
+  // Records purged here because the peer said they left this node's scope
+  // (docs/sharing.md, "Leaving a scope"), and such notices not acted on.
+  std::vector<PurgedRecord> purged;
+  std::vector<std::string> notices_ignored;
+  std::vector<std::string> warnings;  // e.g. a purge whose WAL is not emptied yet
 };
 
 // Seals this node's new writes with credentials.signer, checks every state it

@@ -138,6 +138,10 @@ Status CheckEnvelopeBounds(std::string_view bytes) {
       {{14, 8, 2, 2}, kMaxAbsentHashesPerPage, "absent-member hashes"},
       {{13, 7, 3}, kMaxCertificatesPerPage, "certificates"},
       {{14, 8, 3}, kMaxCertificatesPerPage, "certificates"},
+      {{13, 7, 4}, kMaxScopeExitsPerPage, "scope exits"},
+      {{14, 8, 4}, kMaxScopeExitsPerPage, "scope exits"},
+      {{13, 7, 4, 2, 1}, kMaxVectorEntriesPerPage, "scope exit vector entries"},
+      {{14, 8, 4, 2, 1}, kMaxVectorEntriesPerPage, "scope exit vector entries"},
       {{12, 6}, kMaxRefusalsPerPage, "refusals"},
       {{14, 9}, kMaxRefusalsPerPage, "refusals"},
       {{15, 6}, kMaxRefusalsPerPage, "refusals"},
@@ -169,6 +173,8 @@ Status CheckChangesBounds(std::string_view bytes) {
       {{2}, kMaxUnitsPerPage, "unit proofs"},
       {{2, 2}, kMaxAbsentHashesPerPage, "absent-member hashes"},
       {{3}, kMaxCertificatesPerPage, "certificates"},
+      {{4}, kMaxScopeExitsPerPage, "scope exits"},
+      {{4, 2, 1}, kMaxVectorEntriesPerPage, "scope exit vector entries"},
   };
   for (const Bound& bound : kBounds) {
     ASSIGN_OR_RETURN(size_t n, CountAtPath(bytes, bound.path));

@@ -26,6 +26,9 @@ inline constexpr size_t kMaxVectorEntries = 1024;
 inline constexpr size_t kMaxVectorEntriesPerPage = size_t{1} << 18;
 // Refusals told back in one request or reply: one per state of a page at most.
 inline constexpr size_t kMaxRefusalsPerPage = kMaxStatesPerPage;
+// Records told to have left the receiver's scope, in one page or chunk (a
+// sender tells at most 4,000: core/store.h).
+inline constexpr size_t kMaxScopeExitsPerPage = kMaxStatesPerPage;
 // Fields of any kind, known or unknown, at any depth, in one frame or chunk
 // (a state's bytes are one field here, and bounded on their own below): a
 // page at every limit above holds about 330,000. Protobuf allocates for each

@@ -3,81 +3,29 @@
 // to the parties of its plan; a record that comes into scope arrives whole.
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <iterator>
-#include <nlohmann/json.hpp>
 #include <random>
 
 #include "sync/bundle.h"
 #include "sync/signed_changes.h"
 #include "sync/wire_codec.h"
-#include "tests/test_support.h"
+#include "tests/sharing_support.h"
 
 namespace accord {
 namespace {
 
 using testing::CredentialsFor;
-using testing::FakeClock;
-using testing::InProcessTransport;
-using testing::NewStore;
-using testing::TempDir;
+using testing::FiveOffices;
+using testing::Holds;
+using testing::ReadAll;
+using testing::RecordDump;
 
-// Every byte a node received in a sync, decompressed, so that a test can
-// search it for what must never arrive.
-class RecordingTransport : public sync::Transport {
- public:
-  RecordingTransport(Store& server, const std::string& client) : inner_(server, client) {}
-  Result<std::string> RoundTrip(std::string_view op, const std::string& request) override {
-    auto sent = sync::DecodeFrame(request);
-    if (sent.ok()) to_server += sent->SerializeAsString();
-    auto reply = inner_.RoundTrip(op, request);
-    if (reply.ok()) {
-      auto got = sync::DecodeFrame(*reply);
-      if (got.ok()) to_client += got->SerializeAsString();
-    }
-    return reply;
-  }
-  std::string to_server, to_client;
-
- private:
-  InProcessTransport inner_;
-};
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-// KH-NCCT and KH-POIPET (Cambodia), TH-MSDHS and TH-ARANYA (Thailand),
-// VN-MOPS (Viet Nam): one deployment, parties in their certificates.
-struct FiveOffices {
-  TempDir dir;
-  FakeClock clock;
-  std::unique_ptr<Store> kh = NewStore(dir, "KH-NCCT", clock);
-  std::unique_ptr<Store> poipet = NewStore(dir, "KH-POIPET", clock);
-  std::unique_ptr<Store> th = NewStore(dir, "TH-MSDHS", clock);
-  std::unique_ptr<Store> aranya = NewStore(dir, "TH-ARANYA", clock);
-  std::unique_ptr<Store> vn = NewStore(dir, "VN-MOPS", clock);
-  std::vector<Store*> all() { return {kh.get(), poipet.get(), th.get(), aranya.get(), vn.get()}; }
-  std::string DbPath(const Store& s) const { return dir.File(s.node_id() + ".db"); }
-};
-
-// `client` syncs with `server`; what `client` received is returned.
 std::string Sync(Store& client, Store& server) {
-  RecordingTransport transport(server, client.node_id());
-  auto summary = testing::SyncWith(client, transport);
-  EXPECT_TRUE(summary.ok()) << client.node_id() << " with " << server.node_id() << ": "
-                            << summary.status().ToString();
-  return transport.to_client + transport.to_server;
+  return testing::RecordedSync(client, server);
 }
 
 void Put(Store& store, RecordWrite write) {
   auto id = store.Put(write);
   ASSERT_TRUE(id.ok()) << id.status().ToString();
-}
-
-bool Holds(Store& store, const std::string& id) {
-  return store.Get(id).ok();
 }
 
 // A case KH-POIPET opens; the victim refused to have it shared.
@@ -169,15 +117,6 @@ TEST(SharingTest, ACambodiaVietNamPlanNeverReachesAThaiNode) {
   EXPECT_FALSE(Holds(*o.vn, "plan-khth-2023"));
 }
 
-// The dump of one record, as JSON text, from a store's dump.
-std::string RecordDump(Store& store, const std::string& id) {
-  auto doc = nlohmann::json::parse(testing::DumpOf(store));
-  for (const auto& r : doc["records"]) {
-    if (r["id"] == id) return r.dump();
-  }
-  return "";
-}
-
 TEST(SharingTest, ConsentGivenLaterBringsTheWholeCaseWithAConflictMadeBeforeTheGrant) {
   FiveOffices o;
   Put(*o.poipet, {"case",
@@ -238,11 +177,15 @@ TEST(SharingTest, WhileConsentIsInConflictTheStricterValueApplies) {
 }
 
 // Randomised: offices of three countries write plans, cases and their
-// children, give and refuse consent, and sync in random pairs. At the end
-// every office holds exactly the records its party may hold, each identical
-// to the copy at the office that opened it, and nothing is lost.
+// children, give, refuse and withdraw consent, change where cases go, and
+// sync in random pairs. At the end every office holds exactly
+// the records its party may hold, each identical to the copy at the office
+// that opened it, and nothing is lost: what left an office's scope was
+// purged there, what came back arrived whole.
 TEST(SharingTest, RandomWritesAndSyncsEndWithEachOfficeHoldingExactlyItsScope) {
-  for (uint32_t seed : {11u, 12u, 13u}) {
+  size_t purged = 0;  // over every seed: records that left an office's scope, purged there
+  // (11-13 as before scope exits were built; 17 and 21 withdraw consent often)
+  for (uint32_t seed : {11u, 12u, 13u, 17u, 21u}) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     FiveOffices o;
     std::mt19937 rng(seed);
@@ -272,15 +215,27 @@ TEST(SharingTest, RandomWritesAndSyncsEndWithEachOfficeHoldingExactlyItsScope) {
         Put(*office, {"family_tracing", "ft-" + n, {{"case", id}, {"family_found", "unknown"}}});
         opened.emplace_back(office, "ft-" + n);
       } else if (!opened.empty()) {
-        // Edit something this office holds: consent, or a note.
+        // Edit something this office holds: give or withdraw consent, mark
+        // a case national-only or name another country (the offices now out
+        // of scope purge it at a later sync), or write a note.
         auto [opener, id] = opened[pick(opened.size())];
-        if (!Holds(*office, id) || id.rfind("case-", 0) != 0) continue;
-        if (what == 2) {
-          // Consent is only ever given later here: withdrawing it (a purge
-          // at the offices now out of scope) is not built yet.
-          Put(*office, {"case", id, {{"consent", "given"}}});
-        } else {
+        bool is_case = id.rfind("case-", 0) == 0;
+        if (!Holds(*office, id) || (!is_case && id.rfind("plan-", 0) != 0)) continue;
+        if (what == 2 && is_case) {
+          switch (pick(4)) {
+            case 0:
+              Put(*office, {"case", id, {{"consent", "refused"}}});
+              break;
+            case 1:
+              Put(*office, {"case", id, {{"direction", directions[pick(4)]}}});
+              break;
+            default:
+              Put(*office, {"case", id, {{"consent", "given"}}});
+          }
+        } else if (is_case) {
           Put(*office, {"case", id, {{"notes", "Ghi chú " + n}}});
+        } else {
+          Put(*office, {"plan", id, {{"agreement", "บันทึกความเข้าใจ " + n}}});
         }
       }
       Store* a = nodes[pick(nodes.size())];
@@ -318,7 +273,13 @@ TEST(SharingTest, RandomWritesAndSyncsEndWithEachOfficeHoldingExactlyItsScope) {
     EXPECT_GT(held_back, 10);
     EXPECT_GT(crossed, 10);
     EXPECT_GT(held, crossed);
+    for (Store* s : nodes) {
+      auto entries = s->PurgedRecords();
+      ASSERT_TRUE(entries.ok());
+      purged += entries->size();
+    }
   }
+  EXPECT_GT(purged, 10u);
 }
 
 }  // namespace
