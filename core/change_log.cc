@@ -371,6 +371,13 @@ Status Store::RemoteBatch::Add(const std::vector<FieldVersion>& states) {
   ASSIGN_OR_RETURN(Statement * was_purged,
                    db.Prepare("SELECT 1 FROM purged_records WHERE record_id = ? UNION ALL "
                               "SELECT 1 FROM heard_scope_exits WHERE record_id = ? LIMIT 1"));
+  // Most nodes never purged anything: then no record needs the lookup.
+  ASSIGN_OR_RETURN(Statement * any_left,
+                   db.Prepare("SELECT EXISTS(SELECT 1 FROM purged_records) OR "
+                              "EXISTS(SELECT 1 FROM heard_scope_exits)"));
+  ASSIGN_OR_RETURN(bool any_row, any_left->Step());
+  const bool some_left = any_row && any_left->Int(0) != 0;
+  any_left->Reset();
   for (size_t i = 0; i < states.size(); ++i) {
     const FieldVersion& s = states[i];
     ++position_;
@@ -389,10 +396,12 @@ Status Store::RemoteBatch::Add(const std::vector<FieldVersion>& states) {
       RETURN_IF_ERROR(create->Bind(1, s.record_id).Bind(2, s.record_type).Bind(3, now_).Run());
       // A record purged here, or said to have left this node's scope before
       // it arrived: judged at Commit.
-      was_purged->Bind(1, s.record_id).Bind(2, s.record_id);
-      ASSIGN_OR_RETURN(bool purged_before, was_purged->Step());
-      was_purged->Reset();
-      if (purged_before) returned_.insert(s.record_id);
+      if (some_left) {
+        was_purged->Bind(1, s.record_id).Bind(2, s.record_id);
+        ASSIGN_OR_RETURN(bool purged_before, was_purged->Step());
+        was_purged->Reset();
+        if (purged_before) returned_.insert(s.record_id);
+      }
     } else if (held_type != s.record_type) {
       RETURN_IF_ERROR(Refuse(s, "the record is a " + held_type + " here, not a " + s.record_type));
       continue;

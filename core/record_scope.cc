@@ -113,7 +113,9 @@ Result<std::string> Store::OwnerPartyOf(std::string_view record_id, const TypeSp
   stmt->Reset();
   if (!first) return std::string();
   ASSIGN_OR_RETURN(std::optional<std::string> party, PartyOf(std::get<2>(*first)));
-  if (possible) {
+  if (possible && first_vv.entries().size() == 1) {
+    possible->insert(party.value_or(""));  // the opening version itself
+  } else if (possible) {
     // A node that received the record after that field was edited holds
     // no opening version: the opener is one of the nodes the earliest
     // version it holds has seen ("" for a node whose party is unknown).
@@ -205,27 +207,22 @@ Result<RecordScope> Store::ScopeOfCached(std::string_view record_id, ScopeCache&
   auto root = policy.roots.find(*type_name);
   const RootRule* rule = root == policy.roots.end() ? nullptr : &root->second;
   RootValues values;
-  if (rule) {
-    for (const std::string* field :
-         {&rule->parties_field, &rule->consent_field, &rule->override_reason_field}) {
-      if (field->empty()) continue;
-      ASSIGN_OR_RETURN(values.winner[*field], value_of(*field));
+  values.winner = value_of;
+  values.live = [&](const std::string& field) -> Result<std::vector<std::string>> {
+    ASSIGN_OR_RETURN(Statement * live,
+                     db_->Prepare("SELECT value FROM versions WHERE record_id = ? AND field = ? "
+                                  "AND state > 0"));
+    live->Bind(1, record_id).Bind(2, field);
+    std::vector<std::string> all;
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, live->Step());
+      if (!row) break;
+      all.push_back(live->OptionalText(0).value_or(""));
     }
-    if (!rule->consent_field.empty()) {
-      ASSIGN_OR_RETURN(Statement * live,
-                       db_->Prepare("SELECT value FROM versions WHERE record_id = ? AND field = ? "
-                                    "AND state > 0"));
-      live->Bind(1, record_id).Bind(2, rule->consent_field);
-      std::vector<std::string>& consent = values.live[rule->consent_field];
-      while (true) {
-        ASSIGN_OR_RETURN(bool row, live->Step());
-        if (!row) break;
-        consent.push_back(live->OptionalText(0).value_or(""));
-      }
-      live->Reset();
-    }
-  }
-  scope = ApplyRootRule(rule, owner_party, values);
+    live->Reset();
+    return all;
+  };
+  ASSIGN_OR_RETURN(scope, ApplyRootRule(rule, owner_party, values));
   scope.possible_owner_parties = std::move(possible_owners);
   cache.emplace(std::string(record_id), scope);
   return scope;

@@ -40,38 +40,39 @@ std::vector<const FieldVersion*> LiveAt(const std::vector<HeldVersion>& held, in
 
 }  // namespace
 
-Result<bool> Store::WasEverAllowed(std::string_view record_id, std::string_view party,
-                                   ScopeCache& cache) {
-  ASSIGN_OR_RETURN(std::optional<std::string> type_name, RecordType(record_id));
-  if (!type_name) return false;
+Result<bool> Store::ReaderMayHold(const std::string& record_id, const std::string& type,
+                                  const PageReader& reader, ScopeCache& cache,
+                                  VersionVector& scope_version) {
   const SharingPolicy& policy = SharingPolicy::Default();
-  auto root = policy.roots.find(*type_name);
-  if (root == policy.roots.end()) return false;
+  auto root = policy.roots.find(type);
+  if (root == policy.roots.end() || !reader.party) return false;
   const RootRule& rule = root->second;
   std::vector<std::string> refs;
-  if (auto follow = policy.follow.find(*type_name); follow != policy.follow.end()) {
+  if (auto follow = policy.follow.find(type); follow != policy.follow.end()) {
     refs = follow->second;
   }
-  std::set<std::string> fields(refs.begin(), refs.end());
-  for (const std::string* f :
-       {&rule.parties_field, &rule.consent_field, &rule.override_reason_field}) {
-    if (!f->empty()) fields.insert(*f);
-  }
-  // Every version of the scope fields ever stored here, in log order: the
-  // scope is the same between two of them.
+  // One pass over every version stored here, in log order: who wrote or
+  // sent them, and the versions of the scope fields (the scope is the same
+  // between two of them).
   ASSIGN_OR_RETURN(Statement * stmt,
-                   db_->Prepare("SELECT seq, field, value, vv, origin FROM versions "
-                                "WHERE record_id = ? ORDER BY seq"));
+                   db_->Prepare("SELECT seq, field, value, vv, origin, received_from "
+                                "FROM versions WHERE record_id = ? ORDER BY seq"));
   stmt->Bind(1, record_id);
+  bool theirs = false;
   std::map<std::string, std::vector<HeldVersion>> by_field;
   std::vector<int64_t> positions;
   while (true) {
     ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (!row) break;
+    if (!reader.node_id.empty() &&
+        (stmt->Text(4) == reader.node_id || stmt->Text(5) == reader.node_id)) {
+      theirs = true;
+    }
     std::string field = stmt->Text(1);
-    if (!fields.count(field)) continue;
+    if (!policy.IsScopeField(type, field)) continue;
     auto vv = VersionVector::FromText(stmt->Text(3));
     if (!vv.ok()) continue;  // unreadable: judged as if never stored
+    scope_version.MergeFrom(*vv);
     HeldVersion held;
     held.seq = stmt->Int(0);
     held.version.field = field;
@@ -82,25 +83,36 @@ Result<bool> Store::WasEverAllowed(std::string_view record_id, std::string_view 
     by_field[field].push_back(std::move(held));
   }
   stmt->Reset();
-  ASSIGN_OR_RETURN(std::string owner, OwnerPartyOf(record_id, Schema::Get().FindType(*type_name)));
-  if (owner == party) return true;
+  // The reader wrote or sent a state of it: it held it.
+  if (theirs) return true;
+  const std::string& party = *reader.party;
+  // Consent never recorded as given here: never shared (the usual record
+  // held back, judged without hashing a vector).
+  if (!rule.consent_field.empty() && refs.empty()) {
+    bool ever_given = false;
+    for (const HeldVersion& held : by_field[rule.consent_field]) {
+      if (held.version.value && rule.shared_when.count(*held.version.value)) ever_given = true;
+    }
+    if (!ever_given) return false;
+  }
   for (int64_t at : positions) {
-    RootValues values;
+    // The winner and live values of each field once the log reached `at`.
+    std::map<std::string, std::vector<const FieldVersion*>> live_at;
+    std::map<std::string, std::string> winners;
     for (const auto& [field, held] : by_field) {
       std::vector<const FieldVersion*> live = LiveAt(held, at);
       if (live.empty()) continue;
-      std::vector<std::string>& all = values.live[field];
-      for (const FieldVersion* v : live) all.push_back(v->value.value_or(""));
       ASSIGN_OR_RETURN(size_t winner, ProvisionalWinner(live));
-      values.winner[field] = live[winner]->value.value_or("");
+      winners[field] = live[winner]->value.value_or("");
+      live_at[field] = std::move(live);
     }
     // A root that hangs off another while its ref names a record held here
     // (a meeting of a plan) had that record's scope: as it is now, since
     // that record's own history decides its own exits.
     bool followed = false;
     for (const std::string& ref : refs) {
-      auto named = values.winner.find(ref);
-      if (named == values.winner.end() || named->second.empty() || named->second == record_id) {
+      auto named = winners.find(ref);
+      if (named == winners.end() || named->second.empty() || named->second == record_id) {
         continue;
       }
       auto parent = ScopeOfCached(named->second, cache, 1);
@@ -112,7 +124,23 @@ Result<bool> Store::WasEverAllowed(std::string_view record_id, std::string_view 
       followed = true;
       break;
     }
-    if (!followed && ApplyRootRule(&rule, owner, values).Allows(party)) return true;
+    if (followed) continue;
+    RootValues values;
+    values.winner = [&](const std::string& field) -> Result<std::string> {
+      auto it = winners.find(field);
+      return it == winners.end() ? std::string() : it->second;
+    };
+    values.live = [&](const std::string& field) -> Result<std::vector<std::string>> {
+      std::vector<std::string> all;
+      if (auto it = live_at.find(field); it != live_at.end()) {
+        for (const FieldVersion* v : it->second) all.push_back(v->value.value_or(""));
+      }
+      return all;
+    };
+    // The owner's party is left out: it always may hold the record, and a
+    // record held back from the reader is not of the reader's party.
+    ASSIGN_OR_RETURN(RecordScope then, ApplyRootRule(&rule, "", values));
+    if (then.Allows(party)) return true;
   }
   return false;
 }
@@ -130,26 +158,14 @@ Status Store::NoteScopeExit(const FieldVersion& v, const PageReader& reader, Sco
   if (!judged.insert(v.record_id).second) return Status::Ok();
   ASSIGN_OR_RETURN(bool may, MayReceive(v.record_id, reader, cache));
   if (may) return Status::Ok();
-  // May the reader hold it? Its party was allowed it here once, or it wrote
-  // or sent a state of it. Never the reader's own claims (its knowledge):
-  // a node that inflated them would learn the ids of every record that left
-  // a scope.
-  bool may_hold = false;
-  if (!reader.node_id.empty()) {
-    ASSIGN_OR_RETURN(Statement * theirs,
-                     db_->Prepare("SELECT 1 FROM versions WHERE record_id = ? AND "
-                                  "(origin = ? OR received_from = ?) LIMIT 1"));
-    theirs->Bind(1, v.record_id).Bind(2, reader.node_id).Bind(3, reader.node_id);
-    ASSIGN_OR_RETURN(may_hold, theirs->Step());
-    theirs->Reset();
-  }
-  if (!may_hold) {
-    ASSIGN_OR_RETURN(may_hold, WasEverAllowed(v.record_id, *reader.party, cache));
-  }
-  if (!may_hold) return Status::Ok();
+  // May the reader hold it? It wrote or sent a state of it, or its party
+  // was allowed it here once. Never the reader's own claims (its
+  // knowledge): a node that inflated them would learn the ids of every
+  // record that left a scope.
   ScopeExit exit{v.record_id, {}};
-  ASSIGN_OR_RETURN(exit.scope_version, ScopeFieldsVector(v.record_id, v.record_type));
-  page.left_scope.push_back(std::move(exit));
+  ASSIGN_OR_RETURN(bool may_hold,
+                   ReaderMayHold(v.record_id, v.record_type, reader, cache, exit.scope_version));
+  if (may_hold) page.left_scope.push_back(std::move(exit));
   return Status::Ok();
 }
 

@@ -131,15 +131,10 @@ std::set<std::string> SplitParties(const std::string& text, const std::string& s
   return parties;
 }
 
-std::string ValueOf(const std::map<std::string, std::string>& values, const std::string& field) {
-  auto it = values.find(field);
-  return it == values.end() ? "" : it->second;
-}
-
 }  // namespace
 
-RecordScope ApplyRootRule(const RootRule* rule, const std::string& owner_party,
-                          const RootValues& values) {
+Result<RecordScope> ApplyRootRule(const RootRule* rule, const std::string& owner_party,
+                                  const RootValues& values) {
   RecordScope scope;
   scope.owner_party = owner_party;
   if (!owner_party.empty()) scope.parties.insert(owner_party);
@@ -153,25 +148,27 @@ RecordScope ApplyRootRule(const RootRule* rule, const std::string& owner_party,
   if (!rule->consent_field.empty()) {
     // Fail closed: every live value of the consent field must allow sharing,
     // so a conflict between "given" and "refused" keeps the case at home.
-    auto live = values.live.find(rule->consent_field);
-    if (live == values.live.end() || live->second.empty()) shared = false;
-    if (shared) {
-      for (const std::string& value : live->second) {
-        if (!rule->shared_when.count(value)) shared = false;
-      }
+    ASSIGN_OR_RETURN(std::vector<std::string> live, values.live(rule->consent_field));
+    if (live.empty()) shared = false;
+    for (const std::string& value : live) {
+      if (!rule->shared_when.count(value)) shared = false;
     }
-    if (shared && !rule->override_value.empty() &&
-        ValueOf(values.winner, rule->consent_field) == rule->override_value &&
-        ValueOf(values.winner, rule->override_reason_field).empty()) {
-      shared = false;
+    if (shared && !rule->override_value.empty()) {
+      ASSIGN_OR_RETURN(std::string consent, values.winner(rule->consent_field));
+      if (consent == rule->override_value) {
+        ASSIGN_OR_RETURN(std::string reason, values.winner(rule->override_reason_field));
+        if (reason.empty()) shared = false;
+      }
     }
   }
   if (!shared) {
     scope.reason = "no " + rule->consent_field + " to share: stays with " + owner;
     return scope;
   }
-  std::string listed =
-      rule->parties_field.empty() ? "" : ValueOf(values.winner, rule->parties_field);
+  std::string listed;
+  if (!rule->parties_field.empty()) {
+    ASSIGN_OR_RETURN(listed, values.winner(rule->parties_field));
+  }
   std::set<std::string> named = SplitParties(listed, rule->separators);
   if (named.empty()) {
     if (rule->unstated_goes_everywhere) {

@@ -3,6 +3,7 @@
 // so a deployment can read it (`accord policy show`) and, later, replace it.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -68,21 +69,22 @@ struct RecordScope {
   }
 };
 
-// The values of a record's scope fields at one moment: what a root rule reads.
+// The values of a record's scope fields at one moment, as a root rule reads
+// them (only those it needs, so they are read on demand).
 struct RootValues {
-  // field -> the provisional winner's value ("" when cleared or never written)
-  std::map<std::string, std::string> winner;
-  // field -> every live value, siblings in conflict included ("" for cleared)
-  std::map<std::string, std::vector<std::string>> live;
+  // The provisional winner's value ("" when cleared or never written).
+  std::function<Result<std::string>(const std::string& field)> winner;
+  // Every live value, siblings in conflict included ("" for cleared).
+  std::function<Result<std::vector<std::string>>(const std::string& field)> live;
 };
 
 // Where a record opened by an office of `owner_party` ("" when unknown) may
 // go under `rule` (nullptr: its type has no rule and stays with its owner),
-// given `values`. Pure, so that the scope a record has now
+// given `values`. One rule for the scope a record has now
 // (core/record_scope.cc) and the scopes it had after each change of its
-// scope fields (core/scope_history.cc) are judged by one rule.
-RecordScope ApplyRootRule(const RootRule* rule, const std::string& owner_party,
-                          const RootValues& values);
+// scope fields (core/scope_history.cc).
+Result<RecordScope> ApplyRootRule(const RootRule* rule, const std::string& owner_party,
+                                  const RootValues& values);
 
 // The built-in policy's JSON text.
 extern const char kDefaultSharingPolicyJson[];

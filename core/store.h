@@ -504,10 +504,15 @@ class Store {
   Result<std::string> OwnerPartyOf(std::string_view record_id, const TypeSpec* type,
                                    std::set<std::string>* possible = nullptr);
   Result<bool> MayReceive(std::string_view record_id, const PageReader& reader, ScopeCache& cache);
-  // Whether this node ever let `party` hold the record: its scope allowed
-  // that party after one of the changes of its scope fields stored here.
-  Result<bool> WasEverAllowed(std::string_view record_id, std::string_view party,
-                              ScopeCache& cache);
+  // Whether `reader` may hold the root record (docs/sharing.md, "Leaving a
+  // scope"): it wrote or sent a version of it, or this node once let its
+  // party hold it (its scope, judged on the versions of its scope fields
+  // stored here up to each of their changes, allowed that party). Fills
+  // `scope_version` (ScopeExit::scope_version). REQUIRES: the record is held
+  // back from the reader (so its party is not the owner's).
+  Result<bool> ReaderMayHold(const std::string& record_id, const std::string& type,
+                             const PageReader& reader, ScopeCache& cache,
+                             VersionVector& scope_version);
   // Adds to `page.left_scope` the record of `v`, a state read for `reader`,
   // when `v` is a scope field of a root record held back from the reader and
   // the reader may hold the record (docs/sharing.md, "Leaving a scope").
