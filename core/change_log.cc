@@ -37,7 +37,8 @@ Status ReadLogRow(Statement& stmt, FieldVersion& v) {
   v.unit_position = static_cast<uint32_t>(stmt.Int(11));
   v.wire = stmt.Blob(12);
   v.unit_counter = static_cast<uint64_t>(stmt.Int(14));
-  RestoreSignedBytes(v);
+  // The signed bytes are rebuilt (RestoreSignedBytes) only for a state that
+  // goes into a page, not for every row a scan reads past.
   return Status::Ok();
 }
 
@@ -125,7 +126,7 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
     const bool scope_field = after_seq > 0 && reader.party &&
                              SharingPolicy::Default().IsScopeField(v.record_type, v.field);
     if (reader_holds && !scope_field) continue;
-    if (!reader_holds && v.wire.empty()) {
+    if (!reader_holds && v.salt.empty()) {
       // Another node's write kept from before writes were signed: nothing
       // here can prove it, so it is not passed on (its origin still can).
       if (v.origin != node_id_) continue;
@@ -164,6 +165,7 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
       }
     }
     if (!reader_holds) {
+      RestoreSignedBytes(v);
       page_bytes += v.wire.size();
       sent.insert(page.next_cursor);
       page.states.push_back(std::move(v));
@@ -252,7 +254,8 @@ Status Store::AppendBackfill(std::string_view record_id, uint64_t cursor,
         states->Reset();
         return st;
       }
-      if (v.wire.empty()) continue;
+      if (v.salt.empty()) continue;  // never sealed: nothing here can prove it
+      RestoreSignedBytes(v);
       // With the state that brought the record into scope, the page holds
       // at most kMaxStatesWithBackfill.
       if (page.states.size() + 1 >= kMaxStatesWithBackfill) break;
