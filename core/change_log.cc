@@ -303,7 +303,8 @@ Result<std::string> Store::RemoteBatch::CheckBounds(const FieldVersion& s) {
   }
   // Its unit's name is a counter its origin claims too: a seal beyond the
   // bounds was not kept (AddProofs), and a state is never kept without it.
-  if (units_out_of_bounds_.count({s.origin, s.UnitCounter(), s.unit})) {
+  if (!units_out_of_bounds_.empty() &&
+      units_out_of_bounds_.count({s.origin, s.UnitCounter(), s.unit})) {
     return "unit counter " + std::to_string(s.UnitCounter()) + " of " + s.origin +
            " is far beyond the " + std::to_string(held) + " writes of it held here";
   }

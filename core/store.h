@@ -36,6 +36,8 @@
 
 namespace accord {
 
+struct ScopeRow;  // core/record_scope.cc
+
 struct StoreOptions {
   // Milliseconds since the Unix epoch; tests inject a fake clock.
   std::function<int64_t()> clock_ms;
@@ -503,6 +505,10 @@ class Store {
   // `possible`, when given, receives the parties the opener may be of.
   Result<std::string> OwnerPartyOf(std::string_view record_id, const TypeSpec* type,
                                    std::set<std::string>* possible = nullptr);
+  // The same among versions already read (`field`: the opening field, "" for
+  // any).
+  Result<std::string> OwnerPartyAmong(const std::vector<ScopeRow>& rows, const std::string& field,
+                                      std::set<std::string>* possible);
   Result<bool> MayReceive(std::string_view record_id, const PageReader& reader, ScopeCache& cache);
   // Whether `reader` may hold the root record (docs/sharing.md, "Leaving a
   // scope"): it wrote or sent a version of it, or this node once let its

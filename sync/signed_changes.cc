@@ -2,6 +2,7 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -83,51 +84,62 @@ Result<FieldVersion> ParseState(std::string_view bytes) {
 }
 
 Status SealPendingWrites(Store& store, const NodeSigner& signer) {
+  while (true) {
+    ASSIGN_OR_RETURN(bool more, SealOldestPendingWrites(store, signer, kSealBatch));
+    if (!more) return Status::Ok();
+  }
+}
+
+Result<bool> SealOldestPendingWrites(Store& store, const NodeSigner& signer, size_t max_states) {
   if (signer.node_id() != store.node_id()) {
     return FailedPrecondition("the certificate names " + signer.node_id() + " but this node is " +
                               store.node_id());
   }
   // The node's own party decides where the cases it opens may go.
   RETURN_IF_ERROR(store.RecordNodeParty(signer.node_id(), signer.party()));
-  while (true) {
-    ASSIGN_OR_RETURN(UnsealedBatch batch, store.UnsealedWrites(kSealBatch));
-    if (batch.writes.empty()) return Status::Ok();
-    std::vector<FieldVersion>& writes = batch.writes;
-    // One random draw for the batch's salts.
-    ASSIGN_OR_RETURN(std::string salts, RandomBytes(writes.size() * kSaltBytes));
-    // Consecutive runs of kMaxUnitSize states, across writes: an office that
-    // edits one record at a time and syncs later still pays one signature
-    // per 64 states. A run is named by its last member's counter and an
-    // index among the units ending there.
-    std::map<uint64_t, uint32_t> next_index;  // counter -> the next unused index
-    std::vector<ProvenUnit> sealed;
-    for (size_t first = 0; first < writes.size(); first += kMaxUnitSize) {
-      size_t end = std::min(writes.size(), first + kMaxUnitSize);
-      uint64_t last_counter = writes[end - 1].OriginCounter();
-      auto index = next_index.find(last_counter);
-      if (index == next_index.end()) {
-        ASSIGN_OR_RETURN(uint32_t held, store.CountUnitsEndingAt(store.node_id(), last_counter));
-        index = next_index.emplace(last_counter, held).first;
-      }
-      ProvenUnit unit;
-      unit.key = {store.node_id(), last_counter, index->second++};
-      for (size_t i = first; i < end; ++i) {
-        FieldVersion& v = writes[i];
-        v.salt = salts.substr(i * kSaltBytes, kSaltBytes);
-        v.unit_counter = v.OriginCounter() == last_counter ? 0 : last_counter;
-        v.unit = unit.key.unit;
-        v.unit_position = static_cast<uint32_t>(i - first);
-        v.wire = SerializeState(v);
-        ASSIGN_OR_RETURN(std::string hash, Sha256Of(v.wire));
-        unit.member_hashes.push_back(std::move(hash));
-      }
-      ASSIGN_OR_RETURN(unit.signature, signer.Sign(UnitSigningInput(unit.key, unit.member_hashes)));
-      unit.key_id = signer.key_id();
-      sealed.push_back(std::move(unit));
+  // Whole units, so that sealing in steps makes the units one step would.
+  const size_t limit =
+      std::max<size_t>(kMaxUnitSize, (std::min(max_states, kSealBatch) + kMaxUnitSize - 1) /
+                                         kMaxUnitSize * kMaxUnitSize);
+  ASSIGN_OR_RETURN(UnsealedBatch batch, store.UnsealedWrites(limit));
+  if (batch.writes.empty()) return false;
+  const bool more = batch.writes.size() == limit;
+  std::vector<FieldVersion>& writes = batch.writes;
+  // One random draw for the batch's salts.
+  ASSIGN_OR_RETURN(std::string salts, RandomBytes(writes.size() * kSaltBytes));
+  // Consecutive runs of kMaxUnitSize states, across writes: an office that
+  // edits one record at a time and syncs later still pays one signature
+  // per 64 states. A run is named by its last member's counter and an
+  // index among the units ending there.
+  std::map<uint64_t, uint32_t> next_index;  // counter -> the next unused index
+  std::vector<ProvenUnit> sealed;
+  for (size_t first = 0; first < writes.size(); first += kMaxUnitSize) {
+    size_t end = std::min(writes.size(), first + kMaxUnitSize);
+    uint64_t last_counter = writes[end - 1].OriginCounter();
+    auto index = next_index.find(last_counter);
+    if (index == next_index.end()) {
+      ASSIGN_OR_RETURN(uint32_t held, store.CountUnitsEndingAt(store.node_id(), last_counter));
+      index = next_index.emplace(last_counter, held).first;
     }
-    OriginCertificate own{signer.node_id(), signer.key_id(), signer.cert_pem(), signer.party()};
-    RETURN_IF_ERROR(store.SealWrites(batch, sealed, own));
+    ProvenUnit unit;
+    unit.key = {store.node_id(), last_counter, index->second++};
+    for (size_t i = first; i < end; ++i) {
+      FieldVersion& v = writes[i];
+      v.salt = salts.substr(i * kSaltBytes, kSaltBytes);
+      v.unit_counter = v.OriginCounter() == last_counter ? 0 : last_counter;
+      v.unit = unit.key.unit;
+      v.unit_position = static_cast<uint32_t>(i - first);
+      v.wire = SerializeState(v);
+      ASSIGN_OR_RETURN(std::string hash, Sha256Of(v.wire));
+      unit.member_hashes.push_back(std::move(hash));
+    }
+    ASSIGN_OR_RETURN(unit.signature, signer.Sign(UnitSigningInput(unit.key, unit.member_hashes)));
+    unit.key_id = signer.key_id();
+    sealed.push_back(std::move(unit));
   }
+  OriginCertificate own{signer.node_id(), signer.key_id(), signer.cert_pem(), signer.party()};
+  RETURN_IF_ERROR(store.SealWrites(batch, sealed, own));
+  return more;
 }
 
 Status ProveStates(Store& store, const std::vector<FieldVersion>& states,

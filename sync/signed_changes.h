@@ -29,6 +29,11 @@ Result<FieldVersion> ParseState(std::string_view bytes);
 // kMaxUnitSize states per write in log order, and one signature per unit.
 // Call before reading the change log for a peer or a bundle.
 Status SealPendingWrites(Store& store, const NodeSigner& signer);
+// The same for the oldest of them only: at most `max_states` (rounded up to
+// whole units), in one transaction. True when some remain unsealed. A push
+// seals a little ahead of each page it reads, while the peer applies the
+// page before, instead of sealing every write before its first page.
+Result<bool> SealOldestPendingWrites(Store& store, const NodeSigner& signer, size_t max_states);
 
 // The proofs a receiver holding `receiver_knowledge` needs for `states`:
 // each unit's seal with the hashes of the members not in `states`, the

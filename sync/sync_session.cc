@@ -185,14 +185,29 @@ Result<PushPage> ReadPushPage(Store& store, const SyncOptions& options, const He
 
 Status Push(Store& store, Transport& transport, const SyncOptions& options,
             const Credentials& credentials, Hello& hello, SyncSummary& summary) {
-  // This node's own writes are signed before they first leave it.
-  RETURN_IF_ERROR(SealPendingWrites(store, *credentials.signer));
   bool resumed = false;
   bool refused_own = false;  // the peer refused a write of this node's
   // Only what the peer's party may hold (docs/sharing.md).
   const PageReader reader = ReaderFor(store, hello.peer_id);
-  ASSIGN_OR_RETURN(PushPage current,
-                   ReadPushPage(store, options, hello, reader, hello.push_cursor));
+  // This node's own writes are signed before they first leave it: a step
+  // ahead of each page read, so that a push of many fresh writes seals them
+  // while the peer applies the pages before (not all before the first page).
+  // A page that still meets an unsealed write (one far ahead in the log,
+  // brought by a backfill) is read again once everything is sealed.
+  bool unsealed_left = true;
+  const size_t seal_step = 2 * (options.page_size + kMaxStatesPastPage);
+  auto read_page = [&](uint64_t from) -> Result<PushPage> {
+    if (unsealed_left) {
+      ASSIGN_OR_RETURN(unsealed_left,
+                       SealOldestPendingWrites(store, *credentials.signer, seal_step));
+    }
+    auto page = ReadPushPage(store, options, hello, reader, from);
+    if (page.ok() || !unsealed_left) return page;
+    RETURN_IF_ERROR(SealPendingWrites(store, *credentials.signer));
+    unsealed_left = false;
+    return ReadPushPage(store, options, hello, reader, from);
+  };
+  ASSIGN_OR_RETURN(PushPage current, read_page(hello.push_cursor));
   while (true) {
     const ChangePage& page = current.page;
     // Nothing new at all, nothing the peer lacks and nothing to tell it: save
@@ -215,7 +230,7 @@ Status Push(Store& store, Transport& transport, const SyncOptions& options,
                           &resume_at);
         });
     std::optional<Result<PushPage>> next;
-    if (!page.done) next = ReadPushPage(store, options, hello, reader, page.next_cursor);
+    if (!page.done) next = read_page(page.next_cursor);
     auto reply = in_flight.get();
     if (!reply.ok()) {
       // The peer lost pages we thought it had (e.g. restored from a backup):
@@ -223,7 +238,7 @@ Status Push(Store& store, Transport& transport, const SyncOptions& options,
       if (reply.status().code() == Code::kFailedPrecondition && !resumed &&
           resume_at < current.from) {
         resumed = true;
-        ASSIGN_OR_RETURN(current, ReadPushPage(store, options, hello, reader, resume_at));
+        ASSIGN_OR_RETURN(current, read_page(resume_at));
         continue;
       }
       return reply.status();
@@ -258,7 +273,7 @@ Status Push(Store& store, Transport& transport, const SyncOptions& options,
     // The peer stands further on than expected: the page read meanwhile
     // starts too early.
     if (cursor != page.next_cursor || !next) {
-      ASSIGN_OR_RETURN(current, ReadPushPage(store, options, hello, reader, cursor));
+      ASSIGN_OR_RETURN(current, read_page(cursor));
     } else {
       ASSIGN_OR_RETURN(current, std::move(*next));
     }

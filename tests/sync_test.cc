@@ -309,6 +309,46 @@ TEST(SyncTest, WritesMadeOneRecordAtATimeShareSignaturesAndAreProvedInPieces) {
   }
 }
 
+// A push of many fresh writes seals them a step ahead of each page, while
+// the peer applies the page before: the units are the ones sealing them all
+// at once makes, and every state arrives proven.
+TEST(SyncTest, APushSealsFreshWritesStepByStepIntoTheUnitsOneSealingMakes) {
+  Offices o;
+  size_t states = 0;
+  for (int i = 0; i < 150; ++i) {
+    std::vector<FieldWrite> fields = {{"reference", "KH-2026-" + std::to_string(500 + i)},
+                                      {"notes", "ស្វែងរកគ្រួសារនៅខេត្តបាត់ដំបង លេខ " + std::to_string(i)},
+                                      {"direction", std::string("TH-KH")},
+                                      {"consent", std::string("refused")}};
+    states += fields.size();
+    Put(*o.border, {"case", "poipet-case-" + std::to_string(i), fields});
+  }
+  auto summary = Sync(*o.border, *o.kh, nullptr, /*page_size=*/8);
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  EXPECT_EQ(summary->states_sent, states);
+  EXPECT_GT(summary->pages_pushed, 10u);
+  auto unsealed = PeekDb(*o.border).Prepare("SELECT count(*) FROM versions WHERE salt IS NULL");
+  ASSERT_TRUE(*(*unsealed)->Step());
+  EXPECT_EQ((*unsealed)->Int(0), 0);
+  (*unsealed)->Reset();
+  auto units =
+      PeekDb(*o.border).Prepare("SELECT count(*) FROM unit_seals WHERE origin = 'KH-POIPET'");
+  ASSERT_TRUE(*(*units)->Step());
+  EXPECT_EQ(static_cast<size_t>((*units)->Int(0)), (states + 63) / 64);
+  (*units)->Reset();
+  const sync::PeerVerifier& verifier = *testing::CredentialsFor(*o.kh).verifier;
+  for (int i = 0; i < 150; ++i) {
+    std::string id = "poipet-case-" + std::to_string(i);
+    auto history = o.kh->History(id, std::nullopt);
+    ASSERT_TRUE(history.ok()) << id << ": " << history.status().ToString();
+    EXPECT_EQ(history->size(), 4u) << id;
+    for (const StoredVersion& sv : *history) {
+      Status proof = sync::VerifyStoredProof(*o.kh, verifier, sv.version);
+      EXPECT_TRUE(proof.ok()) << id << " " << sv.version.field << ": " << proof.ToString();
+    }
+  }
+}
+
 // Alters the first state of every pull reply that carries states: the
 // puller refuses that state's unit in the page.
 class AlteredPages : public sync::Transport {
