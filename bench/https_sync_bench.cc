@@ -31,9 +31,15 @@ using nlohmann::json;
 struct ProcessRun {
   int exit_code = -1;
   double seconds = 0;
+  double cpu_seconds = 0;  // user + system, all threads
   long peak_rss_kb = 0;
   std::string out;
 };
+
+double CpuSeconds(const rusage& usage) {
+  return usage.ru_utime.tv_sec + usage.ru_stime.tv_sec +
+         (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+}
 
 // Runs `accord ARGS...` to completion, capturing stdout; stderr is dropped.
 ProcessRun RunAccord(const std::vector<std::string>& args) {
@@ -63,6 +69,7 @@ ProcessRun RunAccord(const std::vector<std::string>& args) {
   run.seconds = sw.Seconds();
   run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   run.peak_rss_kb = usage.ru_maxrss;
+  run.cpu_seconds = CpuSeconds(usage);
   return run;
 }
 
@@ -115,6 +122,20 @@ class Server {
     waitpid(pid_, nullptr, 0);
   }
   long PeakRssKb() const { return ProcessStatusKb(pid_, "VmHWM"); }
+  // CPU time used so far, all threads (utime + stime in /proc/PID/stat).
+  double CpuSeconds() const {
+    std::ifstream in("/proc/" + std::to_string(pid_) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    std::istringstream rest(text.substr(text.rfind(')') + 2));
+    std::string field;
+    unsigned long long utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && rest >> field; ++i) {
+      if (i == 14) utime = std::stoull(field);
+      if (i == 15) stime = std::stoull(field);
+    }
+    return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  }
   bool ResetPeakRss() const {
     std::ofstream out("/proc/" + std::to_string(pid_) + "/clear_refs");
     out << "5";
@@ -154,14 +175,15 @@ void WriteCases(const std::string& path, int records) {
   _exit(0);
 }
 
-void AddRow(Table& t, const std::string& name, const ProcessRun& run, long server_kb) {
+void AddRow(Table& t, const std::string& name, const ProcessRun& run, long server_kb,
+            double server_cpu) {
   json s = json::parse(run.out);
   long states = s["states_received"].get<long>() + s["states_sent"].get<long>();
   long bytes = s["bytes_sent"].get<long>() + s["bytes_received"].get<long>();
   t.Row({name, Grouped(states), Fixed(run.seconds, 2), Grouped(states / run.seconds),
          std::to_string(s["pages_pulled"].get<long>() + s["pages_pushed"].get<long>()),
          Fixed(static_cast<double>(bytes) / std::max(1L, states), 1), Mib(run.peak_rss_kb),
-         server_kb ? Mib(server_kb) : "-"});
+         server_kb ? Mib(server_kb) : "-", Fixed(run.cpu_seconds, 2), Fixed(server_cpu, 2)});
 }
 
 int Main(int argc, char** argv) {
@@ -189,16 +211,23 @@ int Main(int argc, char** argv) {
   Server server(capital, port);
 
   std::cout << "\n== (a) full transfers; peak RSS of each process on its own\n";
-  Table t({"sync", "states", "s", "states/s", "pages", "bytes/state", "client MiB", "server MiB"});
+  Table t({"sync", "states", "s", "states/s", "pages", "bytes/state", "client MiB", "server MiB",
+           "client CPU s", "server CPU s"});
   bool reset = server.ResetPeakRss();
+  double cpu_before = server.CpuSeconds();
   ProcessRun push = MustRun({"--dir", office, "sync", server.Url(), "--json"});
-  AddRow(t, "KH-POIPET pushes to KH-NCCT", push, reset ? server.PeakRssKb() : 0);
+  AddRow(t, "KH-POIPET pushes to KH-NCCT", push, reset ? server.PeakRssKb() : 0,
+         server.CpuSeconds() - cpu_before);
   reset = server.ResetPeakRss();
+  cpu_before = server.CpuSeconds();
   ProcessRun pull = MustRun({"--dir", other, "sync", server.Url(), "--json"});
-  AddRow(t, "TH-MSDHS pulls from KH-NCCT", pull, reset ? server.PeakRssKb() : 0);
+  AddRow(t, "TH-MSDHS pulls from KH-NCCT", pull, reset ? server.PeakRssKb() : 0,
+         server.CpuSeconds() - cpu_before);
   t.Print(std::cout);
   std::cout << "s = the whole `accord sync` process: start, TLS handshake, hello, pages, exit; "
-               "bytes = HTTP bodies both ways (zstd frames)\n";
+               "bytes = HTTP bodies both ways (zstd frames); CPU = user + system time of each "
+               "process during the sync, all threads (a figure that holds when other work "
+               "shares the machine)\n";
 
   std::cout << "\n== (b) syncs with nothing to send (TH-MSDHS -> KH-NCCT)\n";
   std::vector<double> cli_ms;
