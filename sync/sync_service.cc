@@ -118,7 +118,10 @@ Result<HeldPolicy> SyncService::TakePeerPolicy(const wire::HelloRequest& hello,
       }
     }
   }
-  RETURN_IF_ERROR(store_.RecordPeerPolicyVersion(peer, theirs));
+  // Written only when it rose, so that a hello stays a read (it waits for no
+  // apply holding the write lock) but once per new version.
+  ASSIGN_OR_RETURN(PeerInfo known, store_.GetPeer(peer));
+  if (known.policy_version < theirs) RETURN_IF_ERROR(store_.RecordPeerPolicyVersion(peer, theirs));
   return mine;
 }
 
