@@ -44,7 +44,8 @@ json InfoJson(const sync::BundleInfo& info) {
           {"chunks", info.chunks},
           {"states_per_type", types},
           {"bytes", info.file_bytes},
-          {"sha256", info.checksum_hex}};
+          {"sha256", info.checksum_hex},
+          {"policy_version", info.policy_version}};
 }
 
 // A peer given by address-book name resolves to its node id.
@@ -148,9 +149,14 @@ int RunApply(const Context& ctx, BundleArgs& args) {
                 {"resumed_states", result->states_resumed},
                 {"new_conflicts", result->applied.new_conflicts},
                 {"knowledge_merged", result->knowledge_merged}};
+    if (result->policy_taken) out["policy_taken"] = result->policy_taken;
     out.update(exits);
     PrintJson(out);
     return kExitOk;
+  }
+  if (result->policy_taken) {
+    std::cout << "sharing policy version " << result->policy_taken << " taken from "
+              << result->info.sender << ": this node judges with it now (accord policy show)\n";
   }
   if (result->info.is_ack) {
     std::cout << "recorded " << result->info.sender << "'s acknowledgement: it holds "
@@ -191,7 +197,7 @@ int RunInspect(const Context& ctx, BundleArgs& args) {
               << info->sender << " for " << info->receiver << ", written "
               << FormatUtcMs(info->created_ms) << "\n  format " << info->format_version << ", "
               << info->file_bytes << " bytes, " << info->states << " field states in "
-              << info->chunks << " chunks\n";
+              << info->chunks << " chunks, sharing policy version " << info->policy_version << "\n";
     for (const auto& [type, n] : info->states_per_type)
       std::cout << "    " << type << "  " << n << "\n";
     std::cout << "  sha256 " << info->checksum_hex << "\n  "

@@ -204,6 +204,7 @@ json SummaryJson(const std::string& target, const sync::SyncSummary& s,
               {"refused_by_peer", RefusalsJson(s.refused_by_peer)},
               {"not_believed", s.disbelieved},
               {"clock_skew_ms", SkewJson(t)}};
+  if (s.policy_taken) out["policy_taken"] = s.policy_taken;
   AddScopeExitsJson(s.purged, s.notices_ignored, s.warnings, out);
   return out;
 }
@@ -268,6 +269,10 @@ void PrintSummary(const json& s) {
   if (s["peer_new_conflicts"].get<uint64_t>())
     std::cout << ", " << s["peer_new_conflicts"] << " at the peer";
   std::cout << (conflicts ? ": review them with `accord conflicts`" : "") << "\n";
+  if (s.contains("policy_taken")) {
+    std::cout << "sharing policy version " << s["policy_taken"]
+              << " taken from the peer: this node judges with it now (accord policy show)\n";
+  }
   PrintRefusals(s["refused_by_peer"],
                 "refused by the peer (the rest went in; fix the value and sync again)");
   PrintRefusals(s["refused_here"], "refused here (the rest went in)");

@@ -54,6 +54,7 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
   page.next_cursor = after_seq;
   ASSIGN_OR_RETURN(ScopeCache * cached_scopes, UnchangedScopes());
   ScopeCache& scopes = *cached_scopes;
+  ASSIGN_OR_RETURN(const SharingPolicy* reader_policy, ReaderPolicy(reader));
   std::set<uint64_t> sent;       // log positions in the page (backfill may add others)
   std::set<std::string> judged;  // records judged for a scope exit in this page
   // Skipped states cost a scan but no bytes; bound the scan so one page of
@@ -123,8 +124,10 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
     // into its scope here, behind its cursor: consent given that reached the
     // reader first, or that the reader itself brought. What the cursor
     // passed while the record was out of scope must still go (below).
-    const bool scope_field = after_seq > 0 && reader.party &&
-                             SharingPolicy::Default().IsScopeField(v.record_type, v.field);
+    const bool scope_field =
+        after_seq > 0 && reader.party &&
+        (policy().IsScopeField(v.record_type, v.field) ||
+         (reader_policy && reader_policy->IsScopeField(v.record_type, v.field)));
     if (reader_holds && !scope_field) continue;
     if (!reader_holds && v.salt.empty()) {
       // Another node's write kept from before writes were signed: nothing

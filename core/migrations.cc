@@ -252,6 +252,23 @@ const std::array<Migration, kDatabaseVersion> kMigrations = {{
     ) WITHOUT ROWID;
     )sql",
      nullptr},
+    // 7 -> 8: a deployment replaces the sharing policy with versions its CA
+    // signs. Every version taken is kept (a peer may still judge with an
+    // older one); the highest is current. Version 1 is built in, never here.
+    {R"sql(
+    CREATE TABLE sharing_policies(
+      version INTEGER PRIMARY KEY,
+      signed TEXT NOT NULL,          -- the signed document, byte for byte
+      policy TEXT NOT NULL,          -- the policy it carries, as JSON
+      signer TEXT NOT NULL,          -- the subject of the CA certificate that signed it
+      key_id TEXT NOT NULL,          -- hex SHA-256 of that certificate's public key
+      source TEXT NOT NULL,          -- 'installed', 'sync with NODE', 'bundle from NODE'
+      installed_at INTEGER NOT NULL  -- local time
+    );
+    -- The policy version each peer last announced; 0: never (version 1).
+    ALTER TABLE peer_state ADD COLUMN policy_version INTEGER NOT NULL DEFAULT 0;
+    )sql",
+     nullptr},
 }};
 
 std::string QuoteIdentifier(const std::string& name) {

@@ -6,9 +6,10 @@
 namespace accord {
 
 Result<PeerInfo> Store::GetPeer(std::string_view peer_id) {
-  ASSIGN_OR_RETURN(Statement * stmt,
-                   db_->Prepare("SELECT inbound_cursor, their_knowledge, last_contact_at "
-                                "FROM peer_state WHERE peer_id = ?"));
+  ASSIGN_OR_RETURN(
+      Statement * stmt,
+      db_->Prepare("SELECT inbound_cursor, their_knowledge, last_contact_at, policy_version "
+                   "FROM peer_state WHERE peer_id = ?"));
   stmt->Bind(1, peer_id);
   ASSIGN_OR_RETURN(bool found, stmt->Step());
   PeerInfo info;
@@ -17,6 +18,7 @@ Result<PeerInfo> Store::GetPeer(std::string_view peer_id) {
     info.inbound_cursor = static_cast<uint64_t>(stmt->Int(0));
     auto vv = VersionVector::FromText(stmt->Text(1));
     info.last_sync_ms = stmt->Int(2);
+    info.policy_version = static_cast<int>(stmt->Int(3));
     stmt->Reset();
     if (!vv.ok()) return vv.status().WithContext("peer " + std::string(peer_id) + ": ");
     info.their_knowledge = std::move(vv).value();

@@ -51,12 +51,15 @@ Result<std::vector<std::pair<std::string, std::string>>> Store::KnownNodeParties
 Result<Store::ScopeCache*> Store::UnchangedScopes() {
   // About 200 bytes a scope: a bound on memory that a sync of any size keeps.
   constexpr size_t kMaxKeptScopes = 50000;
+  RETURN_IF_ERROR(RefreshPolicy());
   ASSIGN_OR_RETURN(Statement * version, db_->Prepare("PRAGMA data_version"));
   ASSIGN_OR_RETURN(bool row, version->Step());
   std::pair<int64_t, int64_t> now{scope_inputs_version_, row ? version->Int(0) : -1};
   version->Reset();
   if (now != unchanged_scopes_at_ || unchanged_scopes_.size() > kMaxKeptScopes) {
     unchanged_scopes_.clear();
+    older_policies_.clear();
+    older_policy_scopes_.clear();
     unchanged_scopes_at_ = now;
   }
   return &unchanged_scopes_;
@@ -64,6 +67,7 @@ Result<Store::ScopeCache*> Store::UnchangedScopes() {
 
 Result<RecordScope> Store::ScopeOf(std::string_view record_id) {
   ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*db_, Transaction::Mode::kRead));
+  RETURN_IF_ERROR(RefreshPolicy());
   ScopeCache cache;
   return ScopeOfCached(record_id, cache, 0);
 }
@@ -153,10 +157,14 @@ Result<std::string> Store::OwnerPartyAmong(const std::vector<ScopeRow>& rows,
 }
 
 Result<RecordScope> Store::ScopeOfCached(std::string_view record_id, ScopeCache& cache, int depth) {
+  return ScopeUnder(policy(), record_id, cache, depth);
+}
+
+Result<RecordScope> Store::ScopeUnder(const SharingPolicy& policy, std::string_view record_id,
+                                      ScopeCache& cache, int depth) {
   if (auto it = cache.find(record_id); it != cache.end()) return it->second;
   ASSIGN_OR_RETURN(std::optional<std::string> type_name, RecordType(record_id));
   if (!type_name) return NotFound("no record " + std::string(record_id));
-  const SharingPolicy& policy = SharingPolicy::Default();
   const TypeSpec* type = Schema::Get().FindType(*type_name);
 
   // Every version of the record, read once (with the party of each
@@ -201,7 +209,7 @@ Result<RecordScope> Store::ScopeOfCached(std::string_view record_id, ScopeCache&
     for (const std::string& ref : f->second) {
       ASSIGN_OR_RETURN(std::string parent, value_of(ref));
       if (parent.empty() || parent == record_id) continue;
-      auto parent_scope = ScopeOfCached(parent, cache, depth + 1);
+      auto parent_scope = ScopeUnder(policy, parent, cache, depth + 1);
       if (!parent_scope.ok()) {
         if (parent_scope.status().code() == Code::kNotFound) continue;
         return parent_scope.status();
@@ -234,7 +242,7 @@ Result<RecordScope> Store::ScopeOfCached(std::string_view record_id, ScopeCache&
     for (const auto& [field, value] : values) {
       ASSIGN_OR_RETURN(std::optional<std::string> parent_type, RecordType(value));
       if (!parent_type) continue;
-      ASSIGN_OR_RETURN(RecordScope parent, ScopeOfCached(value, cache, depth + 1));
+      ASSIGN_OR_RETURN(RecordScope parent, ScopeUnder(policy, value, cache, depth + 1));
       scope = parent;
       scope.reason = "a type this policy does not name: follows its " + field + " " + value + " (" +
                      parent.reason + ")";
@@ -264,7 +272,7 @@ Result<RecordScope> Store::ScopeOfCached(std::string_view record_id, ScopeCache&
 }
 
 Result<std::vector<Store::Follower>> Store::FollowersOf(const std::string& parent) {
-  const SharingPolicy& policy = SharingPolicy::Default();
+  const SharingPolicy& policy = this->policy();
   std::set<std::string> ref_fields;
   for (const auto& [type, refs] : policy.follow) ref_fields.insert(refs.begin(), refs.end());
   std::vector<Follower> followers;
@@ -300,7 +308,13 @@ Result<bool> Store::MayReceive(std::string_view record_id, const PageReader& rea
     if (scope.status().code() == Code::kNotFound) return false;
     return scope.status();
   }
-  return scope->Allows(*reader.party);
+  if (!scope->Allows(*reader.party)) return false;
+  // A reader that judges with an older policy gets only what both allow.
+  ASSIGN_OR_RETURN(const SharingPolicy* older, ReaderPolicy(reader));
+  if (!older) return true;
+  ASSIGN_OR_RETURN(RecordScope theirs,
+                   ScopeUnder(*older, record_id, older_policy_scopes_[older->version], 0));
+  return theirs.Allows(*reader.party);
 }
 
 Result<uint64_t> Store::LowestOwnWriteHeldBack(const PageReader& reader, uint64_t known,

@@ -33,6 +33,7 @@ Result<std::map<std::string, KnownPeer>> PeersSyncedWith(Database& db) {
 
 Result<RecordSharing> Store::SharingOf(std::string_view record_id) {
   ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*db_, Transaction::Mode::kRead));
+  RETURN_IF_ERROR(RefreshPolicy());
   RecordSharing sharing;
   ScopeCache cache;
   ASSIGN_OR_RETURN(sharing.scope, ScopeOfCached(record_id, cache, 0));
@@ -78,6 +79,7 @@ Result<RecordSharing> Store::SharingOf(std::string_view record_id) {
 
 Result<std::vector<HeldBackFromPeer>> Store::HeldBackPerPeer() {
   ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*db_, Transaction::Mode::kRead));
+  RETURN_IF_ERROR(RefreshPolicy());
   ASSIGN_OR_RETURN(auto peers, PeersSyncedWith(*db_));
   std::vector<HeldBackFromPeer> result;
   for (const auto& [peer, unused] : peers) {

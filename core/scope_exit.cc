@@ -90,6 +90,7 @@ constexpr int64_t kMaxHeardPerPeer = 100000;
 
 Status Store::RemoteBatch::ApplyScopeExits(const std::vector<ScopeExit>& exits) {
   if (exits.empty()) return Status::Ok();
+  RETURN_IF_ERROR(store_.RefreshPolicy());
   Database& db = *store_.db_;
   ASSIGN_OR_RETURN(std::optional<std::string> own, store_.PartyOf(store_.node_id_));
   ASSIGN_OR_RETURN(std::optional<std::string> sender, store_.PartyOf(from_peer_));
@@ -161,6 +162,7 @@ Status Store::RemoteBatch::ApplyScopeExits(const std::vector<ScopeExit>& exits) 
 
 Status Store::RemoteBatch::PurgeReturned() {
   if (returned_.empty()) return Status::Ok();
+  RETURN_IF_ERROR(store_.RefreshPolicy());
   ASSIGN_OR_RETURN(std::optional<std::string> own, store_.PartyOf(store_.node_id_));
   // Without its own party this node cannot judge: it keeps the record until
   // a notice says otherwise.
@@ -184,7 +186,7 @@ Status Store::RemoteBatch::PurgeReturned() {
   ASSIGN_OR_RETURN(Statement * versions,
                    db.Prepare("SELECT r.type, v.field, v.vv FROM versions v JOIN records r "
                               "ON r.id = v.record_id WHERE v.record_id = ?"));
-  const SharingPolicy& policy = SharingPolicy::Default();
+  const SharingPolicy& policy = store_.policy();
   for (const std::string& id : roots) {
     ScopeCache cache;
     ASSIGN_OR_RETURN(RecordScope scope, store_.ScopeOfCached(id, cache, 0));
@@ -257,7 +259,7 @@ Status Store::RemoteBatch::PurgeReturned() {
 }
 
 Result<std::string> Store::ScopeParent(const std::string& record_id, const std::string& type) {
-  const SharingPolicy& policy = SharingPolicy::Default();
+  const SharingPolicy& policy = this->policy();
   auto refs = policy.follow.find(type);
   if (refs == policy.follow.end()) return std::string();
   ASSIGN_OR_RETURN(Statement * winner,

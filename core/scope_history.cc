@@ -43,7 +43,7 @@ std::vector<const FieldVersion*> LiveAt(const std::vector<HeldVersion>& held, in
 Result<bool> Store::ReaderMayHold(const std::string& record_id, const std::string& type,
                                   const PageReader& reader, ScopeCache& cache,
                                   VersionVector& scope_version) {
-  const SharingPolicy& policy = SharingPolicy::Default();
+  const SharingPolicy& policy = this->policy();
   auto root = policy.roots.find(type);
   if (root == policy.roots.end() || !reader.party) return false;
   const RootRule& rule = root->second;
@@ -151,7 +151,7 @@ Status Store::NoteScopeExit(const FieldVersion& v, const PageReader& reader, Sco
   if (!reader.party || reader.party->empty()) return Status::Ok();
   // Only a root's own scope fields: what hangs off a root leaves with it,
   // and the reader purges it with it.
-  const SharingPolicy& policy = SharingPolicy::Default();
+  const SharingPolicy& policy = this->policy();
   if (!policy.roots.count(v.record_type) || !policy.IsScopeField(v.record_type, v.field)) {
     return Status::Ok();
   }
@@ -171,7 +171,7 @@ Status Store::NoteScopeExit(const FieldVersion& v, const PageReader& reader, Sco
 
 Result<VersionVector> Store::ScopeFieldsVector(const std::string& record_id,
                                                const std::string& type) {
-  const SharingPolicy& policy = SharingPolicy::Default();
+  const SharingPolicy& policy = this->policy();
   VersionVector joined;
   ASSIGN_OR_RETURN(Statement * versions,
                    db_->Prepare("SELECT field, vv FROM versions WHERE record_id = ?"));

@@ -86,6 +86,7 @@ Result<SharingPolicy> SharingPolicy::Parse(std::string_view text) {
     return InvalidArgument(std::string("policy: ") + e.what());
   }
   if (policy.version < 1) return InvalidArgument("policy: version must be at least 1");
+  if (policy.version > 1'000'000) return InvalidArgument("policy: version must be at most 1000000");
   return policy;
 }
 

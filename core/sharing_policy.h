@@ -1,8 +1,10 @@
 // Who may hold which record: the sharing policy every node evaluates the
 // same way (docs/sharing.md). It is data — a JSON document with a version —
-// so a deployment can read it (`accord policy show`) and, later, replace it.
+// so a deployment can read it (`accord policy show`) and replace it with a
+// newer version signed by its CA (sync/signed_policy.h).
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
@@ -51,6 +53,21 @@ struct SharingPolicy {
   // of a node's scope.
   bool IsScopeField(std::string_view type, std::string_view field) const;
 };
+
+// A policy version as a node holds it: the built-in one, or one the
+// deployment CA signed (docs/sharing.md, "Replacing the policy").
+struct HeldPolicy {
+  SharingPolicy policy;
+  std::string signed_text;  // the signed document, byte for byte; "" for the built-in
+  std::string signer;       // the subject of the CA certificate that signed it
+  std::string key_id;       // hex SHA-256 of that certificate's public key
+  std::string source;       // "built in", "installed", "sync with NODE", "bundle from NODE"
+  int64_t installed_at_ms = 0;
+  bool built_in() const { return signed_text.empty(); }
+};
+
+// The largest signed policy a node takes (the built-in text is ~1.3 KB).
+inline constexpr size_t kMaxSignedPolicyBytes = 256 * 1024;
 
 // Where one record may go: every node, or the nodes of these parties.
 struct RecordScope {

@@ -45,7 +45,9 @@ Store::Store(std::unique_ptr<Database> db, std::string node_id, StoreOptions opt
     : db_(std::move(db)),
       peers_(new PeerBook(*db_)),
       node_id_(std::move(node_id)),
-      options_(std::move(options)) {
+      options_(std::move(options)),
+      // The built-in policy until Open reads which version the node holds.
+      policy_(std::shared_ptr<const SharingPolicy>(), &SharingPolicy::Default()) {
   if (!options_.clock_ms) options_.clock_ms = SystemClockMs;
 }
 
@@ -163,7 +165,9 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, StoreOptions
   ASSIGN_OR_RETURN(auto db, Database::Open(path, /*create=*/false));
   RETURN_IF_ERROR(MigrateDatabase(*db));
   ASSIGN_OR_RETURN(std::string node_id, ReadMeta(*db, "node_id"));
-  return std::unique_ptr<Store>(new Store(std::move(db), node_id, std::move(options)));
+  std::unique_ptr<Store> store(new Store(std::move(db), node_id, std::move(options)));
+  RETURN_IF_ERROR(store->RefreshPolicy());
+  return store;
 }
 
 Result<std::optional<std::string>> Store::RecordType(std::string_view record_id) {

@@ -101,9 +101,15 @@ struct ChangePage {
 // back) and, when sharing applies, its party (docs/sharing.md): only states
 // of records whose scope allows that party go, "" (no party in its
 // certificate) allowing only what every node may hold.
+//
+// `policy_version` is the sharing policy version the reader is known to
+// judge with (0: this node's own). When it is another version this node
+// holds, a state goes only if both versions allow it (docs/sharing.md,
+// "Replacing the policy"); a version not held here leaves this node's own.
 struct PageReader {
   std::string node_id;
   std::optional<std::string> party;  // nullopt: everything (a backup of this node)
+  int policy_version = 0;
 };
 
 // A record this node purged because it left this node's scope, as the
@@ -179,6 +185,16 @@ struct PeerInfo {
   uint64_t inbound_cursor = 0;  // how far into the peer's log this node has applied
   int64_t last_sync_ms = 0;
   VersionVector their_knowledge;  // what the peer was known to hold at last contact
+  // The sharing policy version the peer last announced (by sync or bundle);
+  // 0 when it never did: it is taken to hold the built-in version 1.
+  int policy_version = 0;
+};
+
+// What Store::InstallPolicy did with a verified policy.
+enum class PolicyInstall {
+  kInstalled,    // newer than the current one: this node now judges with it
+  kKeptOlder,    // older than the current one and not held: kept, to judge for peers holding it
+  kAlreadyHeld,  // this version, with the same text, is held
 };
 
 // Where one node stands with one record (Store::SharingOf).
@@ -355,6 +371,24 @@ class Store {
   // The records this node purged because they left its scope, newest first.
   Result<std::vector<PurgedRecord>> PurgedRecords();
 
+  // ---- The sharing policy (docs/sharing.md, "Replacing the policy"). Every
+  // version ever held is kept; the current one is the highest. Scopes are
+  // judged with the current one, and with a reader's own when it is older.
+  Result<HeldPolicy> CurrentPolicy();
+  // The version held here (1: the built-in one); nullopt when not held.
+  Result<std::optional<HeldPolicy>> PolicyVersion(int version);
+  // Every version held, oldest first (the built-in one included).
+  Result<std::vector<HeldPolicy>> HeldPolicies();
+  // Keeps a signed policy. REQUIRES: the caller verified its signature
+  // against the deployment CA (sync/signed_policy.h) and filled `signer`,
+  // `key_id` and `source`. Refuses (kFailedPrecondition) a version held
+  // with another text: a deployment never signs two policies of one version.
+  Result<PolicyInstall> InstallPolicy(const HeldPolicy& policy);
+  // Records the policy version a peer announced (by sync or bundle). Never
+  // lowers what was recorded: a node never goes back to an older version,
+  // and bundles arrive out of order.
+  Status RecordPeerPolicyVersion(std::string_view peer_id, int version);
+
   // ---- Replication (used by sync/, never by transports).
   // Live states after `after_seq` the reader does not hold, at most
   // `max_states` (and the rest of the record's write the page ends in: a
@@ -502,6 +536,18 @@ class Store {
   Result<ScopeCache*> UnchangedScopes();
   void ScopeInputsChanged() { ++scope_inputs_version_; }
   Result<RecordScope> ScopeOfCached(std::string_view record_id, ScopeCache& cache, int depth);
+  // The same under `policy` (a reader's older version).
+  Result<RecordScope> ScopeUnder(const SharingPolicy& policy, std::string_view record_id,
+                                 ScopeCache& cache, int depth);
+  // The current sharing policy, as of the last RefreshPolicy.
+  const SharingPolicy& policy() const { return *policy_; }
+  // Reloads the current policy when another connection (or this one)
+  // installed a newer one; scopes judged before are then stale. Called at
+  // the start of every call that judges scopes.
+  Status RefreshPolicy();
+  // The policy `reader` judges with when it is not the current one and is
+  // held here; nullptr otherwise.
+  Result<const SharingPolicy*> ReaderPolicy(const PageReader& reader);
   // `possible`, when given, receives the parties the opener may be of.
   Result<std::string> OwnerPartyOf(std::string_view record_id, const TypeSpec* type,
                                    std::set<std::string>* possible = nullptr);
@@ -595,6 +641,12 @@ class Store {
   ScopeCache unchanged_scopes_;
   int64_t scope_inputs_version_ = 0;
   std::pair<int64_t, int64_t> unchanged_scopes_at_{-1, -1};  // (inputs version, data_version)
+  std::shared_ptr<const SharingPolicy> policy_;              // the current one
+  // Older versions readers judge with, loaded on demand (a version's text
+  // never changes), and the scopes judged under each, kept and emptied
+  // with unchanged_scopes_.
+  std::map<int, std::shared_ptr<const SharingPolicy>> older_policies_;
+  std::map<int, ScopeCache> older_policy_scopes_;
 };
 
 }  // namespace accord

@@ -10,6 +10,7 @@
 #include "core/output_file.h"
 #include "core/sha256.h"
 #include "sync/signed_changes.h"
+#include "sync/signed_policy.h"
 #include "sync/wire_codec.h"
 #include "sync/wire_scan.h"
 
@@ -130,6 +131,11 @@ Result<BundleInfo> WriteBundle(Store& store, const NodeSigner& signer, const std
   header.set_format_version(kBundleFormatVersion);
   header.set_sender(store.node_id());
   header.set_created_ms(store.NowMs());
+  // The receiver takes this node's policy if it is newer than its own; what
+  // the chunks carry is judged for the version it was last known to hold.
+  ASSIGN_OR_RETURN(HeldPolicy policy, store.CurrentPolicy());
+  header.set_policy_version(static_cast<uint32_t>(policy.policy.version));
+  header.set_signed_policy(policy.signed_text);
   ASSIGN_OR_RETURN(OutputFile out, OutputFile::Create(path, options.protected_paths));
   BundleWriter writer(std::move(out));
   writer.Raw(std::string_view(kMagic, sizeof kMagic));
@@ -193,6 +199,7 @@ Result<BundleInfo> WriteBundle(Store& store, const NodeSigner& signer, const std
   info.receiver = header.receiver();
   info.created_ms = header.created_ms();
   info.from_scratch = header.from_scratch();
+  info.policy_version = PolicyVersionOf(header.policy_version());
   info.base_knowledge = base;
   ASSIGN_OR_RETURN(info.sender_knowledge, FromWire(summary.sender_knowledge()));
   info.states = summary.states();
@@ -279,6 +286,8 @@ Result<VerifiedFile> VerifyFile(const std::string& path, const PeerVerifier* ver
   info.receiver = header.receiver();
   info.created_ms = header.created_ms();
   info.from_scratch = header.from_scratch();
+  info.policy_version = PolicyVersionOf(header.policy_version());
+  info.signed_policy = header.signed_policy();
   ASSIGN_OR_RETURN(info.base_knowledge, FromWire(header.base_knowledge()));
   wire::BundleSummary summary;
   if (!summary.ParseFromString(summary_bytes)) return Corruption("the bundle summary is damaged");
@@ -457,6 +466,26 @@ Result<BundleApplyResult> ApplyBundle(Store& store, const PeerVerifier& verifier
   if (info.sender == store.node_id())
     return PermissionDenied("the bundle was written by this node itself; nothing applied");
   BundleApplyResult result;
+  // The sender's policy, before any chunk: a newer one is taken, so that
+  // this node judges what it passes on with it; an older one is kept for
+  // judging what goes back to nodes holding it; one that does not verify
+  // refuses the file.
+  if (!info.signed_policy.empty()) {
+    auto taken =
+        TakeSignedPolicy(store, verifier, info.signed_policy, "bundle from " + info.sender);
+    if (!taken.ok()) {
+      return Status(taken.status().code(),
+                    "the bundle carries a sharing policy this node refuses: " +
+                        taken.status().message() + "; nothing applied");
+    }
+    if (taken->version != info.policy_version) {
+      return PermissionDenied("the bundle says its sender holds sharing policy version " +
+                              std::to_string(info.policy_version) + " but carries version " +
+                              std::to_string(taken->version) + "; nothing applied");
+    }
+    if (taken->outcome == PolicyInstall::kInstalled) result.policy_taken = taken->version;
+  }
+  RETURN_IF_ERROR(store.RecordPeerPolicyVersion(info.sender, info.policy_version));
   if (info.is_ack) {
     RETURN_IF_ERROR(LearnWhatSenderHolds(store, info));
     result.info = std::move(info);

@@ -34,6 +34,10 @@ struct BundleInfo {
   std::map<std::string, uint64_t> states_per_type;
   uint64_t file_bytes = 0;
   std::string checksum_hex;
+  // The sharing policy version the sender held, and its signed text unless
+  // it was the built-in one (docs/sharing.md, "Replacing the policy").
+  int policy_version = 1;
+  std::string signed_policy;
 };
 
 struct BundleProgress {
@@ -84,9 +88,12 @@ struct BundleApplyResult {
   uint64_t states_resumed = 0;  // the field states in them
   bool knowledge_merged = false;
   bool sender_noted = false;  // what the sender holds is recorded for the next bundle to it
+  int policy_taken = 0;       // a newer sharing policy version the bundle brought (0: none)
 };
 
-// Verifies the whole file, then applies it a chunk per transaction (each
+// Verifies the whole file, then takes the sharing policy it carries when it
+// is newer than this node's (refusing the whole file, before any chunk, when
+// that policy does not verify against the CA), then applies it a chunk per transaction (each
 // recording how many chunks are in), and last merges the sender's knowledge.
 // Resumes after the chunks an interrupted apply of the same file committed;
 // a fully applied file applies again as a no-op. Refuses a bundle meant for

@@ -341,6 +341,25 @@ Result<std::string> PeerVerifier::VerifySigned(std::string_view cert_pem, std::s
   return node;
 }
 
+Result<std::string> PeerVerifier::VerifyCaSigned(std::string_view key_id_hex, std::string_view data,
+                                                 std::string_view signature) const {
+  STACK_OF(X509_OBJECT)* anchors = X509_STORE_get0_objects(store_->store.get());
+  for (int i = 0; i < sk_X509_OBJECT_num(anchors); ++i) {
+    X509* ca = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(anchors, i));
+    if (ca == nullptr) continue;
+    ASSIGN_OR_RETURN(std::string key_id, ossl::KeyIdHex(X509_get0_pubkey(ca)));
+    if (key_id != key_id_hex) continue;
+    Status checked = CheckSignature(X509_get0_pubkey(ca), data, signature);
+    if (!checked.ok()) {
+      return PermissionDenied("the signature does not match the key of the deployment CA (" +
+                              ossl::SubjectText(ca) + ")");
+    }
+    return ossl::SubjectText(ca);
+  }
+  return PermissionDenied("signed with key " + std::string(key_id_hex.substr(0, 16)) +
+                          "..., which is not the key of this deployment's CA");
+}
+
 // --- Digests and base64 -------------------------------------------------------
 
 std::string Base64Encode(std::string_view data) {

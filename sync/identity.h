@@ -104,6 +104,14 @@ class PeerVerifier {
   // its origin claims).
   Result<OriginKey> VerifyOriginCertificate(std::string_view cert_pem) const;
 
+  // A document the deployment CA signed itself (a sharing policy): checks
+  // `signature` over `data` with the key of the trust anchor whose key id
+  // (ossl::KeyIdHex) is `key_id_hex`. Returns that certificate's subject.
+  // kPermissionDenied when no anchor of this deployment has that key, or
+  // the signature does not match.
+  Result<std::string> VerifyCaSigned(std::string_view key_id_hex, std::string_view data,
+                                     std::string_view signature) const;
+
   // Revocation by name or serial alone, for callers that already hold a
   // verified certificate (the TLS layer). `serial_hex` is uppercase, no colons.
   bool IsRevoked(std::string_view node_id, std::string_view serial_hex) const;

@@ -10,6 +10,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/hex.h"
+#include "core/sha256.h"
+
 namespace accord::sync::ossl {
 
 std::string ErrorText(std::string_view what) {
@@ -99,6 +102,28 @@ std::string CommonName(const X509* cert) {
 
 std::string Organisation(const X509* cert) {
   return SubjectEntry(cert, NID_organizationName);
+}
+
+std::string SubjectText(const X509* cert) {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  if (!bio || X509_NAME_print_ex(bio.get(), X509_get_subject_name(cert), 0,
+                                 XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) < 0) {
+    ERR_clear_error();
+    return "";
+  }
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio.get(), &data);
+  return len > 0 ? std::string(data, static_cast<size_t>(len)) : "";
+}
+
+Result<std::string> KeyIdHex(EVP_PKEY* key) {
+  unsigned char* der = nullptr;
+  int len = i2d_PUBKEY(key, &der);
+  if (len <= 0) return Internal(ErrorText("cannot encode a public key"));
+  std::string bytes(reinterpret_cast<char*>(der), static_cast<size_t>(len));
+  OPENSSL_free(der);
+  ASSIGN_OR_RETURN(std::string digest, Sha256Of(bytes));
+  return HexEncode(digest);
 }
 
 std::string SerialHex(const X509* cert) {

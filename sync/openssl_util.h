@@ -51,6 +51,11 @@ std::string CertificateToPem(X509* cert);
 std::string CommonName(const X509* cert);
 // The subject's organisation (O): a node's party. "" when absent.
 std::string Organisation(const X509* cert);
+// The whole subject, RFC 2253 ("CN=Accord KH-TH CA,O=..."), UTF-8.
+std::string SubjectText(const X509* cert);
+// SHA-256 of the public key as DER SubjectPublicKeyInfo, lowercase hex: the
+// same for a key in any certificate.
+Result<std::string> KeyIdHex(EVP_PKEY* key);
 // Serial number as uppercase hex without leading zeros ("A1B2", not "0A1B2").
 std::string SerialHex(const X509* cert);
 

@@ -420,7 +420,12 @@ Status LearnPeerParty(Store& store, const PeerVerifier& verifier, std::string_vi
 PageReader ReaderFor(Store& store, const std::string& peer) {
   auto party = store.PartyOf(peer);
   // Unknown (or unreadable): the peer gets only what every node may hold.
-  return PageReader{peer, party.ok() ? party->value_or("") : ""};
+  PageReader reader{peer, party.ok() ? party->value_or("") : ""};
+  // The policy version it last announced; one that never announced any
+  // holds the built-in version (docs/sharing.md, "Replacing the policy").
+  auto known = store.GetPeer(peer);
+  reader.policy_version = known.ok() && known->policy_version > 0 ? known->policy_version : 1;
+  return reader;
 }
 
 Status VerifyStoredProof(Store& store, const PeerVerifier& verifier, const FieldVersion& v) {

@@ -72,8 +72,9 @@ Result<CheckedChanges> CheckSignedChanges(Store& store, const PeerVerifier& veri
 // send it (docs/sharing.md). An empty certificate records nothing.
 Status LearnPeerParty(Store& store, const PeerVerifier& verifier, std::string_view certificate_pem,
                       std::string_view peer);
-// Who a page for `peer` is read for: its id and its party as last learnt
-// ("" when never learnt: only what every node may hold).
+// Who a page for `peer` is read for: its id, its party as last learnt
+// ("" when never learnt: only what every node may hold), and the policy
+// version it last announced (1 when it never did).
 PageReader ReaderFor(Store& store, const std::string& peer);
 
 Status VerifyStoredProof(Store& store, const PeerVerifier& verifier, const FieldVersion& v);

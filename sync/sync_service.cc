@@ -1,6 +1,7 @@
 #include "sync/sync_service.h"
 
 #include "core/schema.h"
+#include "sync/signed_policy.h"
 #include "sync/wire_codec.h"
 
 namespace accord::sync {
@@ -65,13 +66,63 @@ ServiceReply SyncService::Hello(const wire::Envelope& request, const std::string
   Status learnt =
       LearnPeerParty(store_, *credentials_.verifier, request.hello_request().certificate(), peer);
   if (!learnt.ok()) return ErrorReply(learnt, self);
+  auto policy = TakePeerPolicy(request.hello_request(), peer);
+  if (!policy.ok()) return ErrorReply(policy.status(), self);
   wire::Envelope reply;
   auto* hello = reply.mutable_hello_reply();
+  // The asker judges with an older version: it takes this one before it
+  // reads any page.
+  hello->set_policy_version(static_cast<uint32_t>(policy->policy.version));
+  if (policy->policy.version > PolicyVersionOf(request.hello_request().policy_version())) {
+    hello->set_signed_policy(policy->signed_text);
+  }
   hello->set_certificate(credentials_.signer->cert_pem());
   hello->set_your_cursor(peer_state->inbound_cursor);
   ToWire(*knowledge, hello->mutable_knowledge());
   hello->set_schema_version(static_cast<uint32_t>(Schema::Get().version()));
   return Reply(reply, self);
+}
+
+Result<HeldPolicy> SyncService::TakePeerPolicy(const wire::HelloRequest& hello,
+                                               const std::string& peer) {
+  const int theirs = PolicyVersionOf(hello.policy_version());
+  ASSIGN_OR_RETURN(HeldPolicy mine, store_.CurrentPolicy());
+  if (theirs > mine.policy.version && hello.signed_policy().empty()) {
+    return PermissionDenied(peer + " judges with sharing policy version " + std::to_string(theirs) +
+                            " but did not send it; this node holds version " +
+                            std::to_string(mine.policy.version));
+  }
+  if (theirs != mine.policy.version && !hello.signed_policy().empty()) {
+    ASSIGN_OR_RETURN(std::optional<HeldPolicy> held, store_.PolicyVersion(theirs));
+    if (!held) {
+      auto taken = TakeSignedPolicy(store_, *credentials_.verifier, hello.signed_policy(),
+                                    "sync with " + peer);
+      if (!taken.ok() || taken->version != theirs) {
+        Status why = taken.ok()
+                         ? PermissionDenied("it announced version " + std::to_string(theirs) +
+                                            " but sent version " + std::to_string(taken->version))
+                         : taken.status();
+        Log("refused the sharing policy " + peer + " sent: " + why.message());
+        // A newer policy that cannot be believed stops the sync: this node
+        // cannot tell what the peer may receive. An older one only goes unused.
+        if (theirs > mine.policy.version) {
+          return Status(why.code(), "the sharing policy " + peer + " sent (version " +
+                                        std::to_string(theirs) + ") is refused: " + why.message() +
+                                        "; this node keeps version " +
+                                        std::to_string(mine.policy.version));
+        }
+      } else if (taken->outcome == PolicyInstall::kInstalled) {
+        Log("sharing policy version " + std::to_string(theirs) + " taken from " + peer +
+            " (it replaces version " + std::to_string(mine.policy.version) + ")");
+        ASSIGN_OR_RETURN(mine, store_.CurrentPolicy());
+      }
+    }
+  }
+  // Written only when it rose, so that a hello stays a read (it waits for no
+  // apply holding the write lock) but once per new version.
+  ASSIGN_OR_RETURN(PeerInfo known, store_.GetPeer(peer));
+  if (known.policy_version < theirs) RETURN_IF_ERROR(store_.RecordPeerPolicyVersion(peer, theirs));
+  return mine;
 }
 
 ServiceReply SyncService::Pull(const wire::Envelope& request, const std::string& peer) {
@@ -107,7 +158,14 @@ ServiceReply SyncService::Pull(const wire::Envelope& request, const std::string&
   Status sealed = SealPendingWrites(store_, *credentials_.signer);
   if (!sealed.ok()) return ErrorReply(sealed, self);
   // Only what the puller's party may hold (docs/sharing.md).
-  const PageReader reader = ReaderFor(store_, peer);
+  PageReader reader = ReaderFor(store_, peer);
+  // The version the puller judges with now (it may have taken this node's
+  // at hello): an older one gets only what both versions allow.
+  reader.policy_version = PolicyVersionOf(pull.policy_version());
+  if (known->policy_version < reader.policy_version) {
+    Status noted = store_.RecordPeerPolicyVersion(peer, reader.policy_version);
+    if (!noted.ok()) return ErrorReply(noted, self);
+  }
   auto changes = store_.ReadChanges(pull.cursor(), page, *peer_knowledge, reader);
   // A stretch of the log the puller already holds costs it no round trip
   // per page: read on, within a bound so one request stays short.

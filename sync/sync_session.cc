@@ -5,6 +5,7 @@
 
 #include "core/peer_book.h"
 #include "core/schema.h"
+#include "sync/signed_policy.h"
 #include "sync/wire_codec.h"
 
 namespace accord::sync {
@@ -39,14 +40,52 @@ struct Hello {
   // States of the peer's this node refused while pulling: told to the peer
   // with the next request, so its writer can fix them.
   std::vector<RefusedState> to_report;
+  // The sharing policy version this node judges with after hello (it may
+  // have taken the peer's), told with every pull.
+  int policy_version = 1;
 };
 
+// Takes the peer's sharing policy when it is newer than this node's, before
+// any page is read, so both sides judge with the same version (docs/sharing.md,
+// "Replacing the policy"); records the version the peer holds.
+Status TakePeerPolicy(Store& store, const Credentials& credentials, const wire::HelloReply& reply,
+                      const std::string& peer, int mine, Hello& hello, SyncSummary& summary) {
+  const int theirs = PolicyVersionOf(reply.policy_version());
+  hello.policy_version = mine;
+  if (theirs > mine) {
+    if (reply.signed_policy().empty()) {
+      return PermissionDenied(peer + " judges with sharing policy version " +
+                              std::to_string(theirs) + " but did not send it; this node holds " +
+                              std::to_string(mine));
+    }
+    auto taken =
+        TakeSignedPolicy(store, *credentials.verifier, reply.signed_policy(), "sync with " + peer);
+    Status refused = !taken.ok() ? taken.status()
+                     : taken->version != theirs
+                         ? PermissionDenied("it announced version " + std::to_string(theirs) +
+                                            " but sent version " + std::to_string(taken->version))
+                         : Status::Ok();
+    if (!refused.ok()) {
+      return Status(refused.code(),
+                    "the sharing policy " + peer + " sent (version " + std::to_string(theirs) +
+                        ") is refused: " + refused.message() + "; this node keeps version " +
+                        std::to_string(mine) + " and synced nothing");
+    }
+    if (taken->outcome == PolicyInstall::kInstalled) summary.policy_taken = theirs;
+    hello.policy_version = theirs;
+  }
+  return store.RecordPeerPolicyVersion(peer, theirs);
+}
+
 Result<Hello> SayHello(Store& store, Transport& transport, const SyncOptions& options,
-                       const Credentials& credentials) {
+                       const Credentials& credentials, SyncSummary& summary) {
+  ASSIGN_OR_RETURN(HeldPolicy policy, store.CurrentPolicy());
   wire::Envelope request;
   request.mutable_hello_request()->set_schema_version(
       static_cast<uint32_t>(Schema::Get().version()));
   request.mutable_hello_request()->set_certificate(credentials.signer->cert_pem());
+  request.mutable_hello_request()->set_policy_version(static_cast<uint32_t>(policy.policy.version));
+  request.mutable_hello_request()->set_signed_policy(policy.signed_text);
   ASSIGN_OR_RETURN(wire::Envelope reply, Exchange(transport, kOpHello, request, store.node_id(),
                                                   wire::Envelope::kHelloReply));
   Hello hello;
@@ -62,6 +101,8 @@ Result<Hello> SayHello(Store& store, Transport& transport, const SyncOptions& op
   // certificate names.
   RETURN_IF_ERROR(LearnPeerParty(store, *credentials.verifier, reply.hello_reply().certificate(),
                                  hello.peer_id));
+  RETURN_IF_ERROR(TakePeerPolicy(store, credentials, reply.hello_reply(), hello.peer_id,
+                                 policy.policy.version, hello, summary));
   hello.push_cursor = reply.hello_reply().your_cursor();
   ASSIGN_OR_RETURN(hello.peer_knowledge, FromWire(reply.hello_reply().knowledge()));
   return hello;
@@ -87,10 +128,12 @@ void Note(SyncSummary& summary, const ApplyResult& applied) {
 std::future<Result<wire::Envelope>> RequestPage(Transport& transport, const std::string& self,
                                                 uint64_t cursor, const SyncOptions& options,
                                                 const VersionVector& knowledge,
-                                                std::vector<RefusedState>& to_report) {
+                                                std::vector<RefusedState>& to_report,
+                                                int policy_version) {
   wire::Envelope request;
   auto* pull = request.mutable_pull_request();
   pull->set_cursor(cursor);
+  pull->set_policy_version(static_cast<uint32_t>(policy_version));
   pull->set_page_size(options.page_size);
   ToWire(knowledge, pull->mutable_knowledge());
   for (const auto& r : to_report) ToWire(r, pull->add_refused());
@@ -108,8 +151,8 @@ Status Pull(Store& store, Transport& transport, const SyncOptions& options,
   // The transport is used by one request at a time, always on the request's
   // own thread; this node's store only here. Refusals of a page go with the
   // request after the next one (or with the push).
-  auto in_flight =
-      RequestPage(transport, store.node_id(), cursor, options, knowledge, hello.to_report);
+  auto in_flight = RequestPage(transport, store.node_id(), cursor, options, knowledge,
+                               hello.to_report, hello.policy_version);
   while (true) {
     ASSIGN_OR_RETURN(wire::Envelope reply, in_flight.get());
     const auto& page = reply.pull_reply();
@@ -121,7 +164,7 @@ Status Pull(Store& store, Transport& transport, const SyncOptions& options,
       ASSIGN_OR_RETURN(vouched, FromWire(page.knowledge()));
     } else {
       in_flight = RequestPage(transport, store.node_id(), page.next_cursor(), options, knowledge,
-                              hello.to_report);
+                              hello.to_report, hello.policy_version);
     }
     // Signatures are checked before the write lock is taken.
     ASSIGN_OR_RETURN(
@@ -291,7 +334,7 @@ Result<SyncSummary> RunSync(Store& store, Transport& transport, const Credential
   // Whether this node may purge what a peer says left its scope depends on
   // its own party: known before the first page arrives.
   RETURN_IF_ERROR(store.RecordNodeParty(store.node_id(), credentials.signer->party()));
-  ASSIGN_OR_RETURN(Hello hello, SayHello(store, transport, options, credentials));
+  ASSIGN_OR_RETURN(Hello hello, SayHello(store, transport, options, credentials, summary));
   summary.peer_id = hello.peer_id;
   RETURN_IF_ERROR(Pull(store, transport, options, credentials, hello, summary));
   RETURN_IF_ERROR(Push(store, transport, options, credentials, hello, summary));

@@ -47,6 +47,8 @@ struct SyncSummary {
   std::vector<PurgedRecord> purged;
   std::vector<std::string> notices_ignored;
   std::vector<std::string> warnings;  // e.g. a purge whose WAL is not emptied yet
+  // A newer sharing policy version taken from the peer at hello (0: none).
+  int policy_taken = 0;
 };
 
 // Seals this node's new writes with credentials.signer, checks every state it
