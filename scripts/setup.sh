@@ -13,7 +13,7 @@ packages=(
   libcpprest-dev libssl-dev openssl
   libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev libbenchmark-dev
-  nlohmann-json3-dev libcli11-dev libzstd-dev libutf8proc-dev
+  nlohmann-json3-dev libcli11-dev libzstd-dev libutf8proc-dev libsodium-dev
   clang-14 libfuzzer-14-dev
 )
 if [[ "${1:-}" == "--browser" ]]; then
