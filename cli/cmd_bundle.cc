@@ -7,6 +7,7 @@
 #include "cli/cli_context.h"
 #include "cli/scope_exit_output.h"
 #include "cli/tls_paths.h"
+#include "core/hex.h"
 #include "core/json_codec.h"
 #include "core/node_id.h"
 #include "core/peer_book.h"
@@ -45,7 +46,8 @@ json InfoJson(const sync::BundleInfo& info) {
           {"states_per_type", types},
           {"bytes", info.file_bytes},
           {"sha256", info.checksum_hex},
-          {"policy_version", info.policy_version}};
+          {"policy_version", info.policy_version},
+          {"encrypted_for_key", info.encrypted ? HexEncode(info.receiver_key_id) : ""}};
 }
 
 // A peer given by address-book name resolves to its node id.
@@ -79,6 +81,7 @@ int RunCreate(const Context& ctx, BundleArgs& args, bool ack) {
   std::string out = args.out.empty()
                         ? (*store)->node_id() + "-to-" + receiver + (ack ? ".ack" : ".bundle")
                         : args.out;
+  std::string receiver_cert_pem;
   if (!args.receiver_cert.empty()) {
     // The receiver's certificate says which party it belongs to, and so
     // what the bundle may carry to it (docs/sharing.md).
@@ -90,6 +93,7 @@ int RunCreate(const Context& ctx, BundleArgs& args, bool ack) {
     if (pem.empty()) return Fail(InvalidArgument(args.receiver_cert + " is empty or missing"));
     Status learnt = sync::LearnPeerParty(**store, *verifier, pem, receiver);
     if (!learnt.ok()) return Fail(learnt.WithContext(args.receiver_cert + ": "));
+    receiver_cert_pem = pem;
   }
   if (!ack) {
     auto party = (*store)->PartyOf(receiver);
@@ -100,9 +104,15 @@ int RunCreate(const Context& ctx, BundleArgs& args, bool ack) {
                    "carries only what every node may hold\n";
     }
   }
+  // The receiver's certified key encrypts the changes for it: the one given,
+  // else the one this node keeps from the receiver's proved writes.
+  auto verifier = sync::PeerVerifier::Load(args.tls.ca, args.tls.revoked);
+  if (!verifier.ok()) return Fail(verifier.status());
   sync::BundleCreateOptions options;
   options.receiver = receiver;
   options.protected_paths = ctx.OwnFiles();
+  options.verifier = &*verifier;
+  options.receiver_cert_pem = receiver_cert_pem;
   Result<sync::BundleInfo> info = Status::Ok();
   if (ack) {
     info = sync::CreateAck(**store, *signer, out, options);
@@ -131,7 +141,11 @@ int RunApply(const Context& ctx, BundleArgs& args) {
   if (!verifier.ok()) return Fail(verifier.status());
   auto store = ctx.OpenStore();
   if (!store.ok()) return Fail(store.status());
-  auto result = sync::ApplyBundle(**store, *verifier, args.file, Progress(ctx, "applied"));
+  // This node's key opens a bundle encrypted for it.
+  auto own_key = sync::NodeSigner::Load(args.tls.cert, args.tls.key);
+  if (!own_key.ok()) return Fail(own_key.status());
+  auto result =
+      sync::ApplyBundle(**store, *verifier, args.file, &*own_key, Progress(ctx, "applied"));
   if (!result.ok()) {
     std::cerr << "accord: " << args.file << ": " << result.status().message() << "\n";
     return kExitFailure;
@@ -197,7 +211,11 @@ int RunInspect(const Context& ctx, BundleArgs& args) {
               << info->sender << " for " << info->receiver << ", written "
               << FormatUtcMs(info->created_ms) << "\n  format " << info->format_version << ", "
               << info->file_bytes << " bytes, " << info->states << " field states in "
-              << info->chunks << " chunks, sharing policy version " << info->policy_version << "\n";
+              << info->chunks << " chunks, sharing policy version " << info->policy_version << "\n"
+              << (info->encrypted ? "  encrypted for " + info->receiver + "'s key " +
+                                        HexEncode(info->receiver_key_id).substr(0, 16) +
+                                        "…: only that node can read the field states\n"
+                                  : std::string());
     for (const auto& [type, n] : info->states_per_type)
       std::cout << "    " << type << "  " << n << "\n";
     std::cout << "  sha256 " << info->checksum_hex << "\n  "

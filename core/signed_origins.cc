@@ -208,6 +208,20 @@ Result<std::optional<OriginCertificate>> Store::FindCertificate(std::string_view
   return cert;
 }
 
+Result<std::vector<std::string>> Store::CertificatesOf(std::string_view node) {
+  ASSIGN_OR_RETURN(Statement * stmt,
+                   db_->Prepare("SELECT pem FROM origin_certificates WHERE node = ?"));
+  stmt->Bind(1, node);
+  std::vector<std::string> pems;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (!row) break;
+    pems.push_back(stmt->Text(0));
+  }
+  stmt->Reset();
+  return pems;
+}
+
 Status Store::RecordSentRefusals(std::string_view peer, const std::vector<RefusedState>& refused) {
   if (refused.empty()) return Status::Ok();
   ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*db_, Transaction::Mode::kWrite));

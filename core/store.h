@@ -344,6 +344,9 @@ class Store {
   Result<std::optional<ProvenUnit>> HighestProvenUnit(std::string_view origin);
   Result<std::optional<OriginCertificate>> FindCertificate(std::string_view node,
                                                            std::string_view key_id);
+  // Every certificate of `node` kept here (PEM), as its proved writes brought
+  // them: what a bundle for it can be encrypted for.
+  Result<std::vector<std::string>> CertificatesOf(std::string_view node);
   // Records refusals of states this node sent, as the peer reported them.
   Status RecordSentRefusals(std::string_view peer, const std::vector<RefusedState>& refused);
   // The latest refusals either way, newest first.

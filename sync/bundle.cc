@@ -3,12 +3,15 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "accord_bundle.pb.h"
 #include "core/hex.h"
 #include "core/node_id.h"
 #include "core/output_file.h"
+#include "core/schema.h"
 #include "core/sha256.h"
+#include "sync/bundle_cipher.h"
 #include "sync/signed_changes.h"
 #include "sync/signed_policy.h"
 #include "sync/wire_codec.h"
@@ -116,6 +119,70 @@ void Report(const BundleProgressFn& fn, uint64_t states, uint64_t total) {
   if (fn) fn({states, total});
 }
 
+// Personal data: a type whose policy rule asks for consent (cases), what
+// may hang off one (family tracing, case reviews: a ref field the policy
+// follows names a personal type) and any type the policy or the schema does
+// not know (fail closed).
+bool IsPersonalType(const SharingPolicy& policy, const std::string& type, int depth = 0) {
+  if (policy.everyone.count(type)) return false;
+  if (auto root = policy.roots.find(type);
+      root != policy.roots.end() && !root->second.consent_field.empty()) {
+    return true;
+  }
+  auto follow = policy.follow.find(type);
+  if (follow == policy.follow.end()) return !policy.roots.count(type);
+  const TypeSpec* spec = Schema::Get().FindType(type);
+  if (!spec || depth > 8) return true;  // unknown, or a cycle in a policy
+  for (const std::string& ref : follow->second) {
+    const FieldSpec* field = spec->FindField(ref);
+    if (!field || field->ref_type.empty()) return true;
+    if (IsPersonalType(policy, field->ref_type, depth + 1)) return true;
+  }
+  return false;
+}
+
+// The key a bundle for `receiver` is encrypted with, or none when no key of
+// the receiver can be trusted here.
+Result<std::optional<BundleCipher>> CipherFor(Store& store, const std::string& receiver,
+                                              const BundleCreateOptions& options) {
+  const bool given = !options.receiver_cert_pem.empty();
+  std::vector<std::string> pems;
+  if (given) {
+    pems.push_back(options.receiver_cert_pem);
+  } else {
+    ASSIGN_OR_RETURN(pems, store.CertificatesOf(receiver));
+  }
+  if (pems.empty()) return std::optional<BundleCipher>();
+  if (!options.verifier) {
+    if (given) return InvalidArgument("no deployment CA to check the receiver's certificate");
+    return std::optional<BundleCipher>();
+  }
+  std::vector<OriginKey> keys;
+  for (const std::string& pem : pems) {
+    auto key = options.verifier->VerifyOriginCertificate(pem);
+    if (key.ok() && key->node_id() != receiver) {
+      key = PermissionDenied("the certificate names " + key->node_id() + ", not " + receiver);
+    }
+    if (!key.ok()) {
+      // A certificate given for the receiver must be right; one kept here
+      // that no longer verifies (revoked) is passed over.
+      if (given) return key.status().WithContext("the receiver's certificate: ");
+      continue;
+    }
+    bool seen = false;
+    for (const OriginKey& k : keys) seen = seen || k.key_id() == key->key_id();
+    if (!seen) keys.push_back(std::move(key).value());
+  }
+  if (keys.empty()) return std::optional<BundleCipher>();
+  if (keys.size() > 1) {
+    return FailedPrecondition(std::to_string(keys.size()) + " keys of " + receiver +
+                              " are known here (it was re-keyed): give its current certificate "
+                              "(--receiver-cert, its tls/node.pem)");
+  }
+  ASSIGN_OR_RETURN(BundleCipher cipher, BundleCipher::ForReceiver(keys.front()));
+  return std::optional<BundleCipher>(std::move(cipher));
+}
+
 Result<BundleInfo> WriteBundle(Store& store, const NodeSigner& signer, const std::string& path,
                                wire::BundleHeader header, const BundleCreateOptions& options,
                                bool with_changes) {
@@ -128,7 +195,16 @@ Result<BundleInfo> WriteBundle(Store& store, const NodeSigner& signer, const std
     return FailedPrecondition("the certificate names " + signer.node_id() + " but this node is " +
                               store.node_id());
   }
-  header.set_format_version(kBundleFormatVersion);
+  // Changes are encrypted for the receiver whenever a key of it is known.
+  std::optional<BundleCipher> cipher;
+  if (with_changes) {
+    ASSIGN_OR_RETURN(cipher, CipherFor(store, header.receiver(), options));
+  }
+  if (cipher) {
+    header.set_ephemeral_public_key(cipher->ephemeral_public_der());
+    header.set_receiver_key_id(cipher->receiver_key_id());
+  }
+  header.set_format_version(cipher ? kBundleFormatVersion : kClearBundleFormatVersion);
   header.set_sender(store.node_id());
   header.set_created_ms(store.NowMs());
   // The receiver takes this node's policy if it is newer than its own; what
@@ -162,9 +238,22 @@ Result<BundleInfo> WriteBundle(Store& store, const NodeSigner& signer, const std
             ProveStates(store, page.states, base, page.done ? &page.knowledge : nullptr, &chunk));
         AddScopeExits(page.left_scope, &chunk);
         if (chunk.states_size() > 0 || chunk.units_size() > 0 || chunk.scope_exits_size() > 0) {
-          for (const auto& v : page.states) (*summary.mutable_states_per_type())[v.record_type]++;
-          ASSIGN_OR_RETURN(std::string compressed, Compress(chunk.SerializeAsString()));
-          writer.Section(compressed);
+          for (const auto& v : page.states) {
+            // Personal data never travels in clear on a file.
+            if (!cipher && IsPersonalType(policy.policy, v.record_type)) {
+              return FailedPrecondition(
+                  "the bundle would carry personal data (" + v.record_type + " " + v.record_id +
+                  ") and no key of " + header.receiver() +
+                  " is known here to encrypt it for: give its certificate (--receiver-cert, its "
+                  "tls/node.pem); nothing written");
+            }
+            (*summary.mutable_states_per_type())[v.record_type]++;
+          }
+          ASSIGN_OR_RETURN(std::string stored, Compress(chunk.SerializeAsString()));
+          if (cipher) {
+            ASSIGN_OR_RETURN(stored, cipher->Seal(summary.chunks(), stored));
+          }
+          writer.Section(stored);
           summary.set_states(summary.states() + page.states.size());
           summary.set_chunks(summary.chunks() + 1);
           Report(options.on_progress, summary.states(), 0);
@@ -193,7 +282,9 @@ Result<BundleInfo> WriteBundle(Store& store, const NodeSigner& signer, const std
   RETURN_IF_ERROR(writer.Commit());
 
   BundleInfo info;
-  info.format_version = kBundleFormatVersion;
+  info.format_version = header.format_version();
+  info.encrypted = cipher.has_value();
+  info.receiver_key_id = header.receiver_key_id();
   info.is_ack = header.kind() == wire::BundleHeader::ACK;
   info.sender = header.sender();
   info.receiver = header.receiver();
@@ -218,6 +309,7 @@ struct VerifiedFile {
   BundleInfo info;
   std::vector<std::string> chunk_digests;  // SHA-256 of each chunk as stored
   std::string sender_certificate_pem;      // the seal's, verified
+  std::string ephemeral_public_der;        // format 4: the sender's half of the key
 };
 
 Result<VerifiedFile> VerifyFile(const std::string& path, const PeerVerifier* verifier) {
@@ -288,6 +380,16 @@ Result<VerifiedFile> VerifyFile(const std::string& path, const PeerVerifier* ver
   info.from_scratch = header.from_scratch();
   info.policy_version = PolicyVersionOf(header.policy_version());
   info.signed_policy = header.signed_policy();
+  // Format 4 changes are encrypted, and only they.
+  info.encrypted = !header.ephemeral_public_key().empty() || !header.receiver_key_id().empty();
+  const bool should_be = info.format_version >= 4 && !info.is_ack;
+  if (info.encrypted != should_be || (info.encrypted && (header.ephemeral_public_key().empty() ||
+                                                         header.receiver_key_id().size() != 32))) {
+    return Corruption("the bundle's encryption fields do not fit its format version " +
+                      std::to_string(info.format_version));
+  }
+  info.receiver_key_id = header.receiver_key_id();
+  file.ephemeral_public_der = header.ephemeral_public_key();
   ASSIGN_OR_RETURN(info.base_knowledge, FromWire(header.base_knowledge()));
   wire::BundleSummary summary;
   if (!summary.ParseFromString(summary_bytes)) return Corruption("the bundle summary is damaged");
@@ -339,7 +441,7 @@ void Accumulate(ApplyResult& total, ApplyResult part) {
 // only if its bytes are the ones verified: chunks commit before this pass
 // could reach the checksum again.
 Status ApplyChunks(Store& store, const PeerVerifier& verifier, const std::string& path,
-                   const VerifiedFile& file, uint64_t resume_at,
+                   const VerifiedFile& file, const BundleCipher* cipher, uint64_t resume_at,
                    const BundleProgressFn& on_progress,
                    const std::function<bool(uint64_t)>& interrupt, BundleApplyResult& result) {
   const BundleInfo& info = file.info;
@@ -359,6 +461,17 @@ Status ApplyChunks(Store& store, const PeerVerifier& verifier, const std::string
     if (stored.empty() || digest != file.chunk_digests[index]) {
       return Corruption(where() + "the file changed since it was verified; " +
                         std::to_string(index) + " chunk(s) are in, the rest is not applied");
+    }
+    // An encrypted chunk is opened first; one that does not open with this
+    // node's key was not written for it.
+    if (cipher) {
+      auto opened = cipher->Open(index, stored);
+      if (!opened.ok()) {
+        return Status(opened.status().code(), where() + opened.status().message() + "; " +
+                                                  std::to_string(index) +
+                                                  " chunk(s) are in, the rest is not applied");
+      }
+      stored = std::move(opened).value();
     }
     if (index < resume_at) {  // committed by an earlier apply of this file
       result.chunks_resumed++;
@@ -449,7 +562,8 @@ Result<BundleInfo> InspectBundle(const std::string& path, const PeerVerifier* ve
 }
 
 Result<BundleApplyResult> ApplyBundle(Store& store, const PeerVerifier& verifier,
-                                      const std::string& path, BundleProgressFn on_progress,
+                                      const std::string& path, const NodeSigner* own_key,
+                                      BundleProgressFn on_progress,
                                       const std::function<bool(uint64_t)>& interrupt) {
   auto nothing_applied = [](const Status& st) {
     return Status(st.code(), st.message() + "; nothing applied");
@@ -465,6 +579,18 @@ Result<BundleApplyResult> ApplyBundle(Store& store, const PeerVerifier& verifier
   }
   if (info.sender == store.node_id())
     return PermissionDenied("the bundle was written by this node itself; nothing applied");
+  std::optional<BundleCipher> cipher;
+  if (info.encrypted) {
+    if (!own_key) {
+      return FailedPrecondition(
+          "the bundle is encrypted for this node: its key (tls/node.key) is needed to open it; "
+          "nothing applied");
+    }
+    auto opened =
+        BundleCipher::ForThisNode(*own_key, file.ephemeral_public_der, info.receiver_key_id);
+    if (!opened.ok()) return nothing_applied(opened.status());
+    cipher = std::move(opened).value();
+  }
   BundleApplyResult result;
   // The sender's policy, before any chunk: a newer one is taken, so that
   // this node judges what it passes on with it; an older one is kept for
@@ -497,8 +623,8 @@ Result<BundleApplyResult> ApplyBundle(Store& store, const PeerVerifier& verifier
   // Pass 2: a chunk per transaction, each recording how far the file got, so
   // officers' writes wait at most one chunk and a killed apply resumes.
   ASSIGN_OR_RETURN(uint64_t resume_at, store.BundleChunksApplied(info.checksum_hex));
-  RETURN_IF_ERROR(
-      ApplyChunks(store, verifier, path, file, resume_at, on_progress, interrupt, result));
+  RETURN_IF_ERROR(ApplyChunks(store, verifier, path, file, cipher ? &*cipher : nullptr, resume_at,
+                              on_progress, interrupt, result));
   // Last, with every chunk in: the bundle left out what the sender believed
   // this node held, so only if that belief is true does this node now hold
   // all the sender held (as far as it is proven, and not past a refused write).

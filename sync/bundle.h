@@ -17,8 +17,11 @@ namespace accord::sync {
 // 2: chunks carry signed changes (SignedChanges), proved by their origins.
 // 3: a signing unit may span writes (protocol 3). Format 2 files are still
 // read: their units are the special case of one write each.
-inline constexpr uint32_t kBundleFormatVersion = 3;
+// 4: the chunks are encrypted for the receiver (written whenever a key of
+// the receiver is known; otherwise 3, which may not carry personal data).
+inline constexpr uint32_t kBundleFormatVersion = 4;
 inline constexpr uint32_t kMinBundleFormatVersion = 2;
+inline constexpr uint32_t kClearBundleFormatVersion = 3;
 
 struct BundleInfo {
   uint32_t format_version = 0;
@@ -38,6 +41,10 @@ struct BundleInfo {
   // it was the built-in one (docs/sharing.md, "Replacing the policy").
   int policy_version = 1;
   std::string signed_policy;
+  // Format 4: the chunks are encrypted for the receiver's key with this id
+  // (SHA-256 of its SubjectPublicKeyInfo).
+  bool encrypted = false;
+  std::string receiver_key_id;
 };
 
 struct BundleProgress {
@@ -54,6 +61,14 @@ struct BundleCreateOptions {
   // Files and folders the output must never replace (the node's own
   // database and keys); see core/output_file.h.
   std::vector<std::string> protected_paths;
+  // Encryption for the receiver (docs/bundle-format.md, "Encryption"): its
+  // certificate (PEM), else the one key of it this node keeps from its
+  // proved writes; checked against the deployment CA with `verifier`. With
+  // no key of the receiver known, the bundle is written in clear and may
+  // carry no personal data (cases and what hangs off them): writing one
+  // that would fails, and leaves no file.
+  const PeerVerifier* verifier = nullptr;
+  std::string receiver_cert_pem;
 };
 
 // Writes the changes `options.receiver` is not known to hold to `path`
@@ -103,9 +118,11 @@ struct BundleApplyResult {
 // `interrupt` is asked after each chunk commits (with the number of chunks
 // in): returning true stops there with kUnavailable, as a crash would, minus
 // the crash. Tests use it; an interface could use it to stop on a signal.
+// `own_key` opens a bundle encrypted for this node (format 4); a clear one
+// needs none.
 Result<BundleApplyResult> ApplyBundle(
     Store& store, const PeerVerifier& verifier, const std::string& path,
-    BundleProgressFn on_progress = {},
+    const NodeSigner* own_key = nullptr, BundleProgressFn on_progress = {},
     const std::function<bool(uint64_t chunks_in)>& interrupt = {});
 
 }  // namespace accord::sync

@@ -291,6 +291,71 @@ Status OriginKey::Verify(std::string_view data, std::string_view signature) cons
   return CheckSignature(key_->pkey.get(), data, signature);
 }
 
+namespace {
+
+// ECDH between `own` (a private key) and `peer` (a public key on its curve).
+Result<std::string> DeriveSecret(EVP_PKEY* own, EVP_PKEY* peer) {
+  if (EVP_PKEY_get_base_id(own) != EVP_PKEY_EC || EVP_PKEY_get_base_id(peer) != EVP_PKEY_EC) {
+    return FailedPrecondition("encryption for a node needs EC keys; this node's key is not one");
+  }
+  std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> ctx(EVP_PKEY_CTX_new(own, nullptr),
+                                                                  &EVP_PKEY_CTX_free);
+  size_t len = 0;
+  if (!ctx || EVP_PKEY_derive_init(ctx.get()) != 1 ||
+      EVP_PKEY_derive_set_peer(ctx.get(), peer) != 1 ||
+      EVP_PKEY_derive(ctx.get(), nullptr, &len) != 1) {
+    return PermissionDenied(ossl::ErrorText("the keys do not agree (another curve?)"));
+  }
+  std::string secret(len, '\0');
+  if (EVP_PKEY_derive(ctx.get(), reinterpret_cast<unsigned char*>(secret.data()), &len) != 1) {
+    return Internal(ossl::ErrorText("ECDH failed"));
+  }
+  secret.resize(len);
+  return secret;
+}
+
+Result<std::string> PublicDer(EVP_PKEY* key) {
+  unsigned char* der = nullptr;
+  int len = i2d_PUBKEY(key, &der);
+  if (len <= 0) return Internal(ossl::ErrorText("cannot encode a public key"));
+  std::string bytes(reinterpret_cast<char*>(der), static_cast<size_t>(len));
+  OPENSSL_free(der);
+  return bytes;
+}
+
+}  // namespace
+
+Result<OriginKey::Agreement> OriginKey::AgreeEphemeral() const {
+  EVP_PKEY* peer = key_->pkey.get();
+  if (EVP_PKEY_get_base_id(peer) != EVP_PKEY_EC) {
+    return FailedPrecondition("the certificate of " + node_id_ +
+                              " holds no EC key: nothing can be encrypted for it");
+  }
+  // The ephemeral key takes the receiver key's curve from the key itself.
+  std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> ctx(EVP_PKEY_CTX_new(peer, nullptr),
+                                                                  &EVP_PKEY_CTX_free);
+  EVP_PKEY* made = nullptr;
+  if (!ctx || EVP_PKEY_keygen_init(ctx.get()) != 1 || EVP_PKEY_keygen(ctx.get(), &made) != 1) {
+    return Internal(ossl::ErrorText("cannot make an ephemeral key"));
+  }
+  ossl::PkeyPtr ephemeral(made);
+  Agreement agreement;
+  ASSIGN_OR_RETURN(agreement.secret, DeriveSecret(ephemeral.get(), peer));
+  ASSIGN_OR_RETURN(agreement.ephemeral_public_der, PublicDer(ephemeral.get()));
+  return agreement;
+}
+
+Result<std::string> NodeSigner::AgreeWith(std::string_view peer_public_der) const {
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(peer_public_der.data());
+  ossl::PkeyPtr peer(d2i_PUBKEY(nullptr, &p, static_cast<long>(peer_public_der.size())));
+  if (!peer || p != reinterpret_cast<const unsigned char*>(peer_public_der.data()) +
+                        peer_public_der.size()) {
+    ERR_clear_error();
+    return Corruption("the ephemeral public key is damaged");
+  }
+  return DeriveSecret(key_->pkey.get(), peer.get());
+}
+
 Result<std::string> PeerVerifier::VerifyChain(std::string_view cert_pem, bool check_time) const {
   ASSIGN_OR_RETURN(ossl::CertStackPtr certs, ossl::ParseCertificates(cert_pem));
   X509* leaf = sk_X509_value(certs.get(), 0);

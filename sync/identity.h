@@ -36,6 +36,10 @@ class NodeSigner {
 
   // SHA-256 signature (ECDSA DER or RSA PKCS#1 v1.5) over `data`.
   Result<std::string> Sign(std::string_view data) const;
+  // The ECDH secret this node's key shares with `peer_public_der` (a DER
+  // SubjectPublicKeyInfo on the same curve): how it opens what was
+  // encrypted for it (bundles, docs/bundle-format.md). EC keys only.
+  Result<std::string> AgreeWith(std::string_view peer_public_der) const;
 
  private:
   struct Key;  // wraps EVP_PKEY
@@ -59,6 +63,14 @@ class OriginKey {
   const std::string& party() const { return party_; }
   // kPermissionDenied unless `signature` is this key's over `data`.
   Status Verify(std::string_view data, std::string_view signature) const;
+  // A fresh ephemeral key on this key's curve, and the ECDH secret it
+  // shares with this key: encrypting for this node, which alone can derive
+  // the secret again (NodeSigner::AgreeWith). EC keys only.
+  struct Agreement {
+    std::string secret;
+    std::string ephemeral_public_der;  // DER SubjectPublicKeyInfo
+  };
+  Result<Agreement> AgreeEphemeral() const;
 
  private:
   friend class PeerVerifier;

@@ -410,8 +410,11 @@ TEST_F(HttpsAttackTest, ARelayThatAltersAWriteInItsBundleIsCaughtWhenItIsApplied
   ASSERT_TRUE(sync::LearnPeerParty(*th_->store, *Credentials("TH-MSDHS").verifier,
                                    Key("TH-ARANYA").cert_pem(), "TH-ARANYA")
                   .ok());
+  options.verifier = Credentials("TH-MSDHS").verifier;
+  options.receiver_cert_pem = Key("TH-ARANYA").cert_pem();
   ASSERT_TRUE(sync::CreateBundle(*th_->store, Key("TH-MSDHS"), file, options).ok());
   testing::BundleParts parts = testing::ReadBundleParts(file);
+  sync::BundleCipher cipher = testing::OpenChunks(parts, Key("TH-ARANYA"));
   int altered = 0;
   for (auto& chunk : parts.chunks) {
     wire::SignedChanges changes = testing::ChunkChanges(chunk);
@@ -422,8 +425,10 @@ TEST_F(HttpsAttackTest, ARelayThatAltersAWriteInItsBundleIsCaughtWhenItIsApplied
     ++altered;
   }
   ASSERT_EQ(altered, 1);
+  testing::SealChunks(parts, cipher);
   testing::WriteSignedBundle(file, parts, Key("TH-MSDHS"));
-  auto applied = sync::ApplyBundle(*aranya.store, *Credentials("TH-ARANYA").verifier, file);
+  auto applied =
+      sync::ApplyBundle(*aranya.store, *Credentials("TH-ARANYA").verifier, file, &Key("TH-ARANYA"));
   ASSERT_TRUE(applied.ok()) << applied.status().ToString();
   ExpectCaughtByTheUnitsSignature(applied->applied.refused);
   EXPECT_EQ(Current(aranya, kCase, "consent"), std::nullopt);

@@ -19,6 +19,7 @@
 #include "client/https_transport.h"
 #include "server/loopback_port.h"
 #include "sync/bundle.h"
+#include "sync/bundle_cipher.h"
 #include "sync/wire_limits.h"
 #include "tests/cli_support.h"
 #include "tests/serve_support.h"
@@ -240,9 +241,15 @@ TEST_F(BombTest, SignedPushesThatExpandIntoMillionsOfFieldsAreRefusedInBoundedMe
 }
 
 // A bundle for KH-NCCT from TH-MSDHS with one chunk: `chunk` as stored.
-testing::BundleParts BundleWithChunk(const std::string& chunk) {
+// With `cipher`, the chunk is encrypted for the key it names (format 4).
+testing::BundleParts BundleWithChunk(const std::string& chunk,
+                                     const sync::BundleCipher* cipher = nullptr) {
   wire::BundleHeader header;
-  header.set_format_version(sync::kBundleFormatVersion);
+  header.set_format_version(cipher ? sync::kBundleFormatVersion : sync::kClearBundleFormatVersion);
+  if (cipher) {
+    header.set_ephemeral_public_key(cipher->ephemeral_public_der());
+    header.set_receiver_key_id(cipher->receiver_key_id());
+  }
   header.set_kind(wire::BundleHeader::CHANGES);
   header.set_sender("TH-MSDHS");
   header.set_receiver("KH-NCCT");
@@ -252,7 +259,9 @@ testing::BundleParts BundleWithChunk(const std::string& chunk) {
   summary.set_states(1);
   summary.set_chunks(1);
   (*summary.mutable_states_per_type())["case"] = 1;
-  return {header.SerializeAsString(), {chunk}, summary.SerializeAsString()};
+  return {header.SerializeAsString(),
+          {cipher ? cipher->Seal(0, chunk).value() : chunk},
+          summary.SerializeAsString()};
 }
 
 // Prints and checks one run of `accord bundle ...`.
@@ -299,23 +308,34 @@ TEST_F(BombTest, ABundleThatDoesNotVerifyIsNeverDecompressed) {
 // within the frame limit and the counts, before parsing it.
 TEST_F(BombTest, AValidlySignedBundleWhoseChunkIsABombIsRefusedInBoundedMemory) {
   std::string before = Dump();
+  // In clear, and encrypted for KH-NCCT (opened before it is decompressed).
+  auto verifier = sync::PeerVerifier::Load(kh_ + "/tls/ca.pem", "");
+  ASSERT_TRUE(verifier.ok()) << verifier.status().ToString();
+  auto capital = verifier->VerifyOriginCertificate(testing::ReadBytes(kh_ + "/tls/node.pem"));
+  ASSERT_TRUE(capital.ok()) << capital.status().ToString();
+  auto cipher = sync::BundleCipher::ForReceiver(*capital);
+  ASSERT_TRUE(cipher.ok()) << cipher.status().ToString();
   int n = 0;
-  for (Bomb& bomb : Bombs()) {
-    SCOPED_TRACE(bomb.name);
-    std::string file = dir_.File("bomb-" + std::to_string(++n) + ".accord-bundle");
-    testing::WriteSignedBundle(
-        file, BundleWithChunk(testing::Squeezed(bomb.changes(), bomb.declare_size)), *thailand_);
-    std::string what =
-        std::to_string(testing::ReadBytes(file).size()) + " bytes signed, " + bomb.name;
-    auto inspect = testing::RunMeasured(kh_, {"bundle", "inspect", file}, dir_.File("inspect"));
-    ExpectBounded(inspect, "bundle inspect, " + what);
-    EXPECT_EQ(inspect.code, 0);
-    EXPECT_THAT(inspect.out, HasSubstr("signature verifies against the deployment CA"));
-    auto apply = testing::RunMeasured(kh_, {"bundle", "apply", file}, dir_.File("apply"));
-    ExpectBounded(apply, "bundle apply, " + what);
-    EXPECT_EQ(apply.code, 1);
-    EXPECT_THAT(apply.err, HasSubstr("chunk 1 of 1: "));
-    EXPECT_THAT(apply.err, HasSubstr(bomb.refusal));
+  for (const sync::BundleCipher* encrypted : {static_cast<const sync::BundleCipher*>(nullptr),
+                                              static_cast<const sync::BundleCipher*>(&*cipher)}) {
+    for (Bomb& bomb : Bombs()) {
+      SCOPED_TRACE(bomb.name + (encrypted ? ", encrypted" : ", in clear"));
+      std::string file = dir_.File("bomb-" + std::to_string(++n) + ".accord-bundle");
+      testing::WriteSignedBundle(
+          file, BundleWithChunk(testing::Squeezed(bomb.changes(), bomb.declare_size), encrypted),
+          *thailand_);
+      std::string what =
+          std::to_string(testing::ReadBytes(file).size()) + " bytes signed, " + bomb.name;
+      auto inspect = testing::RunMeasured(kh_, {"bundle", "inspect", file}, dir_.File("inspect"));
+      ExpectBounded(inspect, "bundle inspect, " + what);
+      EXPECT_EQ(inspect.code, 0);
+      EXPECT_THAT(inspect.out, HasSubstr("signature verifies against the deployment CA"));
+      auto apply = testing::RunMeasured(kh_, {"bundle", "apply", file}, dir_.File("apply"));
+      ExpectBounded(apply, "bundle apply, " + what);
+      EXPECT_EQ(apply.code, 1);
+      EXPECT_THAT(apply.err, HasSubstr("chunk 1 of 1: "));
+      EXPECT_THAT(apply.err, HasSubstr(bomb.refusal));
+    }
   }
   EXPECT_EQ(Dump(), before);
 }

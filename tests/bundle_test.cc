@@ -55,12 +55,14 @@ class BundleTest : public ::testing::Test, public testing::ThreeOffices {
     // --receiver-cert` learns it when the two nodes never synced.
     Status learnt = sync::LearnPeerParty(from, *verifier, Signer(to).cert_pem(), to);
     EXPECT_TRUE(learnt.ok()) << learnt.ToString();
+    options.verifier = verifier;
+    options.receiver_cert_pem = Signer(to).cert_pem();
     auto info = sync::CreateBundle(from, Signer(from.node_id()), dir.File(name), options);
     EXPECT_TRUE(info.ok()) << info.status().ToString();
     return dir.File(name);
   }
   Result<sync::BundleApplyResult> Apply(Store& to, const std::string& path) {
-    return sync::ApplyBundle(to, *verifier, path);
+    return sync::ApplyBundle(to, *verifier, path, &Signer(to.node_id()));
   }
   void SyncOk(Store& client, Store& server) {
     InProcessTransport transport(server, client.node_id());
@@ -213,7 +215,7 @@ TEST_F(BundleTest, AnInterruptedApplyResumesAfterTheChunksItCommitted) {
   // 24 states in chunks of 7, each rounded up to the end of a case's write
   // (a chunk never holds part of one): 8, 8, 8.
   std::string file = Bundle(*border, "KH-NCCT", "poipet.bundle");
-  auto stopped = sync::ApplyBundle(*kh, *verifier, file, {},
+  auto stopped = sync::ApplyBundle(*kh, *verifier, file, &Signer("KH-NCCT"), {},
                                    [](uint64_t chunks_in) { return chunks_in == 2; });
   ASSERT_FALSE(stopped.ok());
   EXPECT_EQ(stopped.status().code(), Code::kUnavailable);
@@ -248,7 +250,9 @@ TEST_F(BundleTest, AWriteBetweenChunksSurvivesTheResumedApply) {
         border->Put({"party", "p" + std::to_string(i), {{"code", "KH"}, {"name", "n"}}}).ok());
   }
   std::string file = Bundle(*border, "KH-NCCT", "parties.bundle");
-  ASSERT_FALSE(sync::ApplyBundle(*kh, *verifier, file, {}, [](uint64_t n) { return n == 1; }).ok());
+  ASSERT_FALSE(sync::ApplyBundle(*kh, *verifier, file, &Signer("KH-NCCT"), {}, [](uint64_t n) {
+                 return n == 1;
+               }).ok());
   ASSERT_TRUE(kh->Put({"plan", std::string("plan-1"), {{"title", "Plan"}}}).ok());
   ASSERT_TRUE(Apply(*kh, file).ok());
   EXPECT_TRUE(kh->Get("plan-1").ok());

@@ -57,9 +57,12 @@ class ClockTest : public ::testing::Test {
           sync::LearnPeerParty(*from, *testing::CredentialsFor(*from).verifier,
                                testing::CredentialsFor(*to).signer->cert_pem(), to->node_id());
       ASSERT_TRUE(learnt.ok()) << learnt.ToString();
+      options.verifier = testing::CredentialsFor(*from).verifier;
+      options.receiver_cert_pem = testing::CredentialsFor(*to).signer->cert_pem();
       auto made = sync::CreateBundle(*from, *testing::CredentialsFor(*from).signer, path, options);
       ASSERT_TRUE(made.ok()) << made.status().ToString();
-      auto applied = sync::ApplyBundle(*to, *testing::CredentialsFor(*to).verifier, path);
+      auto applied = sync::ApplyBundle(*to, *testing::CredentialsFor(*to).verifier, path,
+                                       testing::CredentialsFor(*to).signer);
       ASSERT_TRUE(applied.ok()) << applied.status().ToString();
       EXPECT_TRUE(applied->applied.refused.empty());
     }

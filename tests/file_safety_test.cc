@@ -59,15 +59,22 @@ class FileSafetyTest : public ::testing::Test {
     ASSERT_EQ(Accord(node, {"init", "--node-id", "KH-POIPET"}).code, 0);
     ASSERT_EQ(Accord(node, {"cert", "node", "--ca-dir", dir.File("ca")}).code, 0);
     ASSERT_EQ(Accord(node, {"load", SAMPLE_DATA}).code, 0);
+    // The capital the bundles are for: its certificate encrypts them.
+    capital = dir.File("ncct");
+    ASSERT_EQ(Accord(capital, {"init", "--node-id", "KH-NCCT"}).code, 0);
+    ASSERT_EQ(Accord(capital, {"cert", "node", "--ca-dir", dir.File("ca")}).code, 0);
   }
   void TearDown() override { umask(old_umask_); }
   std::string Dump() { return Accord(node, {"dump", "--json"}).out; }
   int CreateBundle(const std::string& out) {
-    return Accord(node, {"bundle", "create", "--for", "KH-NCCT", "--out", out}).code;
+    return Accord(node, {"bundle", "create", "--for", "KH-NCCT", "--receiver-cert",
+                         capital + "/tls/node.pem", "--out", out})
+        .code;
   }
 
   TempDir dir;
   std::string node;
+  std::string capital;
   mode_t old_umask_ = 0;
 };
 
@@ -135,7 +142,8 @@ TEST_F(FileSafetyTest, AFullDiskNamesTheReasonAndLeavesNoPartialFile) {
   // writes to its database: done before the disk "fills".
   ASSERT_EQ(CreateBundle(dir.File("first.accord-bundle")), 0);
   auto r = AccordShell("ulimit -f 128; trap '' XFSZ; exec ", node,
-                       {"bundle", "create", "--for", "KH-NCCT", "--out", out});
+                       {"bundle", "create", "--for", "KH-NCCT", "--receiver-cert",
+                        capital + "/tls/node.pem", "--out", out});
   EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_NE(r.out.find("File too large"), std::string::npos) << r.out;
   EXPECT_FALSE(Exists(out));

@@ -210,9 +210,11 @@ TEST_F(HttpsSyncTest, BorderOfficeByBundleCapitalsOverHttpsAndBackByBundle) {
     ASSERT_TRUE(learnt.ok()) << learnt.ToString();
     sync::BundleCreateOptions options;
     options.receiver = to.id;
+    options.verifier = &*verifier;
+    options.receiver_cert_pem = receiver->cert_pem();
     auto created = sync::CreateBundle(*from.store, *signer, dir_ / file, options);
     ASSERT_TRUE(created.ok()) << created.status().ToString();
-    auto applied = sync::ApplyBundle(*to.store, *verifier, dir_ / file);
+    auto applied = sync::ApplyBundle(*to.store, *verifier, dir_ / file, &*receiver);
     ASSERT_TRUE(applied.ok()) << applied.status().ToString();
   };
   // The border office records returns for days with no link.
@@ -232,7 +234,9 @@ TEST_F(HttpsSyncTest, BorderOfficeByBundleCapitalsOverHttpsAndBackByBundle) {
   EXPECT_EQ(DumpOf(*th.store), DumpOf(*kh.store));
   // A replayed file changes nothing.
   std::string before = DumpOf(*kh.store);
-  auto replay = sync::ApplyBundle(*kh.store, *verifier, dir_ / "poipet-to-kh.bundle");
+  auto kh_key = sync::NodeSigner::Load(cert(kh.id), key(kh.id));
+  ASSERT_TRUE(kh_key.ok()) << kh_key.status().ToString();
+  auto replay = sync::ApplyBundle(*kh.store, *verifier, dir_ / "poipet-to-kh.bundle", &*kh_key);
   ASSERT_TRUE(replay.ok());
   EXPECT_EQ(replay->applied.applied, 0u);
   EXPECT_EQ(DumpOf(*kh.store), before);

@@ -15,6 +15,7 @@
 #include "sync/wire_codec.h"
 #include "tests/sharing_support.h"
 #include "tests/store_peek.h"
+#include "tests/tamper.h"
 
 namespace accord {
 namespace {
@@ -107,21 +108,13 @@ std::vector<std::string> MarkersOnDisk(const std::string& db_path) {
   return found;
 }
 
-// A bundle as the bytes its reader sees: header, then every chunk decompressed.
-std::string BundleBytes(const std::string& path) {
-  std::string file = ReadAll(path);
-  size_t at = 8;  // the magic
-  auto section = [&]() {
-    uint32_t n = 0;
-    for (int i = 3; i >= 0; --i) n = (n << 8) | static_cast<unsigned char>(file[at + i]);
-    std::string data = file.substr(at + 4, n);
-    at += 4 + n;
-    return data;
-  };
-  std::string out = section();
-  while (true) {
-    std::string chunk = section();
-    if (chunk.empty()) break;
+// A bundle as the bytes its reader sees: header, then every chunk opened
+// with the receiver's key and decompressed.
+std::string BundleBytes(const std::string& path, const sync::NodeSigner& receiver) {
+  testing::BundleParts parts = testing::ReadBundleParts(path);
+  testing::OpenChunks(parts, receiver);
+  std::string out = parts.header;
+  for (const std::string& chunk : parts.chunks) {
     auto raw = sync::Decompress(chunk, sync::kMaxFrameBytes);
     EXPECT_TRUE(raw.ok());
     if (raw.ok()) out += *raw;
@@ -224,14 +217,18 @@ TEST(ScopeExitTest, ConsentWithdrawnAtTheCapitalIsPurgedInBangkokByBundle) {
   std::string bundle = o.dir.File("kh-to-th.accord-bundle");
   sync::BundleCreateOptions options;
   options.receiver = "TH-MSDHS";
+  options.verifier = CredentialsFor(*o.kh).verifier;
+  options.receiver_cert_pem = CredentialsFor(*o.th).signer->cert_pem();
   ASSERT_TRUE(sync::CreateBundle(*o.kh, *CredentialsFor(*o.kh).signer, bundle, options).ok());
-  auto applied = sync::ApplyBundle(*o.th, *CredentialsFor(*o.th).verifier, bundle);
+  auto applied = sync::ApplyBundle(*o.th, *CredentialsFor(*o.th).verifier, bundle,
+                                   CredentialsFor(*o.th).signer);
   ASSERT_TRUE(applied.ok()) << applied.status().ToString();
   EXPECT_EQ(PurgedIds(applied->applied.purged),
             (std::vector<std::string>{kCase, kTracing, kReview}));
   ExpectPurged(*o.th, o.DbPath(*o.th), "KH-NCCT");
   // Applying the same file again changes nothing.
-  auto again = sync::ApplyBundle(*o.th, *CredentialsFor(*o.th).verifier, bundle);
+  auto again = sync::ApplyBundle(*o.th, *CredentialsFor(*o.th).verifier, bundle,
+                                 CredentialsFor(*o.th).signer);
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_TRUE(again->applied.purged.empty());
   EXPECT_FALSE(Holds(*o.th, kCase));
@@ -267,9 +264,13 @@ TEST(ScopeExitTest, AThaiOfficeThatNeverHeldARefusedCaseHearsNothingOfIt) {
   sync::BundleCreateOptions options;
   options.receiver = "TH-ARANYA";
   options.from_scratch = true;
+  options.verifier = CredentialsFor(*o.kh).verifier;
+  options.receiver_cert_pem = CredentialsFor(*o.aranya).signer->cert_pem();
   ASSERT_TRUE(sync::CreateBundle(*o.kh, *CredentialsFor(*o.kh).signer, bundle, options).ok());
-  received += BundleBytes(bundle);
-  ASSERT_TRUE(sync::ApplyBundle(*o.aranya, *CredentialsFor(*o.aranya).verifier, bundle).ok());
+  received += BundleBytes(bundle, *CredentialsFor(*o.aranya).signer);
+  ASSERT_TRUE(sync::ApplyBundle(*o.aranya, *CredentialsFor(*o.aranya).verifier, bundle,
+                                CredentialsFor(*o.aranya).signer)
+                  .ok());
 
   EXPECT_FALSE(Holds(*o.aranya, kCase)) << "the case it held was purged";
   // The notice named the case Aranyaprathet held, and nothing of the other.

@@ -99,15 +99,17 @@ class ScopedConvergenceTest : public testing::HttpsNodesTest,
     sync::BundleCreateOptions options;
     options.receiver = to.id;
     options.chunk_states = 25;
+    options.verifier = sender.verifier;
+    options.receiver_cert_pem = receiver.signer->cert_pem();
     auto created = sync::CreateBundle(*from.store, *sender.signer, path, options);
     ASSERT_TRUE(created.ok()) << from.id << " for " << to.id << ": " << created.status().ToString();
     if (faults && created->chunks > 1) {
       ++cut_;
-      auto cut =
-          sync::ApplyBundle(*to.store, *receiver.verifier, path, {}, [](uint64_t) { return true; });
+      auto cut = sync::ApplyBundle(*to.store, *receiver.verifier, path, receiver.signer, {},
+                                   [](uint64_t) { return true; });
       ASSERT_EQ(cut.status().code(), Code::kUnavailable) << cut.status().ToString();
     }
-    auto applied = sync::ApplyBundle(*to.store, *receiver.verifier, path);
+    auto applied = sync::ApplyBundle(*to.store, *receiver.verifier, path, receiver.signer);
     ASSERT_TRUE(applied.ok()) << from.id << " to " << to.id << ": " << applied.status().ToString();
     EXPECT_TRUE(applied->applied.refused.empty()) << applied->applied.refused.front().reason;
     EXPECT_TRUE(applied->applied.disbelieved.empty()) << applied->applied.disbelieved.front();

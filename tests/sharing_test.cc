@@ -9,6 +9,7 @@
 #include "sync/signed_changes.h"
 #include "sync/wire_codec.h"
 #include "tests/sharing_support.h"
+#include "tests/tamper.h"
 
 namespace accord {
 namespace {
@@ -69,8 +70,17 @@ TEST(SharingTest, ACaseWithConsentRefusedNeverReachesTheOtherCountryBySyncRelayO
   sync::BundleCreateOptions options;
   options.receiver = "TH-ARANYA";
   options.from_scratch = true;
+  options.verifier = CredentialsFor(*o.kh).verifier;
+  options.receiver_cert_pem = CredentialsFor(*o.aranya).signer->cert_pem();
   ASSERT_TRUE(sync::CreateBundle(*o.kh, *CredentialsFor(*o.kh).signer, bundle, options).ok());
-  auto applied = sync::ApplyBundle(*o.aranya, *CredentialsFor(*o.aranya).verifier, bundle);
+  // What the receiver reads in it: the chunks opened with its key.
+  testing::BundleParts parts = testing::ReadBundleParts(bundle);
+  testing::OpenChunks(parts, *CredentialsFor(*o.aranya).signer);
+  for (const std::string& chunk : parts.chunks) {
+    received += sync::Decompress(chunk, sync::kMaxFrameBytes).value();
+  }
+  auto applied = sync::ApplyBundle(*o.aranya, *CredentialsFor(*o.aranya).verifier, bundle,
+                                   CredentialsFor(*o.aranya).signer);
   ASSERT_TRUE(applied.ok()) << applied.status().ToString();
 
   EXPECT_TRUE(Holds(*o.kh, kRefusedCase));

@@ -227,10 +227,12 @@ Result<sync::BundleApplyResult> CarryBundle(FiveOffices& o, Store& from, Store& 
   std::string path = o.dir.File(name);
   sync::BundleCreateOptions options;
   options.receiver = to.node_id();
+  options.verifier = CredentialsFor(from).verifier;
+  options.receiver_cert_pem = CredentialsFor(to).signer->cert_pem();
   auto made = ack ? sync::CreateAck(from, *CredentialsFor(from).signer, path, options)
                   : sync::CreateBundle(from, *CredentialsFor(from).signer, path, options);
   if (!made.ok()) return made.status();
-  return sync::ApplyBundle(to, *CredentialsFor(to).verifier, path);
+  return sync::ApplyBundle(to, *CredentialsFor(to).verifier, path, CredentialsFor(to).signer);
 }
 
 TEST(SignedPolicyTest, ANewPolicyReachesOfficesBySyncBothWaysAndByBundle) {

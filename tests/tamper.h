@@ -23,6 +23,7 @@
 #include "accord_sync.pb.h"
 #include "core/hex.h"
 #include "core/sha256.h"
+#include "sync/bundle_cipher.h"
 #include "sync/identity.h"
 #include "sync/signed_changes.h"
 #include "sync/transport.h"
@@ -326,6 +327,26 @@ inline wire::SignedChanges ChunkChanges(const std::string& chunk) {
 
 inline std::string ChunkOf(const wire::SignedChanges& changes) {
   return sync::Compress(changes.SerializeAsString()).value();
+}
+
+// An encrypted bundle's chunks as the receiver opens them (in place), and
+// the key to seal altered ones again: what a relay that also held the
+// receiver's key could do. The seal still names the writer.
+inline sync::BundleCipher OpenChunks(BundleParts& parts, const sync::NodeSigner& receiver) {
+  wire::BundleHeader header;
+  EXPECT_TRUE(header.ParseFromString(parts.header));
+  auto cipher = sync::BundleCipher::ForThisNode(receiver, header.ephemeral_public_key(),
+                                                header.receiver_key_id());
+  EXPECT_TRUE(cipher.ok()) << cipher.status().ToString();
+  for (size_t i = 0; i < parts.chunks.size(); ++i) {
+    parts.chunks[i] = cipher->Open(i, parts.chunks[i]).value();
+  }
+  return std::move(cipher).value();
+}
+inline void SealChunks(BundleParts& parts, const sync::BundleCipher& cipher) {
+  for (size_t i = 0; i < parts.chunks.size(); ++i) {
+    parts.chunks[i] = cipher.Seal(i, parts.chunks[i]).value();
+  }
 }
 
 // ---- Decompression bombs.
