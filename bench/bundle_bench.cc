@@ -11,7 +11,9 @@
 
 #include "bench/bench_support.h"
 #include "sync/bundle.h"
+#include "sync/bundle_cipher.h"
 #include "sync/identity.h"
+#include "sync/signed_changes.h"
 
 namespace accord::bench {
 namespace {
@@ -72,8 +74,17 @@ int Main(int argc, char** argv) {
   Table t({"phase", "states", "s", "states/s", "peak RSS MiB"});
   std::string full = dir.File("full.accord-bundle");
   sync::BundleInfo created;
+  // The capital's certificate: its party (cases go to KH nodes) and the key
+  // the bundle is encrypted for (docs/bundle-format.md, "Encryption").
+  auto capital_signer = Check(
+      sync::NodeSigner::Load(dir.File(kCapital + "/node.pem"), dir.File(kCapital + "/node.key")),
+      "capital key");
+  Check(sync::LearnPeerParty(*office, verifier, capital_signer.cert_pem(), kCapital),
+        "the capital's party");
   sync::BundleCreateOptions options;
   options.receiver = kCapital;
+  options.verifier = &verifier;
+  options.receiver_cert_pem = capital_signer.cert_pem();
   Phase create = Measure(
       [&] { created = Check(sync::CreateBundle(*office, signer, full, options), "create"); });
   Row(t, "create (everything the capital lacks)", created.states, create);
@@ -86,23 +97,22 @@ int Main(int argc, char** argv) {
   Row(t, "inspect: checksum + signature, no database", created.states, inspect);
 
   sync::BundleApplyResult applied;
-  Phase apply =
-      Measure([&] { applied = Check(sync::ApplyBundle(*capital, verifier, full), "apply"); });
+  Phase apply = Measure([&] {
+    applied = Check(sync::ApplyBundle(*capital, verifier, full, &capital_signer), "apply");
+  });
   Row(t, "apply (verify, then a chunk per transaction)", applied.applied.received, apply);
   if (applied.applied.applied != created.states) Die(Internal("not every state applied"), "apply");
 
   sync::BundleApplyResult replay;
-  Phase again =
-      Measure([&] { replay = Check(sync::ApplyBundle(*capital, verifier, full), "replay"); });
+  Phase again = Measure([&] {
+    replay = Check(sync::ApplyBundle(*capital, verifier, full, &capital_signer), "replay");
+  });
   Row(t, "apply the same file again (replay)", replay.applied.received, again);
   if (replay.applied.applied != 0) Die(Internal("a replay changed something"), "replay");
   t.Print(std::cout);
 
   // The capital's acknowledgement reaches the office; then a day of edits.
   std::string ack = dir.File("ack.accord-bundle");
-  auto capital_signer = Check(
-      sync::NodeSigner::Load(dir.File(kCapital + "/node.pem"), dir.File(kCapital + "/node.key")),
-      "capital key");
   Check(sync::CreateAck(*capital, capital_signer, ack, kOffice), "ack");
   Check(sync::ApplyBundle(*office, verifier, ack), "apply ack");
   for (int e = 0; e < edits; ++e) {
@@ -114,10 +124,34 @@ int Main(int argc, char** argv) {
   sync::BundleInfo incremental = Check(sync::CreateBundle(*office, signer, next, options), "next");
   double next_s = sw.Seconds();
 
+  // What the encryption itself costs: the key agreement on both sides, then
+  // sealing and opening as many bytes as the full file holds, in chunks of
+  // the same average size.
+  {
+    auto capital_key = Check(verifier.VerifyOriginCertificate(capital_signer.cert_pem()),
+                             "the capital's certificate");
+    std::string chunk(
+        static_cast<size_t>(created.file_bytes / std::max<uint64_t>(1, created.chunks)), 'x');
+    Stopwatch cipher_sw;
+    auto sealer = Check(sync::BundleCipher::ForReceiver(capital_key), "sealer");
+    auto opener =
+        Check(sync::BundleCipher::ForThisNode(capital_signer, sealer.ephemeral_public_der(),
+                                              sealer.receiver_key_id()),
+              "opener");
+    for (uint64_t i = 0; i < created.chunks; ++i) {
+      std::string sealed = Check(sealer.Seal(i, chunk), "seal");
+      Check(opener.Open(i, sealed), "open");
+    }
+    std::cout << "\nencryption alone (ECDH both ways, then XChaCha20-Poly1305 over "
+              << Grouped(static_cast<double>(chunk.size() * created.chunks))
+              << " bytes, sealed and opened): " << Fixed(cipher_sw.Seconds() * 1000, 1) << " ms\n";
+  }
+
   std::cout << "\nfull bundle: " << Grouped(static_cast<double>(created.file_bytes))
             << " bytes for " << Grouped(static_cast<double>(created.states)) << " field states = "
             << Fixed(static_cast<double>(created.file_bytes) / created.states, 1)
-            << " bytes/state (zstd, signed, " << created.chunks << " chunks)\n";
+            << " bytes/state (zstd, signed, " << created.chunks << " chunks, "
+            << (created.encrypted ? "encrypted" : "in clear") << ")\n";
   std::cout << "after the capital's acknowledgement, " << edits << " edits: next bundle "
             << Grouped(static_cast<double>(incremental.file_bytes)) << " bytes, "
             << incremental.states << " states, written in " << Fixed(next_s * 1000, 1) << " ms\n";
