@@ -1,11 +1,14 @@
 #include "cli/cli_context.h"
 
 #include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 namespace accord::cli {
 
@@ -47,6 +50,90 @@ Result<std::unique_ptr<Store>> Context::OpenStore() const {
   auto store = Store::Open(DatabasePath());
   if (!store.ok()) return store.status().WithContext("node directory " + dir + ": ");
   return store;
+}
+
+Result<std::unique_ptr<Store>> Context::OpenStoreAs() const {
+  ASSIGN_OR_RETURN(std::unique_ptr<Store> store, OpenStore());
+  std::string name = as_user;
+  if (name.empty()) {
+    if (const char* env = std::getenv("ACCORD_USER"); env && *env) name = env;
+  }
+  ASSIGN_OR_RETURN(bool has_users, store->HasUsers());
+  if (!has_users) {
+    // The store refuses a named user on a node without users, at the write.
+    store->ActAs(name);
+    return store;
+  }
+  if (name.empty()) {
+    return PermissionDenied(
+        "this node has users: say who writes with --as NAME or ACCORD_USER (`accord user "
+        "list`), with that user's password");
+  }
+  ASSIGN_OR_RETURN(std::string password, ReadPassword(password_file, "ACCORD_PASSWORD", name,
+                                                      /*confirm=*/false));
+  ASSIGN_OR_RETURN(User user, store->Authenticate(name, password));
+  store->ActAs(user.name);
+  return store;
+}
+
+void AddActingUserOptions(CLI::App* command, Context& ctx) {
+  command->add_option("--as", ctx.as_user,
+                      "The office user making this change (default: $ACCORD_USER); needed once "
+                      "the node has users");
+  command->add_option("--password-file", ctx.password_file,
+                      "File holding that user's password (default: $ACCORD_PASSWORD, else asked "
+                      "on the terminal)");
+}
+
+namespace {
+
+// One line from the terminal with echo off.
+Result<std::string> AskHidden(const std::string& prompt) {
+  std::cerr << prompt << std::flush;
+  termios old{};
+  bool restore = tcgetattr(STDIN_FILENO, &old) == 0;
+  if (restore) {
+    termios quiet = old;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+  }
+  std::string line;
+  bool got = static_cast<bool>(std::getline(std::cin, line));
+  if (restore) tcsetattr(STDIN_FILENO, TCSANOW, &old);
+  std::cerr << "\n";
+  if (!got) return InvalidArgument("no password was typed");
+  return line;
+}
+
+}  // namespace
+
+Result<std::string> ReadPassword(const std::string& file, const char* env, const std::string& whose,
+                                 bool confirm) {
+  if (!file.empty()) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return NotFound("cannot read the password file " + file);
+    std::stringstream text;
+    text << in.rdbuf();
+    std::string password = text.str();
+    if (!password.empty() && password.back() == '\n') password.pop_back();
+    if (!password.empty() && password.back() == '\r') password.pop_back();
+    if (password.empty()) return InvalidArgument("the password file " + file + " is empty");
+    return password;
+  }
+  if (const char* value = std::getenv(env); value && *value) return std::string(value);
+  if (!isatty(STDIN_FILENO)) {
+    return PermissionDenied("no password for user " + whose + ": set " + env +
+                            ", give --password-file FILE, or run on a terminal");
+  }
+  ASSIGN_OR_RETURN(std::string first, AskHidden("password for " + whose + ": "));
+  if (!confirm) return first;
+  ASSIGN_OR_RETURN(std::string second, AskHidden("the same password again: "));
+  if (first != second) return InvalidArgument("the two passwords differ: nothing changed");
+  return first;
+}
+
+std::string WrittenBy(const FieldVersion& v) {
+  return v.author.empty() ? v.origin : v.author + "@" + v.origin;
 }
 
 int Fail(const Status& status) {

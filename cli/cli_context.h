@@ -20,6 +20,11 @@ inline constexpr int kExitUsage = 2;
 struct Context {
   std::string dir;  // the node directory (--dir, $ACCORD_DIR, or the XDG data dir)
   bool json = false;
+  // The office user a write is made by (docs/users.md): --as, else
+  // $ACCORD_USER; the password from --password-file, else $ACCORD_PASSWORD,
+  // else a prompt on the terminal.
+  std::string as_user;
+  std::string password_file;
 
   std::string DatabasePath() const { return dir + "/accord.db"; }
   std::string TlsDir() const { return dir + "/tls"; }
@@ -27,7 +32,25 @@ struct Context {
   // memory files, and the keys.
   std::vector<std::string> OwnFiles() const;
   Result<std::unique_ptr<Store>> OpenStore() const;
+  // OpenStore for a local write: on a node with users, signs in the acting
+  // user (kPermissionDenied for an unknown or disabled user or a wrong
+  // password) and makes the store's writes theirs. On a node without users
+  // nothing is asked.
+  Result<std::unique_ptr<Store>> OpenStoreAs() const;
 };
+
+// --as and --password-file, on every command that writes.
+void AddActingUserOptions(CLI::App* command, Context& ctx);
+
+// A password: from `file` when given (one trailing newline dropped), else
+// the environment variable `env`, else asked on the terminal (twice when
+// `confirm`). `whose` names the user in the prompt and the errors.
+Result<std::string> ReadPassword(const std::string& file, const char* env, const std::string& whose,
+                                 bool confirm);
+
+// Who wrote a version: "sokha.kh@KH-NCCT", or the node alone when its origin
+// has no users.
+std::string WrittenBy(const FieldVersion& v);
 
 // Makes the node directory, its tls/ folder and the files in both readable by
 // the owner only (directories 0700, files 0600). Best effort: a file owned by
@@ -59,5 +82,6 @@ void AddConflictCommands(CLI::App& app, Context& ctx, Runner& run);
 void AddBundleCommands(CLI::App& app, Context& ctx, Runner& run);
 void AddPeerCommands(CLI::App& app, Context& ctx, Runner& run);
 void AddSharingCommands(CLI::App& app, Context& ctx, Runner& run);
+void AddUserCommands(CLI::App& app, Context& ctx, Runner& run);
 
 }  // namespace accord::cli

@@ -33,7 +33,7 @@ void PrintConflict(const Conflict& c, bool details) {
             << "\n";
   for (const auto& v : c.values) {
     std::cout << "    " << (v.provisional ? "* " : "  ") << v.summary << "   by "
-              << v.version.origin << " at " << FormatUtcMs(v.version.origin_time_ms) << "\n";
+              << WrittenBy(v.version) << " at " << FormatUtcMs(v.version.origin_time_ms) << "\n";
     if (details) {
       for (const auto& line : v.diff_from_ancestor)
         std::cout << "        " << line.op << " " << line.text << "\n";
@@ -43,7 +43,7 @@ void PrintConflict(const Conflict& c, bool details) {
   if (c.ancestor) {
     std::cout << "  before (common ancestor): "
               << (c.ancestor->value ? *c.ancestor->value : "(empty)") << "   by "
-              << c.ancestor->origin << "\n";
+              << WrittenBy(*c.ancestor) << "\n";
   }
   if (c.suggested_merge)
     std::cout << "  suggested merge (not applied):\n" << *c.suggested_merge << "\n";
@@ -120,7 +120,7 @@ int RunResolve(const Context& ctx, const ConflictArgs& args) {
     }
   }
   choice.resolved_by = Reviewer(args);
-  auto store = ctx.OpenStore();
+  auto store = ctx.OpenStoreAs();
   if (!store.ok()) return Fail(store.status());
 
   std::vector<std::string> ids;
@@ -193,7 +193,10 @@ void AddConflictCommands(CLI::App& app, Context& ctx, Runner& run) {
   resolve->add_flag("--all", args->all, "Every conflict of --type with a value by --take NODE");
   resolve->add_option("--type", args->type, "Record type, with --all");
   resolve->add_flag("--yes,-y", args->yes, "Do not ask for confirmation");
-  resolve->add_option("--by", args->by, "Reviewer's name for the history (default: $USER)");
+  resolve->add_option("--by", args->by,
+                      "Reviewer's name for the history, on a node without users (default: "
+                      "$USER); with users the reviewer is --as");
+  AddActingUserOptions(resolve, ctx);
   AddJsonFlag(resolve, ctx);
   OnRun(resolve, run, [&ctx, args] { return RunResolve(ctx, *args); });
 }

@@ -103,7 +103,7 @@ int RunPut(const Context& ctx, const std::string& type, const std::string& id,
   // (a reference to nothing, a deleted record) is a failure, as from `load`.
   auto fits = CheckRecordWrite(write);
   if (!fits.ok()) return UsageError(fits.status());
-  auto store = ctx.OpenStore();
+  auto store = ctx.OpenStoreAs();
   if (!store.ok()) return Fail(store.status());
   auto written = (*store)->Put(write);
   if (!written.ok()) return Fail(written.status());
@@ -197,7 +197,7 @@ int RunList(const Context& ctx, const std::string& type, const std::string& wher
 
 int RunDelete(const Context& ctx, const std::string& id) {
   if (Status st = CheckRecordId(id); !st.ok()) return UsageError(st);
-  auto store = ctx.OpenStore();
+  auto store = ctx.OpenStoreAs();
   if (!store.ok()) return Fail(store.status());
   Status st = (*store)->Delete(id);
   if (!st.ok()) return Fail(st);
@@ -245,7 +245,7 @@ int RunHistory(const Context& ctx, const std::string& id, const std::string& fie
   }
   for (const auto& v : *history) {
     std::cout << FormatUtcMs(v.version.origin_time_ms) << "  " << v.version.field << " = "
-              << Shown(v.version.value) << "\n    by " << v.version.origin << "  version "
+              << Shown(v.version.value) << "\n    by " << WrittenBy(v.version) << "  version "
               << v.version.version.ToText() << "  "
               << (!v.live    ? "superseded"
                   : v.winner ? "current"
@@ -387,7 +387,7 @@ int RunLoad(const Context& ctx, const std::string& file) {
   buffer << in.rdbuf();
   auto writes = ParseLoadDocument(buffer.str());
   if (!writes.ok()) return Fail(writes.status().WithContext(file + ": "));
-  auto store = ctx.OpenStore();
+  auto store = ctx.OpenStoreAs();
   if (!store.ok()) return Fail(store.status());
   auto ids = (*store)->PutMany(*writes);
   // Errors in the file's content are failures of the load (1), not of usage.
@@ -419,6 +419,7 @@ void AddRecordCommands(CLI::App& app, Context& ctx, Runner& run) {
   put->add_option("type", args->type, "Record type (see `accord schema`)")->required();
   put->add_option("--id", args->id, "Update this record (or create it with this id)");
   put->add_option("fields", args->assignments, "FIELD=VALUE ... (FIELD= clears a field)");
+  AddActingUserOptions(put, ctx);
   AddJsonFlag(put, ctx);
   OnRun(put, run, [&ctx, args] { return RunPut(ctx, args->type, args->id, args->assignments); });
 
@@ -435,6 +436,7 @@ void AddRecordCommands(CLI::App& app, Context& ctx, Runner& run) {
 
   auto* del = app.add_subcommand("delete", "Delete a record (a tombstone that syncs)");
   del->add_option("id", args->id, "Record id")->required();
+  AddActingUserOptions(del, ctx);
   AddJsonFlag(del, ctx);
   OnRun(del, run, [&ctx, args] { return RunDelete(ctx, args->id); });
 
@@ -461,6 +463,7 @@ void AddRecordCommands(CLI::App& app, Context& ctx, Runner& run) {
 
   auto* load = app.add_subcommand("load", "Load records from a JSON file, all or nothing");
   load->add_option("file", args->file, "FILE.json")->required();
+  AddActingUserOptions(load, ctx);
   AddJsonFlag(load, ctx);
   OnRun(load, run, [&ctx, args] { return RunLoad(ctx, args->file); });
 }

@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   AddBundleCommands(app, ctx, run);
   AddPeerCommands(app, ctx, run);
   AddSharingCommands(app, ctx, run);
+  AddUserCommands(app, ctx, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

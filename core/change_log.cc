@@ -16,7 +16,7 @@ namespace {
 constexpr const char* kLogColumns =
     "SELECT v.seq, v.record_id, r.type, v.field, v.value, v.vv, v.origin, "
     "v.origin_time, v.note, v.salt, v.unit, v.unit_position, v.wire, v.received_from, "
-    "v.unit_counter "
+    "v.unit_counter, v.author "
     "FROM versions v JOIN records r ON r.id = v.record_id ";
 
 // One row of kLogColumns.
@@ -37,6 +37,7 @@ Status ReadLogRow(Statement& stmt, FieldVersion& v) {
   v.unit_position = static_cast<uint32_t>(stmt.Int(11));
   v.wire = stmt.Blob(12);
   v.unit_counter = static_cast<uint64_t>(stmt.Int(14));
+  v.author = stmt.Text(15);
   // The signed bytes are rebuilt (RestoreSignedBytes) only for a state that
   // goes into a page, not for every row a scan reads past.
   return Status::Ok();

@@ -142,9 +142,13 @@ Result<std::optional<std::string>> ResolveConflict(Store& store, const std::stri
     value = choice.clear ? std::nullopt : choice.value;
     how = "set a merged value";
   }
-  std::string note = "resolved conflict " + id + " by " +
-                     (choice.resolved_by.empty() ? "a reviewer" : choice.resolved_by) + " at " +
-                     store.node_id() + ": " + how + "; replaced";
+  // On a node with users the resolver is the acting user (the write's
+  // author, signed); a free-text name is only for nodes without users.
+  std::string by = !store.acting_user().empty() ? store.acting_user()
+                   : choice.resolved_by.empty() ? "a reviewer"
+                                                : choice.resolved_by;
+  std::string note = "resolved conflict " + id + " by " + by + " at " + store.node_id() + ": " +
+                     how + "; replaced";
   for (const auto& v : c.values) {
     note += " " + v.version.origin + "=" +
             (c.field == kDeletedField ? v.summary : Shown(v.version.value)) + " [" +

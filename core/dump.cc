@@ -14,9 +14,10 @@ Status Store::Dump(std::ostream& out, std::set<std::pair<std::string, std::strin
   ASSIGN_OR_RETURN(Statement * records,
                    db_->Prepare("SELECT id, type, deleted FROM records ORDER BY id"));
   // A second statement walks the versions in the same order, merged by id.
-  ASSIGN_OR_RETURN(Statement * versions,
-                   db_->Prepare("SELECT record_id, field, value, vv, origin, origin_time, note "
-                                "FROM versions WHERE state > 0 ORDER BY record_id, field, vv"));
+  ASSIGN_OR_RETURN(
+      Statement * versions,
+      db_->Prepare("SELECT record_id, field, value, vv, origin, origin_time, note, "
+                   "author FROM versions WHERE state > 0 ORDER BY record_id, field, vv"));
   out << "{\"format\":\"accord-dump-1\",\"records\":[";
   bool first = true;
   ASSIGN_OR_RETURN(bool has_version, versions->Step());
@@ -38,6 +39,7 @@ Status Store::Dump(std::ostream& out, std::set<std::pair<std::string, std::strin
       v.origin = versions->Text(4);
       v.origin_time_ms = versions->Int(5);
       v.note = versions->Text(6);
+      v.author = versions->Text(7);
       std::string field = versions->Text(1);
       if (fields_seen) fields_seen->emplace(record["type"].get<std::string>(), field);
       fields[field].push_back(FieldVersionJson(v));

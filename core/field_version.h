@@ -20,6 +20,9 @@ struct FieldVersion {
   std::string origin;          // node that wrote the value
   int64_t origin_time_ms = 0;  // its clock when it wrote it
   std::string note;            // e.g. what a resolution replaced
+  // The office user who made it on the origin (docs/users.md), "" when the
+  // origin has no users; signed with the rest, kept exactly as signed.
+  std::string author;
 
   // Signed origins (sync/signed_changes.h). The origin seals a write once,
   // before it first leaves the node: a random salt, its place in a signing

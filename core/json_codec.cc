@@ -19,6 +19,7 @@ json FieldVersionJson(const FieldVersion& v) {
   out["value"] = v.value ? json(*v.value) : json(nullptr);
   out["version"] = VersionVectorJson(v.version);
   out["origin"] = v.origin;
+  if (!v.author.empty()) out["author"] = v.author;  // the user, signed by the origin
   out["written_at"] = FormatUtcMs(v.origin_time_ms);
   if (!v.note.empty()) out["note"] = v.note;
   return out;

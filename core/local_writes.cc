@@ -15,7 +15,9 @@ class Store::LocalWriter {
  public:
   LocalWriter(Store& store, int64_t now) : store_(store), now_(now) {}
 
-  Status Begin() {
+  // `right`: what the acting user must hold on a node with users.
+  Status Begin(std::string_view right = kRightWrite) {
+    ASSIGN_OR_RETURN(author_, store_.AuthorFor(right));
     ASSIGN_OR_RETURN(Statement * stmt,
                      store_.db_->Prepare("SELECT counter FROM knowledge WHERE node = ?"));
     stmt->Bind(1, store_.node_id_);
@@ -199,6 +201,7 @@ class Store::LocalWriter {
     version.version.Set(store_.node_id_, counter);
     version.origin = store_.node_id_;
     version.origin_time_ms = now_;
+    version.author = author_;
     ASSIGN_OR_RETURN(MergeOutcome outcome,
                      store_.MergeVersion(version, received_from, now_, known_live));
     if (!outcome.stored) {
@@ -247,6 +250,7 @@ class Store::LocalWriter {
   Store& store_;
   int64_t now_;
   uint64_t counter_ = 0;
+  std::string author_;  // the acting user, "" on a node without users
   std::vector<PendingRef> pending_refs_;
 };
 
@@ -298,7 +302,7 @@ Status Store::WriteResolution(std::string_view id, std::string_view field,
     }
   }
   LocalWriter writer(*this, NowMs());
-  RETURN_IF_ERROR(writer.Begin());
+  RETURN_IF_ERROR(writer.Begin(kRightResolve));
   RETURN_IF_ERROR(writer.Resolve(id, field, value, note));
   RETURN_IF_ERROR(writer.Finish());
   return txn->Commit();

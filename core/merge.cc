@@ -84,8 +84,8 @@ Result<Store::MergeOutcome> Store::MergeVersion(const FieldVersion& incoming,
       Statement * insert,
       db_->Prepare("INSERT INTO versions(record_id, field, value, vv, origin, origin_time, note, "
                    "state, received_at, received_from, origin_counter, salt, unit, "
-                   "unit_position, wire, unit_counter) "
-                   "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                   "unit_position, wire, unit_counter, author) "
+                   "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   std::string vv_text = incoming.version.ToText();
   RETURN_IF_ERROR(insert->Bind(1, incoming.record_id)
                       .Bind(2, incoming.field)
@@ -105,6 +105,7 @@ Result<Store::MergeOutcome> Store::MergeVersion(const FieldVersion& incoming,
                       .BindBlobOrNull(15, SignedBytesAreCanonical(incoming) ? std::string_view()
                                                                             : incoming.wire)
                       .Bind(16, static_cast<int64_t>(incoming.unit_counter))
+                      .Bind(17, incoming.author)
                       .Run());
   outcome.stored = true;
 

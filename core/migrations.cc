@@ -269,6 +269,23 @@ const std::array<Migration, kDatabaseVersion> kMigrations = {{
     ALTER TABLE peer_state ADD COLUMN policy_version INTEGER NOT NULL DEFAULT 0;
     )sql",
      nullptr},
+    // 8 -> 9: office users (docs/users.md). Per node, never synced; a
+    // version's author is the user its origin signed with it ('' none).
+    {R"sql(
+    CREATE TABLE users(
+      name TEXT PRIMARY KEY,               -- e.g. sokha.kh
+      display_name TEXT NOT NULL,          -- any language
+      password_hash TEXT NOT NULL,         -- Argon2id string, $argon2id$...
+      rights TEXT NOT NULL,                -- sorted, comma-separated: admin,purge,resolve,write
+      disabled INTEGER NOT NULL DEFAULT 0,
+      disabled_at INTEGER NOT NULL DEFAULT 0,
+      disabled_by TEXT NOT NULL DEFAULT '',
+      created_at INTEGER NOT NULL,
+      created_by TEXT NOT NULL DEFAULT ''  -- the admin who added it; '' for the first
+    );
+    ALTER TABLE versions ADD COLUMN author TEXT NOT NULL DEFAULT '';
+    )sql",
+     nullptr},
 }};
 
 std::string QuoteIdentifier(const std::string& name) {

@@ -11,7 +11,8 @@ namespace accord {
 namespace {
 
 Result<StoredVersion> ReadVersionRow(Statement& stmt, std::string_view record_id) {
-  // Columns: seq, field, value, vv, origin, origin_time, note, state, received_at, received_from
+  // Columns: seq, field, value, vv, origin, origin_time, note, state, received_at, received_from,
+  // author
   StoredVersion sv;
   sv.seq = stmt.Int(0);
   sv.version.record_id = std::string(record_id);
@@ -25,23 +26,24 @@ Result<StoredVersion> ReadVersionRow(Statement& stmt, std::string_view record_id
   sv.winner = stmt.Int(7) == 2;
   sv.received_at_ms = stmt.Int(8);
   sv.received_from = stmt.Text(9);
+  sv.version.author = stmt.Text(10);
   return sv;
 }
 
 // History also reads what proves each version's origin (the signed bytes
-// and the place in a unit): columns 10-14.
+// and the place in a unit): columns 11-15.
 constexpr const char* kProofColumns = ", salt, unit, unit_position, wire, unit_counter";
 
 void ReadProofColumns(Statement& stmt, StoredVersion& sv) {
-  sv.version.salt = stmt.Blob(10);
-  sv.version.unit = static_cast<uint32_t>(stmt.Int(11));
-  sv.version.unit_position = static_cast<uint32_t>(stmt.Int(12));
-  sv.version.wire = stmt.Blob(13);
-  sv.version.unit_counter = static_cast<uint64_t>(stmt.Int(14));
+  sv.version.salt = stmt.Blob(11);
+  sv.version.unit = static_cast<uint32_t>(stmt.Int(12));
+  sv.version.unit_position = static_cast<uint32_t>(stmt.Int(13));
+  sv.version.wire = stmt.Blob(14);
+  sv.version.unit_counter = static_cast<uint64_t>(stmt.Int(15));
 }
 
 constexpr const char* kVersionColumns =
-    "seq, field, value, vv, origin, origin_time, note, state, received_at, received_from";
+    "seq, field, value, vv, origin, origin_time, note, state, received_at, received_from, author";
 
 }  // namespace
 

@@ -86,7 +86,7 @@ Result<UnsealedBatch> Store::UnsealedWrites(size_t max) {
   ASSIGN_OR_RETURN(
       Statement * stmt,
       db_->Prepare("SELECT v.record_id, r.type, v.field, v.value, v.vv, v.origin_time, v.note, "
-                   "v.seq "
+                   "v.seq, v.author "
                    "FROM versions v JOIN records r ON r.id = v.record_id "
                    "WHERE v.salt IS NULL AND v.origin = ? ORDER BY v.origin_counter, v.seq "
                    "LIMIT ?"));
@@ -109,6 +109,7 @@ Result<UnsealedBatch> Store::UnsealedWrites(size_t max) {
     v.origin = node_id_;
     v.origin_time_ms = stmt->Int(5);
     v.note = stmt->Text(6);
+    v.author = stmt->Text(8);
     batch.writes.push_back(std::move(v));
     batch.seqs.push_back(stmt->Int(7));
   }

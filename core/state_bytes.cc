@@ -16,6 +16,7 @@ void FillFieldState(const FieldVersion& v, wire::FieldState* out) {
   out->set_origin(v.origin);
   out->set_origin_time_ms(v.origin_time_ms);
   if (!v.note.empty()) out->set_note(v.note);
+  if (!v.author.empty()) out->set_author(v.author);
 }
 
 std::string SignedStateBytes(const FieldVersion& v) {

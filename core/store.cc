@@ -183,7 +183,7 @@ Result<std::optional<std::string>> Store::RecordType(std::string_view record_id)
 Result<std::vector<StoredVersion>> Store::LiveVersions(std::string_view record_id,
                                                        std::string_view field) {
   ASSIGN_OR_RETURN(Statement * stmt,
-                   db_->Prepare("SELECT seq, value, vv, origin, origin_time, note, state "
+                   db_->Prepare("SELECT seq, value, vv, origin, origin_time, note, state, author "
                                 "FROM versions WHERE record_id = ? AND field = ? AND state > 0"));
   stmt->Bind(1, record_id).Bind(2, field);
   std::vector<StoredVersion> live;
@@ -199,6 +199,7 @@ Result<std::vector<StoredVersion>> Store::LiveVersions(std::string_view record_i
     sv.version.origin = stmt->Text(3);
     sv.version.origin_time_ms = stmt->Int(4);
     sv.version.note = stmt->Text(5);
+    sv.version.author = stmt->Text(7);
     sv.live = true;
     sv.winner = stmt->Int(6) == 2;
     live.push_back(std::move(sv));

@@ -32,6 +32,7 @@
 #include "core/sharing_policy.h"
 #include "core/sqlite.h"
 #include "core/status.h"
+#include "core/users.h"
 #include "core/version_vector.h"
 
 namespace accord {
@@ -41,6 +42,9 @@ struct ScopeRow;  // core/record_scope.cc
 struct StoreOptions {
   // Milliseconds since the Unix epoch; tests inject a fake clock.
   std::function<int64_t()> clock_ms;
+  // Argon2id cost of the password hashes AddUser makes: kInteractive except
+  // in tests, which use the minimum to stay fast (docs/users.md).
+  PasswordCost password_cost = PasswordCost::kInteractive;
 };
 
 struct FieldWrite {
@@ -303,6 +307,32 @@ class Store {
   Status WriteResolution(std::string_view id, std::string_view field,
                          const std::optional<std::string>& value, std::string_view note,
                          std::string_view expected_conflict_id = {});
+
+  // ---- Office users (core/users.h, docs/users.md): per node, never synced.
+  // Once a node has a user, every local write (Put, PutMany, Delete,
+  // WriteResolution) needs an acting user (ActAs) who exists, is not
+  // disabled and holds the right (write; resolve for a resolution), checked
+  // inside the write's transaction; the write then carries the user's name
+  // as its author. With no users, writes carry no author, as before.
+  Result<bool> HasUsers();
+  // Adds a user with an Argon2id hash of `user.password` (never the
+  // password). A node's first user must hold admin; later ones need an
+  // acting admin. kFailedPrecondition for a name already in use.
+  Status AddUser(const NewUser& user);
+  Result<std::vector<User>> ListUsers();  // by name
+  Result<std::optional<User>> FindUser(std::string_view name);
+  // Disables `name` from now on (its past writes stay, with its name). Needs
+  // an acting admin; refuses to disable the last enabled admin.
+  Status DisableUser(std::string_view name);
+  // Checks the password of an enabled user: kPermissionDenied, saying which,
+  // for an unknown name, a disabled user or a wrong password.
+  Result<User> Authenticate(std::string_view name, std::string_view password);
+  // The user this Store's writes are made by from now on ("" for none).
+  // REQUIRES: the caller authenticated them (Authenticate, or a review-page
+  // session that did); the store still checks, at each write, that the user
+  // exists, is enabled and holds the right.
+  void ActAs(std::string user) { acting_user_ = std::move(user); }
+  const std::string& acting_user() const { return acting_user_; }
 
   // ---- Reads.
   Result<RecordView> Get(std::string_view id);
@@ -639,6 +669,11 @@ class Store {
   std::unique_ptr<Database> db_;
   std::unique_ptr<PeerBook> peers_;
   std::string node_id_;
+  std::string acting_user_;  // ActAs
+  // The author a local write carries: "" on a node without users, else the
+  // acting user, who must exist, be enabled and hold `right`.
+  // REQUIRES: the write's transaction is open.
+  Result<std::string> AuthorFor(std::string_view right);
   StoreOptions options_;
   bool applies_remote_batches_ = false;  // the WAL checkpoint interval is raised
   ScopeCache unchanged_scopes_;

@@ -102,7 +102,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string allowed;
   auto route = harness->routes.Find(request.method, request.path, &allowed);
   if (!route.ok()) return 0;
-  server::HttpResponse response = server::HandleReviewRequest(*harness->pool, request);
+  static server::ReviewSessions* sessions = new server::ReviewSessions();
+  server::HttpResponse response = server::HandleReviewRequest(*harness->pool, *sessions, request);
   Note("review_api", request.method + " " + request.path + ": " + std::to_string(response.status) +
                          " " + response.body.substr(0, 120));
   // A resolution wrote to the store: the next input meets the same store.

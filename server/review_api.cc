@@ -67,7 +67,8 @@ HttpResponse ListPage(Store& store, const HttpRequest& request) {
                     {"sharing", sharing}});
 }
 
-HttpResponse Resolve(Store& store, const std::string& id, const HttpRequest& request) {
+HttpResponse Resolve(Store& store, const std::string& id, const HttpRequest& request,
+                     const std::optional<std::string>& user) {
   json body = json::parse(request.body, nullptr, false);
   if (body.is_discarded() || !body.is_object()) return Error(400, "the body must be a JSON object");
   ResolutionChoice choice;
@@ -89,15 +90,61 @@ HttpResponse Resolve(Store& store, const std::string& id, const HttpRequest& req
     choice.resolved_by = body["by"].get<std::string>();
   }
   if (choice.resolved_by.empty()) choice.resolved_by = "review page";
+  auto has_users = store.HasUsers();
+  if (!has_users.ok()) return Error(500, has_users.status().message());
+  if (*has_users && !user) {
+    return Error(401,
+                 "sign in to resolve: this node has users, and every resolution is signed "
+                 "with the name of the one who made it");
+  }
+  // The store is leased from a pool: whoever resolved, the next lease acts
+  // as nobody.
+  store.ActAs(*has_users ? *user : "");
   auto written = ResolveConflict(store, id, choice);
+  store.ActAs("");
   if (!written.ok())
     return Error(net::HttpStatusFor(written.status().code()), written.status().message());
   return Json(200, {{"resolved", id}, {"value", *written ? json(**written) : json(nullptr)}});
 }
 
+std::string SessionToken(const HttpRequest& request) {
+  auto it = request.headers.find("cookie");
+  return it == request.headers.end() ? "" : CookieValue(it->second, kReviewCookie);
+}
+
+HttpResponse Login(Store& store, ReviewSessions& sessions, const HttpRequest& request) {
+  json body = json::parse(request.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object() || !body.contains("name") ||
+      !body["name"].is_string() || !body.contains("password") || !body["password"].is_string()) {
+    return Error(400, "sign in with {\"name\": USER, \"password\": PASSWORD}");
+  }
+  auto user =
+      store.Authenticate(body["name"].get<std::string>(), body["password"].get<std::string>());
+  if (!user.ok()) return Error(401, user.status().message());
+  std::string token = sessions.Open(user->name);
+  if (token.empty()) return Error(500, "the system's random generator failed: no session");
+  HttpResponse response = Json(200, {{"user", user->name}, {"display_name", user->display_name}});
+  response.headers.push_back({"Set-Cookie", std::string(kReviewCookie) + "=" + token +
+                                                "; HttpOnly; SameSite=Strict; Path=/; Max-Age=" +
+                                                std::to_string(kReviewSessionMs / 1000)});
+  return response;
+}
+
+HttpResponse SessionInfo(Store& store, const std::optional<std::string>& user) {
+  auto has_users = store.HasUsers();
+  if (!has_users.ok()) return Error(500, has_users.status().message());
+  json out = {{"users", *has_users}, {"user", user ? json(*user) : json(nullptr)}};
+  if (user) {
+    auto found = store.FindUser(*user);
+    if (found.ok() && *found) out["display_name"] = (*found)->display_name;
+  }
+  return Json(200, out);
+}
+
 }  // namespace
 
-HttpResponse HandleReviewRequest(StorePool& stores, const HttpRequest& request) {
+HttpResponse HandleReviewRequest(StorePool& stores, ReviewSessions& sessions,
+                                 const HttpRequest& request) {
   const std::string& path = request.path;
   if (request.method == "GET" && (path == "/" || path == "/index.html")) {
     HttpResponse page;
@@ -117,6 +164,18 @@ HttpResponse HandleReviewRequest(StorePool& stores, const HttpRequest& request) 
     return Json(200, NodeStatusJson(*status));
   }
   if (request.method == "GET" && path == "/api/conflicts") return ListPage(**store, request);
+  const std::string token = SessionToken(request);
+  const std::optional<std::string> user = sessions.UserOf(token);
+  if (request.method == "GET" && path == "/api/session") return SessionInfo(**store, user);
+  if (request.method == "POST" && path == "/api/login") return Login(**store, sessions, request);
+  if (request.method == "POST" && path == "/api/logout") {
+    sessions.Close(token);
+    HttpResponse response = Json(200, {{"user", nullptr}});
+    response.headers.push_back({"Set-Cookie", std::string(kReviewCookie) +
+                                                  "=; HttpOnly; SameSite=Strict; Path=/; "
+                                                  "Max-Age=0"});
+    return response;
+  }
   const std::string prefix = "/api/conflicts/";
   if (path.rfind(prefix, 0) == 0) {
     std::string rest = path.substr(prefix.size());
@@ -124,7 +183,7 @@ HttpResponse HandleReviewRequest(StorePool& stores, const HttpRequest& request) 
     if (request.method == "POST" && rest.size() > resolve_suffix.size() &&
         rest.compare(rest.size() - resolve_suffix.size(), resolve_suffix.size(), resolve_suffix) ==
             0) {
-      return Resolve(**store, rest.substr(0, rest.size() - resolve_suffix.size()), request);
+      return Resolve(**store, rest.substr(0, rest.size() - resolve_suffix.size()), request, user);
     }
     if (request.method == "GET" && rest.find('/') == std::string::npos) {
       auto c = GetConflict(**store, rest);

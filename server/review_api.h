@@ -5,15 +5,22 @@
 //   GET  /api/conflicts?type=&offset=&limit= open conflicts (with details), paged
 //   GET  /api/conflicts/ID                   one conflict
 //   POST /api/conflicts/ID/resolve           {"take": NODE} | {"value": TEXT} [+ "by"]
+//   GET  /api/session                        {"users": bool, "user": NAME|null}
+//   POST /api/login                          {"name", "password"} -> session cookie
+//   POST /api/logout
+// On a node with users (docs/users.md) a resolution needs a signed-in user,
+// who becomes its author; "by" is only read on a node without users.
 #pragma once
 
 #include "server/https_server.h"
+#include "server/review_sessions.h"
 #include "server/store_pool.h"
 
 namespace accord::server {
 
 // Answers one review request; exposed so tests can call it without a socket.
-HttpResponse HandleReviewRequest(StorePool& stores, const HttpRequest& request);
+HttpResponse HandleReviewRequest(StorePool& stores, ReviewSessions& sessions,
+                                 const HttpRequest& request);
 
 void InstallReviewRoutes(HttpsServer& server, StorePool& stores);
 

@@ -71,7 +71,13 @@ const char* ReviewPageHtml() {
     <button class="secondary" id="prev">Previous</button>
     <span id="range"></span>
     <button class="secondary" id="next">Next</button>
-    <label><input type="text" id="by" placeholder="your name" size="14"> reviewer</label>
+    <span id="signin" hidden>
+      <input type="text" id="login-name" placeholder="user" size="12" autocomplete="username">
+      <input type="password" id="login-password" placeholder="password" size="12" autocomplete="current-password">
+      <button class="secondary" id="login">Sign in</button>
+    </span>
+    <span id="who" hidden></span>
+    <button class="secondary" id="logout" hidden>Sign out</button>
   </div>
   <div id="message" role="status"></div>
   <div id="list"></div>
@@ -120,17 +126,20 @@ function diffView(lines) {
   return box;
 }
 
+// The user who wrote a value, at its office: "sokha.kh@KH-NCCT", or the office alone.
+function writer(v) { return (v.author ? v.author + "@" : "") + v.origin; }
+
 function conflictView(c) {
   const wrap = el("div", {class: "conflict", "data-conflict": c.id});
   const title = c.kind === "delete_vs_edit" ? "Deleted on one node, edited on another" : "Field " + c.field;
   wrap.append(el("div", {}, el("span", {class: "field"}, title), el("span", {class: "cid"}, c.id)));
   if (c.ancestor) {
-    wrap.append(el("div", {class: "ancestor"}, "Before: " + shown(c.ancestor.value) + " — " + c.ancestor.origin + ", " + when(c.ancestor.written_at)));
+    wrap.append(el("div", {class: "ancestor"}, "Before: " + shown(c.ancestor.value) + " — " + writer(c.ancestor) + ", " + when(c.ancestor.written_at)));
   }
   const values = el("div", {class: "values"});
   for (const v of c.values) {
     const card = el("div", {class: "value" + (v.provisional ? " provisional" : "")},
-      el("div", {class: "who"}, v.origin + " · " + when(v.written_at)),
+      el("div", {class: "who"}, writer(v) + " · " + when(v.written_at)),
       v.provisional ? el("span", {class: "badge"}, "shown meanwhile") : null,
       el("pre", {}, c.kind === "delete_vs_edit" ? v.summary : shown(v.value)),
       diffView(v.diff_from_ancestor));
@@ -206,8 +215,6 @@ async function load() {
 
 async function resolve(id, choice) {
   busy = true;
-  const by = $("by").value.trim();
-  if (by) choice.by = by;
   try {
     const response = await fetch("/api/conflicts/" + encodeURIComponent(id) + "/resolve", {
       method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(choice)});
@@ -219,11 +226,39 @@ async function resolve(id, choice) {
   load();
 }
 
+// On a node with users, resolving needs a sign-in (the resolution carries the user's name).
+async function session() {
+  try {
+    const response = await fetch("/api/session", {cache: "no-store"});
+    const s = await response.json();
+    $("signin").hidden = !s.users || !!s.user;
+    $("who").hidden = !s.user;
+    $("logout").hidden = !s.user;
+    if (s.user) $("who").textContent = "Signed in as " + (s.display_name ? s.display_name + " (" + s.user + ")" : s.user);
+  } catch (e) { say("The node did not answer: " + e, "error"); }
+}
+
+$("login").onclick = async () => {
+  try {
+    const response = await fetch("/api/login", {method: "POST", headers: {"Content-Type": "application/json"},
+      body: JSON.stringify({name: $("login-name").value.trim(), password: $("login-password").value})});
+    const data = await response.json();
+    $("login-password").value = "";
+    if (response.ok) say("Signed in as " + data.user + ".", "ok");
+    else say(data.error || response.statusText, "error");
+  } catch (e) { say("The node did not answer: " + e, "error"); }
+  session();
+};
+$("logout").onclick = async () => {
+  try { await fetch("/api/logout", {method: "POST"}); } catch (e) {}
+  session();
+};
 $("type").onchange = () => { offset = 0; load(); };
 $("prev").onclick = () => { offset = Math.max(0, offset - PAGE); load(); };
 $("next").onclick = () => { offset += PAGE; load(); };
 // A sync can bring new conflicts at any time: refresh unless the reviewer is typing.
-setInterval(() => { if (!document.activeElement || document.activeElement.tagName !== "TEXTAREA") load(); }, 5000);
+setInterval(() => { if (!document.activeElement || (document.activeElement.tagName !== "TEXTAREA" && document.activeElement.tagName !== "INPUT")) load(); }, 5000);
+session();
 load();
 </script>
 </body>

@@ -2,11 +2,15 @@
 // server, so the fuzz targets link them without the HTTPS front.
 #include "server/review_api.h"
 
+#include <memory>
+
 namespace accord::server {
 
 void InstallReviewRoutes(HttpsServer& server, StorePool& stores) {
-  auto handler = [&stores](const HttpRequest& request) {
-    return HandleReviewRequest(stores, request);
+  // Sign-ins live as long as the routes (the server).
+  auto sessions = std::make_shared<ReviewSessions>();
+  auto handler = [&stores, sessions](const HttpRequest& request) {
+    return HandleReviewRequest(stores, *sessions, request);
   };
   server.AddRoute("GET", "/", handler);
   server.AddRoute("POST", "/api/", handler);

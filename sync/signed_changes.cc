@@ -9,6 +9,7 @@
 #include "core/hex.h"
 #include "core/sha256.h"
 #include "core/state_bytes.h"
+#include "core/users.h"
 #include "sync/unit_seal.h"
 #include "sync/wire_codec.h"
 #include "sync/wire_limits.h"
@@ -74,6 +75,10 @@ Result<FieldVersion> ParseState(std::string_view bytes) {
     return Corruption("record " + v.record_id + " field " + v.field + ": unit counter " +
                       std::to_string(state.unit_counter()) +
                       " is not after the state's own counter " + std::to_string(v.OriginCounter()));
+  }
+  if (!v.author.empty() && !CheckUserName(v.author).ok()) {
+    return Corruption("record " + v.record_id + " field " + v.field +
+                      ": the author is not a user name");
   }
   v.salt = state.salt();
   v.unit_counter = state.unit_counter();

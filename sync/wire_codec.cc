@@ -47,6 +47,7 @@ Result<FieldVersion> FromWire(const wire::FieldState& state) {
   v.origin = state.origin();
   v.origin_time_ms = state.origin_time_ms();
   v.note = state.note();
+  v.author = state.author();
   return v;
 }
 

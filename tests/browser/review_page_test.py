@@ -2,9 +2,11 @@
 """Browser test of the review page: a real node with real conflicts, headless
 Debian chromium driven by selenium; resolves them through the page and checks
 through `accord conflicts --json` that they are closed. One conflict is in
-English; in the other the Cambodian side wrote Khmer and the Thai side Thai, and
-the reviewer signs in Khmer (fonts-khmeros and fonts-thai-tlwg make the
-screenshot show real glyphs, not boxes).
+English and is resolved while the node has no users; then the node gets an
+office user with a Khmer display name, who signs in on the page to resolve the
+other, where the Cambodian side wrote Khmer and the Thai side Thai
+(fonts-khmeros and fonts-thai-tlwg make the screenshot show real glyphs, not
+boxes).
 
 Usage: review_page_test.py ACCORD_BINARY [--screenshot PATH]
 Everything runs on 127.0.0.1; nothing reaches the internet.
@@ -28,8 +30,9 @@ def free_port():
         return s.getsockname()[1]
 
 
-def run(accord, node_dir, *args):
-    result = subprocess.run([accord, "--dir", node_dir, *args], capture_output=True, text=True)
+def run(accord, node_dir, *args, env=None):
+    result = subprocess.run([accord, "--dir", node_dir, *args], capture_output=True, text=True,
+                            env=None if env is None else {**os.environ, **env})
     if result.returncode != 0:
         raise SystemExit(f"accord {' '.join(args)} failed ({result.returncode}): {result.stderr}")
     return result.stdout
@@ -41,6 +44,8 @@ VENUE_BEFORE = "មជ្ឈមណ្ឌលស្នាក់នៅបណ្ត�
 VENUE_KH = "សាលាខេត្តបន្ទាយមានជ័យ"
 VENUE_TH = "ศาลากลางจังหวัดสระแก้ว"
 REVIEWER_KH = "ចាន់ សុភា"
+REVIEWER_NAME = "sophea.chan"
+REVIEWER_PASSWORD = "ពាក្យសម្ងាត់-2025"
 
 
 def make_conflicts(accord, work):
@@ -132,10 +137,14 @@ def main():
         # Where the record may go: the offices a resolution will reach.
         sharing = card.find_element(By.XPATH, "./ancestor::section").find_element(By.CLASS_NAME, "sharing").text
         assert "May go to: KH, TH" in sharing and "TH-MSDHS" in sharing, sharing
-        browser.find_element(By.ID, "by").send_keys("Secretariat reviewer")
+        assert not browser.find_element(By.ID, "signin").is_displayed(), "no users: no sign-in"
         card.find_element(By.CSS_SELECTOR, "button.take[data-node='TH-MSDHS']").click()
         wait.until(EC.text_to_be_present_in_element((By.ID, "message"), "Resolved"))
         wait.until(EC.staleness_of(card))
+
+        # The office adds its first user; from now on resolving needs a sign-in.
+        run(accord, kh, "user", "add", REVIEWER_NAME, "--display", REVIEWER_KH,
+            env={"ACCORD_NEW_PASSWORD": REVIEWER_PASSWORD})
 
         # The Khmer and Thai venues, as each side typed them, and the Khmer one before,
         # on a fresh page as the next reviewer opens it.
@@ -150,7 +159,11 @@ def main():
         if screenshot:
             browser.save_screenshot(screenshot)
             print(f"screenshot saved to {screenshot}")
-        browser.find_element(By.ID, "by").send_keys(REVIEWER_KH)
+        wait.until(EC.visibility_of_element_located((By.ID, "signin")))
+        browser.find_element(By.ID, "login-name").send_keys(REVIEWER_NAME)
+        browser.find_element(By.ID, "login-password").send_keys(REVIEWER_PASSWORD)
+        browser.find_element(By.ID, "login").click()
+        wait.until(EC.text_to_be_present_in_element((By.ID, "who"), REVIEWER_KH))
         browser.find_element(By.CSS_SELECTOR, f"[data-conflict='{venue_conflict['id']}'] "
                              "button.take[data-node='TH-MSDHS']").click()
         wait.until(EC.text_to_be_present_in_element((By.ID, "list"), "No open conflicts"))
@@ -160,11 +173,13 @@ def main():
         record = json.loads(run(accord, kh, "get", "act-khth-2023-1.3", "--json"))
         assert record["fields"]["timeframe"] == "2024-Q3 (after the June meeting)", record
         history = json.loads(run(accord, kh, "history", "act-khth-2023-1.3", "timeframe", "--json"))
-        assert "Secretariat reviewer" in history[-1].get("note", ""), history[-1]
+        assert "review page" in history[-1].get("note", ""), history[-1]
+        assert "author" not in history[-1], history[-1]
         meeting = json.loads(run(accord, kh, "get", MEETING, "--json"))
         assert meeting["fields"]["venue"] == VENUE_TH, meeting
         history = json.loads(run(accord, kh, "history", MEETING, "venue", "--json"))
-        assert REVIEWER_KH in history[-1].get("note", ""), history[-1]
+        assert history[-1].get("author") == REVIEWER_NAME, history[-1]
+        assert REVIEWER_NAME in history[-1].get("note", ""), history[-1]
         assert VENUE_KH in history[-1].get("note", ""), history[-1]
         print("review page test: 2 passed, 0 failed")
     finally:
