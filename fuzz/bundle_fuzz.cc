@@ -147,11 +147,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!(mode & 4)) return 0;
   }
   std::unique_ptr<Store> store = harness->base.Fresh();
+  // This node's key opens what is encrypted for it (format 4).
+  const sync::NodeSigner* own_key = Deployment::Get().Signer(kSelf);
   if (mode & 4) {
     auto stop_after_first = [](uint64_t) { return true; };
-    (void)sync::ApplyBundle(*store, verifier, harness->path, {}, stop_after_first);
+    (void)sync::ApplyBundle(*store, verifier, harness->path, own_key, {}, stop_after_first);
   }
-  auto applied = sync::ApplyBundle(*store, verifier, harness->path);
+  auto applied = sync::ApplyBundle(*store, verifier, harness->path, own_key);
   Note("bundle",
        "apply: " + (applied.ok() ? std::to_string(applied->applied.applied) + " applied, " +
                                        std::to_string(applied->applied.refused.size()) + " refused"
