@@ -98,12 +98,8 @@ namespace {
 
 // SHA-256 of the DER SubjectPublicKeyInfo: the same for a key in any certificate.
 Result<std::string> KeyIdOf(EVP_PKEY* key) {
-  unsigned char* der = nullptr;
-  int len = i2d_PUBKEY(key, &der);
-  if (len <= 0) return Internal(ossl::ErrorText("cannot encode a public key"));
-  std::string bytes(reinterpret_cast<char*>(der), static_cast<size_t>(len));
-  OPENSSL_free(der);
-  return Sha256Of(bytes);
+  ASSIGN_OR_RETURN(std::string der, ossl::PublicKeyDer(key));
+  return Sha256Of(der);
 }
 
 }  // namespace
@@ -138,23 +134,7 @@ Result<NodeSigner> NodeSigner::Load(const std::string& cert_pem_path,
 }
 
 Result<std::string> NodeSigner::Sign(std::string_view data) const {
-  ossl::MdCtxPtr ctx(EVP_MD_CTX_new());
-  if (!ctx ||
-      EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key_->pkey.get()) != 1) {
-    return Internal(ossl::ErrorText("cannot start a SHA-256 signature with this key"));
-  }
-  const auto* in = reinterpret_cast<const unsigned char*>(data.data());
-  size_t len = 0;
-  if (EVP_DigestSign(ctx.get(), nullptr, &len, in, data.size()) != 1) {
-    return Internal(ossl::ErrorText("EVP_DigestSign (size)"));
-  }
-  std::string sig(len, '\0');
-  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len, in,
-                     data.size()) != 1) {
-    return Internal(ossl::ErrorText("EVP_DigestSign"));
-  }
-  sig.resize(len);  // ECDSA signatures are shorter than the maximum
-  return sig;
+  return ossl::SignSha256(key_->pkey.get(), data);
 }
 
 // --- PeerVerifier -------------------------------------------------------------
@@ -314,15 +294,6 @@ Result<std::string> DeriveSecret(EVP_PKEY* own, EVP_PKEY* peer) {
   return secret;
 }
 
-Result<std::string> PublicDer(EVP_PKEY* key) {
-  unsigned char* der = nullptr;
-  int len = i2d_PUBKEY(key, &der);
-  if (len <= 0) return Internal(ossl::ErrorText("cannot encode a public key"));
-  std::string bytes(reinterpret_cast<char*>(der), static_cast<size_t>(len));
-  OPENSSL_free(der);
-  return bytes;
-}
-
 }  // namespace
 
 Result<OriginKey::Agreement> OriginKey::AgreeEphemeral() const {
@@ -341,7 +312,7 @@ Result<OriginKey::Agreement> OriginKey::AgreeEphemeral() const {
   ossl::PkeyPtr ephemeral(made);
   Agreement agreement;
   ASSIGN_OR_RETURN(agreement.secret, DeriveSecret(ephemeral.get(), peer));
-  ASSIGN_OR_RETURN(agreement.ephemeral_public_der, PublicDer(ephemeral.get()));
+  ASSIGN_OR_RETURN(agreement.ephemeral_public_der, ossl::PublicKeyDer(ephemeral.get()));
   return agreement;
 }
 

@@ -116,14 +116,38 @@ std::string SubjectText(const X509* cert) {
   return len > 0 ? std::string(data, static_cast<size_t>(len)) : "";
 }
 
-Result<std::string> KeyIdHex(EVP_PKEY* key) {
+Result<std::string> PublicKeyDer(EVP_PKEY* key) {
   unsigned char* der = nullptr;
   int len = i2d_PUBKEY(key, &der);
   if (len <= 0) return Internal(ErrorText("cannot encode a public key"));
   std::string bytes(reinterpret_cast<char*>(der), static_cast<size_t>(len));
   OPENSSL_free(der);
-  ASSIGN_OR_RETURN(std::string digest, Sha256Of(bytes));
+  return bytes;
+}
+
+Result<std::string> KeyIdHex(EVP_PKEY* key) {
+  ASSIGN_OR_RETURN(std::string der, PublicKeyDer(key));
+  ASSIGN_OR_RETURN(std::string digest, Sha256Of(der));
   return HexEncode(digest);
+}
+
+Result<std::string> SignSha256(EVP_PKEY* key, std::string_view data) {
+  MdCtxPtr ctx(EVP_MD_CTX_new());
+  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) != 1) {
+    return Internal(ErrorText("cannot start a SHA-256 signature with this key"));
+  }
+  const auto* in = reinterpret_cast<const unsigned char*>(data.data());
+  size_t len = 0;
+  if (EVP_DigestSign(ctx.get(), nullptr, &len, in, data.size()) != 1) {
+    return Internal(ErrorText("EVP_DigestSign (size)"));
+  }
+  std::string sig(len, '\0');
+  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len, in,
+                     data.size()) != 1) {
+    return Internal(ErrorText("EVP_DigestSign"));
+  }
+  sig.resize(len);  // ECDSA signatures are shorter than the maximum
+  return sig;
 }
 
 std::string SerialHex(const X509* cert) {

@@ -56,6 +56,10 @@ std::string SubjectText(const X509* cert);
 // SHA-256 of the public key as DER SubjectPublicKeyInfo, lowercase hex: the
 // same for a key in any certificate.
 Result<std::string> KeyIdHex(EVP_PKEY* key);
+// A public key as DER SubjectPublicKeyInfo.
+Result<std::string> PublicKeyDer(EVP_PKEY* key);
+// A SHA-256 signature (ECDSA DER or RSA PKCS#1 v1.5) by `key` over `data`.
+Result<std::string> SignSha256(EVP_PKEY* key, std::string_view data);
 // Serial number as uppercase hex without leading zeros ("A1B2", not "0A1B2").
 std::string SerialHex(const X509* cert);
 

@@ -17,25 +17,6 @@ using json = nlohmann::json;
 
 constexpr int kSignedPolicyFormat = 1;
 
-Result<std::string> SignBytes(EVP_PKEY* key, std::string_view data) {
-  ossl::MdCtxPtr ctx(EVP_MD_CTX_new());
-  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) != 1) {
-    return Internal(ossl::ErrorText("cannot start a SHA-256 signature with the CA key"));
-  }
-  const auto* in = reinterpret_cast<const unsigned char*>(data.data());
-  size_t len = 0;
-  if (EVP_DigestSign(ctx.get(), nullptr, &len, in, data.size()) != 1) {
-    return Internal(ossl::ErrorText("EVP_DigestSign (size)"));
-  }
-  std::string sig(len, '\0');
-  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len, in,
-                     data.size()) != 1) {
-    return Internal(ossl::ErrorText("EVP_DigestSign"));
-  }
-  sig.resize(len);
-  return sig;
-}
-
 }  // namespace
 
 Result<std::string> SignPolicy(std::string_view policy_json, const std::string& ca_cert_path,
@@ -66,8 +47,9 @@ Result<std::string> SignPolicy(std::string_view policy_json, const std::string& 
                            ") is not a CA certificate: only the deployment CA signs the policy");
   }
   ASSIGN_OR_RETURN(std::string key_id, ossl::KeyIdHex(X509_get0_pubkey(cert->get())));
-  ASSIGN_OR_RETURN(std::string signature, SignBytes(key->get(), std::string(kPolicySigningContext) +
-                                                                    std::string(policy_json)));
+  ASSIGN_OR_RETURN(
+      std::string signature,
+      ossl::SignSha256(key->get(), std::string(kPolicySigningContext) + std::string(policy_json)));
   json doc = {
       {"accord_signed_policy", kSignedPolicyFormat}, {"version", policy->version},
       {"signer", ossl::SubjectText(cert->get())},    {"key_id", key_id},
