@@ -93,10 +93,10 @@ class Store::LocalWriter {
 
   Status Delete(std::string_view id) {
     ASSIGN_OR_RETURN(std::string type, ExistingAlive(id));
-    (void)type;
     ASSIGN_OR_RETURN(VersionVector seen, RecordVector(id));
     FieldVersion tomb;
     tomb.record_id = std::string(id);
+    tomb.record_type = type;
     tomb.field = std::string(kDeletedField);
     tomb.value = "1";
     tomb.version = std::move(seen);
@@ -113,6 +113,7 @@ class Store::LocalWriter {
     const TypeSpec* type = Schema::Get().FindType(*type_name);
     FieldVersion version;
     version.record_id = std::string(id);
+    version.record_type = *type_name;
     version.field = std::string(field_name);
     version.value = value;
     version.note = std::string(note);

@@ -27,6 +27,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/cell_cipher.h"
 #include "core/field_version.h"
 #include "core/schema.h"
 #include "core/sharing_policy.h"
@@ -41,6 +42,18 @@ struct ScopeRow;  // core/record_scope.cc
 struct StoreOptions {
   // Milliseconds since the Unix epoch; tests inject a fake clock.
   std::function<int64_t()> clock_ms;
+  // The node's data key, when its personal data is encrypted
+  // (docs/encryption.md). Create with a key makes an encrypted node; Open
+  // refuses a key that is not the node's. Without it an encrypted node opens
+  // with personal data locked: reading or writing it fails (kLockedMessage),
+  // everything else works.
+  std::shared_ptr<const DataKey> data_key = nullptr;
+};
+
+// What Store::EncryptPersonalData did.
+struct EncryptionReport {
+  int64_t cells_sealed = 0;  // values, notes and signed bytes newly sealed
+  int64_t rows = 0;          // versions rows they belong to
 };
 
 struct FieldWrite {
@@ -287,6 +300,18 @@ class Store {
   static Result<std::unique_ptr<Store>> Open(const std::string& path, StoreOptions options = {});
 
   const std::string& node_id() const { return node_id_; }
+  // Encryption at rest (core/cell_cipher.h): whether this node's personal
+  // data is encrypted, and whether its key is loaded.
+  bool encrypted() const { return cipher_.encrypted(); }
+  bool unlocked() const { return cipher_.unlocked(); }
+  // Encrypts an existing node's personal data under `key` (`accord
+  // encrypt`): in one write transaction, marks the node encrypted and seals
+  // every clear cell of a personal type; then empties the WAL and rebuilds
+  // the file (VACUUM), so that no clear copy stays in the file, its WAL or
+  // its free pages. On an encrypted node, with its key, seals what is still
+  // clear (a type newly marked personal). kUnavailable when another
+  // connection's read keeps the WAL from being emptied: run it again.
+  Result<EncryptionReport> EncryptPersonalData(std::shared_ptr<const DataKey> key);
   // The injected clock (StoreOptions::clock_ms).
   int64_t NowMs() const;
 
@@ -637,6 +662,9 @@ class Store {
   std::unique_ptr<PeerBook> peers_;
   std::string node_id_;
   StoreOptions options_;
+  // Seals and opens the cells of personal data; every read and write of
+  // versions.value, note and wire goes through it.
+  CellCipher cipher_;
   bool applies_remote_batches_ = false;  // the WAL checkpoint interval is raised
   ScopeCache unchanged_scopes_;
   int64_t scope_inputs_version_ = 0;
