@@ -9,6 +9,7 @@
 
 #include "core/cell_cipher.h"
 #include "core/conflicts.h"
+#include "core/hex.h"
 #include "test_support.h"
 
 namespace accord {
@@ -309,6 +310,29 @@ TEST(EncryptionAtRest, EncryptingANodeWithDataLeavesNoClearCopyInFileWalOrFreePa
   auto reopened = Store::Open(o.KhPath(), StoreOptions{o.clock.Fn(), o.kh_key});
   ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
   EXPECT_EQ(testing::DumpOf(**reopened), testing::DumpOf(*o.th));
+}
+
+// The origin's signed bytes, kept when the columns do not re-serialise to
+// them (a newer node's unknown protobuf fields), hold the value too: they are
+// sealed whole and read back byte for byte, for the signature checks.
+TEST(EncryptionAtRest, KeptSignedBytesAreSealedWholeAndReadBackExactly) {
+  Offices o(/*kh_encrypted=*/false);
+  o.WriteCaseWork();
+  const std::string kept = std::string(
+                               "\x0a\x05"
+                               "case1",
+                               7) +
+                           "WIRE-BYTES-MARKER-7781" + std::string("\xfa\x3f\x01\x00", 4);
+  RawSql(o.KhPath(), "UPDATE versions SET wire = x'" + HexEncode(kept) + "' WHERE record_id = '" +
+                         o.case_id + "' AND field = 'reference'");
+  ASSERT_EQ(FoundOnDisk(o.KhPath(), {"WIRE-BYTES-MARKER-7781"}).size(), 1u);
+  auto report = o.kh->EncryptPersonalData(o.kh_key);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(FoundOnDisk(o.KhPath(), {"WIRE-BYTES-MARKER-7781"}), std::vector<std::string>());
+  auto history = o.kh->History(o.case_id, std::string("reference"));
+  ASSERT_TRUE(history.ok()) << history.status().ToString();
+  ASSERT_EQ(history->size(), 1u);
+  EXPECT_EQ((*history)[0].version.wire, kept);
 }
 
 TEST(CellCipher, OnlyPersonalTypesAndNonReferenceFieldsAreSealed) {
