@@ -10,6 +10,7 @@
 #include "core/cell_cipher.h"
 #include "core/conflicts.h"
 #include "core/hex.h"
+#include "sync/bundle.h"
 #include "test_support.h"
 
 namespace accord {
@@ -193,10 +194,13 @@ TEST(EncryptionAtRest, WithoutTheKeyPersonalDataIsLockedAndPlansStillWork) {
   ASSERT_FALSE(write.ok());
   EXPECT_NE(write.status().message().find("personal data is locked"), std::string::npos);
   EXPECT_EQ(FoundOnDisk(o.KhPath(), {"LOCKED-WRITE-MARKER"}), std::vector<std::string>());
+  EXPECT_EQ(ReadFile(o.KhPath()), before);
+  auto status = kh.GetStatus();
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(status->records_per_type["case"], 1);
   // Plans and meetings are written and listed as ever.
   ASSERT_TRUE(kh.Put({"plan", o.plan_id, {{"status", "draft"}}}).ok());
   EXPECT_TRUE(kh.List("plan").ok());
-  (void)before;
 }
 
 TEST(EncryptionAtRest, AWrongKeyIsRefusedAndChangesNothing) {
@@ -310,6 +314,38 @@ TEST(EncryptionAtRest, EncryptingANodeWithDataLeavesNoClearCopyInFileWalOrFreePa
   auto reopened = Store::Open(o.KhPath(), StoreOptions{o.clock.Fn(), o.kh_key});
   ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
   EXPECT_EQ(testing::DumpOf(**reopened), testing::DumpOf(*o.th));
+}
+
+// A border office with no link: a bundle from the encrypted node carries the
+// case (in the signed file, as before) and the clear node applies it; one
+// back is sealed as it is stored.
+TEST(EncryptionAtRest, BundlesTravelBetweenAnEncryptedAndAClearOffice) {
+  Offices o;
+  std::vector<FieldWrite> fields;
+  for (const auto& m : kCaseMarkers) fields.push_back({m.where, m.text});
+  auto id = o.kh->Put({"case", std::nullopt, SharedCase("KH-TH", fields)});
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  auto& deployment = testing::TestDeployment::Get();
+  const sync::PeerVerifier& verifier = *deployment.For("KH-NCCT").verifier;
+  auto send = [&](Store& from, Store& to, const std::string& name) {
+    sync::BundleCreateOptions options;
+    options.receiver = to.node_id();
+    ASSERT_TRUE(sync::LearnPeerParty(from, verifier,
+                                     deployment.For(to.node_id()).signer->cert_pem(), to.node_id())
+                    .ok());
+    auto created =
+        sync::CreateBundle(from, *deployment.For(from.node_id()).signer, o.dir.File(name), options);
+    ASSERT_TRUE(created.ok()) << created.status().ToString();
+    auto applied = sync::ApplyBundle(to, verifier, o.dir.File(name));
+    ASSERT_TRUE(applied.ok()) << applied.status().ToString();
+  };
+  send(*o.kh, *o.th, "to-th.bundle");
+  ASSERT_TRUE(o.th->Put({"case", *id, {{"notes", "BUNDLE-BACK-NOTE-MARKER"}}}).ok());
+  send(*o.th, *o.kh, "to-kh.bundle");
+  EXPECT_EQ(testing::DumpOf(*o.kh), testing::DumpOf(*o.th));
+  std::vector<std::string> markers = {"BUNDLE-BACK-NOTE-MARKER"};
+  for (const auto& m : kCaseMarkers) markers.push_back(m.text);
+  EXPECT_EQ(FoundOnDisk(o.KhPath(), markers), std::vector<std::string>());
 }
 
 // The origin's signed bytes, kept when the columns do not re-serialise to
