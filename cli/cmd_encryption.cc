@@ -25,7 +25,7 @@ PassphraseCost NewKeyCost() {
   return cost;
 }
 
-int RunEncrypt(const Context& ctx) {
+int RunEncrypt(const Context& ctx, const std::vector<std::string>& also_personal) {
   RestrictToOwner(ctx.dir);
   std::shared_ptr<const DataKey> key;
   std::error_code ec;
@@ -47,7 +47,7 @@ int RunEncrypt(const Context& ctx) {
     if (!made.ok()) return Fail(made.status());
     key = std::move(made).value();
   }
-  auto report = (*store)->EncryptPersonalData(key);
+  auto report = (*store)->EncryptPersonalData(key, also_personal);
   if (!report.ok()) return Fail(report.status());
   if (ctx.json) {
     PrintJson({{"cells_sealed", report->cells_sealed}, {"versions", report->rows}});
@@ -131,8 +131,12 @@ void AddEncryptionCommands(CLI::App& app, Context& ctx, Runner& run) {
       "encrypt",
       "Encrypt this node's personal data (cases, family tracing, case reviews) at rest, under a "
       "key wrapped by the office's passphrase");
+  auto personal = std::make_shared<std::vector<std::string>>();
+  encrypt->add_option("--personal", *personal,
+                      "Also treat this record type as personal (repeatable; kept for every later "
+                      "write)");
   AddJsonFlag(encrypt, ctx);
-  OnRun(encrypt, run, [&ctx] { return RunEncrypt(ctx); });
+  OnRun(encrypt, run, [&ctx, personal] { return RunEncrypt(ctx, *personal); });
 
   auto* passphrase = app.add_subcommand("passphrase", "The passphrase of an encrypted node");
   passphrase->require_subcommand(1);

@@ -48,6 +48,17 @@ std::string Where(CellColumn column, const CellRow& row) {
 
 }  // namespace
 
+std::set<std::string, std::less<>> SplitTypeList(std::string_view list) {
+  std::set<std::string, std::less<>> types;
+  while (!list.empty()) {
+    size_t comma = list.find(',');
+    std::string_view type = list.substr(0, comma);
+    if (!type.empty()) types.emplace(type);
+    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+  }
+  return types;
+}
+
 bool SodiumReady() {
   static const bool ready = sodium_init() >= 0;
   return ready;
@@ -89,13 +100,14 @@ std::string DataKey::KeyId() const {
   return HexEncode(std::string_view(reinterpret_cast<const char*>(id), sizeof id));
 }
 
-CellCipher::CellCipher(std::string key_id, std::shared_ptr<const DataKey> key)
-    : key_id_(std::move(key_id)), key_(std::move(key)) {}
+CellCipher::CellCipher(std::string key_id, std::shared_ptr<const DataKey> key,
+                       std::set<std::string, std::less<>> also_personal)
+    : key_id_(std::move(key_id)), key_(std::move(key)), also_personal_(std::move(also_personal)) {}
 
-bool CellCipher::IsPersonalType(std::string_view type) {
+bool CellCipher::IsPersonalType(std::string_view type) const {
   const TypeSpec* spec = Schema::Get().FindType(type);
   // A type only a newer node knows may be personal: sealed, to be safe.
-  return !spec || spec->personal;
+  return !spec || spec->personal || also_personal_.count(type) > 0;
 }
 
 bool CellCipher::Seals(std::string_view type, std::string_view field) const {

@@ -3,8 +3,9 @@
 // in and opened on its way out.
 //
 // A node is encrypted when its meta table names a data key (`data_key_id`).
-// Then every cell of a personal type (TypeSpec::personal, or a type this
-// build does not know) is stored as a BLOB:
+// Then every cell of a personal type (TypeSpec::personal, a type the
+// deployment marks personal, or a type this build does not know) is stored
+// as a BLOB:
 //
 //   "\0AC1" | 24-byte nonce | XChaCha20-Poly1305(plaintext) with its 16-byte tag
 //
@@ -19,6 +20,7 @@
 #include <array>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -68,12 +70,18 @@ inline constexpr const char* kLockedMessage =
     "personal data is locked: give the passphrase (ACCORD_PASSPHRASE or --passphrase-file) "
     "or the key file (--key-file, ACCORD_KEY_FILE or the systemd credential accord-key)";
 
+// "minute,meeting" -> {"meeting", "minute"} (meta.personal_types).
+std::set<std::string, std::less<>> SplitTypeList(std::string_view list);
+
 class CellCipher {
  public:
   // A node whose data is not encrypted: every cell is clear.
   CellCipher() = default;
   // An encrypted node named by `key_id`; `key` nullptr while locked.
-  CellCipher(std::string key_id, std::shared_ptr<const DataKey> key);
+  // `also_personal`: types the deployment marks personal besides the
+  // schema's (`accord encrypt --personal TYPE`).
+  CellCipher(std::string key_id, std::shared_ptr<const DataKey> key,
+             std::set<std::string, std::less<>> also_personal = {});
 
   bool encrypted() const { return !key_id_.empty(); }
   bool unlocked() const { return key_ != nullptr; }
@@ -84,7 +92,8 @@ class CellCipher {
   // neither the tombstone nor a reference (record ids, kept clear for the
   // sharing indexes: docs/encryption.md).
   bool Seals(std::string_view type, std::string_view field) const;
-  static bool IsPersonalType(std::string_view type);
+  bool IsPersonalType(std::string_view type) const;
+  const std::set<std::string, std::less<>>& also_personal() const { return also_personal_; }
 
   static bool IsSealed(std::string_view bytes);
   // kFailedPrecondition (kLockedMessage) while locked.
@@ -112,6 +121,7 @@ class CellCipher {
  private:
   std::string key_id_;
   std::shared_ptr<const DataKey> key_;
+  std::set<std::string, std::less<>> also_personal_;
 };
 
 }  // namespace accord

@@ -30,14 +30,24 @@ Status WaitForEmptyWal(Database& db, const char* what) {
 
 }  // namespace
 
-Result<EncryptionReport> Store::EncryptPersonalData(std::shared_ptr<const DataKey> key) {
+Result<EncryptionReport> Store::EncryptPersonalData(std::shared_ptr<const DataKey> key,
+                                                    const std::vector<std::string>& also_personal) {
   if (!key) return InvalidArgument("no data key given");
   const std::string key_id = key->KeyId();
   if (cipher_.encrypted() && cipher_.key_id() != key_id) {
     return PermissionDenied("the key given is not this node's data key: nothing was changed");
   }
+  std::set<std::string, std::less<>> marked = cipher_.also_personal();
+  for (const std::string& type : also_personal) {
+    if (!Schema::Get().FindType(type)) {
+      return InvalidArgument("unknown record type '" + type + "' (see `accord schema`)");
+    }
+    marked.insert(type);
+  }
+  std::string marked_list;
+  for (const std::string& type : marked) marked_list += (marked_list.empty() ? "" : ",") + type;
   CellCipher before = cipher_;
-  CellCipher sealing(key_id, key);
+  CellCipher sealing(key_id, key, marked);
   EncryptionReport report;
   Status done = [&]() -> Status {
     ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*db_, Transaction::Mode::kWrite));
@@ -45,6 +55,11 @@ Result<EncryptionReport> Store::EncryptPersonalData(std::shared_ptr<const DataKe
         Statement * mark,
         db_->Prepare("INSERT OR IGNORE INTO meta(key, value) VALUES('data_key_id', ?)"));
     RETURN_IF_ERROR(mark->Bind(1, key_id).Run());
+    if (!marked.empty()) {
+      ASSIGN_OR_RETURN(Statement * types, db_->Prepare("INSERT OR REPLACE INTO meta(key, value) "
+                                                       "VALUES('personal_types', ?)"));
+      RETURN_IF_ERROR(types->Bind(1, marked_list).Run());
+    }
     ASSIGN_OR_RETURN(
         Statement * scan,
         db_->Prepare("SELECT v.seq, v.record_id, r.type, v.field, v.vv, v.value, v.note, v.wire "

@@ -181,7 +181,9 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, StoreOptions
                               options.data_key->KeyId() + ", the node's is " + *key_id +
                               "): nothing was changed");
     }
-    cipher = CellCipher(*key_id, options.data_key);
+    auto marked = ReadMeta(*db, "personal_types");
+    if (!marked.ok() && marked.status().code() != Code::kNotFound) return marked.status();
+    cipher = CellCipher(*key_id, options.data_key, SplitTypeList(marked.ok() ? *marked : ""));
   } else if (options.data_key) {
     return FailedPrecondition("this node's data is not encrypted: run `accord encrypt` first");
   }

@@ -309,9 +309,12 @@ class Store {
   // every clear cell of a personal type; then empties the WAL and rebuilds
   // the file (VACUUM), so that no clear copy stays in the file, its WAL or
   // its free pages. On an encrypted node, with its key, seals what is still
-  // clear (a type newly marked personal). kUnavailable when another
-  // connection's read keeps the WAL from being emptied: run it again.
-  Result<EncryptionReport> EncryptPersonalData(std::shared_ptr<const DataKey> key);
+  // clear. `also_personal` names types the deployment marks personal
+  // besides the schema's (kept in meta.personal_types, for every later
+  // write). kUnavailable when another connection's read keeps the WAL from
+  // being emptied: run it again.
+  Result<EncryptionReport> EncryptPersonalData(std::shared_ptr<const DataKey> key,
+                                               const std::vector<std::string>& also_personal = {});
   // The injected clock (StoreOptions::clock_ms).
   int64_t NowMs() const;
 

@@ -316,6 +316,32 @@ TEST(EncryptionAtRest, EncryptingANodeWithDataLeavesNoClearCopyInFileWalOrFreePa
   EXPECT_EQ(testing::DumpOf(**reopened), testing::DumpOf(*o.th));
 }
 
+// A deployment marks another type personal: `accord encrypt --personal`
+// seals what is held of it, and every later write of it.
+TEST(EncryptionAtRest, ATypeTheDeploymentMarksPersonalIsSealedFromThenOn) {
+  Offices o;
+  auto party =
+      o.kh->Put({"party",
+                 std::nullopt,
+                 {{"code", "P1"}, {"name", "PARTY-BEFORE-MARKER"}, {"kind", "government"}}});
+  ASSERT_TRUE(party.ok()) << party.status().ToString();
+  EXPECT_EQ(FoundOnDisk(o.KhPath(), {"PARTY-BEFORE-MARKER"}).size(), 1u);
+  auto unknown = o.kh->EncryptPersonalData(o.kh_key, {"no_such_type"});
+  EXPECT_EQ(unknown.status().code(), Code::kInvalidArgument);
+  auto report = o.kh->EncryptPersonalData(o.kh_key, {"party"});
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->cells_sealed, 3);  // code, name, kind
+  o.kh.reset();
+  auto reopened = Store::Open(o.KhPath(), StoreOptions{o.clock.Fn(), o.kh_key});
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  ASSERT_TRUE((*reopened)->Put({"party", *party, {{"name", "PARTY-AFTER-MARKER"}}}).ok());
+  EXPECT_EQ(FoundOnDisk(o.KhPath(), {"PARTY-BEFORE-MARKER", "PARTY-AFTER-MARKER"}),
+            std::vector<std::string>());
+  auto got = (*reopened)->Get(*party);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(*got->Value("name"), "PARTY-AFTER-MARKER");
+}
+
 // A border office with no link: a bundle from the encrypted node carries the
 // case (in the signed file, as before) and the clear node applies it; one
 // back is sealed as it is stored.
