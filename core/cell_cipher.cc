@@ -59,6 +59,17 @@ std::set<std::string, std::less<>> SplitTypeList(std::string_view list) {
   return types;
 }
 
+Status CheckNotEncryptedMeanwhile(Database& db, const CellCipher& cipher) {
+  if (cipher.encrypted()) return Status::Ok();
+  ASSIGN_OR_RETURN(Statement * stmt, db.Prepare("SELECT 1 FROM meta WHERE key = 'data_key_id'"));
+  ASSIGN_OR_RETURN(bool encrypted, stmt->Step());
+  stmt->Reset();
+  if (!encrypted) return Status::Ok();
+  return FailedPrecondition(
+      "another accord process encrypted this node's personal data after this one opened it: "
+      "nothing was written; start it again with the key (docs/encryption.md)");
+}
+
 bool SodiumReady() {
   static const bool ready = sodium_init() >= 0;
   return ready;

@@ -70,6 +70,15 @@ inline constexpr const char* kLockedMessage =
     "personal data is locked: give the passphrase (ACCORD_PASSPHRASE or --passphrase-file) "
     "or the key file (--key-file, ACCORD_KEY_FILE or the systemd credential accord-key)";
 
+class CellCipher;
+
+// REQUIRES: a write transaction is open on `db`. Refuses
+// (kFailedPrecondition) to write through a clear `cipher` once another
+// process has encrypted the node (meta.data_key_id): a process opened
+// before `accord encrypt` would otherwise go on storing personal values in
+// clear.
+Status CheckNotEncryptedMeanwhile(Database& db, const CellCipher& cipher);
+
 // "minute,meeting" -> {"meeting", "minute"} (meta.personal_types).
 std::set<std::string, std::less<>> SplitTypeList(std::string_view list);
 

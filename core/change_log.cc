@@ -363,6 +363,7 @@ Result<std::unique_ptr<Store::RemoteBatch>> Store::BeginRemoteBatch(const std::s
     applies_remote_batches_ = true;
   }
   ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*db_, Transaction::Mode::kWrite));
+  RETURN_IF_ERROR(CheckNotEncryptedMeanwhile(*db_, cipher_));
   ASSIGN_OR_RETURN(VersionVector knowledge, Knowledge());
   auto batch = std::unique_ptr<RemoteBatch>(
       new RemoteBatch(*this, from_peer, std::move(txn), knowledge.Get(node_id_)));

@@ -16,6 +16,7 @@ class Store::LocalWriter {
   LocalWriter(Store& store, int64_t now) : store_(store), now_(now) {}
 
   Status Begin() {
+    RETURN_IF_ERROR(CheckNotEncryptedMeanwhile(*store_.db_, store_.cipher_));
     ASSIGN_OR_RETURN(Statement * stmt,
                      store_.db_->Prepare("SELECT counter FROM knowledge WHERE node = ?"));
     stmt->Bind(1, store_.node_id_);

@@ -316,6 +316,26 @@ TEST(EncryptionAtRest, EncryptingANodeWithDataLeavesNoClearCopyInFileWalOrFreePa
   EXPECT_EQ(testing::DumpOf(**reopened), testing::DumpOf(*o.th));
 }
 
+// `accord serve` opened a clear node; an officer runs `accord encrypt`
+// meanwhile. The server must not go on storing cases in clear.
+TEST(EncryptionAtRest, AProcessOpenedBeforeEncryptionStopsWritingInsteadOfWritingClear) {
+  Offices o(/*kh_encrypted=*/false);
+  o.WriteCaseWork();
+  auto server = Store::Open(o.KhPath(), StoreOptions{o.clock.Fn(), nullptr});
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  ASSERT_TRUE(o.kh->EncryptPersonalData(o.kh_key).ok());
+  auto write = (*server)->Put({"case", o.case_id, {{"notes", "STALE-PROCESS-MARKER"}}});
+  ASSERT_FALSE(write.ok());
+  EXPECT_EQ(write.status().code(), Code::kFailedPrecondition);
+  EXPECT_NE(write.status().message().find("encrypted"), std::string::npos);
+  auto th_case = o.th->Put({"case", o.case_id, {{"notes", "STALE-SYNC-MARKER"}}});
+  ASSERT_TRUE(th_case.ok());
+  testing::InProcessTransport transport(**server, o.th->node_id());
+  EXPECT_FALSE(testing::SyncWith(*o.th, transport).ok());
+  EXPECT_EQ(FoundOnDisk(o.KhPath(), {"STALE-PROCESS-MARKER", "STALE-SYNC-MARKER"}),
+            std::vector<std::string>());
+}
+
 // A deployment marks another type personal: `accord encrypt --personal`
 // seals what is held of it, and every later write of it.
 TEST(EncryptionAtRest, ATypeTheDeploymentMarksPersonalIsSealedFromThenOn) {
