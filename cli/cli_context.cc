@@ -10,6 +10,8 @@
 #include <iostream>
 #include <sstream>
 
+#include "core/key_file.h"
+
 namespace accord::cli {
 
 std::string DefaultNodeDir() {
@@ -31,7 +33,7 @@ void RestrictToOwner(const std::string& dir) {
   };
   std::error_code ec;
   restrict(dir, 0700);
-  for (const auto& sub : {fs::path(dir), fs::path(dir) / "tls"}) {
+  for (const auto& sub : {fs::path(dir), fs::path(dir) / "tls", fs::path(dir) / "keys"}) {
     restrict(sub, 0700);
     for (const auto& entry : fs::directory_iterator(sub, ec)) {
       if (entry.is_regular_file(ec)) restrict(entry.path(), 0600);
@@ -41,13 +43,97 @@ void RestrictToOwner(const std::string& dir) {
 
 std::vector<std::string> Context::OwnFiles() const {
   std::string db = DatabasePath();
-  return {db, db + "-wal", db + "-shm", db + "-journal", TlsDir()};
+  return {db, db + "-wal", db + "-shm", db + "-journal", TlsDir(), KeysDir()};
+}
+
+namespace {
+
+// A line typed on the terminal without echo; nullopt when stdin is no terminal.
+std::optional<std::string> AskWithoutEcho(const std::string& prompt) {
+  if (!isatty(STDIN_FILENO)) return std::nullopt;
+  termios old_mode{};
+  tcgetattr(STDIN_FILENO, &old_mode);
+  termios quiet = old_mode;
+  quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+  tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+  std::cerr << prompt << std::flush;
+  std::string line;
+  std::getline(std::cin, line);
+  tcsetattr(STDIN_FILENO, TCSAFLUSH, &old_mode);
+  std::cerr << "\n";
+  return line;
+}
+
+}  // namespace
+
+Result<std::optional<std::string>> Context::Passphrase(bool confirm) const {
+  if (!passphrase_file.empty()) {
+    std::ifstream in(passphrase_file, std::ios::binary);
+    if (!in) return IoError("cannot read the passphrase file " + passphrase_file);
+    std::ostringstream text;
+    text << in.rdbuf();
+    std::string passphrase = text.str();
+    if (!passphrase.empty() && passphrase.back() == '\n') passphrase.pop_back();
+    if (!passphrase.empty() && passphrase.back() == '\r') passphrase.pop_back();
+    if (passphrase.empty())
+      return InvalidArgument("the passphrase file " + passphrase_file + " is empty");
+    return std::optional<std::string>(passphrase);
+  }
+  if (const char* env = std::getenv("ACCORD_PASSPHRASE"); env && *env) {
+    return std::optional<std::string>(env);
+  }
+  auto typed = AskWithoutEcho("passphrase of node " + dir + ": ");
+  if (!typed) return std::optional<std::string>();
+  if (confirm) {
+    auto again = AskWithoutEcho("the same passphrase again: ");
+    if (!again || *again != *typed) return InvalidArgument("the two passphrases differ");
+  }
+  if (typed->empty()) return InvalidArgument("the passphrase is empty");
+  return typed;
+}
+
+Result<std::shared_ptr<const DataKey>> Context::LoadDataKey() const {
+  if (loaded_key_) return *loaded_key_;
+  auto key = FindDataKey();
+  if (key.ok()) loaded_key_ = *key;
+  return key;
+}
+
+Result<std::shared_ptr<const DataKey>> Context::FindDataKey() const {
+  std::string raw = key_file;
+  if (raw.empty()) {
+    if (const char* env = std::getenv("ACCORD_KEY_FILE"); env && *env) raw = env;
+  }
+  if (raw.empty()) {
+    // systemd's LoadCredential=accord-key:PATH.
+    if (const char* creds = std::getenv("CREDENTIALS_DIRECTORY"); creds && *creds) {
+      std::error_code ec;
+      std::string path = std::string(creds) + "/accord-key";
+      if (std::filesystem::exists(path, ec)) raw = path;
+    }
+  }
+  if (!raw.empty()) {
+    ASSIGN_OR_RETURN(DataKey key, ReadRawKeyFile(raw));
+    return std::make_shared<const DataKey>(std::move(key));
+  }
+  std::error_code ec;
+  if (!std::filesystem::exists(WrappedKeyPath(), ec)) return std::shared_ptr<const DataKey>();
+  ASSIGN_OR_RETURN(std::optional<std::string> passphrase, Passphrase());
+  if (!passphrase) return std::shared_ptr<const DataKey>();
+  ASSIGN_OR_RETURN(DataKey key, UnwrapKey(WrappedKeyPath(), *passphrase));
+  return std::make_shared<const DataKey>(std::move(key));
 }
 
 Result<std::unique_ptr<Store>> Context::OpenStore() const {
   // A node made by an older accord, or copied in, may be readable by others.
   RestrictToOwner(dir);
-  auto store = Store::Open(DatabasePath());
+  // The key is checked before the database is opened: a wrong passphrase
+  // changes nothing.
+  auto key = LoadDataKey();
+  if (!key.ok()) return key.status().WithContext("node directory " + dir + ": ");
+  StoreOptions options;
+  options.data_key = std::move(key).value();
+  auto store = Store::Open(DatabasePath(), std::move(options));
   if (!store.ok()) return store.status().WithContext("node directory " + dir + ": ");
   return store;
 }

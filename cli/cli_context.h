@@ -25,9 +25,26 @@ struct Context {
   // else a prompt on the terminal.
   std::string as_user;
   std::string password_file;
+  // Where the data key of an encrypted node comes from (docs/encryption.md).
+  std::string passphrase_file;  // --passphrase-file
+  std::string key_file;         // --key-file
 
   std::string DatabasePath() const { return dir + "/accord.db"; }
   std::string TlsDir() const { return dir + "/tls"; }
+  std::string KeysDir() const { return dir + "/keys"; }
+  // The data key, wrapped under the office's passphrase (core/key_file.h).
+  std::string WrappedKeyPath() const { return KeysDir() + "/data-key"; }
+  // The office's passphrase: --passphrase-file, else $ACCORD_PASSPHRASE, else
+  // asked on the terminal (twice with `confirm`); nullopt when none is given
+  // and there is no terminal.
+  Result<std::optional<std::string>> Passphrase(bool confirm = false) const;
+  // A raw key file given (--key-file, $ACCORD_KEY_FILE, or the systemd
+  // credential $CREDENTIALS_DIRECTORY/accord-key), else the wrapped key
+  // opened with the passphrase; nullptr when the node has no wrapped key or
+  // no passphrase was given (personal data stays locked). A wrong passphrase
+  // is an error: nothing is opened, nothing changes.
+  // Loaded once per process (a passphrase costs an Argon2id derivation).
+  Result<std::shared_ptr<const DataKey>> LoadDataKey() const;
   // What no output file may replace: the database with its WAL and shared
   // memory files, and the keys.
   std::vector<std::string> OwnFiles() const;
@@ -37,6 +54,10 @@ struct Context {
   // password) and makes the store's writes theirs. On a node without users
   // nothing is asked.
   Result<std::unique_ptr<Store>> OpenStoreAs() const;
+
+ private:
+  Result<std::shared_ptr<const DataKey>> FindDataKey() const;
+  mutable std::optional<std::shared_ptr<const DataKey>> loaded_key_;
 };
 
 // --as and --password-file, on every command that writes.
@@ -83,5 +104,11 @@ void AddBundleCommands(CLI::App& app, Context& ctx, Runner& run);
 void AddPeerCommands(CLI::App& app, Context& ctx, Runner& run);
 void AddSharingCommands(CLI::App& app, Context& ctx, Runner& run);
 void AddUserCommands(CLI::App& app, Context& ctx, Runner& run);
+// encrypt, passphrase change, key export (init --encrypt is with init).
+void AddEncryptionCommands(CLI::App& app, Context& ctx, Runner& run);
+// Makes a new data key, wraps it under a passphrase asked for (confirmed on
+// a terminal) into the node's keys/ folder, and returns it. Refuses when a
+// wrapped key is there already.
+Result<std::shared_ptr<const DataKey>> MakeWrappedKey(const Context& ctx);
 
 }  // namespace accord::cli

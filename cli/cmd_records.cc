@@ -65,7 +65,7 @@ void PrintRecord(const RecordView& record) {
   for (const auto& name : fit.unknown_fields) print(name, "   [unknown field]");
 }
 
-int RunInit(const Context& ctx, const std::string& node_id) {
+int RunInit(const Context& ctx, const std::string& node_id, bool encrypt) {
   if (!IsValidNodeId(node_id)) {
     return UsageError(InvalidArgument("node id '" + node_id +
                                       "' is not valid: use letters, digits and '-', at most 32 "
@@ -77,8 +77,22 @@ int RunInit(const Context& ctx, const std::string& node_id) {
   RestrictToOwner(ctx.dir);
   // The database appears whole or not at all (Store::Create), so a killed
   // init leaves a directory that opens or that init can run in again.
-  auto store = Store::Create(ctx.DatabasePath(), node_id);
-  if (!store.ok()) return Fail(store.status());
+  StoreOptions options;
+  if (encrypt) {
+    std::error_code exists_ec;
+    if (std::filesystem::exists(ctx.DatabasePath(), exists_ec)) {
+      return Fail(FailedPrecondition("a node database already exists at " + ctx.DatabasePath()));
+    }
+    auto key = MakeWrappedKey(ctx);
+    if (!key.ok()) return Fail(key.status());
+    options.data_key = std::move(key).value();
+  }
+  auto store = Store::Create(ctx.DatabasePath(), node_id, std::move(options));
+  if (!store.ok()) {
+    // A key that wraps nothing would only confuse the next init.
+    if (encrypt) std::filesystem::remove(ctx.WrappedKeyPath(), ec);
+    return Fail(store.status());
+  }
   if (ctx.json) {
     PrintJson({{"node_id", node_id}, {"dir", ctx.dir}});
   } else {
@@ -303,10 +317,19 @@ int RunStatus(const Context& ctx) {
   // States that did not go in, either way: the writer can fix the value.
   auto refusals = (*store)->RecentRefusals(20);
   if (!refusals.ok()) return Fail(refusals.status());
+  // Cases' scopes are judged from their (sealed) consent: a locked node
+  // shows the rest of its status and says why that part is missing.
+  const char* personal = !(*store)->encrypted() ? "clear"
+                         : (*store)->unlocked() ? "encrypted"
+                                                : "encrypted, locked";
   auto held_back = (*store)->HeldBackPerPeer();
-  if (!held_back.ok()) return Fail(held_back.status());
+  const bool held_back_locked = !held_back.ok() && (*store)->encrypted() && !(*store)->unlocked() &&
+                                held_back.status().code() == Code::kFailedPrecondition;
+  if (!held_back.ok() && !held_back_locked) return Fail(held_back.status());
+  if (held_back_locked) held_back = std::vector<HeldBackFromPeer>();
   if (ctx.json) {
     json out = NodeStatusJson(*status);
+    out["personal_data"] = personal;
     json peers = json::array();
     for (const auto& p : *held_back) {
       peers.push_back({{"peer", p.peer_id},
@@ -331,10 +354,14 @@ int RunStatus(const Context& ctx) {
             << "last change     " << status->last_seq << "\n"
             << "open conflicts  " << status->open_conflicts
             << (status->open_conflicts ? "   (review with `accord conflicts`)" : "") << "\n"
+            << "personal data   " << personal << "\n"
             << "records\n";
   for (const auto& [type, n] : status->records_per_type)
     std::cout << "  " << type << "  " << n << "\n";
   if (status->deleted_records) std::cout << "  (deleted: " << status->deleted_records << ")\n";
+  if (held_back_locked) {
+    std::cout << "held back by the sharing policy: not judged (personal data is locked)\n";
+  }
   if (!held_back->empty()) {
     std::cout << "held back by the sharing policy (records each peer's party may not hold)\n";
     for (const auto& p : *held_back) {
@@ -412,8 +439,12 @@ void AddRecordCommands(CLI::App& app, Context& ctx, Runner& run) {
 
   auto* init = app.add_subcommand("init", "Create a node in --dir");
   init->add_option("--node-id", args->node_id, "This office's node id, e.g. KH-POIPET")->required();
+  auto encrypt = std::make_shared<bool>(false);
+  init->add_flag("--encrypt", *encrypt,
+                 "Encrypt personal data at rest from the start, under a key wrapped by the "
+                 "office's passphrase (ACCORD_PASSPHRASE, --passphrase-file, or typed)");
   AddJsonFlag(init, ctx);
-  OnRun(init, run, [&ctx, args] { return RunInit(ctx, args->node_id); });
+  OnRun(init, run, [&ctx, args, encrypt] { return RunInit(ctx, args->node_id, *encrypt); });
 
   auto* put = app.add_subcommand("put", "Create or update a record; prints its id");
   put->add_option("type", args->type, "Record type (see `accord schema`)")->required();

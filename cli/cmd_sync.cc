@@ -92,9 +92,18 @@ int RunServe(const Context& ctx, NetArgs& args) {
     }
     options.ui_port = ui->second;
   }
+  // The data key is loaded once (an Argon2id derivation, or a key file) and
+  // shared by every connection of the pool.
+  auto data_key = ctx.LoadDataKey();
+  if (!data_key.ok()) return Fail(data_key.status());
   auto check = ctx.OpenStore();
   if (!check.ok()) return Fail(check.status());
   std::string node_id = (*check)->node_id();
+  if ((*check)->encrypted() && !*data_key) {
+    return Fail(FailedPrecondition(
+        std::string("this node's personal data is encrypted and `serve` would answer no sync: ") +
+        kLockedMessage));
+  }
   check->reset();
 
   auto loaded = args.tls.Load();
@@ -106,7 +115,9 @@ int RunServe(const Context& ctx, NetArgs& args) {
     std::lock_guard<std::mutex> lock(credentials_mu);
     return credentials;
   };
-  server::StorePool stores(ctx.DatabasePath());
+  StoreOptions store_options;
+  store_options.data_key = *data_key;
+  server::StorePool stores(ctx.DatabasePath(), std::move(store_options));
   sync::ServiceOptions service_options;
   service_options.log = [](std::string_view line) { server::Log(line); };
   auto handler = [&stores, &current, &service_options](std::string_view op, std::string_view body,

@@ -19,6 +19,12 @@ int main(int argc, char** argv) {
   Context ctx;
   ctx.dir = DefaultNodeDir();
   app.add_option("--dir", ctx.dir, "Node directory (default: $ACCORD_DIR, else the XDG data dir)");
+  app.add_option("--passphrase-file", ctx.passphrase_file,
+                 "File holding the passphrase of an encrypted node (else $ACCORD_PASSPHRASE, "
+                 "else asked on the terminal)");
+  app.add_option("--key-file", ctx.key_file,
+                 "Raw data key of an encrypted node, e.g. for `serve` (else $ACCORD_KEY_FILE, "
+                 "else the systemd credential accord-key)");
   Runner run;
   AddRecordCommands(app, ctx, run);
   AddSyncCommands(app, ctx, run);
@@ -27,6 +33,7 @@ int main(int argc, char** argv) {
   AddPeerCommands(app, ctx, run);
   AddSharingCommands(app, ctx, run);
   AddUserCommands(app, ctx, run);
+  AddEncryptionCommands(app, ctx, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

@@ -20,22 +20,24 @@ constexpr const char* kLogColumns =
     "FROM versions v JOIN records r ON r.id = v.record_id ";
 
 // One row of kLogColumns.
-Status ReadLogRow(Statement& stmt, FieldVersion& v) {
+Status ReadLogRow(Statement& stmt, const CellCipher& cipher, FieldVersion& v) {
   v.record_id = stmt.Text(1);
   v.record_type = stmt.Text(2);
   v.field = stmt.Text(3);
-  v.value = stmt.OptionalText(4);
-  auto vv = VersionVector::FromText(stmt.Text(5));
+  std::string vv_text = stmt.Text(5);
+  CellRow cell{v.record_id, v.field, vv_text};
+  ASSIGN_OR_RETURN(v.value, cipher.ReadValue(stmt, 4, cell));
+  auto vv = VersionVector::FromText(vv_text);
   if (!vv.ok())
     return vv.status().WithContext("change log seq " + std::to_string(stmt.Int(0)) + ": ");
   v.version = std::move(vv).value();
   v.origin = stmt.Text(6);
   v.origin_time_ms = stmt.Int(7);
-  v.note = stmt.Text(8);
+  ASSIGN_OR_RETURN(v.note, cipher.ReadNote(stmt, 8, cell));
   v.salt = stmt.Blob(9);
   v.unit = static_cast<uint32_t>(stmt.Int(10));
   v.unit_position = static_cast<uint32_t>(stmt.Int(11));
-  v.wire = stmt.Blob(12);
+  ASSIGN_OR_RETURN(v.wire, cipher.ReadWire(stmt, 12, cell));
   v.unit_counter = static_cast<uint64_t>(stmt.Int(14));
   v.author = stmt.Text(15);
   // The signed bytes are rebuilt (RestoreSignedBytes) only for a state that
@@ -90,7 +92,7 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
     }
     ++scanned;
     FieldVersion v;
-    if (Status st = ReadLogRow(*stmt, v); !st.ok()) {
+    if (Status st = ReadLogRow(*stmt, cipher_, v); !st.ok()) {
       stmt->Reset();
       return st;
     }
@@ -254,7 +256,7 @@ Status Store::AppendBackfill(std::string_view record_id, uint64_t cursor,
       uint64_t seq = static_cast<uint64_t>(states->Int(0));
       if (sent.count(seq) || seq == current_seq) continue;
       FieldVersion v;
-      if (Status st = ReadLogRow(*states, v); !st.ok()) {
+      if (Status st = ReadLogRow(*states, cipher_, v); !st.ok()) {
         states->Reset();
         return st;
       }
@@ -362,6 +364,7 @@ Result<std::unique_ptr<Store::RemoteBatch>> Store::BeginRemoteBatch(const std::s
     applies_remote_batches_ = true;
   }
   ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*db_, Transaction::Mode::kWrite));
+  RETURN_IF_ERROR(CheckNotEncryptedMeanwhile(*db_, cipher_));
   ASSIGN_OR_RETURN(VersionVector knowledge, Knowledge());
   auto batch = std::unique_ptr<RemoteBatch>(
       new RemoteBatch(*this, from_peer, std::move(txn), knowledge.Get(node_id_)));

@@ -32,15 +32,17 @@ Status Store::Dump(std::ostream& out, std::set<std::pair<std::string, std::strin
     nlohmann::json fields = nlohmann::json::object();
     while (has_version && versions->Text(0) == id) {
       FieldVersion v;
-      v.value = versions->OptionalText(2);
-      auto vv = VersionVector::FromText(versions->Text(3));
+      std::string field = versions->Text(1);
+      std::string vv_text = versions->Text(3);
+      CellRow cell{id, field, vv_text};
+      ASSIGN_OR_RETURN(v.value, cipher_.ReadValue(*versions, 2, cell));
+      auto vv = VersionVector::FromText(vv_text);
       if (!vv.ok()) return vv.status();
       v.version = std::move(vv).value();
       v.origin = versions->Text(4);
       v.origin_time_ms = versions->Int(5);
-      v.note = versions->Text(6);
+      ASSIGN_OR_RETURN(v.note, cipher_.ReadNote(*versions, 6, cell));
       v.author = versions->Text(7);
-      std::string field = versions->Text(1);
       if (fields_seen) fields_seen->emplace(record["type"].get<std::string>(), field);
       fields[field].push_back(FieldVersionJson(v));
       ASSIGN_OR_RETURN(has_version, versions->Step());

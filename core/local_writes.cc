@@ -17,6 +17,7 @@ class Store::LocalWriter {
 
   // `right`: what the acting user must hold on a node with users.
   Status Begin(std::string_view right = kRightWrite) {
+    RETURN_IF_ERROR(CheckNotEncryptedMeanwhile(*store_.db_, store_.cipher_));
     ASSIGN_OR_RETURN(author_, store_.AuthorFor(right));
     ASSIGN_OR_RETURN(Statement * stmt,
                      store_.db_->Prepare("SELECT counter FROM knowledge WHERE node = ?"));
@@ -95,10 +96,10 @@ class Store::LocalWriter {
 
   Status Delete(std::string_view id) {
     ASSIGN_OR_RETURN(std::string type, ExistingAlive(id));
-    (void)type;
     ASSIGN_OR_RETURN(VersionVector seen, RecordVector(id));
     FieldVersion tomb;
     tomb.record_id = std::string(id);
+    tomb.record_type = type;
     tomb.field = std::string(kDeletedField);
     tomb.value = "1";
     tomb.version = std::move(seen);
@@ -115,6 +116,7 @@ class Store::LocalWriter {
     const TypeSpec* type = Schema::Get().FindType(*type_name);
     FieldVersion version;
     version.record_id = std::string(id);
+    version.record_type = *type_name;
     version.field = std::string(field_name);
     version.value = value;
     version.note = std::string(note);

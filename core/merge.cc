@@ -87,13 +87,24 @@ Result<Store::MergeOutcome> Store::MergeVersion(const FieldVersion& incoming,
                    "unit_position, wire, unit_counter, author) "
                    "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   std::string vv_text = incoming.version.ToText();
+  // Personal cells are sealed here, on their one way into the table.
+  std::string type = incoming.record_type;
+  if (type.empty() && cipher_.encrypted()) {
+    ASSIGN_OR_RETURN(std::optional<std::string> held_type, RecordType(incoming.record_id));
+    type = held_type.value_or("");
+  }
+  CellRow cell{incoming.record_id, incoming.field, vv_text};
+  RETURN_IF_ERROR(cipher_.BindValue(*insert, 3, type, cell, incoming.value));
+  RETURN_IF_ERROR(cipher_.BindNote(*insert, 7, type, cell, incoming.note));
+  // The signed bytes, when the columns do not say them exactly.
+  RETURN_IF_ERROR(cipher_.BindWire(
+      *insert, 15, type, cell,
+      SignedBytesAreCanonical(incoming) ? std::string_view() : std::string_view(incoming.wire)));
   RETURN_IF_ERROR(insert->Bind(1, incoming.record_id)
                       .Bind(2, incoming.field)
-                      .BindOptional(3, incoming.value)
                       .Bind(4, vv_text)
                       .Bind(5, incoming.origin)
                       .Bind(6, incoming.origin_time_ms)
-                      .Bind(7, incoming.note)
                       .Bind(8, int64_t{winner == &incoming ? 2 : 1})
                       .Bind(9, now)
                       .Bind(10, received_from)
@@ -101,9 +112,6 @@ Result<Store::MergeOutcome> Store::MergeVersion(const FieldVersion& incoming,
                       .BindBlobOrNull(12, incoming.salt)
                       .Bind(13, static_cast<int64_t>(incoming.unit))
                       .Bind(14, static_cast<int64_t>(incoming.unit_position))
-                      // The signed bytes, when the columns do not say them exactly.
-                      .BindBlobOrNull(15, SignedBytesAreCanonical(incoming) ? std::string_view()
-                                                                            : incoming.wire)
                       .Bind(16, static_cast<int64_t>(incoming.unit_counter))
                       .Bind(17, incoming.author)
                       .Run());

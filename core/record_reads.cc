@@ -10,18 +10,21 @@ namespace accord {
 
 namespace {
 
-Result<StoredVersion> ReadVersionRow(Statement& stmt, std::string_view record_id) {
+Result<StoredVersion> ReadVersionRow(Statement& stmt, std::string_view record_id,
+                                     const CellCipher& cipher) {
   // Columns: seq, field, value, vv, origin, origin_time, note, state, received_at, received_from,
   // author
   StoredVersion sv;
   sv.seq = stmt.Int(0);
   sv.version.record_id = std::string(record_id);
   sv.version.field = stmt.Text(1);
-  sv.version.value = stmt.OptionalText(2);
-  ASSIGN_OR_RETURN(sv.version.version, VersionVector::FromText(stmt.Text(3)));
+  std::string vv = stmt.Text(3);
+  CellRow cell{record_id, sv.version.field, vv};
+  ASSIGN_OR_RETURN(sv.version.value, cipher.ReadValue(stmt, 2, cell));
+  ASSIGN_OR_RETURN(sv.version.version, VersionVector::FromText(vv));
   sv.version.origin = stmt.Text(4);
   sv.version.origin_time_ms = stmt.Int(5);
-  sv.version.note = stmt.Text(6);
+  ASSIGN_OR_RETURN(sv.version.note, cipher.ReadNote(stmt, 6, cell));
   sv.live = stmt.Int(7) > 0;
   sv.winner = stmt.Int(7) == 2;
   sv.received_at_ms = stmt.Int(8);
@@ -34,12 +37,15 @@ Result<StoredVersion> ReadVersionRow(Statement& stmt, std::string_view record_id
 // and the place in a unit): columns 11-15.
 constexpr const char* kProofColumns = ", salt, unit, unit_position, wire, unit_counter";
 
-void ReadProofColumns(Statement& stmt, StoredVersion& sv) {
+Status ReadProofColumns(Statement& stmt, StoredVersion& sv, const CellCipher& cipher) {
   sv.version.salt = stmt.Blob(11);
   sv.version.unit = static_cast<uint32_t>(stmt.Int(12));
   sv.version.unit_position = static_cast<uint32_t>(stmt.Int(13));
-  sv.version.wire = stmt.Blob(14);
+  std::string vv = stmt.Text(3);
+  ASSIGN_OR_RETURN(sv.version.wire,
+                   cipher.ReadWire(stmt, 14, {sv.version.record_id, sv.version.field, vv}));
   sv.version.unit_counter = static_cast<uint64_t>(stmt.Int(15));
+  return Status::Ok();
 }
 
 constexpr const char* kVersionColumns =
@@ -62,7 +68,7 @@ Result<RecordView> Store::BuildView(std::string_view id, std::string_view type, 
   while (true) {
     ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (!row) break;
-    auto sv_or = ReadVersionRow(*stmt, id);
+    auto sv_or = ReadVersionRow(*stmt, id, cipher_);
     if (!sv_or.ok()) {
       stmt->Reset();
       return sv_or.status();
@@ -120,7 +126,10 @@ Result<std::vector<RecordView>> Store::List(std::string_view type,
   }
   ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*db_, Transaction::Mode::kRead));
   std::vector<std::string> ids;
-  if (where) {
+  // A sealed cell cannot be compared in SQL: every record of the type is
+  // read and its opened winner compared below.
+  bool where_sealed = where && cipher_.Seals(spec->name, where->field);
+  if (where && !where_sealed) {
     // The winner's value decides, as the SQL views show it.
     std::string sql =
         "SELECT r.id FROM records r JOIN versions v ON v.record_id = r.id AND v.field = ? "
@@ -152,6 +161,10 @@ Result<std::vector<RecordView>> Store::List(std::string_view type,
   views.reserve(ids.size());
   for (const auto& id : ids) {
     ASSIGN_OR_RETURN(RecordView view, BuildView(id, type, false));
+    if (where_sealed) {
+      const std::optional<std::string>* winner = view.Value(where->field);
+      if (!winner || *winner != where_value) continue;
+    }
     views.push_back(std::move(view));
   }
   return views;
@@ -179,12 +192,15 @@ Result<std::vector<StoredVersion>> Store::History(std::string_view id,
   while (true) {
     ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (!row) break;
-    auto sv = ReadVersionRow(*stmt, id);
+    auto sv = ReadVersionRow(*stmt, id, cipher_);
     if (!sv.ok()) {
       stmt->Reset();
       return sv.status();
     }
-    ReadProofColumns(*stmt, *sv);
+    if (Status proof = ReadProofColumns(*stmt, *sv, cipher_); !proof.ok()) {
+      stmt->Reset();
+      return proof;
+    }
     sv->version.record_type = *type;
     RestoreSignedBytes(sv->version);
     history.push_back(std::move(sv).value());

@@ -114,7 +114,9 @@ Result<std::string> Store::OwnerPartyOf(std::string_view record_id, const TypeSp
     if (!row) break;
     std::string f = stmt->Text(0);
     if (!field.empty() && f != field) continue;
-    rows.push_back({std::move(f), stmt->OptionalText(1), stmt->Int(2), stmt->Text(3), stmt->Text(4),
+    // The opener is judged from vectors and origins: no value is read (nor
+    // opened, on an encrypted node).
+    rows.push_back({std::move(f), std::nullopt, stmt->Int(2), stmt->Text(3), stmt->Text(4),
                     stmt->OptionalText(5)});
   }
   stmt->Reset();
@@ -183,8 +185,18 @@ Result<RecordScope> Store::ScopeUnder(const SharingPolicy& policy, std::string_v
     while (true) {
       ASSIGN_OR_RETURN(bool row, stmt->Step());
       if (!row) break;
-      rows->push_back({stmt->Text(0), stmt->OptionalText(1), stmt->Int(2), stmt->Text(3),
-                       stmt->Text(4), stmt->OptionalText(5)});
+      ScopeRow scope_row{stmt->Text(0), std::nullopt,  stmt->Int(2),
+                         stmt->Text(3), stmt->Text(4), stmt->OptionalText(5)};
+      // Only live values decide a scope: superseded ones stay sealed.
+      if (scope_row.state > 0) {
+        auto value = cipher_.ReadValue(*stmt, 1, {record_id, scope_row.field, scope_row.vv});
+        if (!value.ok()) {
+          stmt->Reset();
+          return value.status();
+        }
+        scope_row.value = std::move(value).value();
+      }
+      rows->push_back(std::move(scope_row));
     }
     stmt->Reset();
     return Status::Ok();
@@ -226,14 +238,20 @@ Result<RecordScope> Store::ScopeUnder(const SharingPolicy& policy, std::string_v
     // follows the first of its fields, by name, that names a record held
     // here, as the types the policy knows hang off their parents.
     ASSIGN_OR_RETURN(Statement * fields,
-                     db_->Prepare("SELECT field, value FROM versions WHERE record_id = ? AND "
+                     db_->Prepare("SELECT field, value, vv FROM versions WHERE record_id = ? AND "
                                   "state = 2 ORDER BY field"));
     fields->Bind(1, record_id);
     std::vector<std::pair<std::string, std::string>> values;
     while (true) {
       ASSIGN_OR_RETURN(bool row, fields->Step());
       if (!row) break;
-      auto value = fields->OptionalText(1);
+      std::string field = fields->Text(0), vv = fields->Text(2);
+      auto opened = cipher_.ReadValue(*fields, 1, {record_id, field, vv});
+      if (!opened.ok()) {
+        fields->Reset();
+        return opened.status();
+      }
+      const std::optional<std::string>& value = *opened;
       if (value && !value->empty() && *value != record_id && value->size() <= 128) {
         values.emplace_back(fields->Text(0), *value);
       }

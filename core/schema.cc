@@ -231,6 +231,10 @@ std::vector<TypeSpec> BuildTypes() {
        {},
        {Ref("meeting", "meeting", "the meeting"), Ref("case", "case", "the case", true),
         LongText("discussion", "what was discussed"), LongText("decision", "what was decided")}});
+  for (TypeSpec& type : t) {
+    type.personal =
+        type.name == "case" || type.name == "family_tracing" || type.name == "case_review";
+  }
   return t;
 }
 

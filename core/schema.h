@@ -39,6 +39,9 @@ struct TypeSpec {
   std::string help;
   std::vector<std::string> label_fields;  // fields that make a human label, e.g. number
   std::vector<FieldSpec> fields;
+  // Personal data (cases and what hangs off them): stored encrypted on a
+  // node whose data is encrypted (core/cell_cipher.h, docs/encryption.md).
+  bool personal = false;
 
   const FieldSpec* FindField(std::string_view field) const;
 };

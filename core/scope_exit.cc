@@ -263,12 +263,20 @@ Result<std::string> Store::ScopeParent(const std::string& record_id, const std::
   auto refs = policy.follow.find(type);
   if (refs == policy.follow.end()) return std::string();
   ASSIGN_OR_RETURN(Statement * winner,
-                   db_->Prepare("SELECT value FROM versions WHERE record_id = ? AND field = ? "
-                                "AND state = 2"));
+                   db_->Prepare("SELECT value, vv FROM versions WHERE record_id = ? AND "
+                                "field = ? AND state = 2"));
   for (const std::string& ref : refs->second) {
     winner->Bind(1, record_id).Bind(2, ref);
     ASSIGN_OR_RETURN(bool found, winner->Step());
-    std::string parent = found ? winner->OptionalText(0).value_or("") : "";
+    std::string parent;
+    if (found) {
+      auto value = cipher_.ReadValue(*winner, 0, {record_id, ref, winner->Text(1)});
+      if (!value.ok()) {
+        winner->Reset();
+        return value.status();
+      }
+      parent = value->value_or("");
+    }
     winner->Reset();
     if (parent.empty() || parent == record_id) continue;
     ASSIGN_OR_RETURN(std::optional<std::string> held, RecordType(parent));

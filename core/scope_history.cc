@@ -76,7 +76,12 @@ Result<bool> Store::ReaderMayHold(const std::string& record_id, const std::strin
     HeldVersion held;
     held.seq = stmt->Int(0);
     held.version.field = field;
-    held.version.value = stmt->OptionalText(2);
+    auto value = cipher_.ReadValue(*stmt, 2, {record_id, field, stmt->Text(3)});
+    if (!value.ok()) {
+      stmt->Reset();
+      return value.status();
+    }
+    held.version.value = std::move(value).value();
     held.version.version = std::move(vv).value();
     held.version.origin = stmt->Text(4);
     positions.push_back(held.seq);

@@ -99,16 +99,22 @@ Result<UnsealedBatch> Store::UnsealedWrites(size_t max) {
     v.record_id = stmt->Text(0);
     v.record_type = stmt->Text(1);
     v.field = stmt->Text(2);
-    v.value = stmt->OptionalText(3);
-    auto vv = VersionVector::FromText(stmt->Text(4));
-    if (!vv.ok()) {
-      stmt->Reset();
-      return vv.status();
+    std::string vv_text = stmt->Text(4);
+    CellRow cell{v.record_id, v.field, vv_text};
+    auto value = cipher_.ReadValue(*stmt, 3, cell);
+    auto note = cipher_.ReadNote(*stmt, 6, cell);
+    auto vv = VersionVector::FromText(vv_text);
+    for (const Status& st : {value.status(), note.status(), vv.status()}) {
+      if (!st.ok()) {
+        stmt->Reset();
+        return st;
+      }
     }
+    v.value = std::move(value).value();
     v.version = std::move(vv).value();
     v.origin = node_id_;
     v.origin_time_ms = stmt->Int(5);
-    v.note = stmt->Text(6);
+    v.note = std::move(note).value();
     v.author = stmt->Text(8);
     batch.writes.push_back(std::move(v));
     batch.seqs.push_back(stmt->Int(7));

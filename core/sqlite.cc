@@ -100,6 +100,10 @@ bool Statement::IsNull(int column) const {
   return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
 }
 
+bool Statement::IsBlob(int column) const {
+  return sqlite3_column_type(stmt_, column) == SQLITE_BLOB;
+}
+
 Database::~Database() {
   cache_.clear();  // finalize statements before closing
   sqlite3_close_v2(db_);

@@ -46,6 +46,7 @@ class Statement {
   std::optional<std::string> OptionalText(int column) const;
   int64_t Int(int column) const;
   bool IsNull(int column) const;
+  bool IsBlob(int column) const;
 
  private:
   sqlite3* db_;

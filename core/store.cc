@@ -103,12 +103,18 @@ void RemoveStaleTemporaries(const std::filesystem::path& path) {
   }
 }
 
-Status WriteNewNode(Database& db, const std::string& node_id) {
+Status WriteNewNode(Database& db, const std::string& node_id, const DataKey* data_key) {
   RETURN_IF_ERROR(MigrateDatabase(db));
   ASSIGN_OR_RETURN(auto txn, Transaction::Begin(db, Transaction::Mode::kWrite));
   ASSIGN_OR_RETURN(Statement * meta,
                    db.Prepare("INSERT INTO meta(key, value) VALUES('node_id', ?)"));
   RETURN_IF_ERROR(meta->Bind(1, node_id).Run());
+  if (data_key) {
+    // Encrypted from the first write: no personal value is ever stored clear.
+    ASSIGN_OR_RETURN(Statement * key,
+                     db.Prepare("INSERT INTO meta(key, value) VALUES('data_key_id', ?)"));
+    RETURN_IF_ERROR(key->Bind(1, data_key->KeyId()).Run());
+  }
   ASSIGN_OR_RETURN(Statement * counter,
                    db.Prepare("INSERT INTO knowledge(node, counter) VALUES(?, 0)"));
   RETURN_IF_ERROR(counter->Bind(1, node_id).Run());
@@ -119,7 +125,8 @@ Status WriteNewNode(Database& db, const std::string& node_id) {
 // syncs it, and renames it into place: whatever moment a crash strikes, there
 // is either no database at `path` (init can run again) or a whole one — never
 // one that neither opens nor can be initialised again.
-Status BuildNodeDatabase(const std::string& path, const std::string& node_id) {
+Status BuildNodeDatabase(const std::string& path, const std::string& node_id,
+                         const DataKey* data_key) {
   std::filesystem::path target(path);
   RemoveStaleTemporaries(target);
   std::random_device random;
@@ -127,7 +134,7 @@ Status BuildNodeDatabase(const std::string& path, const std::string& node_id) {
   Status built = [&]() -> Status {
     {
       ASSIGN_OR_RETURN(auto db, Database::CreateScratch(tmp));
-      RETURN_IF_ERROR(WriteNewNode(*db, node_id));
+      RETURN_IF_ERROR(WriteNewNode(*db, node_id, data_key));
     }  // closed: everything is in the one file
     RETURN_IF_ERROR(SyncPath(tmp, O_RDONLY, "the new database"));
     RETURN_IF_ERROR(RenameNoReplace(tmp, path));
@@ -153,7 +160,7 @@ Result<std::unique_ptr<Store>> Store::Create(const std::string& path, const std:
   if (std::filesystem::exists(path, ec)) {
     return FailedPrecondition("a node database already exists at " + path);
   }
-  RETURN_IF_ERROR(BuildNodeDatabase(path, node_id));
+  RETURN_IF_ERROR(BuildNodeDatabase(path, node_id, options.data_key.get()));
   return Open(path, std::move(options));
 }
 
@@ -165,7 +172,23 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, StoreOptions
   ASSIGN_OR_RETURN(auto db, Database::Open(path, /*create=*/false));
   RETURN_IF_ERROR(MigrateDatabase(*db));
   ASSIGN_OR_RETURN(std::string node_id, ReadMeta(*db, "node_id"));
+  auto key_id = ReadMeta(*db, "data_key_id");
+  if (!key_id.ok() && key_id.status().code() != Code::kNotFound) return key_id.status();
+  CellCipher cipher;
+  if (key_id.ok()) {
+    if (options.data_key && options.data_key->KeyId() != *key_id) {
+      return PermissionDenied("the key given is not this node's data key (key id " +
+                              options.data_key->KeyId() + ", the node's is " + *key_id +
+                              "): nothing was changed");
+    }
+    auto marked = ReadMeta(*db, "personal_types");
+    if (!marked.ok() && marked.status().code() != Code::kNotFound) return marked.status();
+    cipher = CellCipher(*key_id, options.data_key, SplitTypeList(marked.ok() ? *marked : ""));
+  } else if (options.data_key) {
+    return FailedPrecondition("this node's data is not encrypted: run `accord encrypt` first");
+  }
   std::unique_ptr<Store> store(new Store(std::move(db), node_id, std::move(options)));
+  store->cipher_ = std::move(cipher);
   RETURN_IF_ERROR(store->RefreshPolicy());
   return store;
 }
@@ -194,11 +217,22 @@ Result<std::vector<StoredVersion>> Store::LiveVersions(std::string_view record_i
     sv.seq = stmt->Int(0);
     sv.version.record_id = std::string(record_id);
     sv.version.field = std::string(field);
-    sv.version.value = stmt->OptionalText(1);
-    ASSIGN_OR_RETURN(sv.version.version, VersionVector::FromText(stmt->Text(2)));
+    std::string vv = stmt->Text(2);
+    CellRow cell{record_id, field, vv};
+    auto value = cipher_.ReadValue(*stmt, 1, cell);
+    auto note = cipher_.ReadNote(*stmt, 5, cell);
+    auto version = VersionVector::FromText(vv);
+    for (const Status& st : {value.status(), note.status(), version.status()}) {
+      if (!st.ok()) {
+        stmt->Reset();
+        return st;
+      }
+    }
+    sv.version.value = std::move(value).value();
+    sv.version.version = std::move(version).value();
     sv.version.origin = stmt->Text(3);
     sv.version.origin_time_ms = stmt->Int(4);
-    sv.version.note = stmt->Text(5);
+    sv.version.note = std::move(note).value();
     sv.version.author = stmt->Text(7);
     sv.live = true;
     sv.winner = stmt->Int(6) == 2;

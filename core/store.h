@@ -27,6 +27,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/cell_cipher.h"
 #include "core/field_version.h"
 #include "core/schema.h"
 #include "core/sharing_policy.h"
@@ -42,9 +43,21 @@ struct ScopeRow;  // core/record_scope.cc
 struct StoreOptions {
   // Milliseconds since the Unix epoch; tests inject a fake clock.
   std::function<int64_t()> clock_ms;
+  // The node's data key, when its personal data is encrypted
+  // (docs/encryption.md). Create with a key makes an encrypted node; Open
+  // refuses a key that is not the node's. Without it an encrypted node opens
+  // with personal data locked: reading or writing it fails (kLockedMessage),
+  // everything else works.
+  std::shared_ptr<const DataKey> data_key = nullptr;
   // Argon2id cost of the password hashes AddUser makes: kInteractive except
   // in tests, which use the minimum to stay fast (docs/users.md).
   PasswordCost password_cost = PasswordCost::kInteractive;
+};
+
+// What Store::EncryptPersonalData did.
+struct EncryptionReport {
+  int64_t cells_sealed = 0;  // values, notes and signed bytes newly sealed
+  int64_t rows = 0;          // versions rows they belong to
 };
 
 struct FieldWrite {
@@ -291,6 +304,21 @@ class Store {
   static Result<std::unique_ptr<Store>> Open(const std::string& path, StoreOptions options = {});
 
   const std::string& node_id() const { return node_id_; }
+  // Encryption at rest (core/cell_cipher.h): whether this node's personal
+  // data is encrypted, and whether its key is loaded.
+  bool encrypted() const { return cipher_.encrypted(); }
+  bool unlocked() const { return cipher_.unlocked(); }
+  // Encrypts an existing node's personal data under `key` (`accord
+  // encrypt`): in one write transaction, marks the node encrypted and seals
+  // every clear cell of a personal type; then empties the WAL and rebuilds
+  // the file (VACUUM), so that no clear copy stays in the file, its WAL or
+  // its free pages. On an encrypted node, with its key, seals what is still
+  // clear. `also_personal` names types the deployment marks personal
+  // besides the schema's (kept in meta.personal_types, for every later
+  // write). kUnavailable when another connection's read keeps the WAL from
+  // being emptied: run it again.
+  Result<EncryptionReport> EncryptPersonalData(std::shared_ptr<const DataKey> key,
+                                               const std::vector<std::string>& also_personal = {});
   // The injected clock (StoreOptions::clock_ms).
   int64_t NowMs() const;
 
@@ -675,6 +703,9 @@ class Store {
   // REQUIRES: the write's transaction is open.
   Result<std::string> AuthorFor(std::string_view right);
   StoreOptions options_;
+  // Seals and opens the cells of personal data; every read and write of
+  // versions.value, note and wire goes through it.
+  CellCipher cipher_;
   bool applies_remote_batches_ = false;  // the WAL checkpoint interval is raised
   ScopeCache unchanged_scopes_;
   int64_t scope_inputs_version_ = 0;

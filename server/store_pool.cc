@@ -11,7 +11,7 @@ Result<StorePool::Lease> StorePool::Acquire() {
       return Lease(this, std::move(store));
     }
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<Store> store, Store::Open(path_));
+  ASSIGN_OR_RETURN(std::unique_ptr<Store> store, Store::Open(path_, options_));
   return Lease(this, std::move(store));
 }
 

@@ -14,7 +14,10 @@ namespace accord::server {
 
 class StorePool {
  public:
-  explicit StorePool(std::string database_path) : path_(std::move(database_path)) {}
+  // `options` is what every connection opens with (the data key of an
+  // encrypted node, docs/encryption.md).
+  explicit StorePool(std::string database_path, StoreOptions options = {})
+      : path_(std::move(database_path)), options_(std::move(options)) {}
 
   class Lease {
    public:
@@ -37,6 +40,7 @@ class StorePool {
   void Return(std::unique_ptr<Store> store);
 
   std::string path_;
+  StoreOptions options_;
   std::mutex mutex_;
   std::vector<std::unique_ptr<Store>> idle_;
 };

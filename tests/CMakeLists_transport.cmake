@@ -39,6 +39,17 @@ add_dependencies(serve_process_tests accord)
 gtest_discover_tests(serve_process_tests DISCOVERY_TIMEOUT 60
                      PROPERTIES ENVIRONMENT "${ACCORD_LSAN_ENV}" TIMEOUT 300)
 
+# Encryption at rest through the command line, `accord serve` with a key file
+# syncing over HTTPS with a clear node (docs/encryption.md).
+add_executable(encryption_cli_tests ${CMAKE_CURRENT_LIST_DIR}/encryption_cli_test.cc)
+target_link_libraries(encryption_cli_tests PRIVATE accord_server nlohmann_json::nlohmann_json
+                      GTest::gtest_main)
+target_compile_definitions(encryption_cli_tests PRIVATE ACCORD_BINARY="$<TARGET_FILE:accord>"
+                           SAMPLE_DATA="${PROJECT_SOURCE_DIR}/data/sample.json")
+add_dependencies(encryption_cli_tests accord)
+gtest_discover_tests(encryption_cli_tests DISCOVERY_TIMEOUT 60
+                     PROPERTIES ENVIRONMENT "${ACCORD_LSAN_ENV}" TIMEOUT 300)
+
 # The connection governor: floods, slow clients, caps, limits, forged
 # internal headers, stopping with stuck clients. Real sockets on 127.0.0.0/8.
 add_executable(connection_governor_tests ${CMAKE_CURRENT_LIST_DIR}/connection_governor_test.cc)

@@ -1,0 +1,161 @@
+// Encryption at rest (docs/encryption.md): `accord encrypt`, `accord
+// passphrase change`, `accord key export`; `accord init --encrypt` uses
+// MakeWrappedKey.
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+
+#include "cli/cli_context.h"
+#include "core/key_file.h"
+
+namespace accord::cli {
+
+namespace {
+
+// Argon2id cost for a new wrapped key. ACCORD_TEST_CHEAP_KDF=1 (tests only)
+// lowers it so that a test suite does not spend minutes deriving keys; the
+// file records what was used.
+PassphraseCost NewKeyCost() {
+  PassphraseCost cost;
+  if (const char* cheap = std::getenv("ACCORD_TEST_CHEAP_KDF");
+      cheap && std::string(cheap) == "1") {
+    cost.opslimit = 1;
+    cost.memlimit = size_t{8} << 20;
+  }
+  return cost;
+}
+
+int RunEncrypt(const Context& ctx, const std::vector<std::string>& also_personal) {
+  RestrictToOwner(ctx.dir);
+  std::shared_ptr<const DataKey> key;
+  std::error_code ec;
+  if (std::filesystem::exists(ctx.WrappedKeyPath(), ec)) {
+    // Encrypted before (or stopped half-way): the same key, with its passphrase.
+    auto loaded = ctx.LoadDataKey();
+    if (!loaded.ok()) return Fail(loaded.status());
+    if (!*loaded) {
+      return Fail(
+          FailedPrecondition("this node has a data key: give its passphrase (ACCORD_PASSPHRASE or "
+                             "--passphrase-file)"));
+    }
+    key = std::move(loaded).value();
+  }
+  auto store = Store::Open(ctx.DatabasePath());
+  if (!store.ok()) return Fail(store.status().WithContext("node directory " + ctx.dir + ": "));
+  if (!key) {
+    auto made = MakeWrappedKey(ctx);
+    if (!made.ok()) return Fail(made.status());
+    key = std::move(made).value();
+  }
+  auto report = (*store)->EncryptPersonalData(key, also_personal);
+  if (!report.ok()) return Fail(report.status());
+  if (ctx.json) {
+    PrintJson({{"cells_sealed", report->cells_sealed}, {"versions", report->rows}});
+  } else {
+    std::cout << "encrypted " << report->cells_sealed << " cells of personal data in "
+              << report->rows << " versions; the key is wrapped in " << ctx.WrappedKeyPath()
+              << "\n";
+  }
+  return kExitOk;
+}
+
+int RunPassphraseChange(const Context& ctx, const std::string& new_file) {
+  std::error_code ec;
+  if (!std::filesystem::exists(ctx.WrappedKeyPath(), ec)) {
+    return Fail(FailedPrecondition("this node has no wrapped data key (" + ctx.WrappedKeyPath() +
+                                   "): run `accord encrypt` first"));
+  }
+  auto old_passphrase = ctx.Passphrase();
+  if (!old_passphrase.ok()) return Fail(old_passphrase.status());
+  if (!*old_passphrase) return Fail(FailedPrecondition("give the current passphrase"));
+  auto key = UnwrapKey(ctx.WrappedKeyPath(), **old_passphrase);
+  if (!key.ok()) return Fail(key.status());
+  Context fresh = ctx;
+  fresh.passphrase_file = new_file;
+  std::optional<std::string> next;
+  if (const char* env = std::getenv("ACCORD_NEW_PASSPHRASE"); new_file.empty() && env && *env) {
+    next = env;
+  } else if (!new_file.empty()) {
+    auto read = fresh.Passphrase();
+    if (!read.ok()) return Fail(read.status());
+    next = *read;
+  }
+  if (!next) {
+    return Fail(FailedPrecondition(
+        "give the new passphrase: --new-passphrase-file or ACCORD_NEW_PASSPHRASE"));
+  }
+  // Only the wrapped key changes: the database is not touched.
+  Status written = WriteWrappedKey(ctx.WrappedKeyPath(), *key, *next, NewKeyCost());
+  if (!written.ok()) return Fail(written);
+  std::cout << "passphrase changed for " << ctx.WrappedKeyPath() << "\n";
+  return kExitOk;
+}
+
+int RunKeyExport(const Context& ctx, const std::string& out) {
+  auto key = ctx.LoadDataKey();
+  if (!key.ok()) return Fail(key.status());
+  if (!*key) {
+    return Fail(FailedPrecondition(
+        "no data key opened: give the passphrase (ACCORD_PASSPHRASE or --passphrase-file)"));
+  }
+  Status written = WriteRawKeyFile(out, **key);
+  if (!written.ok()) return Fail(written);
+  std::cout << "wrote the raw data key to " << out
+            << " (anyone holding it reads this node's cases: keep it like the passphrase)\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const DataKey>> MakeWrappedKey(const Context& ctx) {
+  std::error_code ec;
+  if (std::filesystem::exists(ctx.WrappedKeyPath(), ec)) {
+    return FailedPrecondition("a data key exists already at " + ctx.WrappedKeyPath());
+  }
+  ASSIGN_OR_RETURN(std::optional<std::string> passphrase, ctx.Passphrase(/*confirm=*/true));
+  if (!passphrase) {
+    return FailedPrecondition(
+        "give the office's passphrase: ACCORD_PASSPHRASE, --passphrase-file, or type it on a "
+        "terminal");
+  }
+  std::filesystem::create_directories(ctx.KeysDir(), ec);
+  if (ec) return IoError("cannot create " + ctx.KeysDir() + ": " + ec.message());
+  RestrictToOwner(ctx.dir);
+  auto key = std::make_shared<const DataKey>(DataKey::Generate());
+  RETURN_IF_ERROR(WriteWrappedKey(ctx.WrappedKeyPath(), *key, *passphrase, NewKeyCost()));
+  return std::shared_ptr<const DataKey>(std::move(key));
+}
+
+void AddEncryptionCommands(CLI::App& app, Context& ctx, Runner& run) {
+  auto* encrypt = app.add_subcommand(
+      "encrypt",
+      "Encrypt this node's personal data (cases, family tracing, case reviews) at rest, under a "
+      "key wrapped by the office's passphrase");
+  auto personal = std::make_shared<std::vector<std::string>>();
+  encrypt->add_option("--personal", *personal,
+                      "Also treat this record type as personal (repeatable; kept for every later "
+                      "write)");
+  AddJsonFlag(encrypt, ctx);
+  OnRun(encrypt, run, [&ctx, personal] { return RunEncrypt(ctx, *personal); });
+
+  auto* passphrase = app.add_subcommand("passphrase", "The passphrase of an encrypted node");
+  passphrase->require_subcommand(1);
+  auto new_file = std::make_shared<std::string>();
+  auto* change = passphrase->add_subcommand(
+      "change", "Wrap the data key under a new passphrase (the database is not touched)");
+  change->add_option("--new-passphrase-file", *new_file,
+                     "File holding the new passphrase (else $ACCORD_NEW_PASSPHRASE)");
+  OnRun(change, run, [&ctx, new_file] { return RunPassphraseChange(ctx, *new_file); });
+
+  auto* key = app.add_subcommand("key", "The data key of an encrypted node");
+  key->require_subcommand(1);
+  auto out = std::make_shared<std::string>();
+  auto* exported = key->add_subcommand(
+      "export",
+      "Write the raw data key to a file, for `accord serve --key-file` or a systemd "
+      "credential");
+  exported->add_option("--out", *out, "The key file to write (mode 0600)")->required();
+  OnRun(exported, run, [&ctx, out] { return RunKeyExport(ctx, *out); });
+}
+
+}  // namespace accord::cli
