@@ -109,7 +109,7 @@ int Main(int argc, char** argv) {
         std::pair{"sync: full pull in process (states/s)", &Figures::sync_per_s}}) {
     double clear = median(false, field), sealed = median(true, field);
     table.Row({name, Grouped(clear), Grouped(sealed),
-               "+" + Fixed((clear / sealed - 1) * 100, 1) + " % time"});
+               (clear >= sealed ? "+" : "") + Fixed((clear / sealed - 1) * 100, 1) + " % time"});
   }
   table.Print(std::cout);
   std::vector<double> encrypt;
