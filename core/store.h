@@ -308,6 +308,10 @@ class Store {
   // data is encrypted, and whether its key is loaded.
   bool encrypted() const { return cipher_.encrypted(); }
   bool unlocked() const { return cipher_.unlocked(); }
+  // Personal data: the schema's personal types, those the deployment marks
+  // (accord encrypt --personal) and types this build does not know. Sealed
+  // at rest on an encrypted node; never written in clear on a bundle.
+  bool IsPersonalType(std::string_view type) const { return cipher_.IsPersonalType(type); }
   // Encrypts an existing node's personal data under `key` (`accord
   // encrypt`): in one write transaction, marks the node encrypted and seals
   // every clear cell of a personal type; then empties the WAL and rebuilds

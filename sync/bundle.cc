@@ -9,7 +9,6 @@
 #include "core/hex.h"
 #include "core/node_id.h"
 #include "core/output_file.h"
-#include "core/schema.h"
 #include "core/sha256.h"
 #include "sync/bundle_cipher.h"
 #include "sync/signed_changes.h"
@@ -119,28 +118,6 @@ void Report(const BundleProgressFn& fn, uint64_t states, uint64_t total) {
   if (fn) fn({states, total});
 }
 
-// Personal data: a type whose policy rule asks for consent (cases), what
-// may hang off one (family tracing, case reviews: a ref field the policy
-// follows names a personal type) and any type the policy or the schema does
-// not know (fail closed).
-bool IsPersonalType(const SharingPolicy& policy, const std::string& type, int depth = 0) {
-  if (policy.everyone.count(type)) return false;
-  if (auto root = policy.roots.find(type);
-      root != policy.roots.end() && !root->second.consent_field.empty()) {
-    return true;
-  }
-  auto follow = policy.follow.find(type);
-  if (follow == policy.follow.end()) return !policy.roots.count(type);
-  const TypeSpec* spec = Schema::Get().FindType(type);
-  if (!spec || depth > 8) return true;  // unknown, or a cycle in a policy
-  for (const std::string& ref : follow->second) {
-    const FieldSpec* field = spec->FindField(ref);
-    if (!field || field->ref_type.empty()) return true;
-    if (IsPersonalType(policy, field->ref_type, depth + 1)) return true;
-  }
-  return false;
-}
-
 // The key a bundle for `receiver` is encrypted with, or none when no key of
 // the receiver can be trusted here.
 Result<std::optional<BundleCipher>> CipherFor(Store& store, const std::string& receiver,
@@ -240,7 +217,7 @@ Result<BundleInfo> WriteBundle(Store& store, const NodeSigner& signer, const std
         if (chunk.states_size() > 0 || chunk.units_size() > 0 || chunk.scope_exits_size() > 0) {
           for (const auto& v : page.states) {
             // Personal data never travels in clear on a file.
-            if (!cipher && IsPersonalType(policy.policy, v.record_type)) {
+            if (!cipher && store.IsPersonalType(v.record_type)) {
               return FailedPrecondition(
                   "the bundle would carry personal data (" + v.record_type + " " + v.record_id +
                   ") and no key of " + header.receiver() +
