@@ -12,19 +12,6 @@ namespace accord::cli {
 
 namespace {
 
-// Argon2id cost for a new wrapped key. ACCORD_TEST_CHEAP_KDF=1 (tests only)
-// lowers it so that a test suite does not spend minutes deriving keys; the
-// file records what was used.
-PassphraseCost NewKeyCost() {
-  PassphraseCost cost;
-  if (const char* cheap = std::getenv("ACCORD_TEST_CHEAP_KDF");
-      cheap && std::string(cheap) == "1") {
-    cost.opslimit = 1;
-    cost.memlimit = size_t{8} << 20;
-  }
-  return cost;
-}
-
 int RunEncrypt(const Context& ctx, const std::vector<std::string>& also_personal) {
   RestrictToOwner(ctx.dir);
   std::shared_ptr<const DataKey> key;
@@ -85,7 +72,7 @@ int RunPassphraseChange(const Context& ctx, const std::string& new_file) {
         "give the new passphrase: --new-passphrase-file or ACCORD_NEW_PASSPHRASE"));
   }
   // Only the wrapped key changes: the database is not touched.
-  Status written = WriteWrappedKey(ctx.WrappedKeyPath(), *key, *next, NewKeyCost());
+  Status written = WriteWrappedKey(ctx.WrappedKeyPath(), *key, *next, PassphraseCost{});
   if (!written.ok()) return Fail(written);
   std::cout << "passphrase changed for " << ctx.WrappedKeyPath() << "\n";
   return kExitOk;
@@ -122,7 +109,7 @@ Result<std::shared_ptr<const DataKey>> MakeWrappedKey(const Context& ctx) {
   if (ec) return IoError("cannot create " + ctx.KeysDir() + ": " + ec.message());
   RestrictToOwner(ctx.dir);
   auto key = std::make_shared<const DataKey>(DataKey::Generate());
-  RETURN_IF_ERROR(WriteWrappedKey(ctx.WrappedKeyPath(), *key, *passphrase, NewKeyCost()));
+  RETURN_IF_ERROR(WriteWrappedKey(ctx.WrappedKeyPath(), *key, *passphrase, PassphraseCost{}));
   return std::shared_ptr<const DataKey>(std::move(key));
 }
 

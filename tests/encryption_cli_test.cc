@@ -88,11 +88,7 @@ std::vector<std::string> FoundOnDisk(const std::string& dir, const std::vector<s
 
 class EncryptionCliTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    // A cheap Argon2id for the keys these tests make (the file records it).
-    setenv("ACCORD_TEST_CHEAP_KDF", "1", 1);
-    node_ = dir_.File("KH-NCCT");
-  }
+  void SetUp() override { node_ = dir_.File("KH-NCCT"); }
 
   std::string PutCase(const std::vector<std::string>& env) {
     std::vector<std::string> args = {"put", "case"};
