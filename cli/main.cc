@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   AddPeerCommands(app, ctx, run);
   AddSharingCommands(app, ctx, run);
   AddUserCommands(app, ctx, run);
+  AddSearchCommands(app, ctx, run);
   AddEncryptionCommands(app, ctx, run);
   try {
     app.parse(argc, argv);

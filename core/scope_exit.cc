@@ -402,7 +402,7 @@ Status Store::Purge(const std::string& record_id, const std::string& notice_from
                                   "VALUES(?, '', '', NULL, '', '', 0, 0, ?)"));
     RETURN_IF_ERROR(hold->Bind(1, head_before).Bind(2, now).Run());
   }
-  return Status::Ok();
+  return ScrubSearchIndex();
 }
 
 Status Store::EmptyWalAfterPurge() {

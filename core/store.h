@@ -30,6 +30,7 @@
 #include "core/cell_cipher.h"
 #include "core/field_version.h"
 #include "core/schema.h"
+#include "core/search.h"
 #include "core/sharing_policy.h"
 #include "core/sqlite.h"
 #include "core/status.h"
@@ -370,6 +371,17 @@ class Store {
   Result<RecordView> Get(std::string_view id);
   Result<std::vector<RecordView>> List(std::string_view type,
                                        const std::optional<FieldWrite>& where = std::nullopt);
+  // Every field whose current value holds every word of `query` (any
+  // language, any case; Thai and Khmer words inside a sentence too), best
+  // first (docs/search.md). Plans, meetings and the other shared types come
+  // from a trigram full-text index that this call first brings up to date
+  // (short write transactions); personal types are never indexed: their
+  // live values are read, and opened on an encrypted node, at search time,
+  // and skipped while it is locked.
+  Result<SearchResults> Search(std::string_view query, const SearchOptions& options = {});
+  // Brings the full-text index up to the change log; returns how many values
+  // it added. Takes the write lock in short transactions.
+  Result<size_t> UpdateSearchIndex();
   // Every version of the record's fields (or one field), oldest first.
   Result<std::vector<StoredVersion>> History(std::string_view id,
                                              const std::optional<std::string>& field);
@@ -662,6 +674,10 @@ class Store {
   // the knowledge vouched: no reader may believe it holds a write that
   // nobody can send it any more from here.
   Result<uint64_t> LowestPurgedOwnWrite(uint64_t known);
+  // In the open write transaction: rewrites the full-text index (if any)
+  // without what was deleted from it, so that no fragment of a purged value
+  // stays in its old segments (FTS5 only marks deletions until it merges).
+  Status ScrubSearchIndex();
   // Copies the WAL into the database file and truncates it to nothing, so
   // that no page of a purged record stays in it. kUnavailable when another
   // connection's read kept part of it.

@@ -44,6 +44,21 @@ inline CommandResult Accord(const std::string& dir, const std::vector<std::strin
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
+// As Accord, with stderr in `out` after stdout's lines (2>&1): for what a
+// command tells the person at the terminal.
+inline CommandResult AccordWithMessages(const std::string& dir,
+                                        const std::vector<std::string>& args) {
+  std::string command = Quote(ACCORD_BINARY) + " --dir " + Quote(dir);
+  for (const auto& a : args) command += " " + Quote(a);
+  command += " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  std::string out;
+  std::array<char, 4096> buffer;
+  while (size_t n = fread(buffer.data(), 1, buffer.size(), pipe)) out.append(buffer.data(), n);
+  int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
 // Starts `accord --dir DIR ARGS...` in the background, output to /dev/null
 // (or stdout to `out_file`); returns its pid.
 inline pid_t SpawnAccord(const std::string& dir, const std::vector<std::string>& args,

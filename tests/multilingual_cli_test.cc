@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -108,6 +109,34 @@ TEST_F(MultilingualCliTest, PutWritesWhatOfficersTypeInEachLanguage) {
   json history = json::parse(Accord(node, {"history", "min-2022-06-15-2", "text", "--json"}).out);
   ASSERT_EQ(history.size(), 2u);
   EXPECT_NE(history[0]["value"].get<std::string>().find("tỉnh Svay Rieng"), std::string::npos);
+}
+
+TEST_F(MultilingualCliTest, SearchFindsThaiAndKhmerWordsInsideSentences) {
+  // "Poipet" in Thai, at the end of a minute's sentence about the checkpoint.
+  CommandResult thai = Accord(node, {"search", "ปอยเปต", "--json"});
+  ASSERT_EQ(thai.code, 0);
+  json found = json::parse(thai.out);
+  std::set<std::string> where;
+  for (const json& hit : found["hits"]) {
+    where.insert(hit["record_id"].get<std::string>() + "." + hit["field"].get<std::string>());
+  }
+  EXPECT_EQ(where.count("min-2023-03-15-2.text"), 1u) << thai.out;
+  for (const json& hit : found["hits"]) {
+    EXPECT_NE(hit["snippet"].get<std::string>().find("[ปอยเปต]"), std::string::npos) << hit;
+  }
+  // "trafficking" in Khmer, inside the Poi Pet meeting's title; the text
+  // output names the record by its label and the field.
+  CommandResult khmer = testing::AccordWithMessages(node, {"search", "ជួញដូរ", "--type", "meeting"});
+  ASSERT_EQ(khmer.code, 0) << khmer.out;
+  EXPECT_NE(khmer.out.find("mtg-2023-02-10-poipet  .title"), std::string::npos) << khmer.out;
+  EXPECT_NE(khmer.out.find("[ជួញដូរ]"), std::string::npos) << khmer.out;
+  EXPECT_NE(khmer.out.find("field(s) matched"), std::string::npos);
+  // Nothing to search for, or an unknown type: bad usage or a clear error.
+  EXPECT_EQ(Accord(node, {"search"}).code, 2);
+  CommandResult unknown =
+      testing::AccordWithMessages(node, {"search", "ជួញដូរ", "--type", "meetings"});
+  EXPECT_EQ(unknown.code, 1);
+  EXPECT_NE(unknown.out.find("unknown record type 'meetings'"), std::string::npos) << unknown.out;
 }
 
 }  // namespace
