@@ -12,6 +12,7 @@
 #include "core/record_id.h"
 #include "core/record_label.h"
 #include "core/schema_fit.h"
+#include "core/signed_content.h"
 #include "core/time_format.h"
 #include "core/write_check.h"
 #include "sync/identity.h"
@@ -174,6 +175,21 @@ int RunGet(const Context& ctx, const std::string& id) {
   } else {
     PrintRecord(*record);
     if (record->deleted) std::cout << "  (deleted)\n";
+    if (!record->deleted && (record->type == "meeting" || record->type == "plan")) {
+      // The signed document is the authority: say whether it still matches.
+      auto signatures = CheckSignatures(**store, id);
+      if (!signatures.ok()) return Fail(signatures.status());
+      for (const SignatureCheck& check : *signatures) {
+        const auto* who = check.signature.Value("signatory");
+        const auto* on = check.signature.Value("signed_on");
+        std::cout << "signed by " << (who && *who ? **who : "?")
+                  << (on && *on ? " on " + **on : std::string()) << ": "
+                  << (check.intact() ? "intact"
+                                     : "AMENDED since (" + std::to_string(check.amended.size()) +
+                                           " record(s): accord signatures " + id + ")")
+                  << "\n";
+      }
+    }
     PrintSharing(*sharing);
   }
   return kExitOk;

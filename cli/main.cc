@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   AddSharingCommands(app, ctx, run);
   AddUserCommands(app, ctx, run);
   AddSearchCommands(app, ctx, run);
+  AddSignatureCommands(app, ctx, run);
   AddEncryptionCommands(app, ctx, run);
   try {
     app.parse(argc, argv);

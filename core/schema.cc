@@ -187,7 +187,11 @@ std::vector<TypeSpec> BuildTypes() {
        {"signatory"},
        {Ref("meeting", "meeting", "the meeting signed"), Ref("plan", "plan", "the plan signed"),
         Text("signatory", "who signed", true), Text("title", "the signatory's title"),
-        Ref("party", "party", "on behalf of"), Date("signed_on", "date signed")}});
+        Ref("party", "party", "on behalf of"), Date("signed_on", "date signed"),
+        // Written by `accord sign` (core/signed_content.h): what was signed,
+        // frozen, so that a later edit shows as an amendment.
+        Text("digest", "sha256: of the content signed, as it stood"),
+        LongText("covers", "each record signed and its digest, one per line")}});
 
   // Cases: the most sensitive records. Pseudonyms or initials only.
   t.push_back({"case",

@@ -59,7 +59,7 @@ class Schema {
 
   // Version of the registry: bump kSchemaVersion when types or fields change
   // so that nodes regenerate their SQL views (and peers are told, in hello).
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
   int version() const { return version_; }
 
   // Checks `value` against the field's kind (not references: the store checks those).

@@ -139,5 +139,37 @@ TEST_F(MultilingualCliTest, SearchFindsThaiAndKhmerWordsInsideSentences) {
   EXPECT_NE(unknown.out.find("unknown record type 'meetings'"), std::string::npos) << unknown.out;
 }
 
+TEST_F(MultilingualCliTest, ASignedMeetingEditedAfterSigningShowsAsAmended) {
+  CommandResult signed_now =
+      Accord(node, {"sign", "mtg-2023-02-10-poipet", "--signatory", "លោក សុខ វណ្ណា", "--title",
+                    "ប្រធានគណៈប្រតិភូ", "--on", "2023-02-10", "--json"});
+  ASSERT_EQ(signed_now.code, 0);
+  json sign = json::parse(signed_now.out);
+  EXPECT_EQ(sign["signs"], "mtg-2023-02-10-poipet");
+  EXPECT_NE(sign["covers"].get<std::string>().find("minute"), std::string::npos) << sign;
+  json checks = json::parse(Accord(node, {"signatures", "mtg-2023-02-10-poipet", "--json"}).out);
+  ASSERT_EQ(checks.size(), 1u);
+  EXPECT_EQ(checks[0]["signatory"], "លោក សុខ វណ្ណា");
+  EXPECT_TRUE(checks[0]["intact"].get<bool>());
+
+  // A minute of that meeting edited after the signing.
+  ASSERT_EQ(
+      Accord(node, {"put", "minute", "--id", "min-2023-02-10-1", "speaker=លោកស្រី ចាន់ សុភា"}).code, 0);
+  checks = json::parse(Accord(node, {"signatures", "mtg-2023-02-10-poipet", "--json"}).out);
+  EXPECT_FALSE(checks[0]["intact"].get<bool>());
+  ASSERT_EQ(checks[0]["amended"].size(), 1u);
+  EXPECT_EQ(checks[0]["amended"][0]["kind"], "changed");
+  EXPECT_EQ(checks[0]["amended"][0]["id"], "min-2023-02-10-1");
+  CommandResult text = Accord(node, {"signatures", "mtg-2023-02-10-poipet"});
+  EXPECT_NE(text.out.find("AMENDED since signing: 1 record(s)"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("changed: minute"), std::string::npos) << text.out;
+  CommandResult get = Accord(node, {"get", "mtg-2023-02-10-poipet"});
+  EXPECT_NE(get.out.find("signed by លោក សុខ វណ្ណា on 2023-02-10: AMENDED since"), std::string::npos)
+      << get.out;
+  // Only a meeting or a plan can be signed.
+  EXPECT_EQ(Accord(node, {"sign", "min-2023-02-10-1", "--signatory", "x"}).code, 1);
+  EXPECT_EQ(Accord(node, {"sign", "mtg-2023-02-10-poipet"}).code, 2);  // no --signatory
+}
+
 }  // namespace
 }  // namespace accord
