@@ -148,6 +148,11 @@ TEST_F(PurgeCliTest, OnlyAUserWithThePurgeRightErasesAndTheTombstoneSaysWho) {
   CommandResult history = AccordSays(node, {"history", kCase});
   EXPECT_EQ(history.code, 1);
   EXPECT_NE(history.out.find("purged by dara.kh"), std::string::npos) << history.out;
+  // The erased id cannot be written again: every peer would refuse it.
+  CommandResult again = AccordSays(node, {"put", "case", "--id", kCase, "reference=KH-2026-044",
+                                          "--as", "dara.kh", "--password-file", dara_password});
+  EXPECT_EQ(again.code, 1);
+  EXPECT_NE(again.out.find("was purged by dara.kh"), std::string::npos) << again.out;
   // Once is enough.
   EXPECT_EQ(Accord(node, {"purge", kCase, "--reason", reason, "--as", "dara.kh", "--password-file",
                           dara_password})
