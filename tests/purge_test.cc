@@ -313,6 +313,48 @@ TEST_F(PurgeTest, ForgedUnsignedAlteredAndOverreachingOrdersChangeNothing) {
   EXPECT_TRUE(orders->empty());
 }
 
+// The office that heard the order syncs as the client of one that was
+// offline: its first pull carries the order, taken before the page is read,
+// and each side then knows the other holds it (no order is sent twice).
+TEST_F(PurgeTest, AnOfficeThatWasOfflineTakesTheOrderFromItsClient) {
+  Node& ncct = AddNode("KH-NCCT");
+  Node& siemreap = AddNode("KH-SIEMREAP");
+  Node& poipet = AddNode("KH-POIPET");
+  WriteCaseAndPlan(ncct);
+  SyncOk(siemreap, ncct);
+  SyncOk(poipet, ncct);
+  PurgeOn(ncct, kCase, kReason);
+  ASSERT_TRUE(HoldsName(siemreap));
+
+  auto pushed = Sync(ncct, siemreap);
+  ASSERT_TRUE(pushed.ok()) << pushed.status().ToString();
+  EXPECT_EQ(pushed->purge_orders_sent, 1u);
+  EXPECT_TRUE(pushed->purge_orders_refused_by_peer.empty());
+  EXPECT_TRUE(
+      ServiceLogged("KH-SIEMREAP: took the purge order of no user on KH-NCCT for case " + kCase));
+  EXPECT_EQ(siemreap.store->Get(kCase).status().code(), Code::kNotFound);
+  EXPECT_FALSE(HoldsName(siemreap));
+  auto pending = ncct.store->PurgeOrdersFor("KH-SIEMREAP", 100);
+  ASSERT_TRUE(pending.ok());
+  EXPECT_TRUE(pending->empty()) << "the pull reply said it read the order";
+  auto again = Sync(ncct, siemreap);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->purge_orders_sent, 0u);
+
+  // Poipet takes it from Siem Reap's hello reply, and says so in its pull:
+  // Siem Reap does not send it again.
+  auto relayed = Sync(poipet, siemreap);
+  ASSERT_TRUE(relayed.ok()) << relayed.status().ToString();
+  EXPECT_EQ(relayed->purge_orders_taken.size(), 1u);
+  EXPECT_FALSE(HoldsName(poipet));
+  pending = siemreap.store->PurgeOrdersFor("KH-POIPET", 100);
+  ASSERT_TRUE(pending.ok());
+  EXPECT_TRUE(pending->empty());
+  auto quiet = Sync(poipet, siemreap);
+  ASSERT_TRUE(quiet.ok());
+  EXPECT_TRUE(quiet->purge_orders_taken.empty());
+}
+
 // An office whose cases are encrypted at rest erases the ciphertext; one
 // whose laptop is locked (no passphrase given) takes the order all the
 // same: erasing needs no value.
