@@ -108,6 +108,7 @@ void AddSearchCommands(CLI::App& app, Context& ctx, Runner& run);
 void AddSignatureCommands(CLI::App& app, Context& ctx, Runner& run);
 // encrypt, passphrase change, key export (init --encrypt is with init).
 void AddEncryptionCommands(CLI::App& app, Context& ctx, Runner& run);
+void AddPurgeCommands(CLI::App& app, Context& ctx, Runner& run);
 // Makes a new data key, wraps it under a passphrase asked for (confirmed on
 // a terminal) into the node's keys/ folder, and returns it. Refuses when a
 // wrapped key is there already.

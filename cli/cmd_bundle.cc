@@ -47,6 +47,7 @@ json InfoJson(const sync::BundleInfo& info) {
           {"bytes", info.file_bytes},
           {"sha256", info.checksum_hex},
           {"policy_version", info.policy_version},
+          {"purge_orders", info.purge_orders.size()},
           {"encrypted_for_key", info.encrypted ? HexEncode(info.receiver_key_id) : ""}};
 }
 
@@ -151,8 +152,19 @@ int RunApply(const Context& ctx, BundleArgs& args) {
     return kExitFailure;
   }
   json exits;
-  AddScopeExitsJson(result->applied.purged, result->applied.notices_ignored,
-                    result->applied.warnings, exits);
+  // Records erased by the purge orders it carried, then those that left
+  // this node's scope.
+  std::vector<PurgedRecord> purged = result->purge_orders.purged;
+  purged.insert(purged.end(), result->applied.purged.begin(), result->applied.purged.end());
+  std::vector<std::string> warnings = result->purge_orders.warnings;
+  warnings.insert(warnings.end(), result->applied.warnings.begin(), result->applied.warnings.end());
+  AddScopeExitsJson(purged, result->applied.notices_ignored, warnings, exits);
+  json orders_refused = json::array();
+  for (const auto& [id, why] : result->purge_orders.refused) {
+    orders_refused.push_back((id == "?" ? "" : "record " + id + ": ") + why);
+  }
+  exits["purge_orders_taken"] = result->purge_orders.taken.size();
+  exits["purge_orders_refused"] = orders_refused;
   if (ctx.json) {
     json out = {{"file", args.file},
                 {"bundle", InfoJson(result->info)},
@@ -172,6 +184,10 @@ int RunApply(const Context& ctx, BundleArgs& args) {
     std::cout << "sharing policy version " << result->policy_taken << " taken from "
               << result->info.sender << ": this node judges with it now (accord policy show)\n";
   }
+  for (const auto& line : orders_refused) {
+    std::cout << "purge order refused: " << line.get<std::string>() << "\n";
+  }
+  if (result->info.is_ack) PrintScopeExits(exits);
   if (result->info.is_ack) {
     std::cout << "recorded " << result->info.sender << "'s acknowledgement: it holds "
               << result->info.sender_knowledge.ToText() << "\n";

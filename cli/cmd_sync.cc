@@ -216,6 +216,10 @@ json SummaryJson(const std::string& target, const sync::SyncSummary& s,
               {"not_believed", s.disbelieved},
               {"clock_skew_ms", SkewJson(t)}};
   if (s.policy_taken) out["policy_taken"] = s.policy_taken;
+  out["purge_orders_taken"] = s.purge_orders_taken.size();
+  out["purge_orders_sent"] = s.purge_orders_sent;
+  out["purge_orders_refused"] = s.purge_orders_refused;
+  out["purge_orders_refused_by_peer"] = s.purge_orders_refused_by_peer;
   AddScopeExitsJson(s.purged, s.notices_ignored, s.warnings, out);
   return out;
 }
@@ -289,6 +293,12 @@ void PrintSummary(const json& s) {
   PrintRefusals(s["refused_here"], "refused here (the rest went in)");
   for (const auto& claim : s["not_believed"]) {
     std::cout << "not believed: " << claim.get<std::string>() << "\n";
+  }
+  for (const auto& line : s["purge_orders_refused"]) {
+    std::cout << "purge order refused here: " << line.get<std::string>() << "\n";
+  }
+  for (const auto& line : s["purge_orders_refused_by_peer"]) {
+    std::cout << "purge order refused by the peer: " << line.get<std::string>() << "\n";
   }
   PrintScopeExits(s);
 }

@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   AddSearchCommands(app, ctx, run);
   AddSignatureCommands(app, ctx, run);
   AddEncryptionCommands(app, ctx, run);
+  AddPurgeCommands(app, ctx, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

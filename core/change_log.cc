@@ -389,6 +389,16 @@ Status Store::RemoteBatch::Add(const std::vector<FieldVersion>& states) {
   ASSIGN_OR_RETURN(bool any_row, any_left->Step());
   const bool some_left = any_row && any_left->Int(0) != 0;
   any_left->Reset();
+  // A record a purge order erased never comes back (docs/security.md,
+  // "Purge orders"): its states are refused as purged, from a node that has
+  // not heard the order yet, and the rest of the page goes in.
+  ASSIGN_OR_RETURN(Statement * any_order, db.Prepare("SELECT EXISTS(SELECT 1 FROM purge_orders)"));
+  ASSIGN_OR_RETURN(bool order_row, any_order->Step());
+  const bool some_ordered = order_row && any_order->Int(0) != 0;
+  any_order->Reset();
+  ASSIGN_OR_RETURN(Statement * erased,
+                   db.Prepare("SELECT issuer, user, issued_at, reason FROM purge_orders "
+                              "WHERE record_id = ?"));
   for (size_t i = 0; i < states.size(); ++i) {
     const FieldVersion& s = states[i];
     ++position_;
@@ -397,6 +407,26 @@ Status Store::RemoteBatch::Add(const std::vector<FieldVersion>& states) {
     if (!refusal.empty()) {
       RETURN_IF_ERROR(Refuse(s, refusal));
       continue;
+    }
+    if (some_ordered) {
+      erased->Bind(1, s.record_id);
+      ASSIGN_OR_RETURN(bool purged, erased->Step());
+      if (purged) {
+        std::string user = erased->Text(1).empty() ? "no user" : erased->Text(1);
+        RefusedState r{s.record_id,
+                       s.field,
+                       s.origin,
+                       s.OriginCounter(),
+                       "the record was purged by " + user + " on " + erased->Text(0) + " at " +
+                           FormatUtcMs(erased->Int(2)) + ": " + erased->Text(3),
+                       /*purged=*/true};
+        erased->Reset();
+        // Reported to the sender, not kept among refusals: it caps no
+        // knowledge, since nobody is to send this write again.
+        result_.refused.push_back(std::move(r));
+        continue;
+      }
+      erased->Reset();
     }
     lookup->Bind(1, s.record_id);
     ASSIGN_OR_RETURN(bool exists, lookup->Step());

@@ -77,6 +77,10 @@ struct RefusedState {
   std::string origin;
   uint64_t counter = 0;
   std::string reason;
+  // A state of a record a purge order erased (docs/security.md, "Purge
+  // orders"): refused, but it does not cap knowledge: the write is gone
+  // everywhere on purpose, and nobody is to be asked for it again.
+  bool purged = false;
 };
 
 // Local bookkeeping of a stored version (never leaves the node).

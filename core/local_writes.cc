@@ -56,6 +56,13 @@ class Store::LocalWriter {
       }
     }
     if (!exists) {
+      // An erased record never comes back, not even by a local write: every
+      // peer would refuse it as purged (docs/security.md, "Purge orders").
+      ASSIGN_OR_RETURN(std::optional<PurgeOrder> order, store_.FindPurgeOrder(id));
+      if (order) {
+        return FailedPrecondition("record " + id + " was " + DescribePurge(*order) +
+                                  "; give a new record a new id");
+      }
       for (const FieldSpec& field : type->fields) {
         if (field.required && !seen.count(field.name)) {
           return InvalidArgument("a new " + type->name + " needs " + field.name + " (required)");

@@ -286,6 +286,28 @@ const std::array<Migration, kDatabaseVersion> kMigrations = {{
     ALTER TABLE versions ADD COLUMN author TEXT NOT NULL DEFAULT '';
     )sql",
      nullptr},
+    // 9 -> 10: purge orders (docs/security.md, "Purge orders"). The order
+    // that erased a record, kept as its tombstone (never a value of it), and
+    // which peers are known to hold each order.
+    {R"sql(
+    CREATE TABLE purge_orders(
+      record_id TEXT PRIMARY KEY,
+      type TEXT NOT NULL,
+      issuer TEXT NOT NULL,          -- the node that issued and signed it
+      user TEXT NOT NULL,            -- the office user who ordered it there ('' none)
+      issued_at INTEGER NOT NULL,    -- the issuer's clock
+      reason TEXT NOT NULL,
+      signed BLOB NOT NULL,          -- the signed order, byte for byte, to pass on
+      received_from TEXT NOT NULL,   -- '' when issued here
+      taken_at INTEGER NOT NULL      -- local time
+    ) WITHOUT ROWID;
+    CREATE TABLE purge_order_peers(
+      record_id TEXT NOT NULL,
+      peer TEXT NOT NULL,
+      PRIMARY KEY(record_id, peer)
+    ) WITHOUT ROWID;
+    )sql",
+     nullptr},
 }};
 
 std::string QuoteIdentifier(const std::string& name) {

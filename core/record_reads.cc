@@ -99,7 +99,12 @@ Result<RecordView> Store::Get(std::string_view id) {
                    db_->Prepare("SELECT type, deleted FROM records WHERE id = ?"));
   stmt->Bind(1, id);
   ASSIGN_OR_RETURN(bool found, stmt->Step());
-  if (!found) return NotFound("no record with id " + std::string(id));
+  if (!found) {
+    stmt->Reset();
+    ASSIGN_OR_RETURN(std::optional<PurgeOrder> order, FindPurgeOrder(id));
+    if (order) return NotFound("record " + std::string(id) + " was " + DescribePurge(*order));
+    return NotFound("no record with id " + std::string(id));
+  }
   std::string type = stmt->Text(0);
   bool deleted = stmt->Int(1) != 0;
   stmt->Reset();
@@ -175,7 +180,11 @@ Result<std::vector<StoredVersion>> Store::History(std::string_view id,
   if (!IsValidRecordId(id)) return InvalidArgument("'" + std::string(id) + "' is not a record id");
   ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*db_, Transaction::Mode::kRead));
   ASSIGN_OR_RETURN(std::optional<std::string> type, RecordType(id));
-  if (!type) return NotFound("no record with id " + std::string(id));
+  if (!type) {
+    ASSIGN_OR_RETURN(std::optional<PurgeOrder> order, FindPurgeOrder(id));
+    if (order) return NotFound("record " + std::string(id) + " was " + DescribePurge(*order));
+    return NotFound("no record with id " + std::string(id));
+  }
   if (field && *field != kDeletedField) {
     const TypeSpec* spec = Schema::Get().FindType(*type);
     if (!spec || !spec->FindField(*field)) {

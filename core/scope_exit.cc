@@ -294,7 +294,11 @@ Result<uint64_t> Store::LowestPurgedOwnWrite(uint64_t known) {
                    db_->Prepare("SELECT coalesce(min(p.own_counter), 0) FROM purged_records p "
                                 "WHERE p.own_counter > ? AND NOT EXISTS (SELECT 1 FROM versions v "
                                 "WHERE v.record_id = p.record_id AND v.origin = ? "
-                                "AND v.origin_counter = p.own_counter)"));
+                                "AND v.origin_counter = p.own_counter) "
+                                // Erased by a purge order: gone everywhere on
+                                // purpose, never to be sent again.
+                                "AND NOT EXISTS (SELECT 1 FROM purge_orders o "
+                                "WHERE o.record_id = p.record_id)"));
   stmt->Bind(1, static_cast<int64_t>(known)).Bind(2, node_id_);
   ASSIGN_OR_RETURN(bool row, stmt->Step());
   uint64_t lowest = row ? static_cast<uint64_t>(stmt->Int(0)) : 0;
@@ -304,7 +308,7 @@ Result<uint64_t> Store::LowestPurgedOwnWrite(uint64_t known) {
 
 Status Store::Purge(const std::string& record_id, const std::string& notice_from,
                     const std::string& reason, int64_t now, std::vector<PurgedRecord>& purged,
-                    const VersionVector& told) {
+                    const VersionVector& told, bool with_followers) {
   ScopeInputsChanged();  // scopes judged with this record (or hanging off it) are stale
   ASSIGN_OR_RETURN(std::optional<std::string> type, RecordType(record_id));
   if (!type) return Status::Ok();
@@ -313,7 +317,7 @@ Status Store::Purge(const std::string& record_id, const std::string& notice_from
   // that only names it in a later ref while an earlier one decides.
   std::vector<std::pair<std::string, std::string>> doomed{{record_id, *type}};
   std::set<std::string> seen{record_id};
-  for (size_t i = 0; i < doomed.size(); ++i) {
+  for (size_t i = 0; with_followers && i < doomed.size(); ++i) {
     ASSIGN_OR_RETURN(std::vector<Follower> followers, FollowersOf(doomed[i].first));
     for (const Follower& f : followers) {
       if (seen.count(f.id)) continue;
@@ -356,7 +360,12 @@ Status Store::Purge(const std::string& record_id, const std::string& notice_from
     // Judged while the whole record is here: a copy that comes back in
     // part may not hold the version that shows who opened it.
     ScopeCache cache;
-    ASSIGN_OR_RETURN(RecordScope scope, ScopeOfCached(id, cache, 0));
+    auto judged = ScopeOfCached(id, cache, 0);
+    // A purge order needs no value: on a locked node the party that opened
+    // a personal record cannot be read, and it is not needed (an erased
+    // record never comes back to be judged).
+    if (!judged.ok() && with_followers) return judged.status();
+    RecordScope scope = judged.ok() ? std::move(judged).value() : RecordScope();
     VersionVector held_vv = id == record_id ? told : VersionVector();
     uint64_t own_counter = 0;
     held->Bind(1, id);

@@ -310,7 +310,7 @@ bool Store::RemoteBatch::UnitWithinBounds(const std::string& origin, uint64_t co
 
 void Store::RemoteBatch::CapKnowledgeBelow(const std::vector<RefusedState>& refused) {
   for (const RefusedState& r : refused) {
-    if (r.origin.empty() || r.counter == 0) continue;
+    if (r.origin.empty() || r.counter == 0 || r.purged) continue;
     auto [it, fresh] = refused_low_.emplace(r.origin, r.counter);
     if (!fresh) it->second = std::min(it->second, r.counter);
   }

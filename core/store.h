@@ -140,6 +140,39 @@ struct PurgedRecord {
   std::string reason;
 };
 
+// A purge order (docs/security.md, "Purge orders"): erases a record's values
+// and history on every node it reaches. What a node keeps of it is this, as
+// the record's tombstone: who ordered it, where, when and why.
+struct PurgeOrder {
+  std::string record_id;
+  std::string type;
+  std::string issuer;        // the node that issued and signed it
+  std::string user;          // the office user who ordered it ("" on a node without users)
+  int64_t issued_at_ms = 0;  // the issuer's clock
+  std::string reason;
+  std::string signed_bytes;   // the signed order (sync/purge_order.h), passed on as it is
+  std::string received_from;  // "" when issued here
+  int64_t taken_at_ms = 0;    // local time
+};
+
+// "purged by sokha.kh on KH-NCCT at 2026-11-26T05:40:00Z: REASON" (the
+// tombstone as `get` and `history` say it).
+std::string DescribePurge(const PurgeOrder& order);
+
+// What Store::ApplyPurgeOrder did.
+struct PurgeOrderOutcome {
+  bool already_held = false;  // the order was held here: nothing changed
+  bool record_held = false;   // the record was here, and is erased now
+  std::vector<PurgedRecord> purged;
+  // The purge committed but its WAL could not be emptied yet (another
+  // connection was reading): the old pages stay there until the next
+  // checkpoint.
+  std::string warning;
+};
+
+// At most this many characters of reason in a purge order.
+inline constexpr size_t kMaxPurgeReasonBytes = 1000;
+
 struct ApplyResult {
   size_t received = 0;
   size_t applied = 0;    // stored (new value, or a new concurrent sibling)
@@ -448,6 +481,39 @@ class Store {
   // The records this node purged because they left its scope, newest first.
   Result<std::vector<PurgedRecord>> PurgedRecords();
 
+  // ---- Purge orders (docs/security.md, "Purge orders"; the signing is in
+  // sync/purge_order.h).
+  // The order an acting user may give to erase `record_id` here and on every
+  // node it reaches: its type, this node as issuer, the acting user (who
+  // must hold the purge right on a node with users; on a node without users
+  // anyone may purge, as anyone may write), now. kNotFound for a record not
+  // held here, kFailedPrecondition for one purged already, kInvalidArgument
+  // for an empty or too long reason. Changes nothing.
+  Result<PurgeOrder> PreparePurge(std::string_view record_id, std::string_view reason);
+  // Takes a verified purge order, in one write transaction: erases the record
+  // (its values, history, conflicts and refusals; not what hangs off it,
+  // which has orders of its own) unless it is not held here, keeps the order
+  // as its tombstone, and notes that `from_peer` holds it; then empties the
+  // WAL so that no page of the record stays in it. From then on every state
+  // of the record is refused as purged. `from_peer` "" is this node's own
+  // order (PreparePurge), whose user is checked again for the purge right.
+  // An order from a peer is refused (kPermissionDenied, saying why) when
+  // the issuer's party (`issuer_party`, from its certificate) may not hold
+  // the record by this node's own evaluation of its scope; a locked node,
+  // which cannot read a personal record's scope, takes it (a purge needs no
+  // value). REQUIRES: the caller verified the order's signature.
+  Result<PurgeOrderOutcome> ApplyPurgeOrder(const PurgeOrder& order, std::string_view from_peer,
+                                            std::string_view issuer_party);
+  // The order that erased `record_id` here, if any.
+  Result<std::optional<PurgeOrder>> FindPurgeOrder(std::string_view record_id);
+  // Every order held, newest first.
+  Result<std::vector<PurgeOrder>> PurgeOrders();
+  // Orders held that `peer` is not known to hold (it neither sent one nor
+  // said it holds it), oldest first, at most `max`.
+  Result<std::vector<PurgeOrder>> PurgeOrdersFor(std::string_view peer, size_t max);
+  // `peer` holds the orders of these records (or refused them for good).
+  Status NotePurgeOrdersHeld(std::string_view peer, const std::vector<std::string>& record_ids);
+
   // ---- The sharing policy (docs/sharing.md, "Replacing the policy"). Every
   // version ever held is kept; the current one is the highest. Scopes are
   // judged with the current one, and with a reader's own when it is older.
@@ -663,9 +729,11 @@ class Store {
   // from every table that holds their values or bytes, in the open write
   // transaction, and keeps an entry for each in purged_records.
   // `told` joins what the notice said the sender held (ScopeExit::scope_version).
+  // `with_followers` false (a purge order) removes the record alone, and
+  // needs no value of it (a locked node can).
   Status Purge(const std::string& record_id, const std::string& notice_from,
                const std::string& reason, int64_t now, std::vector<PurgedRecord>& purged,
-               const VersionVector& told = {});
+               const VersionVector& told = {}, bool with_followers = true);
   // The record a follower takes its scope from: the first of its refs whose
   // value names a record held here, as ScopeOfCached judges it ("" if none).
   Result<std::string> ScopeParent(const std::string& record_id, const std::string& type);

@@ -15,7 +15,7 @@ namespace accord {
 // What a user may do. Stored as a sorted comma-separated list of these words.
 inline constexpr std::string_view kRightWrite = "write";      // put, load, delete
 inline constexpr std::string_view kRightResolve = "resolve";  // resolve conflicts
-inline constexpr std::string_view kRightPurge = "purge";      // kept for a later item
+inline constexpr std::string_view kRightPurge = "purge";      // accord purge (purge orders)
 inline constexpr std::string_view kRightAdmin = "admin";      // add and disable users
 
 struct User {

@@ -189,6 +189,10 @@ Result<BundleInfo> WriteBundle(Store& store, const NodeSigner& signer, const std
   ASSIGN_OR_RETURN(HeldPolicy policy, store.CurrentPolicy());
   header.set_policy_version(static_cast<uint32_t>(policy.policy.version));
   header.set_signed_policy(policy.signed_text);
+  // Purge orders travel with every bundle, acknowledgements too: a record
+  // erased here is erased there before any chunk is applied.
+  ASSIGN_OR_RETURN(std::vector<std::string> orders, PurgeOrdersToSend(store, header.receiver()));
+  for (std::string& o : orders) header.add_purge_orders(std::move(o));
   ASSIGN_OR_RETURN(OutputFile out, OutputFile::Create(path, options.protected_paths));
   BundleWriter writer(std::move(out));
   writer.Raw(std::string_view(kMagic, sizeof kMagic));
@@ -357,6 +361,7 @@ Result<VerifiedFile> VerifyFile(const std::string& path, const PeerVerifier* ver
   info.from_scratch = header.from_scratch();
   info.policy_version = PolicyVersionOf(header.policy_version());
   info.signed_policy = header.signed_policy();
+  info.purge_orders.assign(header.purge_orders().begin(), header.purge_orders().end());
   // Format 4 changes are encrypted, and only they.
   info.encrypted = !header.ephemeral_public_key().empty() || !header.receiver_key_id().empty();
   const bool should_be = info.format_version >= 4 && !info.is_ack;
@@ -589,6 +594,12 @@ Result<BundleApplyResult> ApplyBundle(Store& store, const PeerVerifier& verifier
     if (taken->outcome == PolicyInstall::kInstalled) result.policy_taken = taken->version;
   }
   RETURN_IF_ERROR(store.RecordPeerPolicyVersion(info.sender, info.policy_version));
+  // Purge orders before any chunk: the chunks' states of an erased record
+  // are then refused as purged. Each order is judged on its own.
+  if (!info.purge_orders.empty()) {
+    ASSIGN_OR_RETURN(result.purge_orders,
+                     TakePurgeOrders(store, verifier, info.purge_orders, info.sender));
+  }
   if (info.is_ack) {
     RETURN_IF_ERROR(LearnWhatSenderHolds(store, info));
     result.info = std::move(info);

@@ -11,6 +11,7 @@
 
 #include "core/store.h"
 #include "sync/identity.h"
+#include "sync/purge_order.h"
 
 namespace accord::sync {
 
@@ -45,6 +46,9 @@ struct BundleInfo {
   // (SHA-256 of its SubjectPublicKeyInfo).
   bool encrypted = false;
   std::string receiver_key_id;
+  // Signed purge orders the sender held that the receiver was not known to
+  // hold (docs/security.md, "Purge orders"), taken before any chunk.
+  std::vector<std::string> purge_orders;
 };
 
 struct BundleProgress {
@@ -102,8 +106,9 @@ struct BundleApplyResult {
   uint64_t chunks_resumed = 0;  // chunks an earlier, interrupted apply had committed: skipped
   uint64_t states_resumed = 0;  // the field states in them
   bool knowledge_merged = false;
-  bool sender_noted = false;  // what the sender holds is recorded for the next bundle to it
-  int policy_taken = 0;       // a newer sharing policy version the bundle brought (0: none)
+  bool sender_noted = false;      // what the sender holds is recorded for the next bundle to it
+  int policy_taken = 0;           // a newer sharing policy version the bundle brought (0: none)
+  PurgeOrdersTaken purge_orders;  // what the purge orders it carried did here
 };
 
 // Verifies the whole file, then takes the sharing policy it carries when it

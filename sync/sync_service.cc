@@ -1,6 +1,7 @@
 #include "sync/sync_service.h"
 
 #include "core/schema.h"
+#include "sync/purge_order.h"
 #include "sync/signed_policy.h"
 #include "sync/wire_codec.h"
 
@@ -76,6 +77,11 @@ ServiceReply SyncService::Hello(const wire::Envelope& request, const std::string
   if (policy->policy.version > PolicyVersionOf(request.hello_request().policy_version())) {
     hello->set_signed_policy(policy->signed_text);
   }
+  // The purge orders the asker is not known to hold: it takes them before
+  // it reads or pushes any page (docs/security.md, "Purge orders").
+  auto orders = PurgeOrdersToSend(store_, peer);
+  if (!orders.ok()) return ErrorReply(orders.status(), self);
+  for (std::string& o : *orders) hello->add_purge_orders(std::move(o));
   hello->set_certificate(credentials_.signer->cert_pem());
   hello->set_your_cursor(peer_state->inbound_cursor);
   ToWire(*knowledge, hello->mutable_knowledge());
@@ -151,6 +157,30 @@ ServiceReply SyncService::Pull(const wire::Envelope& request, const std::string&
     Status contact = store_.RecordPeerContact(peer, *peer_knowledge);
     if (!contact.ok()) return ErrorReply(contact, self);
   }
+  // The puller's purge orders, before the page is read; and the orders of
+  // this node's hello reply that the puller now holds.
+  PurgeOrdersTaken orders;
+  if (!pull.purge_orders().empty()) {
+    auto taken = TakePurgeOrders(
+        store_, *credentials_.verifier,
+        std::vector<std::string>(pull.purge_orders().begin(), pull.purge_orders().end()), peer);
+    if (!taken.ok()) return ErrorReply(taken.status(), self);
+    orders = std::move(taken).value();
+    for (const PurgeOrder& o : orders.taken) {
+      Log("took the purge order of " + (o.user.empty() ? std::string("no user") : o.user) + " on " +
+          o.issuer + " for " + o.type + " " + o.record_id + " from " + peer + ": " + o.reason);
+    }
+    for (const auto& [id, why] : orders.refused) {
+      Log("refused a purge order from " + peer + " (record " + id + "): " + why);
+    }
+    for (const auto& line : orders.warnings) Log(line);
+  }
+  if (!pull.purge_orders_held().empty()) {
+    Status noted = store_.NotePurgeOrdersHeld(
+        peer,
+        std::vector<std::string>(pull.purge_orders_held().begin(), pull.purge_orders_held().end()));
+    if (!noted.ok()) return ErrorReply(noted, self);
+  }
   size_t page = pull.page_size() == 0
                     ? options_.max_page_states
                     : std::min<size_t>(pull.page_size(), options_.max_page_states);
@@ -182,6 +212,13 @@ ServiceReply SyncService::Pull(const wire::Envelope& request, const std::string&
                   changes->done ? &changes->knowledge : nullptr, out->mutable_signed_changes());
   if (!proved.ok()) return ErrorReply(proved, self);
   AddScopeExits(changes->left_scope, out->mutable_signed_changes());
+  out->set_purge_orders_seen(static_cast<uint32_t>(
+      std::min<size_t>(pull.purge_orders_size(), kMaxPurgeOrdersPerExchange)));
+  for (const auto& [id, why] : orders.refused) {
+    auto* r = out->add_purge_orders_refused();
+    r->set_record_id(id);
+    r->set_reason(why);
+  }
   out->set_next_cursor(changes->next_cursor);
   out->set_done(changes->done);
   if (changes->done) ToWire(changes->knowledge, out->mutable_knowledge());

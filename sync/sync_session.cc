@@ -5,6 +5,7 @@
 
 #include "core/peer_book.h"
 #include "core/schema.h"
+#include "sync/purge_order.h"
 #include "sync/signed_policy.h"
 #include "sync/wire_codec.h"
 
@@ -43,7 +44,21 @@ struct Hello {
   // The sharing policy version this node judges with after hello (it may
   // have taken the peer's), told with every pull.
   int policy_version = 1;
+  // Purge orders: the records whose orders the hello reply brought (held
+  // here now, or refused for good), and this node's orders the peer is not
+  // known to hold; both go with the first pull.
+  std::vector<std::string> orders_answered;
+  std::vector<PurgeOrder> orders_to_send;
 };
+
+void NoteOrders(SyncSummary& summary, PurgeOrdersTaken taken) {
+  for (auto& o : taken.taken) summary.purge_orders_taken.push_back(std::move(o));
+  for (auto& [id, why] : taken.refused) {
+    summary.purge_orders_refused.push_back((id == "?" ? "" : "record " + id + ": ") + why);
+  }
+  summary.purged.insert(summary.purged.end(), taken.purged.begin(), taken.purged.end());
+  summary.warnings.insert(summary.warnings.end(), taken.warnings.begin(), taken.warnings.end());
+}
 
 // Takes the peer's sharing policy when it is newer than this node's, before
 // any page is read, so both sides judge with the same version (docs/sharing.md,
@@ -103,6 +118,17 @@ Result<Hello> SayHello(Store& store, Transport& transport, const SyncOptions& op
                                  hello.peer_id));
   RETURN_IF_ERROR(TakePeerPolicy(store, credentials, reply.hello_reply(), hello.peer_id,
                                  policy.policy.version, hello, summary));
+  // The peer's purge orders before any page: a record it erased is erased
+  // here before this node pushes (docs/security.md, "Purge orders").
+  const auto& sent = reply.hello_reply().purge_orders();
+  ASSIGN_OR_RETURN(
+      PurgeOrdersTaken taken,
+      TakePurgeOrders(store, *credentials.verifier,
+                      std::vector<std::string>(sent.begin(), sent.end()), hello.peer_id));
+  hello.orders_answered = taken.answered;
+  NoteOrders(summary, std::move(taken));
+  ASSIGN_OR_RETURN(hello.orders_to_send,
+                   store.PurgeOrdersFor(hello.peer_id, kMaxPurgeOrdersPerExchange));
   hello.push_cursor = reply.hello_reply().your_cursor();
   ASSIGN_OR_RETURN(hello.peer_knowledge, FromWire(reply.hello_reply().knowledge()));
   return hello;
@@ -129,9 +155,13 @@ std::future<Result<wire::Envelope>> RequestPage(Transport& transport, const std:
                                                 uint64_t cursor, const SyncOptions& options,
                                                 const VersionVector& knowledge,
                                                 std::vector<RefusedState>& to_report,
-                                                int policy_version) {
+                                                int policy_version, Hello* first = nullptr) {
   wire::Envelope request;
   auto* pull = request.mutable_pull_request();
+  if (first) {
+    for (const PurgeOrder& o : first->orders_to_send) pull->add_purge_orders(o.signed_bytes);
+    for (const std::string& id : first->orders_answered) pull->add_purge_orders_held(id);
+  }
   pull->set_cursor(cursor);
   pull->set_policy_version(static_cast<uint32_t>(policy_version));
   pull->set_page_size(options.page_size);
@@ -152,10 +182,27 @@ Status Pull(Store& store, Transport& transport, const SyncOptions& options,
   // own thread; this node's store only here. Refusals of a page go with the
   // request after the next one (or with the push).
   auto in_flight = RequestPage(transport, store.node_id(), cursor, options, knowledge,
-                               hello.to_report, hello.policy_version);
+                               hello.to_report, hello.policy_version, &hello);
+  bool first = true;
   while (true) {
     ASSIGN_OR_RETURN(wire::Envelope reply, in_flight.get());
     const auto& page = reply.pull_reply();
+    if (first) {
+      first = false;
+      for (const auto& r : page.purge_orders_refused()) {
+        summary.purge_orders_refused_by_peer.push_back("record " + r.record_id() + ": " +
+                                                       r.reason());
+      }
+      // Delivered only when the peer read them (a build before purge
+      // orders reads none): then it holds them or refused them for good.
+      if (!hello.orders_to_send.empty() &&
+          page.purge_orders_seen() == hello.orders_to_send.size()) {
+        std::vector<std::string> ids;
+        for (const PurgeOrder& o : hello.orders_to_send) ids.push_back(o.record_id);
+        RETURN_IF_ERROR(store.NotePurgeOrdersHeld(hello.peer_id, ids));
+        summary.purge_orders_sent += ids.size();
+      }
+    }
     if (page.next_cursor() < cursor) {
       return Corruption("peer " + hello.peer_id + " moved the cursor backwards");
     }

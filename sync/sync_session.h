@@ -49,6 +49,13 @@ struct SyncSummary {
   std::vector<std::string> warnings;  // e.g. a purge whose WAL is not emptied yet
   // A newer sharing policy version taken from the peer at hello (0: none).
   int policy_taken = 0;
+  // Purge orders (docs/security.md, "Purge orders"): taken from the peer
+  // (their records erased here, into `purged`), the peer's refused here,
+  // and this node's the peer refused, each with why.
+  std::vector<PurgeOrder> purge_orders_taken;
+  std::vector<std::string> purge_orders_refused;
+  std::vector<std::string> purge_orders_refused_by_peer;
+  uint64_t purge_orders_sent = 0;
 };
 
 // Seals this node's new writes with credentials.signer, checks every state it

@@ -206,6 +206,36 @@ TEST(MigrationsTest, SeveralOpeningAnOldDatabaseAtOnceAllSucceed) {
   EXPECT_EQ(UserVersion(PeekDb(**store)), kDatabaseVersion);
 }
 
+// Layout 10: purge orders. A layout-9 node keeps its records and takes its
+// first order after the upgrade.
+TEST(MigrationsTest, ALayout9DatabaseGainsPurgeOrders) {
+  TempDir dir;
+  std::string path = dir.File("KH-NCCT.db");
+  {
+    auto kh = Store::Create(path, "KH-NCCT");
+    ASSERT_TRUE(kh.ok());
+    ASSERT_TRUE((*kh)->Put({"plan", std::string("plan-2026"), {{"title", "ផែនការ ២០២៦"}}}).ok());
+  }
+  {
+    auto db = Database::Open(path, /*create=*/false);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)
+                    ->Exec("DROP TABLE purge_orders; DROP TABLE purge_order_peers; "
+                           "PRAGMA user_version = 9;")
+                    .ok());
+  }
+  auto kh = Store::Open(path);
+  ASSERT_TRUE(kh.ok()) << kh.status().ToString();
+  auto orders = (*kh)->PurgeOrders();
+  ASSERT_TRUE(orders.ok()) << orders.status().ToString();
+  EXPECT_TRUE(orders->empty());
+  auto order = (*kh)->PreparePurge("plan-2026", "ตั้งขึ้นผิดพลาด");
+  ASSERT_TRUE(order.ok()) << order.status().ToString();
+  order->signed_bytes = "signed elsewhere";  // the store keeps it as given
+  ASSERT_TRUE((*kh)->ApplyPurgeOrder(*order, "", "").ok());
+  EXPECT_EQ((*kh)->Get("plan-2026").status().code(), Code::kNotFound);
+}
+
 TEST(MigrationsTest, ADatabaseFromANewerAccordIsRefusedAndLeftUntouched) {
   TempDir dir;
   std::string path = dir.File("accord.db");

@@ -3,6 +3,8 @@
 // written by `put` as officers type them.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
@@ -169,6 +171,31 @@ TEST_F(MultilingualCliTest, ASignedMeetingEditedAfterSigningShowsAsAmended) {
   // Only a meeting or a plan can be signed.
   EXPECT_EQ(Accord(node, {"sign", "min-2023-02-10-1", "--signatory", "x"}).code, 1);
   EXPECT_EQ(Accord(node, {"sign", "mtg-2023-02-10-poipet"}).code, 2);  // no --signatory
+}
+
+// A minute holding a name typed by mistake is purged after a search indexed
+// it: nothing of it stays in the index, the database file or its WAL.
+TEST_F(MultilingualCliTest, APurgedMinuteLeavesNothingInTheSearchIndex) {
+  const std::string marker = "อยู่ระหว่างการติดตามครอบครัว";
+  json before = json::parse(Accord(node, {"search", marker, "--json"}).out);
+  ASSERT_EQ(before["hits"].size(), 1u);
+  ASSERT_EQ(before["hits"][0]["record_id"], "min-2023-03-15-2");
+  // A purge order is signed with the node's key.
+  std::string ca = dir.File("ca");
+  ASSERT_EQ(Accord("", {"cert", "ca", "--out", ca}).code, 0);
+  ASSERT_EQ(Accord(node, {"cert", "node", "--ca-dir", ca}).code, 0);
+  ASSERT_EQ(Accord(node, {"purge", "min-2023-03-15-2", "--reason", "ชื่อผู้เสียหายพิมพ์ผิดที่"}).code, 0);
+  json after = json::parse(Accord(node, {"search", marker, "--json"}).out);
+  EXPECT_TRUE(after["hits"].empty()) << after;
+  std::string bytes;
+  for (const char* file : {"/accord.db", "/accord.db-wal"}) {
+    std::ifstream in(node + file, std::ios::binary);
+    bytes += std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  EXPECT_EQ(bytes.find(marker), std::string::npos);
+  EXPECT_EQ(bytes.find("ปอยเปต\nอีก 3 ราย"), std::string::npos);
+  // The rest of the index still answers.
+  EXPECT_FALSE(json::parse(Accord(node, {"search", "ជួញដូរ", "--json"}).out)["hits"].empty());
 }
 
 }  // namespace
