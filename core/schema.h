@@ -59,7 +59,9 @@ class Schema {
 
   // Version of the registry: bump kSchemaVersion when types or fields change
   // so that nodes regenerate their SQL views (and peers are told, in hello).
-  static constexpr int kSchemaVersion = 1;
+  // 1: the first registry. 2: minute.follows_up and decision.follows_up (the
+  // action item reviewed), the progress_assessment type.
+  static constexpr int kSchemaVersion = 2;
   int version() const { return version_; }
 
   // Checks `value` against the field's kind (not references: the store checks those).
