@@ -105,6 +105,8 @@ void AddPeerCommands(CLI::App& app, Context& ctx, Runner& run);
 void AddSharingCommands(CLI::App& app, Context& ctx, Runner& run);
 void AddUserCommands(CLI::App& app, Context& ctx, Runner& run);
 void AddSearchCommands(CLI::App& app, Context& ctx, Runner& run);
+// accord report actions | plan (core/reports.h).
+void AddReportCommands(CLI::App& app, Context& ctx, Runner& run);
 // encrypt, passphrase change, key export (init --encrypt is with init).
 void AddEncryptionCommands(CLI::App& app, Context& ctx, Runner& run);
 // Makes a new data key, wraps it under a passphrase asked for (confirmed on

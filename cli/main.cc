@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   AddUserCommands(app, ctx, run);
   AddSearchCommands(app, ctx, run);
   AddEncryptionCommands(app, ctx, run);
+  AddReportCommands(app, ctx, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
