@@ -52,7 +52,8 @@ std::string FirstLine(const std::string& text) {
 }
 
 // Columns padded by display width, so Khmer and Thai cells line up; the last
-// column is not padded.
+// column is not padded. Lines added with AddLine (a meeting's heading) are
+// printed as they are, between the rows, which keep one set of columns.
 class Table {
  public:
   explicit Table(std::vector<int> max_widths) : max_(std::move(max_widths)) {}
@@ -60,16 +61,21 @@ class Table {
     for (size_t i = 0; i < cells.size() && i < max_.size(); ++i) {
       cells[i] = TruncateToWidth(FirstLine(cells[i]), max_[i]);
     }
-    rows_.push_back(std::move(cells));
+    rows_.push_back({false, std::move(cells)});
   }
+  void AddLine(std::string line) { rows_.push_back({true, {std::move(line)}}); }
   void Print(const std::string& indent) const {
     std::vector<int> width(max_.size(), 0);
-    for (const auto& row : rows_) {
-      for (size_t i = 0; i < row.size() && i < width.size(); ++i) {
+    for (const auto& [verbatim, row] : rows_) {
+      for (size_t i = 0; !verbatim && i < row.size() && i < width.size(); ++i) {
         width[i] = std::max(width[i], DisplayWidth(row[i]));
       }
     }
-    for (const auto& row : rows_) {
+    for (const auto& [verbatim, row] : rows_) {
+      if (verbatim) {
+        std::cout << row[0] << "\n";
+        continue;
+      }
       std::string line = indent;
       for (size_t i = 0; i < row.size(); ++i) {
         line += i + 1 == row.size() ? row[i] : PadToWidth(row[i], width[i]) + "  ";
@@ -81,7 +87,7 @@ class Table {
 
  private:
   std::vector<int> max_;
-  std::vector<std::vector<std::string>> rows_;
+  std::vector<std::pair<bool, std::vector<std::string>>> rows_;
 };
 
 // Today on this machine's calendar, as the office lives it.
@@ -134,31 +140,26 @@ std::string StatusCell(const ActionRow& a) {
 }
 
 void PrintActionsText(const std::vector<ActionRow>& rows, const std::string& today) {
-  std::string meeting = "\x01";
-  std::optional<Table> table;
-  auto flush = [&] {
-    if (table) table->Print("  ");
-    table.reset();
-  };
+  Table table({10, 22, 10, 30, 36, 28, 56});
+  std::optional<std::string> meeting;
   for (const ActionRow& a : rows) {
     if (a.meeting_id != meeting) {
-      flush();
+      table.AddLine(std::string(meeting ? "\n" : "") +
+                    (a.meeting_label.empty() ? "" : a.meeting_label + "  ") + "(" + a.meeting_id +
+                    ")");
       meeting = a.meeting_id;
-      std::cout << (a.meeting_label.empty() ? "" : a.meeting_label + "  ") << "(" << a.meeting_id
-                << ")\n";
-      table.emplace(std::vector<int>{10, 22, 10, 30, 36, 28, 56});
-      table->Add({"NO.", "STATUS", "DUE", "AS AGREED", "LAST REVIEWED", "OWNER", "ACTION"});
+      table.Add({"NO.", "STATUS", "DUE", "AS AGREED", "LAST REVIEWED", "OWNER", "ACTION"});
     }
     std::string reviewed = "—";
     if (a.last_reviewed) {
       reviewed = a.last_reviewed->meeting_label + ", " + a.last_reviewed->record_type + " " +
                  a.last_reviewed->number;
     }
-    table->Add({a.number.empty() ? a.id : a.number, StatusCell(a), a.due.date.value_or("—"),
-                a.due.text.empty() ? "—" : a.due.text, reviewed,
-                a.responsible_party.empty() ? "—" : a.responsible_party, a.action});
+    table.Add({a.number.empty() ? a.id : a.number, StatusCell(a), a.due.date.value_or("—"),
+               a.due.text.empty() ? "—" : a.due.text, reviewed,
+               a.responsible_party.empty() ? "—" : a.responsible_party, a.action});
   }
-  flush();
+  table.Print("  ");
   size_t overdue = 0;
   for (const ActionRow& a : rows) overdue += a.overdue ? 1 : 0;
   std::cerr << rows.size() << " action item(s), " << overdue << " overdue as of " << today << "\n";
