@@ -97,8 +97,24 @@ Result<PartyWords> WordsForParty(Store& store, const std::string& asked) {
   return words;
 }
 
-bool NamesParty(const std::string& responsible, const PartyWords& party) {
+// "Both delegations", "Heads of both countries", "ทั้งสองฝ่าย", "ភាគីទាំងពីរ":
+// every party of the plan the meeting discussed.
+bool NamesBothSides(const std::string& responsible) {
+  std::string lower = AsciiLower(responsible);
+  for (const char* both : {"both", "ทั้งสอง", "ទាំងពីរ", "hai bên", "cả hai", "双方"}) {
+    if (lower.find(both) != std::string::npos) return true;
+  }
+  return false;
+}
+
+bool PlanNamesParty(const std::string& plan_parties, const std::string& code) {
+  return !code.empty() && HasWord(plan_parties, code);
+}
+
+bool NamesParty(const std::string& responsible, const PartyWords& party,
+                const std::string& plan_parties) {
   if (HasWord(responsible, party.code)) return true;
+  if (NamesBothSides(responsible) && PlanNamesParty(plan_parties, party.code)) return true;
   std::string lower = AsciiLower(responsible);
   for (const std::string& name : party.names) {
     if (lower.find(name) != std::string::npos) return true;
@@ -190,8 +206,11 @@ Result<std::vector<ActionRow>> ReportActions(Store& store, const ActionQuery& qu
   }
 
   std::optional<PartyWords> party;
+  std::map<std::string, std::string> plan_parties;  // plan id -> its parties ("KH,TH")
   if (!query.party.empty()) {
     ASSIGN_OR_RETURN(party, WordsForParty(store, query.party));
+    ASSIGN_OR_RETURN(std::vector<RecordView> plans, ListOf(store, "plan"));
+    for (const RecordView& p : plans) plan_parties[p.id] = V(p, "parties");
   }
   std::optional<FieldWrite> where;
   if (!query.meeting.empty()) where = FieldWrite{"meeting", query.meeting};
@@ -239,7 +258,7 @@ Result<std::vector<ActionRow>> ReportActions(Store& store, const ActionQuery& qu
     row.fields_in_conflict = InConflict(item);
     if (query.open_only && !row.open) continue;
     if (query.overdue_only && !row.overdue) continue;
-    if (party && !NamesParty(row.responsible_party, *party)) continue;
+    if (party && !NamesParty(row.responsible_party, *party, plan_parties[agreed.plan])) continue;
     rows.push_back(std::move(row));
   }
   std::sort(rows.begin(), rows.end(), [](const ActionRow& a, const ActionRow& b) {

@@ -23,7 +23,9 @@ struct ActionQuery {
   std::string meeting;        // only items agreed at this meeting (id); "" all
   // Only items whose responsible party names this party: its code as a word
   // ("KH"), its name as the party record has it, or its country's name in
-  // English, Khmer, Thai, Vietnamese or Chinese. "" all.
+  // English, Khmer, Thai, Vietnamese or Chinese; or "both" sides ("Both
+  // delegations", "ភាគីទាំងពីរ") when the plan the meeting discussed names
+  // the party. "" all.
   std::string party;
   std::string today;  // YYYY-MM-DD: what "overdue" is judged against
 };

@@ -145,6 +145,10 @@ TEST_F(ReportsTest, OpenMeetingAndPartyFilters) {
   EXPECT_NE(Find(thai, "ai-2023-06-14-1"), nullptr) << "ភាគីថៃ";
   EXPECT_NE(Find(thai, "ai-2023-01-16-9.1"), nullptr) << "Cambodia, Thailand";
   EXPECT_EQ(Find(thai, "ai-2022-06-15-1"), nullptr) << "a Vietnamese ministry";
+  // "Both delegations" at a meeting on the Cambodia-Thailand plan.
+  EXPECT_NE(Find(thai, "ai-2023-01-19-B.2.5"), nullptr);
+  auto vietnam = Actions(WithParty(AsOf("2023-07-01"), "VN"));
+  EXPECT_EQ(Find(vietnam, "ai-2023-01-19-B.2.5"), nullptr);
   auto cambodia = Actions(WithParty(AsOf("2023-07-01"), "party-kh"));
   EXPECT_NE(Find(cambodia, "ai-2022-08-26-1.1"), nullptr) << "Royal Government of Cambodia";
   EXPECT_EQ(Find(cambodia, "ai-2022-08-26-B.2t"), nullptr);
