@@ -106,6 +106,8 @@ void AddSharingCommands(CLI::App& app, Context& ctx, Runner& run);
 void AddUserCommands(CLI::App& app, Context& ctx, Runner& run);
 void AddSearchCommands(CLI::App& app, Context& ctx, Runner& run);
 void AddSignatureCommands(CLI::App& app, Context& ctx, Runner& run);
+// accord report actions | plan (core/reports.h).
+void AddReportCommands(CLI::App& app, Context& ctx, Runner& run);
 // encrypt, passphrase change, key export (init --encrypt is with init).
 void AddEncryptionCommands(CLI::App& app, Context& ctx, Runner& run);
 void AddPurgeCommands(CLI::App& app, Context& ctx, Runner& run);

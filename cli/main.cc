@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   AddSignatureCommands(app, ctx, run);
   AddEncryptionCommands(app, ctx, run);
   AddPurgeCommands(app, ctx, run);
+  AddReportCommands(app, ctx, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

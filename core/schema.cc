@@ -54,6 +54,8 @@ FieldSpec Ref(std::string name, std::string type, std::string help, bool require
 }
 
 const std::vector<std::string> kYesNoUnknown = {"yes", "no", "unknown"};
+const std::vector<std::string> kProgressValues = {"not_started", "in_progress", "completed",
+                                                  "postponed", "dropped"};
 
 std::vector<TypeSpec> BuildTypes() {
   std::vector<TypeSpec> t;
@@ -116,9 +118,23 @@ std::vector<TypeSpec> BuildTypes() {
         Text("timeframe", "a year or quarter, e.g. 2024-Q2, 2023-2025"),
         LongText("expected_output", "expected output or result"),
         LongText("resources", "resources needed"), Text("venue", "tentative venue"),
-        Enum("progress_status", {"not_started", "in_progress", "completed", "postponed", "dropped"},
-             "progress"),
+        Enum("progress_status", kProgressValues,
+             "one progress shared by every party (older data; each party's own assessment is a "
+             "progress_assessment)"),
         LongText("progress_note", "progress note")}});
+  // Each side presents its own assessment at the bilateral meetings (seed 003
+  // §7.7): one record per party and period, never one shared field that two
+  // honest assessments would turn into a conflict.
+  t.push_back({"progress_assessment",
+               "progress_assessments",
+               "One party's own assessment of an activity's progress for a period.",
+               {"party", "period"},
+               {Ref("activity", "activity", "the activity assessed", true),
+                Text("party", "the assessing party's code, e.g. KH, TH", true),
+                Text("period", "the period assessed: a year or quarter, e.g. 2024, 2024-Q2", true),
+                Enum("status", kProgressValues, "progress as this party sees it", true),
+                LongText("narrative", "what was done, what is missing, in the party's own words"),
+                Date("assessed_on", "when the party made the assessment")}});
 
   // Meetings.
   t.push_back({"meeting",
@@ -162,13 +178,17 @@ std::vector<TypeSpec> BuildTypes() {
                "A numbered paragraph of the meeting notes.",
                {"number"},
                {Ref("meeting", "meeting", "the meeting", true), Text("number", "e.g. 6.2.3", true),
-                LongText("text", "the paragraph", true), Text("speaker", "who spoke")}});
+                LongText("text", "the paragraph", true), Text("speaker", "who spoke"),
+                Ref("follows_up", "action_item",
+                    "the action item of an earlier meeting this paragraph reviews")}});
   t.push_back({"decision",
                "decisions",
                "A key result or agreement of a meeting.",
                {"number"},
                {Ref("meeting", "meeting", "the meeting", true), Text("number", "e.g. 1"),
-                LongText("text", "what was agreed", true)}});
+                LongText("text", "what was agreed", true),
+                Ref("follows_up", "action_item",
+                    "the action item of an earlier meeting this decision reviews")}});
   t.push_back(
       {"action_item",
        "action_items",

@@ -59,7 +59,10 @@ class Schema {
 
   // Version of the registry: bump kSchemaVersion when types or fields change
   // so that nodes regenerate their SQL views (and peers are told, in hello).
-  static constexpr int kSchemaVersion = 2;
+  // 1: the first registry. 2: minute.follows_up and decision.follows_up (the
+  // action item reviewed), the progress_assessment type. 3: signature.digest
+  // and signature.covers (what a signature froze, core/signed_content.h).
+  static constexpr int kSchemaVersion = 3;
   int version() const { return version_; }
 
   // Checks `value` against the field's kind (not references: the store checks those).

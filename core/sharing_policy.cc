@@ -10,7 +10,9 @@ using json = nlohmann::json;
 // 004); meetings and what is recorded at them follow their plan; case data
 // stays with the party of the office that opened it and goes to the other
 // country only with consent (seed 001 Art 4.11-4.12, 002 IV.3-IV.5, 004
-// §3.1.2).
+// §3.1.2). A party's own progress assessment is plan data: it goes where its
+// activity goes, to both parties (an older node that does not know the type
+// finds the same, by the type's first ref field by name, `activity`).
 const char kDefaultSharingPolicyJson[] = R"json({
   "version": 1,
   "everyone": ["party", "office"],
@@ -27,6 +29,7 @@ const char kDefaultSharingPolicyJson[] = R"json({
   "follow": {
     "objective": ["plan"],
     "activity": ["objective"],
+    "progress_assessment": ["activity"],
     "meeting": ["related_plan"],
     "participant": ["meeting"],
     "agenda_item": ["meeting"],

@@ -133,5 +133,48 @@ TEST(SampleDataTest, CasesAreVisiblyFictional) {
   EXPECT_GT(cases, 0);
 }
 
+// A meeting opens by reviewing the previous one's next steps, and each side
+// presents its own assessment (seed 003 §5.1.1, §7.7): the sample shows both,
+// a Cambodian assessment in Khmer and a Thai one in Thai of the same activity
+// and period.
+TEST(SampleDataTest, CarriesFollowUpsAndEachPartysOwnAssessment) {
+  auto writes = ParseLoadDocument(ReadSample());
+  ASSERT_TRUE(writes.ok());
+  auto value = [](const RecordWrite& r, const std::string& field) {
+    for (const FieldWrite& w : r.writes) {
+      if (w.field == field && w.value) return *w.value;
+    }
+    return std::string();
+  };
+  std::set<std::string> action_items;
+  for (const RecordWrite& r : *writes) {
+    if (r.type == "action_item") action_items.insert(*r.id);
+  }
+  std::set<std::string> followed_up_by;                     // the types that follow items up
+  std::map<std::string, std::set<std::string>> narratives;  // "activity period" -> party:script
+  for (const RecordWrite& r : *writes) {
+    std::string item = value(r, "follows_up");
+    if (!item.empty()) {
+      EXPECT_EQ(action_items.count(item), 1u) << *r.id << " follows up " << item;
+      followed_up_by.insert(r.type);
+    }
+    if (r.type != "progress_assessment") continue;
+    std::string narrative = value(r, "narrative");
+    size_t n = 0;
+    char32_t first = narrative.empty() ? 0 : DecodeAt(narrative, 0, &n);
+    std::string script = first >= 0x1780 && first <= 0x17ff   ? "Khmer"
+                         : first >= 0x0e00 && first <= 0x0e7f ? "Thai"
+                                                              : "other";
+    narratives[value(r, "activity") + " " + value(r, "period")].insert(value(r, "party") + ":" +
+                                                                       script);
+  }
+  EXPECT_EQ(followed_up_by, (std::set<std::string>{"decision", "minute"}));
+  bool both = false;
+  for (const auto& [activity_period, parties] : narratives) {
+    if (parties.count("KH:Khmer") && parties.count("TH:Thai")) both = true;
+  }
+  EXPECT_TRUE(both) << "no activity and period assessed by both KH (in Khmer) and TH (in Thai)";
+}
+
 }  // namespace
 }  // namespace accord
