@@ -104,6 +104,12 @@ void AddBundleCommands(CLI::App& app, Context& ctx, Runner& run);
 void AddPeerCommands(CLI::App& app, Context& ctx, Runner& run);
 void AddSharingCommands(CLI::App& app, Context& ctx, Runner& run);
 void AddUserCommands(CLI::App& app, Context& ctx, Runner& run);
+// retention prune.
+void AddRetentionCommands(CLI::App& app, Context& ctx, Runner& run);
+// A retention run, as `retention prune` prints it (also after sync and in
+// serve's log).
+nlohmann::json RetentionReportJson(const RetentionReport& report);
+void PrintRetentionReport(const RetentionReport& report, std::ostream& out);
 // encrypt, passphrase change, key export (init --encrypt is with init).
 void AddEncryptionCommands(CLI::App& app, Context& ctx, Runner& run);
 // Makes a new data key, wraps it under a passphrase asked for (confirmed on

@@ -71,6 +71,22 @@ void RaiseOpenFilesLimit() {
   setrlimit(RLIMIT_NOFILE, &limit);
 }
 
+// One retention run of `serve`, logged when it pruned anything or failed.
+void PruneFromServe(server::StorePool& stores) {
+  auto store = stores.Acquire();
+  if (!store.ok()) {
+    server::Log("retention not applied: " + store.status().message());
+    return;
+  }
+  auto report = (**store).PruneSuperseded();
+  if (!report.ok()) {
+    server::Log("retention not applied: " + report.status().message());
+    return;
+  }
+  if (report->pruned == 0 && report->warning.empty()) return;
+  server::Log("retention: " + RetentionReportJson(*report).dump());
+}
+
 int RunServe(const Context& ctx, NetArgs& args) {
   args.tls.DefaultFrom(ctx);
   RaiseOpenFilesLimit();
@@ -144,8 +160,15 @@ int RunServe(const Context& ctx, NetArgs& args) {
   std::cerr << "accord: node " << node_id << " serving sync on https://" << args.listen;
   if (!args.no_ui) std::cerr << ", review page on http://" << args.ui_listen << "/";
   std::cerr << std::endl;
+  // Retention (docs/sharing.md): superseded personal values past the
+  // deployment's period are pruned at start and then hourly.
+  auto next_prune = std::chrono::steady_clock::now();
   while (!g_stop) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (std::chrono::steady_clock::now() >= next_prune) {
+      next_prune += std::chrono::hours(1);
+      PruneFromServe(stores);
+    }
     if (g_reload) {
       g_reload = 0;
       Status reloaded = (*server)->ReloadRevocations();
@@ -335,6 +358,23 @@ int RunSyncCommand(const Context& ctx, NetArgs& args) {
       std::cerr << "accord: warning: " << clock.warning << "\n";  // stdout is the JSON
     }
     results.push_back(*result);
+  }
+  // Retention applies after every sync that went through: a sync may bring
+  // a policy with a retention setting, and an office that only syncs still
+  // prunes on time.
+  if (failures < static_cast<int>(targets.size())) {
+    auto pruned = (*store)->PruneSuperseded();
+    if (!pruned.ok()) {
+      std::cerr << "accord: warning: retention not applied: " << pruned.status().message() << "\n";
+    } else if (pruned->pruned > 0 || !pruned->warning.empty()) {
+      if (ctx.json && !args.all) {
+        results.front()["retention"] = RetentionReportJson(*pruned);
+      } else {
+        std::ostream& out = ctx.json ? std::cerr : std::cout;  // stdout is the JSON
+        out << "retention: ";
+        PrintRetentionReport(*pruned, out);
+      }
+    }
   }
   if (ctx.json) PrintJson(args.all ? results : results.front());
   return failures ? kExitFailure : kExitOk;

@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   AddSharingCommands(app, ctx, run);
   AddUserCommands(app, ctx, run);
   AddEncryptionCommands(app, ctx, run);
+  AddRetentionCommands(app, ctx, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

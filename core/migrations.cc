@@ -286,6 +286,14 @@ const std::array<Migration, kDatabaseVersion> kMigrations = {{
     ALTER TABLE versions ADD COLUMN author TEXT NOT NULL DEFAULT '';
     )sql",
      nullptr},
+    // 9 -> 10: retention (docs/sharing.md, "Retention"). A superseded version
+    // of personal data whose value was pruned keeps its row without value,
+    // note or signed bytes: its vector, origin and times still say who
+    // opened the record and who held it. 0: not pruned.
+    {R"sql(
+    ALTER TABLE versions ADD COLUMN pruned_at INTEGER NOT NULL DEFAULT 0;
+    )sql",
+     nullptr},
 }};
 
 std::string QuoteIdentifier(const std::string& name) {
