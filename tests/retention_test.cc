@@ -5,6 +5,7 @@
 
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "core/retention.h"
@@ -296,6 +297,19 @@ TEST(Retention, OfficesStillConvergeAfterPruningAndAnOfficeThatMissedTheOldValue
   PutOk(*o.th, {"case", o.case_id, {{"shelter", "บ้านเกร็ดตระการ"}, {"notes", "ส่งต่อแล้ว"}}});
   SyncOk(*o.kh, *o.th);
   PutOk(*o.kh, {"case", o.case_id, {{"notes", "ការកត់ត្រាថ្មី"}}});
+  {
+    // Bangkok's shelter and notes are members of one signing unit.
+    auto held = o.kh->History(o.case_id, std::nullopt);
+    ASSERT_TRUE(held.ok()) << held.status().ToString();
+    std::set<std::pair<uint64_t, uint32_t>> units;
+    for (const auto& v : *held) {
+      if (v.version.origin == o.th->node_id() &&
+          (v.version.field == "shelter" || v.version.field == "notes")) {
+        units.insert({v.version.UnitCounter(), v.version.unit});
+      }
+    }
+    ASSERT_EQ(units.size(), 1u);
+  }
   o.Days(31);  // day 91
   Install(*o.kh, Signed(PolicyWithRetention(2, kThirtyDays)));
   auto report = Prune(*o.kh);
