@@ -291,8 +291,9 @@ int RunHistory(const Context& ctx, const std::string& id, const std::string& fie
       if (kept_days) {
         std::cout << " (superseded values kept " << *kept_days << " days)";
       }
-      std::cout << "\n    written " << FormatUtcMs(p.written_from) << " up to "
-                << FormatUtcMs(p.written_to) << "; pruned " << FormatUtcMs(p.pruned_at) << "\n";
+      std::cout << "\n    written " << FormatUtcMs(p.written_from);
+      if (p.written_to != p.written_from) std::cout << " up to " << FormatUtcMs(p.written_to);
+      std::cout << "; pruned " << FormatUtcMs(p.pruned_at) << "\n";
       pruned.erase(told);
       continue;
     }

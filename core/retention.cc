@@ -17,6 +17,7 @@
 //    a reader ever held a record from who wrote or sent its versions
 //    (core/record_scope.cc, core/scope_history.cc). Scope fields keep their
 //    values: the scopes a record had over time are judged from them.
+#include <algorithm>
 #include <map>
 
 #include "core/store.h"
@@ -68,78 +69,107 @@ Result<RetentionReport> Store::PruneSuperseded(bool dry_run) {
   RetentionReport report;
   report.dry_run = dry_run;
   report.now_ms = NowMs();
-  ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*db_, dry_run ? Transaction::Mode::kRead
-                                                              : Transaction::Mode::kWrite));
-  RETURN_IF_ERROR(RefreshPolicy());
-  const SharingPolicy& policy = this->policy();
-  report.policy_version = policy.version;
-  for (const auto& [type, days] : policy.superseded_days) {
-    if (!IsPersonalType(type)) {
-      report.not_personal.push_back(type);
-      continue;
+  // Which versions go is judged in one read transaction, which never holds
+  // up a writer; they are pruned in short write transactions after it. The
+  // judgment stays true meanwhile: a superseded version never becomes live
+  // again, and versions stored since were stored later, so they cannot make
+  // it replaced any earlier. (A purge in between removes rows: the update
+  // then finds nothing.)
+  struct Doomed {
+    int64_t seq;
+    size_t type;  // index in report.types
+  };
+  std::vector<Doomed> doomed;
+  {
+    ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*db_, Transaction::Mode::kRead));
+    RETURN_IF_ERROR(RefreshPolicy());
+    const SharingPolicy& policy = this->policy();
+    report.policy_version = policy.version;
+    for (const auto& [type, days] : policy.superseded_days) {
+      if (!IsPersonalType(type)) {
+        report.not_personal.push_back(type);
+        continue;
+      }
+      report.types.push_back({type, days, report.now_ms - days * kMsPerDay, 0, 0, 0});
     }
-    report.types.push_back({type, days, report.now_ms - days * kMsPerDay, 0, 0, 0});
-  }
-  if (report.types.empty()) return report;
-
-  ASSIGN_OR_RETURN(Statement * records,
-                   db_->Prepare("SELECT id FROM records WHERE type = ? ORDER BY id"));
-  ASSIGN_OR_RETURN(Statement * rows,
-                   db_->Prepare("SELECT seq, field, received_at, state, pruned_at, vv "
-                                "FROM versions WHERE record_id = ? ORDER BY field, seq"));
-  ASSIGN_OR_RETURN(Statement * prune,
-                   db_->Prepare("UPDATE versions SET value = NULL, note = '', wire = NULL, "
-                                "salt = X'', pruned_at = ? WHERE seq = ? AND state = 0"));
-  for (RetentionOfType& of_type : report.types) {
-    records->Bind(1, of_type.type);
-    std::vector<std::string> ids;
-    while (true) {
-      ASSIGN_OR_RETURN(bool row, records->Step());
-      if (!row) break;
-      ids.push_back(records->Text(0));
-    }
-    records->Reset();
-    for (const std::string& id : ids) {
-      rows->Bind(1, id);
-      std::map<std::string, std::vector<HeldRow>> by_field;
-      bool candidate = false;
+    ASSIGN_OR_RETURN(Statement * records,
+                     db_->Prepare("SELECT id FROM records WHERE type = ? ORDER BY id"));
+    ASSIGN_OR_RETURN(Statement * rows,
+                     db_->Prepare("SELECT seq, field, received_at, state, pruned_at, vv "
+                                  "FROM versions WHERE record_id = ? ORDER BY field, seq"));
+    for (size_t t = 0; t < report.types.size(); ++t) {
+      RetentionOfType& of_type = report.types[t];
+      records->Bind(1, of_type.type);
+      std::vector<std::string> ids;
       while (true) {
-        ASSIGN_OR_RETURN(bool row, rows->Step());
+        ASSIGN_OR_RETURN(bool row, records->Step());
         if (!row) break;
-        HeldRow held{rows->Int(0), rows->Int(2), rows->Int(3), rows->Int(4) != 0, rows->Text(5)};
-        // Stored after the cutoff, it was replaced after it too.
-        if (held.state == 0 && !held.pruned && held.received_at <= of_type.cutoff_ms) {
-          candidate = true;
-        }
-        by_field[rows->Text(1)].push_back(std::move(held));
+        ids.push_back(records->Text(0));
       }
-      rows->Reset();
-      if (!candidate) continue;
-      bool touched = false;
-      for (const auto& [field, held] : by_field) {
-        // The tombstone says deleted or restored: no value of the record.
-        if (field == kDeletedField) continue;
-        const bool scope_field = policy.IsScopeField(of_type.type, field);
-        std::map<int64_t, VersionVector> vectors;
-        for (const HeldRow& row : held) {
-          if (row.state != 0 || row.pruned || row.received_at > of_type.cutoff_ms) continue;
-          ASSIGN_OR_RETURN(std::optional<int64_t> replaced, SupersededAt(row, held, vectors));
-          if (!replaced || *replaced > of_type.cutoff_ms) continue;
-          if (scope_field) {
-            ++of_type.kept_scope_fields;
-            continue;
+      records->Reset();
+      for (const std::string& id : ids) {
+        rows->Bind(1, id);
+        std::map<std::string, std::vector<HeldRow>> by_field;
+        bool candidate = false;
+        while (true) {
+          ASSIGN_OR_RETURN(bool row, rows->Step());
+          if (!row) break;
+          HeldRow held{rows->Int(0), rows->Int(2), rows->Int(3), rows->Int(4) != 0, rows->Text(5)};
+          // Stored after the cutoff, it was replaced after it too.
+          if (held.state == 0 && !held.pruned && held.received_at <= of_type.cutoff_ms) {
+            candidate = true;
           }
-          if (!dry_run) RETURN_IF_ERROR(prune->Bind(1, report.now_ms).Bind(2, row.seq).Run());
-          ++of_type.pruned;
-          touched = true;
+          by_field[rows->Text(1)].push_back(std::move(held));
         }
+        rows->Reset();
+        if (!candidate) continue;
+        bool touched = false;
+        for (const auto& [field, held] : by_field) {
+          // The tombstone says deleted or restored: no value of the record.
+          if (field == kDeletedField) continue;
+          const bool scope_field = policy.IsScopeField(of_type.type, field);
+          std::map<int64_t, VersionVector> vectors;
+          for (const HeldRow& row : held) {
+            if (row.state != 0 || row.pruned || row.received_at > of_type.cutoff_ms) continue;
+            ASSIGN_OR_RETURN(std::optional<int64_t> replaced, SupersededAt(row, held, vectors));
+            if (!replaced || *replaced > of_type.cutoff_ms) continue;
+            if (scope_field) {
+              ++of_type.kept_scope_fields;
+              continue;
+            }
+            doomed.push_back({row.seq, t});
+            ++of_type.pruned;
+            touched = true;
+          }
+        }
+        if (touched) ++of_type.records;
       }
-      if (touched) ++of_type.records;
     }
-    report.pruned += of_type.pruned;
   }
-  if (dry_run || report.pruned == 0) return report;
-  RETURN_IF_ERROR(txn->Commit());
+  report.pruned = static_cast<int64_t>(doomed.size());
+  if (dry_run || doomed.empty()) return report;
+
+  // A few thousand rows per transaction (tens of milliseconds): a sync page
+  // or an officer's write waits at most that long for the lock.
+  constexpr size_t kPruneBatch = 4096;
+  for (RetentionOfType& of_type : report.types) of_type.pruned = 0;
+  report.pruned = 0;
+  for (size_t first = 0; first < doomed.size(); first += kPruneBatch) {
+    ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*db_, Transaction::Mode::kWrite));
+    ASSIGN_OR_RETURN(Statement * prune,
+                     db_->Prepare("UPDATE versions SET value = NULL, note = '', wire = NULL, "
+                                  "salt = X'', pruned_at = ? "
+                                  "WHERE seq = ? AND state = 0 AND pruned_at = 0"));
+    const size_t end = std::min(doomed.size(), first + kPruneBatch);
+    for (size_t i = first; i < end; ++i) {
+      RETURN_IF_ERROR(prune->Bind(1, report.now_ms).Bind(2, doomed[i].seq).Run());
+      if (db_->Changes() == 1) {
+        ++report.types[doomed[i].type].pruned;
+        ++report.pruned;
+      }
+    }
+    RETURN_IF_ERROR(txn->Commit());
+  }
   // As after a purge: the pages that held the values live on in the WAL
   // until it is copied into the file (where secure_delete zeroed them).
   if (Status emptied = EmptyWalAfterPurge(); !emptied.ok()) {

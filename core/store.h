@@ -423,9 +423,10 @@ class Store {
   // author and times, marked pruned. Never a live value or a sibling of an
   // open conflict, never a scope field (where the record may go is judged
   // from their history), never a type that is not personal. Works on a
-  // locked encrypted node (no value is read). One write transaction; then
-  // empties the WAL as a purge does (a busy WAL is a warning, not an error).
-  // With `dry_run`, only counts, in a read transaction.
+  // locked encrypted node (no value is read). Judged in one read
+  // transaction, pruned in write transactions of a few thousand rows (each
+  // all or nothing); then empties the WAL as a purge does (a busy WAL is a
+  // warning, not an error). With `dry_run`, only the read.
   Result<RetentionReport> PruneSuperseded(bool dry_run = false);
 
   // ---- Sharing (core/sharing_policy.h, docs/sharing.md).

@@ -387,6 +387,45 @@ TEST(Retention, AnOldStateSentAgainAfterPruningChangesNothing) {
   EXPECT_EQ(*view->fields.at("initials").value, kCurrentInitials);
 }
 
+TEST(Retention, AWritePrunedBeforeItWasEverSentIsNeverSealedAndTheNextOneTravels) {
+  Offices o;
+  auto id = o.kh->Put(
+      {"case", std::nullopt,
+       SharedCase("KH-TH", {{"reference", "KH-2026-050"}, {"initials", kOldInitialsKhmer}})});
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  PutOk(*o.kh, {"case", *id, {{"initials", kCurrentInitials}}});
+  o.Days(31);
+  Install(*o.kh, Signed(PolicyWithRetention(2, kThirtyDays)));
+  auto report = Prune(*o.kh);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->pruned, 1);
+  // Cambodia never synced: its first sync seals what is left and Bangkok
+  // takes it whole, with the knowledge that covers the pruned write.
+  testing::InProcessTransport to_kh(*o.kh, o.th->node_id());
+  auto summary = testing::SyncWith(*o.th, to_kh);
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  EXPECT_TRUE(summary->refused_here.empty());
+  EXPECT_TRUE(summary->refused_by_peer.empty());
+  auto view = o.th->Get(*id);
+  ASSERT_TRUE(view.ok()) << view.status().ToString();
+  EXPECT_EQ(*view->fields.at("initials").value, kCurrentInitials);
+  auto th_knows = o.th->Knowledge();
+  ASSERT_TRUE(th_knows.ok());
+  auto kh_knows = o.kh->Knowledge();
+  ASSERT_TRUE(kh_knows.ok());
+  EXPECT_EQ(th_knows->Get("KH-NCCT"), kh_knows->Get("KH-NCCT"));
+  auto history = o.th->History(*id, std::nullopt);
+  ASSERT_TRUE(history.ok()) << history.status().ToString();
+  for (const auto& v : *history) {
+    Status proof =
+        sync::VerifyStoredProof(*o.th, *testing::CredentialsFor(*o.th).verifier, v.version);
+    EXPECT_TRUE(proof.ok()) << v.version.field << ": " << proof.ToString();
+  }
+  auto unsealed = o.kh->UnsealedWrites(100);
+  ASSERT_TRUE(unsealed.ok());
+  EXPECT_TRUE(unsealed->writes.empty());
+}
+
 TEST(Retention, ALockedEncryptedNodePrunesWithoutItsKey) {
   TempDir dir;
   FakeClock clock;
