@@ -151,6 +151,10 @@ int RunServe(const Context& ctx, NetArgs& args) {
     if (!s.ok()) return json({{"error", s.status().message()}}).dump();
     return NodeStatusJson(*s).dump();
   };
+  // Retention (docs/sharing.md) is applied before the node serves, then
+  // hourly: a node that was off for months prunes what fell due meanwhile.
+  PruneFromServe(stores);
+  auto next_prune = std::chrono::steady_clock::now() + std::chrono::hours(1);
   auto server = server::HttpsServer::Start(options, handler, status);
   if (!server.ok()) return Fail(server.status());
   if (!args.no_ui) server::InstallReviewRoutes(**server, stores);
@@ -160,9 +164,6 @@ int RunServe(const Context& ctx, NetArgs& args) {
   std::cerr << "accord: node " << node_id << " serving sync on https://" << args.listen;
   if (!args.no_ui) std::cerr << ", review page on http://" << args.ui_listen << "/";
   std::cerr << std::endl;
-  // Retention (docs/sharing.md): superseded personal values past the
-  // deployment's period are pruned at start and then hourly.
-  auto next_prune = std::chrono::steady_clock::now();
   while (!g_stop) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     if (std::chrono::steady_clock::now() >= next_prune) {
