@@ -63,6 +63,68 @@ Result<std::optional<int64_t>> SupersededAt(const HeldRow& old, const std::vecto
   return at;
 }
 
+// A version whose value goes: its log position, and its type's index in
+// the report.
+struct Doomed {
+  int64_t seq;
+  size_t type;
+};
+
+// Judges the versions of one record of `of_type` (types[type_index] of the
+// report), by field in log order: adds to `doomed` those superseded here
+// before the cutoff, counts the scope fields' that stay. Returns whether
+// any goes.
+Result<bool> JudgeRecord(const std::map<std::string, std::vector<HeldRow>>& by_field,
+                         const SharingPolicy& policy, size_t type_index, RetentionOfType& of_type,
+                         std::vector<Doomed>& doomed) {
+  bool any = false;
+  for (const auto& [field, held] : by_field) {
+    // The tombstone says deleted or restored: no value of the record.
+    if (field == kDeletedField) continue;
+    const bool scope_field = policy.IsScopeField(of_type.type, field);
+    std::map<int64_t, VersionVector> vectors;
+    for (const HeldRow& row : held) {
+      if (row.state != 0 || row.pruned || row.received_at > of_type.cutoff_ms) continue;
+      ASSIGN_OR_RETURN(std::optional<int64_t> replaced, SupersededAt(row, held, vectors));
+      if (!replaced || *replaced > of_type.cutoff_ms) continue;
+      if (scope_field) {
+        ++of_type.kept_scope_fields;
+        continue;
+      }
+      doomed.push_back({row.seq, type_index});
+      ++of_type.pruned;
+      any = true;
+    }
+  }
+  return any;
+}
+
+// Erases the doomed versions' values, a few thousand rows per transaction
+// (tens of milliseconds): a sync page or an officer's write waits at most
+// that long for the lock. Counts, in `report`, what it erased.
+Status PruneRows(Database& db, const std::vector<Doomed>& doomed, RetentionReport& report) {
+  constexpr size_t kPruneBatch = 4096;
+  for (RetentionOfType& of_type : report.types) of_type.pruned = 0;
+  report.pruned = 0;
+  for (size_t first = 0; first < doomed.size(); first += kPruneBatch) {
+    ASSIGN_OR_RETURN(auto txn, Transaction::Begin(db, Transaction::Mode::kWrite));
+    ASSIGN_OR_RETURN(Statement * prune,
+                     db.Prepare("UPDATE versions SET value = NULL, note = '', wire = NULL, "
+                                "salt = X'', pruned_at = ? "
+                                "WHERE seq = ? AND state = 0 AND pruned_at = 0"));
+    const size_t end = std::min(doomed.size(), first + kPruneBatch);
+    for (size_t i = first; i < end; ++i) {
+      RETURN_IF_ERROR(prune->Bind(1, report.now_ms).Bind(2, doomed[i].seq).Run());
+      if (db.Changes() == 1) {
+        ++report.types[doomed[i].type].pruned;
+        ++report.pruned;
+      }
+    }
+    RETURN_IF_ERROR(txn->Commit());
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<RetentionReport> Store::PruneSuperseded(bool dry_run) {
@@ -75,10 +137,6 @@ Result<RetentionReport> Store::PruneSuperseded(bool dry_run) {
   // again, and versions stored since were stored later, so they cannot make
   // it replaced any earlier. (A purge in between removes rows: the update
   // then finds nothing.)
-  struct Doomed {
-    int64_t seq;
-    size_t type;  // index in report.types
-  };
   std::vector<Doomed> doomed;
   {
     ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*db_, Transaction::Mode::kRead));
@@ -116,60 +174,19 @@ Result<RetentionReport> Store::PruneSuperseded(bool dry_run) {
           if (!row) break;
           HeldRow held{rows->Int(0), rows->Int(2), rows->Int(3), rows->Int(4) != 0, rows->Text(5)};
           // Stored after the cutoff, it was replaced after it too.
-          if (held.state == 0 && !held.pruned && held.received_at <= of_type.cutoff_ms) {
-            candidate = true;
-          }
+          candidate |= held.state == 0 && !held.pruned && held.received_at <= of_type.cutoff_ms;
           by_field[rows->Text(1)].push_back(std::move(held));
         }
         rows->Reset();
         if (!candidate) continue;
-        bool touched = false;
-        for (const auto& [field, held] : by_field) {
-          // The tombstone says deleted or restored: no value of the record.
-          if (field == kDeletedField) continue;
-          const bool scope_field = policy.IsScopeField(of_type.type, field);
-          std::map<int64_t, VersionVector> vectors;
-          for (const HeldRow& row : held) {
-            if (row.state != 0 || row.pruned || row.received_at > of_type.cutoff_ms) continue;
-            ASSIGN_OR_RETURN(std::optional<int64_t> replaced, SupersededAt(row, held, vectors));
-            if (!replaced || *replaced > of_type.cutoff_ms) continue;
-            if (scope_field) {
-              ++of_type.kept_scope_fields;
-              continue;
-            }
-            doomed.push_back({row.seq, t});
-            ++of_type.pruned;
-            touched = true;
-          }
-        }
+        ASSIGN_OR_RETURN(bool touched, JudgeRecord(by_field, policy, t, of_type, doomed));
         if (touched) ++of_type.records;
       }
     }
   }
   report.pruned = static_cast<int64_t>(doomed.size());
   if (dry_run || doomed.empty()) return report;
-
-  // A few thousand rows per transaction (tens of milliseconds): a sync page
-  // or an officer's write waits at most that long for the lock.
-  constexpr size_t kPruneBatch = 4096;
-  for (RetentionOfType& of_type : report.types) of_type.pruned = 0;
-  report.pruned = 0;
-  for (size_t first = 0; first < doomed.size(); first += kPruneBatch) {
-    ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*db_, Transaction::Mode::kWrite));
-    ASSIGN_OR_RETURN(Statement * prune,
-                     db_->Prepare("UPDATE versions SET value = NULL, note = '', wire = NULL, "
-                                  "salt = X'', pruned_at = ? "
-                                  "WHERE seq = ? AND state = 0 AND pruned_at = 0"));
-    const size_t end = std::min(doomed.size(), first + kPruneBatch);
-    for (size_t i = first; i < end; ++i) {
-      RETURN_IF_ERROR(prune->Bind(1, report.now_ms).Bind(2, doomed[i].seq).Run());
-      if (db_->Changes() == 1) {
-        ++report.types[doomed[i].type].pruned;
-        ++report.pruned;
-      }
-    }
-    RETURN_IF_ERROR(txn->Commit());
-  }
+  RETURN_IF_ERROR(PruneRows(*db_, doomed, report));
   // As after a purge: the pages that held the values live on in the WAL
   // until it is copied into the file (where secure_delete zeroed them).
   if (Status emptied = EmptyWalAfterPurge(); !emptied.ok()) {
