@@ -194,6 +194,30 @@ TEST(RetentionPolicy, ANodeThatTookThePolicyBeforeItKnewRetentionAppliesItOnceUp
   EXPECT_EQ(current->policy.superseded_days.at("case"), 30);
 }
 
+// Layout 10 adds versions.pruned_at: a layout-9 database opens with every
+// version unpruned, and prunes like a new one.
+TEST(Retention, ALayout9DatabaseGainsPrunedAtWithEveryValueKept) {
+  Offices o;
+  o.WriteHistory();
+  o.kh.reset();
+  {
+    auto db = Database::Open(o.KhPath(), /*create=*/false);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    ASSERT_TRUE(
+        (*db)->Exec("ALTER TABLE versions DROP COLUMN pruned_at; PRAGMA user_version = 9;").ok());
+  }
+  auto reopened = Store::Open(o.KhPath(), StoreOptions{o.clock.Fn()});
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  o.kh = std::move(reopened).value();
+  auto history = o.kh->History(o.case_id, std::nullopt);
+  ASSERT_TRUE(history.ok()) << history.status().ToString();
+  for (const auto& v : *history) EXPECT_EQ(v.pruned_at_ms, 0) << v.version.field;
+  Install(*o.kh, Signed(PolicyWithRetention(2, kThirtyDays)));
+  auto report = Prune(*o.kh);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->pruned, 3);
+}
+
 TEST(Retention, WithoutARetentionSettingNothingIsPruned) {
   Offices o;
   o.WriteHistory();

@@ -261,6 +261,7 @@ TEST(UsersTest, ALayout8DatabaseGainsUsersAndEveryOldVersionHasNoAuthor) {
     ASSERT_TRUE(db.ok());
     ASSERT_TRUE((*db)
                     ->Exec("DROP TABLE users; ALTER TABLE versions DROP COLUMN author; "
+                           "ALTER TABLE versions DROP COLUMN pruned_at; "
                            "PRAGMA user_version = 8;")
                     .ok());
   }
