@@ -10,6 +10,7 @@
 #include "bench/bench_support.h"
 #include "sync/identity.h"
 #include "sync/signed_changes.h"
+#include "sync/signed_policy.h"
 
 namespace accord::bench {
 
@@ -30,6 +31,12 @@ class BenchDeployment {
     }
     return {it->second.get(), verifier_.get()};
   }
+  // A sharing policy signed by this deployment's CA (sync/signed_policy.h).
+  std::string SignPolicy(const std::string& policy_json) {
+    return Check(sync::SignPolicy(policy_json, dir_.File("ca/ca.pem"), dir_.File("ca/ca.key")),
+                 "signing the policy");
+  }
+  const sync::PeerVerifier& verifier() const { return *verifier_; }
 
  private:
   BenchDeployment() {

@@ -108,6 +108,12 @@ void AddSearchCommands(CLI::App& app, Context& ctx, Runner& run);
 void AddSignatureCommands(CLI::App& app, Context& ctx, Runner& run);
 // accord report actions | plan (core/reports.h).
 void AddReportCommands(CLI::App& app, Context& ctx, Runner& run);
+// retention prune.
+void AddRetentionCommands(CLI::App& app, Context& ctx, Runner& run);
+// A retention run, as `retention prune` prints it (also after sync and in
+// serve's log).
+nlohmann::json RetentionReportJson(const RetentionReport& report);
+void PrintRetentionReport(const RetentionReport& report, std::ostream& out);
 // encrypt, passphrase change, key export (init --encrypt is with init).
 void AddEncryptionCommands(CLI::App& app, Context& ctx, Runner& run);
 void AddPurgeCommands(CLI::App& app, Context& ctx, Runner& run);

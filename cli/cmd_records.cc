@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -242,6 +243,7 @@ int RunDelete(const Context& ctx, const std::string& id) {
 // What proves a version's origin, checked again now against the deployment
 // CA: "verified", or why not.
 std::string ProofOf(Store& store, const sync::PeerVerifier* verifier, const StoredVersion& v) {
+  if (v.pruned_at_ms != 0) return "value pruned under the retention setting: nothing to verify";
   if (v.version.wire.empty()) {
     return v.version.origin == store.node_id() ? "not sealed yet (sealed when it first leaves)"
                                                : "no proof held (from before writes were signed)";
@@ -273,7 +275,44 @@ int RunHistory(const Context& ctx, const std::string& id, const std::string& fie
     PrintJson(out);
     return kExitOk;
   }
+  // Values pruned under the retention setting are told once per field: how
+  // many, written up to when, and when they were pruned.
+  std::optional<int> kept_days;
+  if (auto policy = (*store)->CurrentPolicy(); policy.ok() && !history->empty()) {
+    const auto& days = policy->policy.superseded_days;
+    if (auto it = days.find(history->front().version.record_type); it != days.end()) {
+      kept_days = it->second;
+    }
+  }
+  struct Pruned {
+    int count = 0;
+    int64_t written_from = 0, written_to = 0, pruned_at = 0;
+  };
+  std::map<std::string, Pruned> pruned;
   for (const auto& v : *history) {
+    if (v.pruned_at_ms == 0) continue;
+    Pruned& p = pruned[v.version.field];
+    if (p.count++ == 0) p.written_from = v.version.origin_time_ms;
+    p.written_from = std::min(p.written_from, v.version.origin_time_ms);
+    p.written_to = std::max(p.written_to, v.version.origin_time_ms);
+    p.pruned_at = std::max(p.pruned_at, v.pruned_at_ms);
+  }
+  for (const auto& v : *history) {
+    if (v.pruned_at_ms != 0) {
+      auto told = pruned.find(v.version.field);
+      if (told == pruned.end()) continue;
+      const Pruned& p = told->second;
+      std::cout << FormatUtcMs(p.written_from) << "  " << v.version.field << ": " << p.count
+                << " older value(s) pruned under the retention setting";
+      if (kept_days) {
+        std::cout << " (superseded values kept " << *kept_days << " days)";
+      }
+      std::cout << "\n    written " << FormatUtcMs(p.written_from);
+      if (p.written_to != p.written_from) std::cout << " up to " << FormatUtcMs(p.written_to);
+      std::cout << "; pruned " << FormatUtcMs(p.pruned_at) << "\n";
+      pruned.erase(told);
+      continue;
+    }
     std::cout << FormatUtcMs(v.version.origin_time_ms) << "  " << v.version.field << " = "
               << Shown(v.version.value) << "\n    by " << WrittenBy(v.version) << "  version "
               << v.version.version.ToText() << "  "

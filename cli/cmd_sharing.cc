@@ -53,6 +53,10 @@ void PrintPolicyRules(const SharingPolicy& policy) {
     std::cout << "\n";
   }
   std::cout << "anything else: the party of the office that opened it\n";
+  for (const auto& [type, days] : policy.superseded_days) {
+    std::cout << "retention: superseded values of " << type << " kept " << days
+              << " days, then pruned\n";
+  }
 }
 
 int RunPolicyShow(const Context& ctx) {

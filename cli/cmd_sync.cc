@@ -71,6 +71,22 @@ void RaiseOpenFilesLimit() {
   setrlimit(RLIMIT_NOFILE, &limit);
 }
 
+// One retention run of `serve`, logged when it pruned anything or failed.
+void PruneFromServe(server::StorePool& stores) {
+  auto store = stores.Acquire();
+  if (!store.ok()) {
+    server::Log("retention not applied: " + store.status().message());
+    return;
+  }
+  auto report = (**store).PruneSuperseded();
+  if (!report.ok()) {
+    server::Log("retention not applied: " + report.status().message());
+    return;
+  }
+  if (report->pruned == 0 && report->warning.empty()) return;
+  server::Log("retention: " + RetentionReportJson(*report).dump());
+}
+
 int RunServe(const Context& ctx, NetArgs& args) {
   args.tls.DefaultFrom(ctx);
   RaiseOpenFilesLimit();
@@ -135,6 +151,10 @@ int RunServe(const Context& ctx, NetArgs& args) {
     if (!s.ok()) return json({{"error", s.status().message()}}).dump();
     return NodeStatusJson(*s).dump();
   };
+  // Retention (docs/sharing.md) is applied before the node serves, then
+  // hourly: a node that was off for months prunes what fell due meanwhile.
+  PruneFromServe(stores);
+  auto next_prune = std::chrono::steady_clock::now() + std::chrono::hours(1);
   auto server = server::HttpsServer::Start(options, handler, status);
   if (!server.ok()) return Fail(server.status());
   if (!args.no_ui) server::InstallReviewRoutes(**server, stores);
@@ -146,6 +166,10 @@ int RunServe(const Context& ctx, NetArgs& args) {
   std::cerr << std::endl;
   while (!g_stop) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (std::chrono::steady_clock::now() >= next_prune) {
+      next_prune += std::chrono::hours(1);
+      PruneFromServe(stores);
+    }
     if (g_reload) {
       g_reload = 0;
       Status reloaded = (*server)->ReloadRevocations();
@@ -345,6 +369,23 @@ int RunSyncCommand(const Context& ctx, NetArgs& args) {
       std::cerr << "accord: warning: " << clock.warning << "\n";  // stdout is the JSON
     }
     results.push_back(*result);
+  }
+  // Retention applies after every sync that went through: a sync may bring
+  // a policy with a retention setting, and an office that only syncs still
+  // prunes on time.
+  if (failures < static_cast<int>(targets.size())) {
+    auto pruned = (*store)->PruneSuperseded();
+    if (!pruned.ok()) {
+      std::cerr << "accord: warning: retention not applied: " << pruned.status().message() << "\n";
+    } else if (pruned->pruned > 0 || !pruned->warning.empty()) {
+      if (ctx.json && !args.all) {
+        results.front()["retention"] = RetentionReportJson(*pruned);
+      } else {
+        std::ostream& out = ctx.json ? std::cerr : std::cout;  // stdout is the JSON
+        out << "retention: ";
+        PrintRetentionReport(*pruned, out);
+      }
+    }
   }
   if (ctx.json) PrintJson(args.all ? results : results.front());
   return failures ? kExitFailure : kExitOk;

@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
   AddEncryptionCommands(app, ctx, run);
   AddPurgeCommands(app, ctx, run);
   AddReportCommands(app, ctx, run);
+  AddRetentionCommands(app, ctx, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

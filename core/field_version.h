@@ -91,6 +91,10 @@ struct StoredVersion {
   bool winner = false;  // the provisional value shown while in conflict
   int64_t received_at_ms = 0;
   std::string received_from;  // peer it came from; "" for a local write
+  // When its value was pruned under the retention setting (local time), 0
+  // when not: the value, note and signed bytes are gone, the rest stays
+  // (Store::PruneSuperseded). Filled by History only.
+  int64_t pruned_at_ms = 0;
 };
 
 // The provisional winner among concurrent live versions of a field: the same

@@ -59,6 +59,8 @@ json HistoryEntryJson(const StoredVersion& v) {
   out["seq"] = v.seq;
   out["state"] = !v.live ? "superseded" : (v.winner ? "current" : "concurrent");
   out["received_from"] = v.received_from.empty() ? json(nullptr) : json(v.received_from);
+  // Pruned under the retention setting: no value, note or signed bytes left.
+  if (v.pruned_at_ms != 0) out["pruned_at"] = FormatUtcMs(v.pruned_at_ms);
   return out;
 }
 

@@ -306,6 +306,14 @@ const std::array<Migration, kDatabaseVersion> kMigrations = {{
       peer TEXT NOT NULL,
       PRIMARY KEY(record_id, peer)
     ) WITHOUT ROWID;
+)sql",
+     nullptr},
+    // 10 -> 11: retention (docs/sharing.md, "Retention"). A superseded version
+    // of personal data whose value was pruned keeps its row without value,
+    // note or signed bytes: its vector, origin and times still say who
+    // opened the record and who held it. 0: not pruned.
+    {R"sql(
+    ALTER TABLE versions ADD COLUMN pruned_at INTEGER NOT NULL DEFAULT 0;
     )sql",
      nullptr},
 }};

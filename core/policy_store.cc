@@ -21,7 +21,14 @@ constexpr const char* kPolicyColumns =
 Result<HeldPolicy> ReadPolicyRow(const Statement& row) {
   HeldPolicy held;
   std::string where = "sharing policy version " + std::to_string(row.Int(0)) + " held here: ";
-  auto parsed = SharingPolicy::Parse(row.Text(2));
+  // From the signed text, as the CA signed it, when it parses: a build
+  // before retention took this version and kept in `policy` only the parts
+  // it knew; the retention section is still in the signed text.
+  std::string text = row.Text(2);
+  if (auto signed_policy = PolicyTextOfSigned(row.Text(1)); signed_policy.ok()) {
+    if (SharingPolicy::Parse(*signed_policy).ok()) text = std::move(signed_policy).value();
+  }
+  auto parsed = SharingPolicy::Parse(text);
   if (!parsed.ok()) return Corruption(where + parsed.status().message());
   if (parsed->version != row.Int(0)) return Corruption(where + "its text names another version");
   held.policy = std::move(parsed).value();

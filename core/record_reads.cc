@@ -191,7 +191,7 @@ Result<std::vector<StoredVersion>> Store::History(std::string_view id,
       return InvalidArgument("type " + *type + " has no field '" + *field + "'");
     }
   }
-  std::string sql = std::string("SELECT ") + kVersionColumns + kProofColumns +
+  std::string sql = std::string("SELECT ") + kVersionColumns + kProofColumns + ", pruned_at" +
                     " FROM versions WHERE record_id = ?" + (field ? " AND field = ?" : "") +
                     " ORDER BY seq";
   ASSIGN_OR_RETURN(Statement * stmt, db_->Prepare(sql));
@@ -211,7 +211,9 @@ Result<std::vector<StoredVersion>> Store::History(std::string_view id,
       return proof;
     }
     sv->version.record_type = *type;
-    RestoreSignedBytes(sv->version);
+    sv->pruned_at_ms = stmt->Int(16);
+    // A pruned version has no signed bytes left to restore.
+    if (sv->pruned_at_ms == 0) RestoreSignedBytes(sv->version);
     history.push_back(std::move(sv).value());
   }
   stmt->Reset();

@@ -85,6 +85,22 @@ Result<SharingPolicy> SharingPolicy::Parse(std::string_view text) {
     if (doc.contains("follow")) {
       policy.follow = doc.at("follow").get<std::map<std::string, std::vector<std::string>>>();
     }
+    if (doc.contains("retention")) {
+      const json& retention = doc.at("retention");
+      if (!retention.is_object()) return InvalidArgument("policy: retention must be an object");
+      if (retention.contains("superseded_days")) {
+        for (const auto& [type, days] : retention.at("superseded_days").items()) {
+          if (!days.is_number_integer() || days.get<int64_t>() < kMinRetentionDays ||
+              days.get<int64_t>() > kMaxRetentionDays) {
+            return InvalidArgument("policy: retention.superseded_days." + type +
+                                   " must be a whole number of days from " +
+                                   std::to_string(kMinRetentionDays) + " to " +
+                                   std::to_string(kMaxRetentionDays));
+          }
+          policy.superseded_days[type] = days.get<int>();
+        }
+      }
+    }
   } catch (const json::exception& e) {
     return InvalidArgument(std::string("policy: ") + e.what());
   }
@@ -112,7 +128,19 @@ std::string SharingPolicy::ToJson() const {
   }
   doc["roots"] = roots_json;
   doc["follow"] = follow;
+  // Written only when set: the text of a policy without retention stays what
+  // builds before retention wrote.
+  if (!superseded_days.empty()) doc["retention"] = {{"superseded_days", superseded_days}};
   return doc.dump(2);
+}
+
+Result<std::string> PolicyTextOfSigned(std::string_view signed_document) {
+  json doc = json::parse(signed_document, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object() || !doc.contains("policy") ||
+      !doc.at("policy").is_string()) {
+    return InvalidArgument("not a signed sharing policy document");
+  }
+  return doc.at("policy").get<std::string>();
 }
 
 namespace {

@@ -43,6 +43,13 @@ struct SharingPolicy {
   // that names a record gives that record's scope. A type both here and in
   // `roots` uses its root rule when none of its refs is set.
   std::map<std::string, std::vector<std::string>> follow;
+  // Retention (docs/sharing.md, "Retention"): for a personal type, how many
+  // days a superseded value is kept after a newer one replaced it on this
+  // node; older ones are pruned (Store::PruneSuperseded). A type not named
+  // keeps its history for ever. From the policy's optional `retention`
+  // section, `superseded_days`; unknown keys there are ignored, so a later
+  // build can add rules that this one leaves alone.
+  std::map<std::string, int> superseded_days;
 
   // The built-in policy fitted to the seeds (docs/sharing.md).
   static const SharingPolicy& Default();
@@ -65,6 +72,15 @@ struct HeldPolicy {
   int64_t installed_at_ms = 0;
   bool built_in() const { return signed_text.empty(); }
 };
+
+// Bounds of a retention period, in days (about a hundred years at most).
+inline constexpr int kMinRetentionDays = 1;
+inline constexpr int kMaxRetentionDays = 36500;
+
+// The policy text a signed document carries, as the CA signed it (its
+// `policy` member), without checking the signature: for reading a version
+// held here, whose signature was checked when it was taken.
+Result<std::string> PolicyTextOfSigned(std::string_view signed_document);
 
 // The largest signed policy a node takes (the built-in text is ~1.3 KB).
 inline constexpr size_t kMaxSignedPolicyBytes = 256 * 1024;

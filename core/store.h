@@ -29,6 +29,7 @@
 
 #include "core/cell_cipher.h"
 #include "core/field_version.h"
+#include "core/retention.h"
 #include "core/schema.h"
 #include "core/search.h"
 #include "core/sharing_policy.h"
@@ -458,6 +459,20 @@ class Store {
   Status RecordSentRefusals(std::string_view peer, const std::vector<RefusedState>& refused);
   // The latest refusals either way, newest first.
   Result<std::vector<RefusalRecord>> RecentRefusals(size_t max);
+
+  // ---- Retention (core/retention.h, docs/sharing.md "Retention").
+  // Prunes the values of superseded versions of personal data that a newer
+  // version replaced on this node longer ago than the current sharing
+  // policy's retention for their type: value, note and signed bytes are
+  // erased (secure_delete zeroes them) and the row keeps its vector, origin,
+  // author and times, marked pruned. Never a live value or a sibling of an
+  // open conflict, never a scope field (where the record may go is judged
+  // from their history), never a type that is not personal. Works on a
+  // locked encrypted node (no value is read). Judged in one read
+  // transaction, pruned in write transactions of a few thousand rows (each
+  // all or nothing); then empties the WAL as a purge does (a busy WAL is a
+  // warning, not an error). With `dry_run`, only the read.
+  Result<RetentionReport> PruneSuperseded(bool dry_run = false);
 
   // ---- Sharing (core/sharing_policy.h, docs/sharing.md).
   // Records the party a certificate the deployment CA issued names for

@@ -32,7 +32,8 @@ gtest_discover_tests(https_sync_tests DISCOVERY_TIMEOUT 60
                      PROPERTIES ENVIRONMENT "${ACCORD_LSAN_ENV}" TIMEOUT 300)
 
 # `accord serve` as a process, killed (SIGKILL) or stopped (SIGTERM) mid-sync.
-add_executable(serve_process_tests ${CMAKE_CURRENT_LIST_DIR}/serve_process_test.cc)
+add_executable(serve_process_tests ${CMAKE_CURRENT_LIST_DIR}/serve_process_test.cc
+                                   ${CMAKE_CURRENT_LIST_DIR}/retention_serve_test.cc)
 target_link_libraries(serve_process_tests PRIVATE accord_server nlohmann_json::nlohmann_json
                       GTest::gtest_main)
 target_compile_definitions(serve_process_tests PRIVATE ACCORD_BINARY="$<TARGET_FILE:accord>")

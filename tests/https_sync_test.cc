@@ -8,6 +8,7 @@
 
 #include <future>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,7 @@
 #include "server/loopback_port.h"
 #include "server/store_pool.h"
 #include "sync/bundle.h"
+#include "sync/signed_policy.h"
 #include "sync/sync_service.h"
 #include "sync/sync_session.h"
 #include "sync/wire_codec.h"
@@ -77,6 +79,51 @@ TEST_F(HttpsSyncTest, TwoCapitalsEditBothSidesAndConvergeWithTheConflictVisible)
 // Minutes as long as the text rule allows, 150 of them (38 MB): pages stop
 // at a byte budget, so each fits the capital's 32 MiB body limit. Counted by
 // states alone, a page held them all and every push failed with 413.
+// Retention (docs/sharing.md): a capital that pruned superseded case values
+// still serves the current case over HTTPS, Bangkok's shelter relayed with
+// the seal of a unit one of whose members (Bangkok's notes) was pruned, and
+// the policy that says so reaches Bangkok in the hello.
+TEST_F(HttpsSyncTest, APrunedCapitalStillServesTheCurrentCaseOverHttps) {
+  Node& kh = AddNode("KH-NCCT");
+  Node& th = AddNode("TH-MSDHS");
+  Node& border = AddNode("KH-POIPET");
+  auto id = kh.store->Put({"case", std::nullopt,
+                           testing::SharedCase("KH-TH", {{"reference", "KH-2026-HTTPS-1"},
+                                                         {"initials", "ឈ្មោះដំបូង-HTTPS-១"}})});
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  SyncOk(th, kh);
+  Put(th, {"case", *id, {{"shelter", "บ้านเกร็ดตระการ"}, {"notes", "หมายเหตุเก่า-HTTPS"}}});
+  SyncOk(kh, th);
+  Put(kh, {"case", *id, {{"notes", "កំណត់ត្រាថ្មី"}, {"initials", "Tên mới-HTTPS"}}});
+  clock_.now->fetch_add(31 * kMsPerDay);
+  nlohmann::json policy = nlohmann::json::parse(SharingPolicy::Default().ToJson());
+  policy["version"] = 2;
+  policy["retention"] = {{"superseded_days", {{"case", 30}}}};
+  auto signed_policy = sync::SignPolicy(policy.dump(), ca_pem(), ca_dir() + "/ca.key");
+  ASSERT_TRUE(signed_policy.ok()) << signed_policy.status().ToString();
+  auto taken =
+      sync::TakeSignedPolicy(*kh.store, *Credentials(kh.id).verifier, *signed_policy, "installed");
+  ASSERT_TRUE(taken.ok()) << taken.status().ToString();
+  auto pruned = kh.store->PruneSuperseded();
+  ASSERT_TRUE(pruned.ok()) << pruned.status().ToString();
+  EXPECT_EQ(pruned->pruned, 2);  // the first initials, Bangkok's notes
+
+  auto first = Sync(border, kh);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_TRUE(first->refused_here.empty());
+  EXPECT_EQ(Current(border, *id, "shelter"), "บ้านเกร็ดตระการ");
+  EXPECT_EQ(Current(border, *id, "notes"), "កំណត់ត្រាថ្មី");
+  EXPECT_EQ(Current(border, *id, "initials"), "Tên mới-HTTPS");
+
+  SyncOk(th, kh);
+  auto th_policy = th.store->CurrentPolicy();
+  ASSERT_TRUE(th_policy.ok());
+  EXPECT_EQ(th_policy->policy.superseded_days.at("case"), 30);
+  SyncOk(border, th);
+  EXPECT_EQ(DumpOf(*th.store), DumpOf(*kh.store));
+  EXPECT_EQ(DumpOf(*border.store), DumpOf(*kh.store));
+}
+
 TEST_F(HttpsSyncTest, LargeValuesTravelInPagesThatFitThePeersBodyLimit) {
   Node& kh = AddNode("KH-NCCT");
   Node& th = AddNode("TH-MSDHS");

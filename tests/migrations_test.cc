@@ -220,7 +220,8 @@ TEST(MigrationsTest, ALayout9DatabaseGainsPurgeOrders) {
     auto db = Database::Open(path, /*create=*/false);
     ASSERT_TRUE(db.ok());
     ASSERT_TRUE((*db)
-                    ->Exec("DROP TABLE purge_orders; DROP TABLE purge_order_peers; "
+                    ->Exec("ALTER TABLE versions DROP COLUMN pruned_at; "
+                           "DROP TABLE purge_orders; DROP TABLE purge_order_peers; "
                            "PRAGMA user_version = 9;")
                     .ok());
   }

@@ -262,6 +262,7 @@ TEST(UsersTest, ALayout8DatabaseGainsUsersAndEveryOldVersionHasNoAuthor) {
     ASSERT_TRUE((*db)
                     ->Exec("DROP TABLE purge_orders; DROP TABLE purge_order_peers; "
                            "DROP TABLE users; ALTER TABLE versions DROP COLUMN author; "
+                           "ALTER TABLE versions DROP COLUMN pruned_at; "
                            "PRAGMA user_version = 8;")
                     .ok());
   }
