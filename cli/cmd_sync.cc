@@ -164,7 +164,7 @@ int RunServe(const Context& ctx, NetArgs& args) {
         }
       }
       std::cerr << "accord: "
-                << (reloaded.ok() ? "revocation lists reloaded from " + args.tls.revoked + " and " +
+                << (reloaded.ok() ? "revocation list reloaded from " + args.tls.revoked + " and " +
                                         args.tls.crl
                                   : "revocation list not reloaded, keeping the old one: " +
                                         reloaded.message())

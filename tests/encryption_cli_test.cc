@@ -343,6 +343,18 @@ TEST_F(EncryptionCliTest, ALostLaptopLocksItsCasesAtItsNextSyncUntilAnAdministra
       AccordWith(laptop, {"cert", "node", "--ca-dir", ca, "--node-id", "KH-POIPET", "--out", fresh})
           .code,
       0);
+  // Another node's key is refused, and nothing changes.
+  const std::string other = dir_.File("KH-KAMPOT"), other_key = dir_.File("KH-KAMPOT-data-key");
+  ASSERT_EQ(
+      AccordWith(other, {"init", "--node-id", "KH-KAMPOT", "--encrypt"}, kWithPassphrase).code, 0);
+  ASSERT_EQ(AccordWith(other, {"key", "export", "--out", other_key}, kWithPassphrase).code, 0);
+  Ran wrong_key = AccordWith(laptop,
+                             {"rekey", "--cert", fresh + "/node.pem", "--key", fresh + "/node.key",
+                              "--key-export", other_key},
+                             kNewPassphrase);
+  EXPECT_EQ(wrong_key.code, 1);
+  EXPECT_NE(wrong_key.err.find("is not this node's data key"), std::string::npos) << wrong_key.err;
+  EXPECT_EQ(AccordWith(laptop, {"get", case_id}, kNewPassphrase).code, 1);
   Ran rekey = AccordWith(laptop,
                          {"rekey", "--cert", fresh + "/node.pem", "--key", fresh + "/node.key",
                           "--key-export", key_export},

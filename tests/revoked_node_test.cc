@@ -145,6 +145,11 @@ TEST_F(RevokedNodeTest, ALostLaptopLearnsAtItsNextSyncThatItIsRevokedAndItsCases
   EXPECT_TRUE((*reopened)->revocation_lock()->destroyed);  // it was not encrypted
   EXPECT_EQ((*reopened)->revocation_lock()->learned_from, "KH-NCCT");
   EXPECT_FALSE((*reopened)->Get(case_id_).ok());
+  // No key brings the cases back here: there was none to export.
+  Status lifted =
+      (*reopened)->LiftRevocationLock(std::make_shared<const DataKey>(DataKey::Generate()));
+  EXPECT_EQ(lifted.code(), Code::kFailedPrecondition);
+  EXPECT_NE(lifted.message().find("destroyed"), std::string::npos) << lifted.ToString();
 
   // The office that refused it, and every other link, go on.
   auto kampot_case = kampot_->store->Put(
