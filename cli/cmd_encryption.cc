@@ -155,7 +155,7 @@ int RunRekey(const Context& ctx, const RekeyArgs& args) {
   std::filesystem::create_directories(ctx.KeysDir(), ec);
   RestrictToOwner(ctx.dir);
   auto shared = std::make_shared<const DataKey>(*key);
-  if (Status st = WriteWrappedKey(ctx.WrappedKeyPath(), *shared, **passphrase, NewKeyCost());
+  if (Status st = WriteWrappedKey(ctx.WrappedKeyPath(), *shared, **passphrase, PassphraseCost{});
       !st.ok()) {
     return Fail(st);
   }
