@@ -86,7 +86,7 @@ int RunCreate(const Context& ctx, BundleArgs& args, bool ack) {
   if (!args.receiver_cert.empty()) {
     // The receiver's certificate says which party it belongs to, and so
     // what the bundle may carry to it (docs/sharing.md).
-    auto verifier = sync::PeerVerifier::Load(args.tls.ca, args.tls.revoked);
+    auto verifier = sync::PeerVerifier::Load(args.tls.ca, args.tls.revoked, args.tls.crl);
     if (!verifier.ok()) return Fail(verifier.status());
     std::ifstream in(args.receiver_cert, std::ios::binary);
     std::string pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -107,7 +107,7 @@ int RunCreate(const Context& ctx, BundleArgs& args, bool ack) {
   }
   // The receiver's certified key encrypts the changes for it: the one given,
   // else the one this node keeps from the receiver's proved writes.
-  auto verifier = sync::PeerVerifier::Load(args.tls.ca, args.tls.revoked);
+  auto verifier = sync::PeerVerifier::Load(args.tls.ca, args.tls.revoked, args.tls.crl);
   if (!verifier.ok()) return Fail(verifier.status());
   sync::BundleCreateOptions options;
   options.receiver = receiver;
@@ -138,7 +138,7 @@ int RunCreate(const Context& ctx, BundleArgs& args, bool ack) {
 
 int RunApply(const Context& ctx, BundleArgs& args) {
   args.tls.DefaultFrom(ctx);
-  auto verifier = sync::PeerVerifier::Load(args.tls.ca, args.tls.revoked);
+  auto verifier = sync::PeerVerifier::Load(args.tls.ca, args.tls.revoked, args.tls.crl);
   if (!verifier.ok()) return Fail(verifier.status());
   auto store = ctx.OpenStore();
   if (!store.ok()) return Fail(store.status());
@@ -210,7 +210,7 @@ int RunApply(const Context& ctx, BundleArgs& args) {
 
 int RunInspect(const Context& ctx, BundleArgs& args) {
   args.tls.DefaultFrom(ctx);
-  auto verifier = sync::PeerVerifier::Load(args.tls.ca, args.tls.revoked);
+  auto verifier = sync::PeerVerifier::Load(args.tls.ca, args.tls.revoked, args.tls.crl);
   Status verify = verifier.ok() ? Status::Ok() : verifier.status();
   Status verified;
   auto info = sync::InspectBundle(args.file, verifier.ok() ? &*verifier : nullptr, &verified);

@@ -1,12 +1,14 @@
 // Encryption at rest (docs/encryption.md): `accord encrypt`, `accord
-// passphrase change`, `accord key export`; `accord init --encrypt` uses
-// MakeWrappedKey.
+// passphrase change`, `accord key export`, `accord rekey` (a node locked by
+// its revocation); `accord init --encrypt` uses MakeWrappedKey.
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
 #include "cli/cli_context.h"
 #include "core/key_file.h"
+#include "sync/identity.h"
+#include "sync/revocation_list.h"
 
 namespace accord::cli {
 
@@ -92,6 +94,82 @@ int RunKeyExport(const Context& ctx, const std::string& out) {
   return kExitOk;
 }
 
+struct RekeyArgs {
+  std::string cert, key, key_export;
+};
+
+// A node that locked itself when it learnt its certificate was revoked
+// (docs/encryption.md, "When the node is revoked"): an administrator gives
+// it a new certificate from the CA and its data key from an export held
+// elsewhere. Everything is checked before anything changes.
+int RunRekey(const Context& ctx, const RekeyArgs& args) {
+  auto store = Store::Open(ctx.DatabasePath());
+  if (!store.ok()) return Fail(store.status().WithContext("node directory " + ctx.dir + ": "));
+  const auto& lock = (*store)->revocation_lock();
+  if (!lock) return Fail(FailedPrecondition("this node's personal data is not locked"));
+  if (lock->destroyed) return Fail((*store)->LiftRevocationLock(nullptr));  // says why not
+  auto key = ReadRawKeyFile(args.key_export);
+  if (!key.ok()) return Fail(key.status().WithContext(args.key_export + ": "));
+  if (key->KeyId() != (*store)->data_key_id()) {
+    return Fail(PermissionDenied(args.key_export +
+                                 " is not this node's data key (the node's key "
+                                 "id is " +
+                                 (*store)->data_key_id() + "): nothing was changed"));
+  }
+  auto signer = sync::NodeSigner::Load(args.cert, args.key);
+  if (!signer.ok()) return Fail(signer.status());
+  if (signer->node_id() != (*store)->node_id()) {
+    return Fail(InvalidArgument(args.cert + " names " + signer->node_id() + ", not this node (" +
+                                (*store)->node_id() + ")"));
+  }
+  auto serial = sync::CertificateSerial(signer->cert_pem());
+  if (!serial.ok()) return Fail(serial.status());
+  if (*serial == lock->serial_hex) {
+    return Fail(InvalidArgument(args.cert +
+                                " is the certificate the CA revoked: issue a new one (accord cert "
+                                "node --ca-dir CA --node-id " +
+                                (*store)->node_id() + " --out NEW-DIR)"));
+  }
+  const std::string tls = ctx.TlsDir();
+  auto trust =
+      sync::PeerVerifier::Load(tls + "/ca.pem", tls + "/revoked.txt", tls + "/revoked.crl");
+  if (!trust.ok()) return Fail(trust.status());
+  if (auto checked = trust->VerifyCertificate(signer->cert_pem()); !checked.ok()) {
+    return Fail(checked.status().WithContext(args.cert + ": "));
+  }
+  auto passphrase = ctx.Passphrase(/*confirm=*/true);
+  if (!passphrase.ok()) return Fail(passphrase.status());
+  if (!*passphrase) {
+    return Fail(FailedPrecondition(
+        "give the node's new passphrase: ACCORD_PASSPHRASE, --passphrase-file, or type it"));
+  }
+  // Checked: now the new certificate, the key wrapped again, and the lock
+  // lifted last, so that a failure half-way leaves the node locked.
+  std::error_code ec;
+  for (const auto& [from, to] :
+       {std::pair{args.cert, tls + "/node.pem"}, std::pair{args.key, tls + "/node.key"}}) {
+    if (std::filesystem::equivalent(from, to, ec)) continue;
+    std::filesystem::copy_file(from, to, std::filesystem::copy_options::overwrite_existing, ec);
+    if (ec) return Fail(IoError("cannot copy " + from + " to " + to + ": " + ec.message()));
+  }
+  std::filesystem::create_directories(ctx.KeysDir(), ec);
+  RestrictToOwner(ctx.dir);
+  auto shared = std::make_shared<const DataKey>(*key);
+  if (Status st = WriteWrappedKey(ctx.WrappedKeyPath(), *shared, **passphrase, PassphraseCost{});
+      !st.ok()) {
+    return Fail(st);
+  }
+  if (Status st = (*store)->LiftRevocationLock(shared); !st.ok()) return Fail(st);
+  if (ctx.json) {
+    PrintJson({{"node_id", (*store)->node_id()}, {"serial", *serial}, {"unlocked", true}});
+  } else {
+    std::cout << "re-keyed " << (*store)->node_id() << ": new certificate " << *serial << " in "
+              << tls << ", data key wrapped again in " << ctx.WrappedKeyPath()
+              << "; personal data unlocked\n";
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 Result<std::shared_ptr<const DataKey>> MakeWrappedKey(const Context& ctx) {
@@ -143,6 +221,21 @@ void AddEncryptionCommands(CLI::App& app, Context& ctx, Runner& run) {
       "credential");
   exported->add_option("--out", *out, "The key file to write (mode 0600)")->required();
   OnRun(exported, run, [&ctx, out] { return RunKeyExport(ctx, *out); });
+
+  auto rekey_args = std::make_shared<RekeyArgs>();
+  auto* rekey = app.add_subcommand(
+      "rekey",
+      "Unlock a node that locked itself when its certificate was revoked: a new certificate "
+      "from the CA and the data key from an export (asks for the node's new passphrase)");
+  rekey->add_option("--cert", rekey_args->cert, "The node's new certificate (accord cert node)")
+      ->required();
+  rekey->add_option("--key", rekey_args->key, "Its private key")->required();
+  rekey
+      ->add_option("--key-export", rekey_args->key_export,
+                   "The data key, as `accord key export` wrote it (held off the node)")
+      ->required();
+  AddJsonFlag(rekey, ctx);
+  OnRun(rekey, run, [&ctx, rekey_args] { return RunRekey(ctx, *rekey_args); });
 }
 
 }  // namespace accord::cli

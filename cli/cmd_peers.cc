@@ -1,4 +1,5 @@
 // Certificates for demos and tests, and the address book of peers.
+#include <chrono>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -6,9 +7,12 @@
 #include "cli/cli_context.h"
 #include "core/json_codec.h"
 #include "core/node_id.h"
+#include "core/output_file.h"
 #include "core/peer_book.h"
 #include "core/time_format.h"
 #include "sync/identity.h"
+#include "sync/openssl_util.h"
+#include "sync/revocation_list.h"
 
 namespace accord::cli {
 
@@ -19,7 +23,60 @@ using nlohmann::json;
 struct PeerArgs {
   std::string name, url;
   std::string ca_dir, out, node_id, party, ca_name = "Accord deployment CA";
+  std::string crl;                          // cert revoke: the signed list to extend
+  std::vector<std::string> certs, serials;  // cert revoke: what to revoke
 };
+
+int64_t WallClockMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// On the CA's machine: adds certificates to the CA's signed revocation list.
+int RunCertRevoke(const Context& ctx, const PeerArgs& args) {
+  if (args.certs.empty() && args.serials.empty()) {
+    return UsageError(InvalidArgument("name the certificates to revoke: CERT.pem or --serial HEX"));
+  }
+  std::vector<std::string> serials = args.serials;
+  for (const std::string& path : args.certs) {
+    auto pem = sync::ossl::ReadFile(path);
+    if (!pem.ok()) return Fail(pem.status());
+    auto serial = sync::CertificateSerial(*pem);
+    if (!serial.ok()) return Fail(serial.status().WithContext(path + ": "));
+    serials.push_back(*serial);
+  }
+  std::string previous;
+  std::error_code ec;
+  if (std::filesystem::exists(args.crl, ec)) {
+    auto text = sync::ossl::ReadFile(args.crl);
+    if (!text.ok()) return Fail(text.status());
+    previous = *text;
+  }
+  auto signed_list = sync::SignRevocationList(args.ca_dir, previous, serials, WallClockMs());
+  if (!signed_list.ok()) return Fail(signed_list.status());
+  auto out = OutputFile::Create(args.crl);
+  if (!out.ok()) return Fail(out.status());
+  if (Status st = out->Write(*signed_list); !st.ok()) return Fail(st);
+  if (Status st = out->Commit(); !st.ok()) return Fail(st);
+  auto ca_pem = sync::ossl::ReadFile(args.ca_dir + "/ca.pem");
+  auto list = ca_pem.ok() ? sync::VerifyRevocationList(*signed_list, *ca_pem)
+                          : Result<sync::RevocationList>(ca_pem.status());
+  if (!list.ok()) return Fail(list.status());
+  if (ctx.json) {
+    json revoked = json::array();
+    for (const auto& r : list->revoked) {
+      revoked.push_back({{"serial", r.serial_hex}, {"revoked_at", FormatUtcMs(r.revoked_at_ms)}});
+    }
+    PrintJson({{"crl", args.crl}, {"revoked", revoked}});
+  } else {
+    std::cout << "signed revocation list " << args.crl << " now names " << list->revoked.size()
+              << " certificate(s); copy it to each node's tls/revoked.crl (and send `accord "
+                 "serve` a SIGHUP): the revoked node is shown it when it next syncs, and locks "
+                 "its personal data\n";
+  }
+  return kExitOk;
+}
 
 int RunCertCa(const Context& ctx, const PeerArgs& args) {
   Status st = sync::MakeDeploymentCa(args.out, args.ca_name);
@@ -143,6 +200,18 @@ void AddPeerCommands(CLI::App& app, Context& ctx, Runner& run) {
   node->add_option("--out", args->out, "Output folder (default: DIR/tls)");
   AddJsonFlag(node, ctx);
   OnRun(node, run, [&ctx, args] { return RunCertNode(ctx, *args); });
+
+  auto* revoke = cert->add_subcommand(
+      "revoke", "Add certificates to the CA's signed revocation list (on the CA's machine)");
+  revoke->add_option("certs", args->certs, "Node certificates (PEM) to revoke");
+  revoke->add_option("--serial", args->serials, "A certificate serial (hex) to revoke");
+  revoke->add_option("--ca-dir", args->ca_dir, "Folder holding ca.pem and ca.key")->required();
+  revoke
+      ->add_option("--crl", args->crl,
+                   "The signed list: extended if it exists, else made (e.g. revoked.crl)")
+      ->required();
+  AddJsonFlag(revoke, ctx);
+  OnRun(revoke, run, [&ctx, args] { return RunCertRevoke(ctx, *args); });
 
   auto* peer = app.add_subcommand("peer", "Remember the peers this node syncs with");
   peer->require_subcommand(1);

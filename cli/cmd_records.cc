@@ -262,8 +262,9 @@ int RunHistory(const Context& ctx, const std::string& id, const std::string& fie
   if (!field.empty()) only = field;
   auto history = (*store)->History(id, only);
   if (!history.ok()) return Fail(history.status());
-  auto verifier = sync::PeerVerifier::Load(ca.empty() ? ctx.TlsDir() + "/ca.pem" : ca,
-                                           ctx.TlsDir() + "/revoked.txt");
+  auto verifier =
+      sync::PeerVerifier::Load(ca.empty() ? ctx.TlsDir() + "/ca.pem" : ca,
+                               ctx.TlsDir() + "/revoked.txt", ctx.TlsDir() + "/revoked.crl");
   const sync::PeerVerifier* trust = verifier.ok() ? &*verifier : nullptr;
   if (ctx.json) {
     json out = json::array();
@@ -374,9 +375,11 @@ int RunStatus(const Context& ctx) {
   if (!refusals.ok()) return Fail(refusals.status());
   // Cases' scopes are judged from their (sealed) consent: a locked node
   // shows the rest of its status and says why that part is missing.
-  const char* personal = !(*store)->encrypted() ? "clear"
-                         : (*store)->unlocked() ? "encrypted"
-                                                : "encrypted, locked";
+  const auto& revoked = (*store)->revocation_lock();
+  const char* personal = revoked                  ? "locked: this node's certificate was revoked"
+                         : !(*store)->encrypted() ? "clear"
+                         : (*store)->unlocked()   ? "encrypted"
+                                                  : "encrypted, locked";
   auto held_back = (*store)->HeldBackPerPeer();
   const bool held_back_locked = !held_back.ok() && (*store)->encrypted() && !(*store)->unlocked() &&
                                 held_back.status().code() == Code::kFailedPrecondition;
@@ -385,6 +388,15 @@ int RunStatus(const Context& ctx) {
   if (ctx.json) {
     json out = NodeStatusJson(*status);
     out["personal_data"] = personal;
+    if (revoked) {
+      out["revocation_lock"] = {{"serial", revoked->serial_hex},
+                                {"revoked_at", FormatUtcMs(revoked->revoked_at_ms)},
+                                {"issuer", revoked->issuer},
+                                {"learned_from", revoked->learned_from},
+                                {"learned_at", FormatUtcMs(revoked->learned_at_ms)},
+                                {"personal_data_destroyed", revoked->destroyed},
+                                {"message", RevocationLockMessage(*revoked)}};
+    }
     json peers = json::array();
     for (const auto& p : *held_back) {
       peers.push_back({{"peer", p.peer_id},
@@ -409,8 +421,9 @@ int RunStatus(const Context& ctx) {
             << "last change     " << status->last_seq << "\n"
             << "open conflicts  " << status->open_conflicts
             << (status->open_conflicts ? "   (review with `accord conflicts`)" : "") << "\n"
-            << "personal data   " << personal << "\n"
-            << "records\n";
+            << "personal data   " << personal << "\n";
+  if (revoked) std::cout << "  " << RevocationLockMessage(*revoked) << "\n";
+  std::cout << "records\n";
   for (const auto& [type, n] : status->records_per_type)
     std::cout << "  " << type << "  " << n << "\n";
   if (status->deleted_records) std::cout << "  (deleted: " << status->deleted_records << ")\n";

@@ -140,7 +140,7 @@ int RunPolicySign(const Context& ctx, const PolicyArgs& args) {
 
 int RunPolicyInstall(const Context& ctx, PolicyArgs& args) {
   args.tls.DefaultFrom(ctx);
-  auto verifier = sync::PeerVerifier::Load(args.tls.ca, args.tls.revoked);
+  auto verifier = sync::PeerVerifier::Load(args.tls.ca, args.tls.revoked, args.tls.crl);
   if (!verifier.ok()) return Fail(verifier.status());
   auto text = ReadText(args.file);
   if (!text.ok()) return Fail(text.status());

@@ -18,6 +18,7 @@
 #include "server/log.h"
 #include "server/review_api.h"
 #include "server/store_pool.h"
+#include "sync/own_revocation.h"
 #include "sync/sync_service.h"
 #include "sync/sync_session.h"
 
@@ -99,6 +100,7 @@ int RunServe(const Context& ctx, NetArgs& args) {
   options.cert_path = args.tls.cert;
   options.key_path = args.tls.key;
   options.revoked_path = args.tls.revoked;
+  options.crl_path = args.tls.crl;
   if (!args.no_ui) {
     auto ui = ParseHostPort(args.ui_listen);
     if (!ui.ok()) return UsageError(ui.status());
@@ -115,6 +117,9 @@ int RunServe(const Context& ctx, NetArgs& args) {
   auto check = ctx.OpenStore();
   if (!check.ok()) return Fail(check.status());
   std::string node_id = (*check)->node_id();
+  if (const auto& lock = (*check)->revocation_lock()) {
+    return Fail(FailedPrecondition("`serve` refused: " + RevocationLockMessage(*lock)));
+  }
   if ((*check)->encrypted() && !*data_key) {
     return Fail(FailedPrecondition(
         std::string("this node's personal data is encrypted and `serve` would answer no sync: ") +
@@ -183,7 +188,8 @@ int RunServe(const Context& ctx, NetArgs& args) {
         }
       }
       std::cerr << "accord: "
-                << (reloaded.ok() ? "revocation list reloaded from " + args.tls.revoked
+                << (reloaded.ok() ? "revocation list reloaded from " + args.tls.revoked + " and " +
+                                        args.tls.crl
                                   : "revocation list not reloaded, keeping the old one: " +
                                         reloaded.message())
                 << std::endl;
@@ -254,6 +260,36 @@ struct ClockReport {
   std::string warning;  // "" when the clocks agree well enough
 };
 
+// A peer refused this node as revoked and showed a list to prove it. Locks
+// this node's personal data if the list holds (sync/own_revocation.h);
+// either way the sync failed with `refused`.
+Status LearnRevocation(const Context& ctx, Store& store, const NetArgs& args,
+                       const client::HttpsTransport& transport, const std::string& target,
+                       const Status& refused) {
+  const std::string peer = transport.server_node().empty() ? target : transport.server_node();
+  auto own = sync::NodeSigner::Load(args.tls.cert, args.tls.key);
+  if (!own.ok()) return own.status();
+  auto lock = sync::VerifyOwnRevocation(transport.revocation_statement(), args.tls.ca,
+                                        own->cert_pem(), peer, store.NowMs());
+  if (!lock.ok()) {
+    std::cerr << "accord: " << peer
+              << " says this node's certificate is revoked, but what it showed does not prove "
+                 "it ("
+              << lock.status().message() << "): nothing was locked\n";
+    return refused;
+  }
+  auto warnings = sync::LockRevokedNode(store, *lock, ctx.WrappedKeyPath());
+  if (!warnings.ok()) {
+    return warnings.status().WithContext(
+        "this node's certificate is revoked, but locking its personal data failed: ");
+  }
+  for (const std::string& w : *warnings) std::cerr << "accord: warning: " << w << "\n";
+  std::cerr << "accord: " << peer
+            << " showed the deployment CA's signed revocation list naming this node's "
+               "certificate: personal data locked\n";
+  return FailedPrecondition(RevocationLockMessage(*store.revocation_lock()));
+}
+
 // Syncs with one peer given by URL or address-book name.
 Result<json> SyncOne(const Context& ctx, Store& store, const NetArgs& args,
                      const std::string& target, ClockReport& clock) {
@@ -293,7 +329,12 @@ Result<json> SyncOne(const Context& ctx, Store& store, const NetArgs& args,
     const std::string& server = transport->server_node();
     clock.warning = client::ClockSkewWarning(*skew, server.empty() ? target : server);
   }
-  if (!summary.ok()) return summary.status();
+  if (!summary.ok()) {
+    if (!transport->revocation_statement().empty()) {
+      return LearnRevocation(ctx, store, args, *transport, target, summary.status());
+    }
+    return summary.status();
+  }
   return SummaryJson(target, *summary, *transport);
 }
 
@@ -333,6 +374,9 @@ int RunSyncCommand(const Context& ctx, NetArgs& args) {
     return UsageError(InvalidArgument("sync needs a URL, a peer name, or --all"));
   auto store = ctx.OpenStore();
   if (!store.ok()) return Fail(store.status());
+  if (const auto& lock = (*store)->revocation_lock()) {
+    return Fail(FailedPrecondition("no sync: " + RevocationLockMessage(*lock)));
+  }
   std::vector<std::string> targets;
   if (args.all) {
     auto peers = (*store)->peers().List();
@@ -345,6 +389,7 @@ int RunSyncCommand(const Context& ctx, NetArgs& args) {
   json results = json::array();
   int failures = 0;
   for (const auto& target : targets) {
+    if ((*store)->revocation_lock()) break;  // locked by the sync before: no more
     ClockReport clock;
     auto result = SyncOne(ctx, **store, args, target, clock);
     if (!ctx.json) std::cerr << "\r";

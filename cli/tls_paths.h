@@ -11,14 +11,16 @@
 namespace accord::cli {
 
 struct TlsPaths {
-  std::string ca, cert, key, revoked;
+  std::string ca, cert, key, revoked, crl;
 
-  // Fills unset paths from <node dir>/tls/{ca.pem,node.pem,node.key,revoked.txt}.
+  // Fills unset paths from <node dir>/tls/{ca.pem,node.pem,node.key,revoked.txt,
+  // revoked.crl} (revoked.crl: the CA's signed revocation list, `accord cert revoke`).
   void DefaultFrom(const Context& ctx) {
     if (ca.empty()) ca = ctx.TlsDir() + "/ca.pem";
     if (cert.empty()) cert = ctx.TlsDir() + "/node.pem";
     if (key.empty()) key = ctx.TlsDir() + "/node.key";
     if (revoked.empty()) revoked = ctx.TlsDir() + "/revoked.txt";
+    if (crl.empty()) crl = ctx.TlsDir() + "/revoked.crl";
   }
   // This node's key (it seals its writes) and the deployment's trust (every
   // state received is checked against it).
@@ -29,7 +31,7 @@ struct TlsPaths {
   };
   Result<Loaded> Load() const {
     ASSIGN_OR_RETURN(sync::NodeSigner signer, sync::NodeSigner::Load(cert, key));
-    ASSIGN_OR_RETURN(sync::PeerVerifier verifier, sync::PeerVerifier::Load(ca, revoked));
+    ASSIGN_OR_RETURN(sync::PeerVerifier verifier, sync::PeerVerifier::Load(ca, revoked, crl));
     return Loaded{std::move(signer), std::move(verifier)};
   }
 

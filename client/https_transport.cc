@@ -28,6 +28,7 @@ struct Attempt {
   bool body_too_large = false;  // the transfer was cut off there
   int64_t retry_after_s = 0;
   bool session_unknown = false;  // a 401 saying the server forgot our session
+  bool revoked = false;          // a 403 showing the CA's revocation list (the body)
 };
 
 // Collects a reply's body, up to its limit: a hostile server could otherwise
@@ -136,6 +137,7 @@ struct HttpsTransport::Impl {
   // server forgets it.
   std::string last_hello;
   std::optional<int64_t> skew_ms;
+  std::string revocation_statement;  // what a 403 certificate-revoked showed
 
   Impl(HttpsTransportOptions o, sync::NodeSigner s) : options(std::move(o)), signer(std::move(s)) {
     cert_b64 = sync::Base64Encode(signer.cert_pem());
@@ -305,6 +307,8 @@ void HttpsTransport::Impl::ReadReplyHeaders(std::string_view op, const std::stri
     int64_t received_at = NowMs();
     skew_ms = *server_ms - (sent_at + (received_at - sent_at) / 2);
   }
+  a.revoked = a.http_status == 403 &&
+              ReplyHeader(curl, net::kHeaderRefusal) == std::string(net::kRefusalRevoked);
   std::string reply_session = ReplyHeader(curl, net::kHeaderSession);
   if (op == sync::kOpHello && a.http_status >= 200 && a.http_status < 300 &&
       net::IsSessionId(reply_session)) {
@@ -340,6 +344,11 @@ Status HttpsTransport::Impl::Classify(const Attempt& a, const std::string& url) 
     return Unavailable(url + ": " + a.error);
   }
   if (a.http_status >= 200 && a.http_status < 300) return Status::Ok();
+  if (a.revoked) {
+    return PermissionDenied(url +
+                            ": the server refused this node: it says this node's certificate is "
+                            "on the deployment CA's revocation list");
+  }
   bool busy = a.http_status == 502 || a.http_status == 503 || a.http_status == 504;
   // A frame from the peer's engine (often an ErrorReply): the engine decodes it.
   if (!busy && a.content_type.rfind(kProtobuf, 0) == 0) return Status::Ok();
@@ -388,6 +397,7 @@ Result<std::string> HttpsTransport::Impl::Send(std::string_view op, const std::s
                          ? IsTransient(a.curl) && !IsTlsRefusal(a)
                          : a.http_status == 502 || a.http_status == 503 || a.http_status == 504;
     if (!transient || attempt >= options.max_attempts) {
+      if (a.revoked) revocation_statement = a.body;
       Status st = Classify(a, url);
       if (!st.ok()) {
         if (transient && attempt > 1) {
@@ -446,6 +456,9 @@ uint64_t HttpsTransport::bytes_received() const {
 }
 uint64_t HttpsTransport::attempts() const {
   return impl_->attempts;
+}
+const std::string& HttpsTransport::revocation_statement() const {
+  return impl_->revocation_statement;
 }
 
 }  // namespace accord::client

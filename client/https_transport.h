@@ -103,6 +103,11 @@ class HttpsTransport : public sync::Transport {
   uint64_t bytes_received() const;
   // HTTP attempts made, all RoundTrips included (retries = attempts - calls).
   uint64_t attempts() const;
+  // What the server showed when it refused this node as revoked (a 403
+  // with X-Accord-Refusal: certificate-revoked): its body, claimed to be the
+  // deployment CA's signed revocation list. "" when no server did. Only a
+  // claim: sync::VerifyOwnRevocation decides whether to believe it.
+  const std::string& revocation_statement() const;
 
  private:
   struct Impl;

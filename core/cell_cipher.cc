@@ -134,7 +134,7 @@ bool CellCipher::IsSealed(std::string_view bytes) {
 
 Result<std::string> CellCipher::Seal(CellColumn column, const CellRow& row,
                                      std::string_view plain) const {
-  if (!key_) return FailedPrecondition(kLockedMessage);
+  if (!key_) return FailedPrecondition(locked_message_);
   if (!SodiumReady()) return Internal("libsodium cannot be initialised");
   std::string ad = AssociatedData(column, row);
   std::string cell(kCellPrefix.size() + kNonceBytes + plain.size() + kTagBytes, '\0');
@@ -152,7 +152,7 @@ Result<std::string> CellCipher::Seal(CellColumn column, const CellRow& row,
 
 Result<std::string> CellCipher::Open(CellColumn column, const CellRow& row,
                                      std::string_view cell) const {
-  if (!key_) return FailedPrecondition(kLockedMessage);
+  if (!key_) return FailedPrecondition(locked_message_);
   if (!SodiumReady()) return Internal("libsodium cannot be initialised");
   if (!IsSealed(cell) || cell.size() < kCellPrefix.size() + kNonceBytes + kTagBytes) {
     return Corruption(Where(column, row) + ": not a sealed cell");

@@ -94,6 +94,15 @@ class CellCipher {
 
   bool encrypted() const { return !key_id_.empty(); }
   bool unlocked() const { return key_ != nullptr; }
+  // Why personal data is locked: kLockedMessage unless the node locked it
+  // itself (its certificate was revoked: Store::LockForRevocation).
+  const std::string& locked_message() const { return locked_message_; }
+  // Drops the key, if any: from now on every personal cell is refused with
+  // `message`.
+  void Lock(std::string message) {
+    key_.reset();
+    locked_message_ = std::move(message);
+  }
   const std::string& key_id() const { return key_id_; }
 
   // Whether cells of (type, field) are sealed on this node: the node is
@@ -131,6 +140,7 @@ class CellCipher {
   std::string key_id_;
   std::shared_ptr<const DataKey> key_;
   std::set<std::string, std::less<>> also_personal_;
+  std::string locked_message_ = kLockedMessage;
 };
 
 }  // namespace accord

@@ -32,6 +32,13 @@ Status WaitForEmptyWal(Database& db, const char* what) {
 
 Result<EncryptionReport> Store::EncryptPersonalData(std::shared_ptr<const DataKey> key,
                                                     const std::vector<std::string>& also_personal) {
+  if (revocation_lock_) return FailedPrecondition(RevocationLockMessage(*revocation_lock_));
+  return SealPersonalData(std::move(key), also_personal, {});
+}
+
+Result<EncryptionReport> Store::SealPersonalData(
+    std::shared_ptr<const DataKey> key, const std::vector<std::string>& also_personal,
+    const std::vector<std::pair<std::string, std::string>>& extra_meta) {
   if (!key) return InvalidArgument("no data key given");
   const std::string key_id = key->KeyId();
   if (cipher_.encrypted() && cipher_.key_id() != key_id) {
@@ -59,6 +66,11 @@ Result<EncryptionReport> Store::EncryptPersonalData(std::shared_ptr<const DataKe
       ASSIGN_OR_RETURN(Statement * types, db_->Prepare("INSERT OR REPLACE INTO meta(key, value) "
                                                        "VALUES('personal_types', ?)"));
       RETURN_IF_ERROR(types->Bind(1, marked_list).Run());
+    }
+    for (const auto& [meta_key, meta_value] : extra_meta) {
+      ASSIGN_OR_RETURN(Statement * extra,
+                       db_->Prepare("INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)"));
+      RETURN_IF_ERROR(extra->Bind(1, meta_key).Bind(2, meta_value).Run());
     }
     ASSIGN_OR_RETURN(
         Statement * scan,

@@ -1,6 +1,11 @@
 #include "core/key_file.h"
 
+#include <fcntl.h>
 #include <sodium.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <filesystem>
 #include <fstream>
@@ -182,6 +187,31 @@ Status WriteRawKeyFile(const std::string& path, const DataKey& key) {
   RETURN_IF_ERROR(out.Write(hex));
   sodium_memzero(hex.data(), hex.size());
   return out.Commit();
+}
+
+Status DestroyKeyFile(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return Status::Ok();
+  const uintmax_t size = std::filesystem::file_size(path, ec);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return Internal(path + ": cannot open to overwrite: " + std::strerror(errno));
+  std::string noise(ec ? 0 : static_cast<size_t>(size), '\0');
+  randombytes_buf(noise.data(), noise.size());
+  size_t done = 0;
+  while (done < noise.size()) {
+    ssize_t n = ::write(fd, noise.data() + done, noise.size() - done);
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  bool synced = ::fsync(fd) == 0;
+  ::close(fd);
+  if (done < noise.size() || !synced) {
+    return Internal(path + ": could not overwrite the key file: " + std::strerror(errno));
+  }
+  if (!std::filesystem::remove(path, ec) || ec) {
+    return Internal(path + ": overwritten but not removed: " + ec.message());
+  }
+  return Status::Ok();
 }
 
 }  // namespace accord

@@ -44,4 +44,10 @@ Result<DataKey> ReadRawKeyFile(const std::string& path);
 // Writes the key as 64 hex digits and a newline (0600); fails if `path` exists.
 Status WriteRawKeyFile(const std::string& path, const DataKey& key);
 
+// Overwrites the file with random bytes of its size, flushes that to the
+// disk, then removes it: a revoked node giving up its key (docs/encryption.md,
+// "When the node is revoked"). A missing file is fine. What a journaling file
+// system or an SSD keeps of earlier copies is beyond any program's reach.
+Status DestroyKeyFile(const std::string& path);
+
 }  // namespace accord

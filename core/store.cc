@@ -189,6 +189,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, StoreOptions
   }
   std::unique_ptr<Store> store(new Store(std::move(db), node_id, std::move(options)));
   store->cipher_ = std::move(cipher);
+  RETURN_IF_ERROR(store->LoadRevocationLock());
   RETURN_IF_ERROR(store->RefreshPolicy());
   return store;
 }

@@ -62,6 +62,26 @@ struct EncryptionReport {
   int64_t rows = 0;          // versions rows they belong to
 };
 
+// A node that learnt, from its deployment CA's signed revocation list, that
+// its own certificate was revoked (a lost laptop: docs/security.md), and
+// locked its personal data until an administrator re-keys it.
+struct RevocationLock {
+  std::string serial_hex;     // this node's certificate the CA revoked
+  int64_t revoked_at_ms = 0;  // when, by the CA's list
+  std::string issuer;         // the CA that signed the list
+  std::string learned_from;   // the peer that showed it
+  int64_t learned_at_ms = 0;
+  // The node was not encrypted: its personal values were sealed under a key
+  // made for the lock and never kept, so they are gone from this node (its
+  // peers still hold what they may), not merely locked.
+  bool destroyed = false;
+  std::string revocation_list;  // the CA's list (PEM) as shown
+};
+
+// "this node's certificate (serial …) was revoked by the deployment CA (…)
+// on …; personal data is locked until an administrator re-keys it: …".
+std::string RevocationLockMessage(const RevocationLock& lock);
+
 struct FieldWrite {
   std::string field;
   std::optional<std::string> value;  // nullopt clears the field
@@ -343,6 +363,8 @@ class Store {
   // data is encrypted, and whether its key is loaded.
   bool encrypted() const { return cipher_.encrypted(); }
   bool unlocked() const { return cipher_.unlocked(); }
+  // The data key's public id (DataKey::KeyId); "" on a node not encrypted.
+  const std::string& data_key_id() const { return cipher_.key_id(); }
   // Personal data: the schema's personal types, those the deployment marks
   // (accord encrypt --personal) and types this build does not know. Sealed
   // at rest on an encrypted node; never written in clear on a bundle.
@@ -360,6 +382,23 @@ class Store {
                                                const std::vector<std::string>& also_personal = {});
   // The injected clock (StoreOptions::clock_ms).
   int64_t NowMs() const;
+
+  // ---- Lost laptop (docs/encryption.md, "When the node is revoked").
+  // Set once the node locked itself; then every read or write of personal
+  // data fails with RevocationLockMessage, whatever key was given.
+  const std::optional<RevocationLock>& revocation_lock() const { return revocation_lock_; }
+  // Locks this node's personal data for good, in one write transaction:
+  // on an encrypted node, drops the key (the caller destroys the wrapped
+  // key file: sync/own_revocation.h); on a clear one, seals every personal
+  // cell under a fresh key that is never kept (lock.destroyed), then
+  // empties the WAL and rebuilds the file as `accord encrypt` does. Returns
+  // warnings (the WAL could not be emptied yet: another connection was
+  // reading). Locking a locked node changes nothing.
+  Result<std::vector<std::string>> LockForRevocation(RevocationLock lock);
+  // `accord rekey`: lifts the lock with the node's data key (from an
+  // export held elsewhere). kPermissionDenied for another key;
+  // kFailedPrecondition when nothing is locked or the data was destroyed.
+  Status LiftRevocationLock(std::shared_ptr<const DataKey> key);
 
   // ---- Local writes: an officer's. Each call is one transaction: all or nothing.
   // Creates (no id, or an id not yet used) or updates a record; returns its id.
@@ -796,6 +835,12 @@ class Store {
                       int64_t now, bool* newly_opened);
   Status CloseConflict(std::string_view record_id, std::string_view field);
   Result<RecordView> BuildView(std::string_view id, std::string_view type, bool deleted);
+  // EncryptPersonalData's transaction, also writing `extra_meta` rows in it.
+  Result<EncryptionReport> SealPersonalData(
+      std::shared_ptr<const DataKey> key, const std::vector<std::string>& also_personal,
+      const std::vector<std::pair<std::string, std::string>>& extra_meta);
+  // Reads meta.revocation_lock into revocation_lock_ and locks cipher_ (Open).
+  Status LoadRevocationLock();
 
   std::unique_ptr<Database> db_;
   std::unique_ptr<PeerBook> peers_;
@@ -809,6 +854,7 @@ class Store {
   // Seals and opens the cells of personal data; every read and write of
   // versions.value, note and wire goes through it.
   CellCipher cipher_;
+  std::optional<RevocationLock> revocation_lock_;
   bool applies_remote_batches_ = false;  // the WAL checkpoint interval is raised
   ScopeCache unchanged_scopes_;
   int64_t scope_inputs_version_ = 0;

@@ -30,6 +30,12 @@ inline constexpr char kHeaderSignature[] = "X-Accord-Signature";  // base64
 // clock (ms since the Unix epoch), only ever used to tell a node its clock
 // looks wrong, never to accept or refuse anything.
 inline constexpr char kHeaderServerTime[] = "X-Accord-Server-Time";
+// On a 403 to a node whose certificate the deployment CA's signed revocation
+// list names: X-Accord-Refusal: certificate-revoked, and the list (PEM) as
+// the body, for the node to check and lock itself (docs/protocol.md,
+// "Revoked nodes").
+inline constexpr char kHeaderRefusal[] = "X-Accord-Refusal";
+inline constexpr char kRefusalRevoked[] = "certificate-revoked";
 
 // The session of a hello, which opens one, and its sequence.
 inline constexpr char kNoSession[] = "-";

@@ -117,6 +117,10 @@ class HttpsServer::Impl : public TlsPolicy {
   bool IsRevoked(std::string_view node_id, std::string_view serial_hex) const override {
     return Verifier()->IsRevoked(node_id, serial_hex);
   }
+  std::string SignedRevocationOf(std::string_view serial_hex) const override {
+    const sync::RevocationList* list = Verifier()->SignedRevocationOf(serial_hex);
+    return list != nullptr ? list->pem : "";
+  }
   void OnHandshakeFailure(std::string_view reason) override {
     ++handshake_failures_;
     Log("TLS handshake failed: " + std::string(reason));
@@ -127,7 +131,8 @@ class HttpsServer::Impl : public TlsPolicy {
     return verifier_;
   }
   Status ReloadRevocations() {
-    auto fresh = sync::PeerVerifier::Load(options_.ca_path, options_.revoked_path);
+    auto fresh =
+        sync::PeerVerifier::Load(options_.ca_path, options_.revoked_path, options_.crl_path);
     if (!fresh.ok()) return fresh.status();
     std::lock_guard<std::mutex> lock(verifier_mu_);
     verifier_ = std::make_shared<const sync::PeerVerifier>(std::move(fresh).value());
@@ -478,7 +483,7 @@ Result<std::unique_ptr<HttpsServer>> HttpsServer::Start(ServerOptions options, S
   if (!sync) return InvalidArgument("a sync handler is required");
   auto tls = ServerTls::Load(options.ca_path, options.cert_path, options.key_path);
   if (!tls.ok()) return tls.status().WithContext("server certificate: ");
-  auto verifier = sync::PeerVerifier::Load(options.ca_path, options.revoked_path);
+  auto verifier = sync::PeerVerifier::Load(options.ca_path, options.revoked_path, options.crl_path);
   if (!verifier.ok()) return verifier.status();
   auto impl = std::make_unique<Impl>(std::move(options), std::move(sync), std::move(status),
                                      std::move(tls).value(), std::move(verifier).value());

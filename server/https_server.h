@@ -48,6 +48,10 @@ struct ServerOptions {
   std::string cert_path;  // this node's certificate and key
   std::string key_path;
   std::string revoked_path;  // optional; see PeerVerifier::Load
+  // Optional: the deployment CA's signed revocation list (PEM CRL). A node
+  // it names is shown it, with a 403, on every request (docs/protocol.md,
+  // "Revoked nodes"), so that it learns it is revoked.
+  std::string crl_path;
   size_t max_body_bytes = size_t{32} << 20;
   // cpprestsdk has one process-wide pool: only the first server started in a
   // process sets its size. Handlers run on it, so it bounds concurrency.
@@ -120,7 +124,7 @@ class HttpsServer {
   // May be called while serving.
   void AddRoute(std::string method, std::string path_prefix, RouteHandler handler);
 
-  // Re-reads revoked_path so that a revocation applies without a restart,
+  // Re-reads revoked_path and crl_path so that a revocation applies without a restart,
   // to new connections and to every further request.
   Status ReloadRevocations();
 

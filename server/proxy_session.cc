@@ -2,7 +2,9 @@
 // the governor's own refusals, lingering and closing; see proxy_session.h.
 #include "server/proxy_session.h"
 
+#include "net/request_signing.h"
 #include "server/http_head.h"
+#include "server/tls_context.h"
 #include "sync/openssl_util.h"
 
 namespace accord::server {
@@ -78,9 +80,11 @@ void Session<Stream>::OnHandshake(const error_code& ec) {
     if (!stream_) return Close();
     const X509* cert = SSL_get0_peer_certificate(stream_->native_handle());
     node_ = cert != nullptr ? sync::ossl::CommonName(cert) : "";
+    revocation_statement_ = RevocationStatementOf(stream_->native_handle());
   }
   if (node_.empty()) return Close();  // cannot happen: a certificate is required
-  front_.SetEvictable(id_, false);    // a node of this deployment, not a stranger
+  // A node of this deployment, not a stranger; a revoked one stays evictable.
+  if (revocation_statement_.empty()) front_.SetEvictable(id_, false);
   ReadHead();
 }
 
@@ -167,6 +171,7 @@ void Session<Stream>::OnHead(const error_code& ec) {
   if (shared_.stopping || close_after_reply_) {
     return Refuse(503, "server is shutting down", true, {{"Retry-After", "5"}});
   }
+  if (!revocation_statement_.empty()) return RefuseRevoked();
   uint64_t length = request_->content_length().value_or(0);
   auto expect = head.find(http::field::expect);
   bool expects_continue =
@@ -244,6 +249,24 @@ void Session<Stream>::Refuse(int status, std::string_view text, bool close, Extr
     relay_.reset();
     if (close_after_) return LingerThenClose();
     ReadHead();
+  });
+}
+
+// The request of a node the CA's signed list revokes: never forwarded; the
+// reply is the list itself, for the node to verify and lock itself.
+template <class Stream>
+void Session<Stream>::RefuseRevoked() {
+  EndRequest();
+  shared_.log.Log(front_.settings.name + " revoked",
+                  peer_ + " " + node_ + " " + method_ + " " + path_ +
+                      " -> 403 (connection closed): its certificate is on the deployment CA's "
+                      "revocation list; shown the list");
+  out_ = PlainResponse(403, revocation_statement_, true,
+                       {{net::kHeaderRefusal, net::kRefusalRevoked}});
+  close_after_ = true;
+  WriteClient(asio::buffer(out_), [this] {
+    relay_.reset();
+    LingerThenClose();
   });
 }
 

@@ -136,6 +136,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   void RelayReplyBody();
   void FinishReply();
   void Refuse(int status, std::string_view text, bool close, ExtraHeaders extra = {});
+  void RefuseRevoked();
   void LingerThenClose();
   void Linger(size_t dropped);
   void Close();
@@ -165,6 +166,9 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   beast::flat_buffer head_buf_;
   std::optional<http::request_parser<http::empty_body>> request_;
   std::string node_;  // the client certificate's CN (TLS)
+  // The CA's signed revocation list naming the client's certificate: every
+  // request is answered with it, none forwarded (tls_context.h).
+  std::string revocation_statement_;
   bool closed_ = false;
   bool in_flight_ = false;
   bool first_request_ = true;

@@ -18,6 +18,15 @@ int PolicyIndex() {
   return index;
 }
 
+// Our slot in each SSL: the revocation list to show a revoked client.
+void FreeStatement(void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) {
+  delete static_cast<std::string*>(ptr);
+}
+int StatementIndex() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, &FreeStatement);
+  return index;
+}
+
 TlsPolicy* PolicyOf(const SSL* ssl) {
   return static_cast<TlsPolicy*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), PolicyIndex()));
 }
@@ -38,6 +47,16 @@ int VerifyClient(int preverify_ok, X509_STORE_CTX* store_ctx) {
     return 0;
   }
   if (policy != nullptr && policy->IsRevoked(cn, SerialHex(leaf))) {
+    // Revoked by the CA's signed list: let the handshake finish so that
+    // the node can be shown the list (and lock itself); the session
+    // answers every request with it and nothing else. Revoked by this
+    // office's plain list alone: nothing verifiable to show, refused here.
+    std::string statement = policy->SignedRevocationOf(SerialHex(leaf));
+    if (!statement.empty()) {
+      delete static_cast<std::string*>(SSL_get_ex_data(ssl, StatementIndex()));
+      SSL_set_ex_data(ssl, StatementIndex(), new std::string(std::move(statement)));
+      return 1;
+    }
     X509_STORE_CTX_set_error(store_ctx, X509_V_ERR_CERT_REVOKED);
     return 0;
   }
@@ -63,6 +82,11 @@ void InfoCallback(const SSL* ssl, int where, int ret) {
 }
 
 }  // namespace
+
+std::string RevocationStatementOf(SSL* ssl) {
+  const auto* statement = static_cast<const std::string*>(SSL_get_ex_data(ssl, StatementIndex()));
+  return statement != nullptr ? *statement : "";
+}
 
 Result<ServerTls> ServerTls::Load(const std::string& ca_path, const std::string& cert_path,
                                   const std::string& key_path) {

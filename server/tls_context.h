@@ -19,9 +19,18 @@ class TlsPolicy {
  public:
   virtual ~TlsPolicy() = default;
   virtual bool IsRevoked(std::string_view node_id, std::string_view serial_hex) const = 0;
+  // The CA's signed revocation list (PEM) when it names `serial_hex`, else
+  // "". Such a certificate completes its handshake only to be shown the
+  // list (RevocationStatementOf), never to reach a handler.
+  virtual std::string SignedRevocationOf(std::string_view /*serial_hex*/) const { return ""; }
   // Called once per handshake that ends in a fatal alert, with the reason.
   virtual void OnHandshakeFailure(std::string_view reason) = 0;
 };
+
+// After a completed handshake: the signed revocation list to show the
+// client instead of serving it, when its certificate is on it; "" for a
+// node in good standing.
+std::string RevocationStatementOf(SSL* ssl);
 
 class ServerTls {
  public:

@@ -217,11 +217,15 @@ Status CheckSignature(EVP_PKEY* pub, std::string_view data, std::string_view sig
 
 }  // namespace
 
-PeerVerifier::PeerVerifier(std::shared_ptr<const Store> store, std::set<std::string> revoked)
-    : store_(std::move(store)), revoked_(std::move(revoked)) {}
+PeerVerifier::PeerVerifier(std::shared_ptr<const Store> store, std::set<std::string> revoked,
+                           std::shared_ptr<const RevocationList> signed_list)
+    : store_(std::move(store)),
+      revoked_(std::move(revoked)),
+      signed_list_(std::move(signed_list)) {}
 
 Result<PeerVerifier> PeerVerifier::Load(const std::string& ca_pem_path,
-                                        const std::string& revoked_path) {
+                                        const std::string& revoked_path,
+                                        const std::string& crl_path) {
   ASSIGN_OR_RETURN(std::string ca_pem, ossl::ReadFile(ca_pem_path));
   auto cas = ossl::ParseCertificates(ca_pem);
   if (!cas.ok()) return cas.status().WithContext(ca_pem_path + ": ");
@@ -237,7 +241,21 @@ Result<PeerVerifier> PeerVerifier::Load(const std::string& ca_pem_path,
   }
   auto revoked = LoadRevocationList(revoked_path);
   if (!revoked.ok()) return revoked.status().WithContext("revocation list: ");
-  return PeerVerifier(std::move(store), std::move(revoked).value());
+  std::shared_ptr<const RevocationList> signed_list;
+  std::error_code ec;
+  if (!crl_path.empty() && std::filesystem::exists(crl_path, ec)) {
+    ASSIGN_OR_RETURN(std::string crl_pem, ossl::ReadFile(crl_path));
+    auto list = VerifyRevocationList(crl_pem, ca_pem);
+    if (!list.ok()) return list.status().WithContext(crl_path + ": ");
+    for (const RevokedSerial& r : list->revoked) revoked->insert(r.serial_hex);
+    signed_list = std::make_shared<const RevocationList>(std::move(list).value());
+  }
+  return PeerVerifier(std::move(store), std::move(revoked).value(), std::move(signed_list));
+}
+
+const RevocationList* PeerVerifier::SignedRevocationOf(std::string_view serial_hex) const {
+  if (!signed_list_ || serial_hex.empty()) return nullptr;
+  return signed_list_->Find(serial_hex) != nullptr ? signed_list_.get() : nullptr;
 }
 
 bool PeerVerifier::IsRevoked(std::string_view node_id, std::string_view serial_hex) const {

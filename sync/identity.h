@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "core/status.h"
+#include "sync/revocation_list.h"
 
 namespace accord::sync {
 
@@ -92,7 +93,12 @@ class PeerVerifier {
   // become trust anchors. `revoked_path` lists one node id or certificate
   // serial (hex, colons allowed) per line, '#' starts a comment; a missing
   // file means nothing is revoked, an unreadable one is an error.
-  static Result<PeerVerifier> Load(const std::string& ca_pem_path, const std::string& revoked_path);
+  // `crl_path` is the CA's signed revocation list (revocation_list.h); its
+  // serials are revoked too, and it is what a revoked node is shown
+  // (SignedRevocationOf). Missing: none; one that does not verify against
+  // the CA is an error (a list nobody can check is no list to show).
+  static Result<PeerVerifier> Load(const std::string& ca_pem_path, const std::string& revoked_path,
+                                   const std::string& crl_path = "");
 
   // Verifies the chain against the CA only, the validity dates, the CN's
   // syntax and the revocation list. Returns the node id (the CN). Extra
@@ -127,16 +133,23 @@ class PeerVerifier {
   // Revocation by name or serial alone, for callers that already hold a
   // verified certificate (the TLS layer). `serial_hex` is uppercase, no colons.
   bool IsRevoked(std::string_view node_id, std::string_view serial_hex) const;
+  // The CA's signed list, when it names `serial_hex`: the statement a node
+  // refused for that certificate is shown, so that it learns it is revoked.
+  // nullptr when the certificate is not on the signed list (perhaps revoked
+  // by the plain list alone).
+  const RevocationList* SignedRevocationOf(std::string_view serial_hex) const;
 
  private:
   struct Store;  // wraps X509_STORE
-  PeerVerifier(std::shared_ptr<const Store> store, std::set<std::string> revoked);
+  PeerVerifier(std::shared_ptr<const Store> store, std::set<std::string> revoked,
+               std::shared_ptr<const RevocationList> signed_list);
 
   // The chain, CN and revocation checks shared by the two Verify* calls.
   Result<std::string> VerifyChain(std::string_view cert_pem, bool check_time) const;
 
   std::shared_ptr<const Store> store_;
   std::set<std::string> revoked_;  // normalised: node ids and serials, uppercase
+  std::shared_ptr<const RevocationList> signed_list_;  // nullptr: none held
 };
 
 // Demo and test PKI; real deployments may bring their own. Both refuse to

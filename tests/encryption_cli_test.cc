@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -245,6 +246,130 @@ TEST_F(EncryptionCliTest, ServeWithAKeyFileSyncsOverHttpsWithAClearOffice) {
       AccordWith(node_, {"serve", "--listen", "127.0.0.1:" + std::to_string(*port), "--no-ui"});
   EXPECT_EQ(no_key.code, 1);
   EXPECT_NE(no_key.err.find("personal data is locked"), std::string::npos) << no_key.err;
+}
+
+// A lost laptop (issue 12, item 6), through the command line as an office
+// lives it: the laptop syncs with its capital office; the CA revokes the
+// laptop's certificate and the office is given the signed list; at the
+// laptop's next sync it learns it is revoked and locks its cases, even
+// from someone holding its passphrase; an administrator re-keys it with a
+// new certificate and the exported key, and it works again.
+TEST_F(EncryptionCliTest, ALostLaptopLocksItsCasesAtItsNextSyncUntilAnAdministratorReKeysIt) {
+  const std::string ca = dir_.File("ca"), laptop = dir_.File("KH-POIPET");
+  ASSERT_EQ(AccordWith(dir_.path(), {"cert", "ca", "--out", ca}).code, 0);
+  ASSERT_EQ(AccordWith(node_, {"init", "--node-id", "KH-NCCT"}).code, 0);
+  ASSERT_EQ(
+      AccordWith(laptop, {"init", "--node-id", "KH-POIPET", "--encrypt"}, kWithPassphrase).code, 0);
+  for (const auto& dir : {node_, laptop}) {
+    Ran cert = AccordWith(dir, {"cert", "node", "--ca-dir", ca}, kWithPassphrase);
+    ASSERT_EQ(cert.code, 0) << cert.err;
+  }
+  std::vector<std::string> put = {"put", "case"};
+  for (const auto& [field, value] : kCaseFields) put.push_back(field + "=" + value);
+  Ran made = AccordWith(laptop, put, kWithPassphrase);
+  ASSERT_EQ(made.code, 0) << made.err;
+  std::string case_id = made.out.substr(0, made.out.find('\n'));
+  Ran plan =
+      AccordWith(laptop, {"put", "plan", "title=ផែនការព្រំដែន-LOST-LAPTOP-PLAN"}, kWithPassphrase);
+  ASSERT_EQ(plan.code, 0) << plan.err;
+  std::string plan_id = plan.out.substr(0, plan.out.find('\n'));
+  // The key, exported and kept off the laptop (at the capital).
+  const std::string key_export = dir_.File("KH-POIPET-data-key");
+  ASSERT_EQ(AccordWith(laptop, {"key", "export", "--out", key_export}, kWithPassphrase).code, 0);
+
+  auto port = server::PickFreeLoopbackPort();
+  ASSERT_TRUE(port.ok());
+  const std::string url = "https://127.0.0.1:" + std::to_string(*port);
+  {
+    ServeProcess office(node_, *port, dir_.File("serve.log"));
+    ASSERT_TRUE(testing::Accepts(*port)) << ReadFile(dir_.File("serve.log"));
+    Ran sync = AccordWith(laptop, {"sync", url}, kWithPassphrase);
+    ASSERT_EQ(sync.code, 0) << sync.out << sync.err;
+    EXPECT_EQ(office.Signal(SIGTERM), 0);
+  }
+
+  // The laptop is lost: the CA revokes its certificate, the office gets the list.
+  const std::string crl = dir_.File("revoked.crl");
+  Ran revoke = AccordWith(dir_.path(), {"cert", "revoke", "--ca-dir", ca, "--crl", crl,
+                                        laptop + "/tls/node.pem", "--json"});
+  ASSERT_EQ(revoke.code, 0) << revoke.err;
+  EXPECT_EQ(json::parse(revoke.out)["revoked"].size(), 1u);
+  std::filesystem::copy_file(crl, node_ + "/tls/revoked.crl");
+  {
+    ServeProcess office(node_, *port, dir_.File("serve.log"));
+    ASSERT_TRUE(testing::Accepts(*port)) << ReadFile(dir_.File("serve.log"));
+    // Whoever holds the laptop, and its passphrase, syncs.
+    Ran sync = AccordWith(laptop, {"sync", url}, kWithPassphrase);
+    EXPECT_EQ(sync.code, 1) << sync.out << sync.err;
+    EXPECT_NE(sync.err.find("was revoked by the deployment CA"), std::string::npos) << sync.err;
+    EXPECT_NE(sync.err.find("personal data locked"), std::string::npos) << sync.err;
+    EXPECT_EQ(office.Signal(SIGTERM), 0);
+  }
+  EXPECT_NE(ReadFile(dir_.File("serve.log")).find("revocation list"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(laptop + "/keys/data-key"));
+
+  Ran get = AccordWith(laptop, {"get", case_id}, kWithPassphrase);
+  EXPECT_EQ(get.code, 1);
+  EXPECT_NE(get.err.find("this node's certificate (serial"), std::string::npos) << get.err;
+  EXPECT_NE(get.err.find("was revoked by the deployment CA"), std::string::npos) << get.err;
+  EXPECT_NE(get.err.find("until an administrator re-keys it: accord rekey"), std::string::npos)
+      << get.err;
+  // Even the exported key does not open it on the laptop.
+  EXPECT_EQ(AccordWith(laptop, {"--key-file", key_export, "get", case_id}).code, 1);
+  Ran plan_read = AccordWith(laptop, {"get", plan_id});
+  EXPECT_EQ(plan_read.code, 0) << plan_read.err;
+  EXPECT_NE(plan_read.out.find("ផែនការព្រំដែន-LOST-LAPTOP-PLAN"), std::string::npos);
+  Ran status = AccordWith(laptop, {"status", "--json"});
+  ASSERT_EQ(status.code, 0) << status.err;
+  json st = json::parse(status.out);
+  EXPECT_EQ(st["revocation_lock"]["learned_from"], "KH-NCCT");
+  EXPECT_EQ(st["revocation_lock"]["personal_data_destroyed"], false);
+  Ran again = AccordWith(laptop, {"sync", url}, kWithPassphrase);
+  EXPECT_EQ(again.code, 1);
+  EXPECT_NE(again.err.find("no sync"), std::string::npos) << again.err;
+  EXPECT_EQ(FoundOnDisk(laptop, Markers()), std::vector<std::string>());
+
+  // Re-keying: the revoked certificate is refused; a new one and the
+  // exported key unlock it, under a new passphrase.
+  const std::vector<std::string> kNewPassphrase = {"ACCORD_PASSPHRASE=ថ្មី new passphrase"};
+  Ran with_old = AccordWith(laptop,
+                            {"rekey", "--cert", laptop + "/tls/node.pem", "--key",
+                             laptop + "/tls/node.key", "--key-export", key_export},
+                            kNewPassphrase);
+  EXPECT_EQ(with_old.code, 1);
+  EXPECT_NE(with_old.err.find("the certificate the CA revoked"), std::string::npos) << with_old.err;
+  const std::string fresh = dir_.File("KH-POIPET-new");
+  ASSERT_EQ(
+      AccordWith(laptop, {"cert", "node", "--ca-dir", ca, "--node-id", "KH-POIPET", "--out", fresh})
+          .code,
+      0);
+  // Another node's key is refused, and nothing changes.
+  const std::string other = dir_.File("KH-KAMPOT"), other_key = dir_.File("KH-KAMPOT-data-key");
+  ASSERT_EQ(
+      AccordWith(other, {"init", "--node-id", "KH-KAMPOT", "--encrypt"}, kWithPassphrase).code, 0);
+  ASSERT_EQ(AccordWith(other, {"key", "export", "--out", other_key}, kWithPassphrase).code, 0);
+  Ran wrong_key = AccordWith(laptop,
+                             {"rekey", "--cert", fresh + "/node.pem", "--key", fresh + "/node.key",
+                              "--key-export", other_key},
+                             kNewPassphrase);
+  EXPECT_EQ(wrong_key.code, 1);
+  EXPECT_NE(wrong_key.err.find("is not this node's data key"), std::string::npos) << wrong_key.err;
+  EXPECT_EQ(AccordWith(laptop, {"get", case_id}, kNewPassphrase).code, 1);
+  Ran rekey = AccordWith(laptop,
+                         {"rekey", "--cert", fresh + "/node.pem", "--key", fresh + "/node.key",
+                          "--key-export", key_export},
+                         kNewPassphrase);
+  ASSERT_EQ(rekey.code, 0) << rekey.err;
+  Ran unlocked = AccordWith(laptop, {"get", case_id}, kNewPassphrase);
+  ASSERT_EQ(unlocked.code, 0) << unlocked.err;
+  EXPECT_NE(unlocked.out.find("ញញ-ឈ្មោះសម្ងាត់"), std::string::npos);
+  {
+    ServeProcess office(node_, *port, dir_.File("serve.log"));
+    ASSERT_TRUE(testing::Accepts(*port)) << ReadFile(dir_.File("serve.log"));
+    Ran sync = AccordWith(laptop, {"sync", url}, kNewPassphrase);
+    EXPECT_EQ(sync.code, 0) << sync.out << sync.err;
+    EXPECT_EQ(office.Signal(SIGTERM), 0);
+  }
 }
 
 }  // namespace

@@ -63,6 +63,7 @@ class HttpsNodesTest : public PkiFixture {
     options.cert_path = cert(id);
     options.key_path = key(id);
     options.revoked_path = revoked_path();
+    options.crl_path = crl_path();
     options.threads = 4;
     for (int attempt = 0; attempt < 5 && !node->server; ++attempt) {
       auto port = server::PickFreeLoopbackPort();

@@ -38,6 +38,9 @@ class PkiFixture : public ::testing::Test {
   std::string key(const std::string& node) const { return dir_ / (node + "/node.key"); }
   std::string ca_pem() const { return dir_ / "ca/ca.pem"; }
   std::string revoked_path() const { return dir_ / "revoked.txt"; }
+  // The CA's signed revocation list, as an office would keep it beside
+  // revoked.txt (tls/revoked.crl); absent until a test writes it.
+  std::string crl_path() const { return dir_ / "revoked.crl"; }
 
   // Issues `node`'s certificate from this deployment's CA.
   void Enrol(const std::string& node) {
