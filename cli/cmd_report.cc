@@ -2,11 +2,13 @@
 // (core/reports.h), as aligned text, JSON or CSV.
 #include <ctime>
 #include <iostream>
+#include <set>
 #include <sstream>
 
 #include "cli/cli_context.h"
 #include "core/display_width.h"
 #include "core/reports.h"
+#include "core/signed_content.h"
 
 namespace accord::cli {
 
@@ -225,7 +227,36 @@ json AssessmentJson(const PartyAssessment& p) {
           {"assessments_by_party", p.assessments_by_party}};
 }
 
-json PlanJson(const PlanReport& plan) {
+// The plan's signatures, and every record amended since any of them: the
+// signed plan is the authority, so the report says where it no longer holds.
+struct PlanSignatures {
+  std::vector<SignatureCheck> checks;
+  std::set<std::string> amended;
+};
+
+std::string SignatureField(const SignatureCheck& check, const char* name) {
+  const auto* value = check.signature.Value(name);
+  return value && *value ? **value : "";
+}
+
+json SignaturesJson(const PlanSignatures& signatures) {
+  json out = json::array();
+  for (const SignatureCheck& check : signatures.checks) {
+    json amended = json::array();
+    for (const Amendment& a : check.amended) {
+      amended.push_back(
+          {{"kind", std::string(AmendmentWord(a.kind))}, {"type", a.type}, {"id", a.id}});
+    }
+    out.push_back({{"id", check.signature.id},
+                   {"signatory", SignatureField(check, "signatory")},
+                   {"signed_on", SignatureField(check, "signed_on")},
+                   {"intact", check.intact()},
+                   {"amended", amended}});
+  }
+  return out;
+}
+
+json PlanJson(const PlanReport& plan, const PlanSignatures& signatures) {
   json objectives = json::array();
   for (const ObjectiveProgress& o : plan.objectives) {
     json activities = json::array();
@@ -247,7 +278,8 @@ json PlanJson(const PlanReport& plan) {
                             {"shared_progress_status", a.shared_status},
                             {"shared_progress_note", a.shared_note},
                             {"assessments", assessments},
-                            {"fields_in_conflict", a.fields_in_conflict}});
+                            {"fields_in_conflict", a.fields_in_conflict},
+                            {"amended_since_signing", signatures.amended.count(a.id) > 0}});
     }
     objectives.push_back(
         {{"id", o.id}, {"number", o.number}, {"text", o.text}, {"activities", activities}});
@@ -259,6 +291,7 @@ json PlanJson(const PlanReport& plan) {
             {"period_start", plan.period_start},
             {"period_end", plan.period_end},
             {"status", plan.status}}},
+          {"signatures", SignaturesJson(signatures)},
           {"assessing_parties", plan.assessing_parties},
           {"objectives", objectives}};
 }
@@ -271,7 +304,7 @@ std::string Recorder(const PartyAssessment& p) {
   return "";
 }
 
-void PrintPlanText(const PlanReport& plan) {
+void PrintPlanText(const PlanReport& plan, const PlanSignatures& signatures) {
   std::cout << "Plan " << plan.id << ": " << FirstLine(plan.title) << "\n";
   std::string period = plan.period_start.empty() && plan.period_end.empty()
                            ? ""
@@ -279,13 +312,25 @@ void PrintPlanText(const PlanReport& plan) {
   std::cout << "  parties " << (plan.parties.empty() ? "—" : plan.parties) << "   period "
             << (period.empty() ? "—" : period) << "   status "
             << (plan.status.empty() ? "—" : plan.status) << "\n";
+  for (const SignatureCheck& check : signatures.checks) {
+    std::cout << "  signed by " << SignatureField(check, "signatory");
+    if (!SignatureField(check, "signed_on").empty()) {
+      std::cout << " on " << SignatureField(check, "signed_on");
+    }
+    std::cout << ": "
+              << (check.intact() ? "intact"
+                                 : "AMENDED since signing (" +
+                                       std::to_string(check.amended.size()) + " record(s))")
+              << "\n";
+  }
   for (const ObjectiveProgress& o : plan.objectives) {
     std::cout << "\nObjective " << o.number << "  " << TruncateToWidth(FirstLine(o.text), 100)
               << "\n";
     for (const ActivityProgress& a : o.activities) {
       std::cout << "\n  Activity " << a.number << "  "
                 << TruncateToWidth(FirstLine(a.description), 96)
-                << (a.fields_in_conflict.empty() ? "" : "  [conflict]") << "\n";
+                << (a.fields_in_conflict.empty() ? "" : "  [conflict]")
+                << (signatures.amended.count(a.id) ? "  [amended since signing]" : "") << "\n";
       Table facts({20, 100});
       if (!a.responsible_agency.empty()) facts.Add({"responsible", a.responsible_agency});
       if (!a.timeframe.empty()) facts.Add({"timeframe", a.timeframe});
@@ -358,12 +403,19 @@ int RunPlan(const Context& ctx, const ReportArgs& args) {
   if (!store.ok()) return Fail(store.status());
   auto plan = ReportPlan(**store, args.plan);
   if (!plan.ok()) return Fail(plan.status());
+  PlanSignatures signatures;
+  auto checks = CheckSignatures(**store, args.plan);
+  if (!checks.ok()) return Fail(checks.status());
+  signatures.checks = std::move(checks).value();
+  for (const SignatureCheck& check : signatures.checks) {
+    for (const Amendment& a : check.amended) signatures.amended.insert(a.id);
+  }
   if (ctx.json) {
-    PrintJson(PlanJson(*plan));
+    PrintJson(PlanJson(*plan, signatures));
   } else if (args.csv) {
     PrintPlanCsv(*plan);
   } else {
-    PrintPlanText(*plan);
+    PrintPlanText(*plan, signatures);
   }
   return kExitOk;
 }

@@ -28,14 +28,8 @@ inline std::string Quote(const std::string& arg) {
   return q + "'";
 }
 
-// `accord --dir DIR ARGS...`: exit code and stdout (stderr is dropped).
-// `env`, e.g. "ACCORD_TEST_SCHEMA_EXTENSION=1", is set for that run only.
-inline CommandResult Accord(const std::string& dir, const std::vector<std::string>& args,
-                            const std::string& env = "") {
-  std::string command = (env.empty() ? "" : "env " + Quote(env) + " ") + Quote(ACCORD_BINARY) +
-                        " --dir " + Quote(dir);
-  for (const auto& a : args) command += " " + Quote(a);
-  command += " 2>/dev/null";
+// Runs a shell command line: its exit code and stdout.
+inline CommandResult RunShell(const std::string& command) {
   FILE* pipe = popen(command.c_str(), "r");
   std::string out;
   std::array<char, 4096> buffer;
@@ -44,19 +38,25 @@ inline CommandResult Accord(const std::string& dir, const std::vector<std::strin
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
+inline std::string AccordCommandLine(const std::string& dir, const std::vector<std::string>& args) {
+  std::string command = Quote(ACCORD_BINARY) + " --dir " + Quote(dir);
+  for (const auto& a : args) command += " " + Quote(a);
+  return command;
+}
+
+// `accord --dir DIR ARGS...`: exit code and stdout (stderr is dropped).
+// `env`, e.g. "ACCORD_TEST_SCHEMA_EXTENSION=1", is set for that run only.
+inline CommandResult Accord(const std::string& dir, const std::vector<std::string>& args,
+                            const std::string& env = "") {
+  return RunShell((env.empty() ? "" : "env " + Quote(env) + " ") + AccordCommandLine(dir, args) +
+                  " 2>/dev/null");
+}
+
 // As Accord, with stderr in `out` after stdout's lines (2>&1): for what a
 // command tells the person at the terminal.
 inline CommandResult AccordWithMessages(const std::string& dir,
                                         const std::vector<std::string>& args) {
-  std::string command = Quote(ACCORD_BINARY) + " --dir " + Quote(dir);
-  for (const auto& a : args) command += " " + Quote(a);
-  command += " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buffer;
-  while (size_t n = fread(buffer.data(), 1, buffer.size(), pipe)) out.append(buffer.data(), n);
-  int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  return RunShell(AccordCommandLine(dir, args) + " 2>&1");
 }
 
 // Starts `accord --dir DIR ARGS...` in the background, output to /dev/null

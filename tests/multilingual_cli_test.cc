@@ -168,6 +168,29 @@ TEST_F(MultilingualCliTest, ASignedMeetingEditedAfterSigningShowsAsAmended) {
   CommandResult get = Accord(node, {"get", "mtg-2023-02-10-poipet"});
   EXPECT_NE(get.out.find("signed by លោក សុខ វណ្ណា on 2023-02-10: AMENDED since"), std::string::npos)
       << get.out;
+  // A signed plan: the plan report says which activity changed since.
+  ASSERT_EQ(Accord(node, {"sign", "plan-khth-2023", "--signatory", "นายสมชาย ศรีสุข"}).code, 0);
+  json plan = json::parse(Accord(node, {"report", "plan", "plan-khth-2023", "--json"}).out);
+  ASSERT_EQ(plan["signatures"].size(), 1u);
+  EXPECT_TRUE(plan["signatures"][0]["intact"].get<bool>());
+  ASSERT_EQ(
+      Accord(node, {"put", "activity", "--id", "act-khth-2023-1.1", "timeframe=2024-Q3"}).code, 0);
+  plan = json::parse(Accord(node, {"report", "plan", "plan-khth-2023", "--json"}).out);
+  EXPECT_FALSE(plan["signatures"][0]["intact"].get<bool>());
+  size_t amended = 0;
+  for (const json& objective : plan["objectives"]) {
+    for (const json& activity : objective["activities"]) {
+      if (activity["amended_since_signing"].get<bool>()) {
+        ++amended;
+        EXPECT_EQ(activity["id"], "act-khth-2023-1.1");
+      }
+    }
+  }
+  EXPECT_EQ(amended, 1u);
+  CommandResult report = Accord(node, {"report", "plan", "plan-khth-2023"});
+  EXPECT_NE(report.out.find("signed by นายสมชาย ศรีสุข"), std::string::npos) << report.out;
+  EXPECT_NE(report.out.find("AMENDED since signing (1 record(s))"), std::string::npos);
+  EXPECT_NE(report.out.find("[amended since signing]"), std::string::npos);
   // Only a meeting or a plan can be signed.
   EXPECT_EQ(Accord(node, {"sign", "min-2023-02-10-1", "--signatory", "x"}).code, 1);
   EXPECT_EQ(Accord(node, {"sign", "mtg-2023-02-10-poipet"}).code, 2);  // no --signatory
