@@ -59,6 +59,19 @@ inline CommandResult AccordWithMessages(const std::string& dir,
   return RunShell(AccordCommandLine(dir, args) + " 2>&1");
 }
 
+// The bytes of a file ("" when it cannot be read).
+inline std::string FileBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+// Whether `marker` is anywhere in a node database or its WAL, byte for byte.
+inline bool OnDisk(const std::string& db_path, const std::string& marker) {
+  return (FileBytes(db_path) + FileBytes(db_path + "-wal")).find(marker) != std::string::npos;
+}
+
 // Starts `accord --dir DIR ARGS...` in the background, output to /dev/null
 // (or stdout to `out_file`); returns its pid.
 inline pid_t SpawnAccord(const std::string& dir, const std::vector<std::string>& args,

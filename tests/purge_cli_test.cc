@@ -31,19 +31,6 @@ std::string ReadAll(const std::string& path) {
   return s.str();
 }
 
-// stdout and stderr together, for the messages a person reads.
-CommandResult AccordSays(const std::string& dir, const std::vector<std::string>& args) {
-  std::string command = Quote(ACCORD_BINARY) + " --dir " + Quote(dir);
-  for (const auto& a : args) command += " " + Quote(a);
-  command += " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  std::string out;
-  char buffer[4096];
-  while (size_t n = fread(buffer, 1, sizeof buffer, pipe)) out.append(buffer, n);
-  int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
 class PurgeCliTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -113,8 +100,9 @@ TEST_F(PurgeCliTest, OnlyAUserWithThePurgeRightErasesAndTheTombstoneSaysWho) {
 
   // Sokha writes and resolves, but may not purge.
   std::string before = Dump();
-  CommandResult refused = AccordSays(node, {"purge", kCase, "--reason", "ឈ្មោះពិត", "--as",
-                                            "sokha.kh", "--password-file", sokha_password});
+  CommandResult refused =
+      testing::AccordWithMessages(node, {"purge", kCase, "--reason", "ឈ្មោះពិត", "--as", "sokha.kh",
+                                         "--password-file", sokha_password});
   EXPECT_EQ(refused.code, 1);
   EXPECT_NE(refused.out.find("may not purge"), std::string::npos) << refused.out;
   EXPECT_EQ(Accord(node, {"purge", kCase, "--reason", "ឈ្មោះពិត"}).code, 1) << "nobody named";
@@ -141,16 +129,17 @@ TEST_F(PurgeCliTest, OnlyAUserWithThePurgeRightErasesAndTheTombstoneSaysWho) {
   EXPECT_EQ(list[0]["user"], "dara.kh");
   EXPECT_NE(Accord(node, {"purge", "list"}).out.find("purged by dara.kh on KH-NCCT"),
             std::string::npos);
-  CommandResult get = AccordSays(node, {"get", kCase});
+  CommandResult get = testing::AccordWithMessages(node, {"get", kCase});
   EXPECT_EQ(get.code, 1);
   EXPECT_NE(get.out.find("purged by dara.kh on KH-NCCT"), std::string::npos) << get.out;
   EXPECT_NE(get.out.find(reason), std::string::npos) << get.out;
-  CommandResult history = AccordSays(node, {"history", kCase});
+  CommandResult history = testing::AccordWithMessages(node, {"history", kCase});
   EXPECT_EQ(history.code, 1);
   EXPECT_NE(history.out.find("purged by dara.kh"), std::string::npos) << history.out;
   // The erased id cannot be written again: every peer would refuse it.
-  CommandResult again = AccordSays(node, {"put", "case", "--id", kCase, "reference=KH-2026-044",
-                                          "--as", "dara.kh", "--password-file", dara_password});
+  CommandResult again =
+      testing::AccordWithMessages(node, {"put", "case", "--id", kCase, "reference=KH-2026-044",
+                                         "--as", "dara.kh", "--password-file", dara_password});
   EXPECT_EQ(again.code, 1);
   EXPECT_NE(again.out.find("was purged by dara.kh"), std::string::npos) << again.out;
   // Once is enough.
@@ -163,7 +152,8 @@ TEST_F(PurgeCliTest, OnlyAUserWithThePurgeRightErasesAndTheTombstoneSaysWho) {
 // A node without users lets anyone purge, as it lets anyone write.
 TEST_F(PurgeCliTest, ANodeWithoutUsersPurgesAsItWrites) {
   ASSERT_EQ(Accord(node, PutCase()).code, 0);
-  CommandResult purged = AccordSays(node, {"purge", kCase, "--reason", "retention ended"});
+  CommandResult purged =
+      testing::AccordWithMessages(node, {"purge", kCase, "--reason", "retention ended"});
   ASSERT_EQ(purged.code, 0) << purged.out;
   EXPECT_NE(purged.out.find("purged by no user on KH-NCCT"), std::string::npos) << purged.out;
   EXPECT_FALSE(FilesHold(kName));

@@ -15,23 +15,13 @@ namespace {
 
 using nlohmann::json;
 using testing::Accord;
+using testing::OnDisk;
 using testing::TempDir;
 
 const std::string kOldInitials = "ឈ្មោះចាស់-ក្នុងឆ្នាំ២០២៣-៤៤";  // replaced in 2023
 const std::string kLastYearInitials = "ชื่อเมื่อปีก่อน-๒๓";      // replaced today
 const std::string kCurrentInitials = "Tên hiện tại-CLI-61";
 const std::string kOldPlanTitle = "PLAN-HISTORY-CLI-MARKER-7730";
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
-bool OnDisk(const std::string& db_path, const std::string& marker) {
-  return (ReadFile(db_path) + ReadFile(db_path + "-wal")).find(marker) != std::string::npos;
-}
 
 class RetentionCliTest : public ::testing::Test {
  protected:

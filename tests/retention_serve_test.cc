@@ -19,21 +19,11 @@ namespace {
 
 using nlohmann::json;
 using testing::Accord;
+using testing::OnDisk;
 using testing::ServeProcess;
 
 const std::string kOldShelter = "ที่พักเก่า-ต้องลบ-SERVE-81";
 const std::string kCurrentShelter = "មណ្ឌលថ្មី-SERVE-82";
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
-bool OnDisk(const std::string& db_path, const std::string& marker) {
-  return (ReadFile(db_path) + ReadFile(db_path + "-wal")).find(marker) != std::string::npos;
-}
 
 class RetentionServeTest : public ::testing::Test {
  protected:
@@ -87,7 +77,8 @@ TEST_F(RetentionServeTest, ServePrunesBeforeItServes) {
   EXPECT_EQ(server->Signal(SIGTERM), 0);
   EXPECT_FALSE(OnDisk(Db(), kOldShelter));
   EXPECT_TRUE(OnDisk(Db(), kCurrentShelter));
-  EXPECT_NE(ReadFile(log).find("retention: "), std::string::npos) << ReadFile(log);
+  EXPECT_NE(testing::FileBytes(log).find("retention: "), std::string::npos)
+      << testing::FileBytes(log);
 }
 
 TEST_F(RetentionServeTest, SyncPrunesAfterASyncAndSaysSo) {
