@@ -210,8 +210,8 @@ Result<BundleInfo> WriteBundle(Store& store, const NodeSigner& signer, const std
     // Stream the change log in chunks: memory holds one chunk at a time.
     uint64_t cursor = 0;
     while (true) {
-      ASSIGN_OR_RETURN(ChangePage page,
-                       store.ReadChanges(cursor, options.chunk_states, base, reader));
+      ASSIGN_OR_RETURN(ChangePage page, ReadSealedChanges(store, signer, cursor,
+                                                          options.chunk_states, base, reader));
       if (!page.states.empty() || !page.left_scope.empty() || page.done) {
         wire::SignedChanges chunk;
         // The last chunk also proves the knowledge the summary vouches for.

@@ -95,6 +95,23 @@ Status SealPendingWrites(Store& store, const NodeSigner& signer) {
   }
 }
 
+Result<ChangePage> ReadSealedChanges(Store& store, const NodeSigner& signer, uint64_t after_seq,
+                                     size_t max_states, const VersionVector& peer_knowledge,
+                                     const PageReader& reader) {
+  // Each retry needs a new write between the seal and the read, microseconds
+  // apart: three is plenty, and a bound keeps a runaway writer from pinning it.
+  constexpr int kMaxReseals = 3;
+  for (int reseal = 0;; ++reseal) {
+    Result<ChangePage> page = store.ReadChanges(after_seq, max_states, peer_knowledge, reader);
+    if (page.ok() || page.status().code() != Code::kFailedPrecondition || reseal == kMaxReseals) {
+      return page;
+    }
+    ASSIGN_OR_RETURN(UnsealedBatch fresh, store.UnsealedWrites(1));
+    if (fresh.writes.empty()) return page;  // not a write that sealing would change
+    RETURN_IF_ERROR(SealPendingWrites(store, signer));
+  }
+}
+
 Result<bool> SealOldestPendingWrites(Store& store, const NodeSigner& signer, size_t max_states) {
   if (signer.node_id() != store.node_id()) {
     return FailedPrecondition("the certificate names " + signer.node_id() + " but this node is " +

@@ -34,6 +34,14 @@ Status SealPendingWrites(Store& store, const NodeSigner& signer);
 // seals a little ahead of each page it reads, while the peer applies the
 // page before, instead of sealing every write before its first page.
 Result<bool> SealOldestPendingWrites(Store& store, const NodeSigner& signer, size_t max_states);
+// Store::ReadChanges for a peer or a bundle, from a log whose writes up to
+// now have been sealed. An officer's write can land between the seal and the
+// read (the node keeps working while it syncs); the read then meets a write
+// not sealed yet. This seals it and reads again, a few times at most; any
+// other failure, or one that sealing does not change, is returned as it is.
+Result<ChangePage> ReadSealedChanges(Store& store, const NodeSigner& signer, uint64_t after_seq,
+                                     size_t max_states, const VersionVector& peer_knowledge,
+                                     const PageReader& reader);
 
 // The proofs a receiver holding `receiver_knowledge` needs for `states`:
 // each unit's seal with the hashes of the members not in `states`, the

@@ -196,13 +196,15 @@ ServiceReply SyncService::Pull(const wire::Envelope& request, const std::string&
     Status noted = store_.RecordPeerPolicyVersion(peer, reader.policy_version);
     if (!noted.ok()) return ErrorReply(noted, self);
   }
-  auto changes = store_.ReadChanges(pull.cursor(), page, *peer_knowledge, reader);
+  auto changes =
+      ReadSealedChanges(store_, *credentials_.signer, pull.cursor(), page, *peer_knowledge, reader);
   // A stretch of the log the puller already holds costs it no round trip
   // per page: read on, within a bound so one request stays short.
   for (int more = 0; more < kMaxEmptyPagesPerPull && changes.ok() && changes->states.empty() &&
                      changes->left_scope.empty() && !changes->done;
        ++more) {
-    changes = store_.ReadChanges(changes->next_cursor, page, *peer_knowledge, reader);
+    changes = ReadSealedChanges(store_, *credentials_.signer, changes->next_cursor, page,
+                                *peer_knowledge, reader);
   }
   if (!changes.ok()) return ErrorReply(changes.status(), self);
   wire::Envelope reply;

@@ -247,12 +247,12 @@ struct PushPage {
   wire::Envelope request;
 };
 
-Result<PushPage> ReadPushPage(Store& store, const SyncOptions& options, const Hello& hello,
-                              const PageReader& reader, uint64_t from) {
+Result<PushPage> ReadPushPage(Store& store, const NodeSigner& signer, const SyncOptions& options,
+                              const Hello& hello, const PageReader& reader, uint64_t from) {
   uint64_t cursor = from;
   while (true) {
-    ASSIGN_OR_RETURN(ChangePage page,
-                     store.ReadChanges(cursor, options.page_size, hello.peer_knowledge, reader));
+    ASSIGN_OR_RETURN(ChangePage page, ReadSealedChanges(store, signer, cursor, options.page_size,
+                                                        hello.peer_knowledge, reader));
     // A page of states the peer already holds needs no round trip of its own:
     // read on, and this push covers its range.
     if (page.states.empty() && page.left_scope.empty() && !page.done) {
@@ -283,7 +283,8 @@ Status Push(Store& store, Transport& transport, const SyncOptions& options,
   // ahead of each page read, so that a push of many fresh writes seals them
   // while the peer applies the pages before (not all before the first page).
   // A page that still meets an unsealed write (one far ahead in the log,
-  // brought by a backfill) is read again once everything is sealed.
+  // brought by a backfill, or one an officer made since) is read again once
+  // everything is sealed (ReadSealedChanges).
   bool unsealed_left = true;
   const size_t seal_step = 2 * (options.page_size + kMaxStatesPastPage);
   auto read_page = [&](uint64_t from) -> Result<PushPage> {
@@ -291,11 +292,7 @@ Status Push(Store& store, Transport& transport, const SyncOptions& options,
       ASSIGN_OR_RETURN(unsealed_left,
                        SealOldestPendingWrites(store, *credentials.signer, seal_step));
     }
-    auto page = ReadPushPage(store, options, hello, reader, from);
-    if (page.ok() || !unsealed_left) return page;
-    RETURN_IF_ERROR(SealPendingWrites(store, *credentials.signer));
-    unsealed_left = false;
-    return ReadPushPage(store, options, hello, reader, from);
+    return ReadPushPage(store, *credentials.signer, options, hello, reader, from);
   };
   ASSIGN_OR_RETURN(PushPage current, read_page(hello.push_cursor));
   while (true) {

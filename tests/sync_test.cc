@@ -237,6 +237,33 @@ TEST(SyncTest, ApplyingTheSamePageTwiceChangesNothing) {
   EXPECT_EQ(DumpOf(*o.th), after_first);
 }
 
+// The capital keeps working while a peer pulls from it: an officer's write
+// can land between the seal before a page and the page's read. The page
+// still goes, that write sealed with it, and the peer takes all of it.
+TEST(SyncTest, AWriteMadeBetweenTheSealAndThePageReadIsSealedAndSent) {
+  Offices o;
+  const auto& signer = *testing::CredentialsFor(*o.kh).signer;
+  Put(*o.kh, {"party", "kh", {{"code", "KH"}, {"name", "ព្រះរាជាណាចក្រកម្ពុជា"}}});
+  ASSERT_TRUE(sync::SealPendingWrites(*o.kh, signer).ok());
+  Put(*o.kh, {"party", "th", {{"code", "TH"}, {"name", "ราชอาณาจักรไทย"}}});
+
+  // What a read alone makes of it: a write that cannot be proved yet.
+  auto unsealed = o.kh->ReadChanges(0, 100, VersionVector());
+  ASSERT_FALSE(unsealed.ok());
+  EXPECT_NE(unsealed.status().message().find("not sealed yet"), std::string::npos);
+
+  auto page = sync::ReadSealedChanges(*o.kh, signer, 0, 100, VersionVector(), PageReader{});
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  EXPECT_EQ(page->states.size(), 4u);
+  EXPECT_TRUE(page->done);
+  auto left = o.kh->UnsealedWrites(10);
+  ASSERT_TRUE(left.ok());
+  EXPECT_TRUE(left->writes.empty());
+
+  SyncOk(*o.th, *o.kh);
+  EXPECT_EQ(DumpOf(*o.th), DumpOf(*o.kh));
+}
+
 // `accord history` shows each version's proof of origin, checked again at
 // read time: a value altered in the database file no longer verifies.
 TEST(SyncTest, AStoredVersionStillProvesItsOriginAndAnAlteredOneDoesNot) {
