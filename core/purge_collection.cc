@@ -84,17 +84,25 @@ Status Store::NoteKnownNode(std::string_view node) {
 }
 
 Result<std::vector<PurgeOrder>> Store::PurgeOrdersToAck() {
-  ASSIGN_OR_RETURN(std::vector<PurgeOrder> all, PurgeOrders());
-  ASSIGN_OR_RETURN(Statement * acked,
-                   db_->Prepare("SELECT 1 FROM purge_acks WHERE record_id = ? AND acker = ?"));
+  // Read at every hello: one query, not a scan of every tombstone. Only the
+  // record id, issuer and sequence are filled (all an acknowledgement names).
+  ASSIGN_OR_RETURN(Statement * pending,
+                   db_->Prepare("SELECT record_id, issuer, sequence FROM purge_orders o WHERE "
+                                "sequence > 0 AND NOT EXISTS (SELECT 1 FROM purge_acks a WHERE "
+                                "a.record_id = o.record_id AND a.acker = ?) ORDER BY issuer, "
+                                "sequence"));
+  pending->Bind(1, node_id_);
   std::vector<PurgeOrder> out;
-  for (PurgeOrder& o : all) {
-    if (o.sequence == 0) continue;
-    acked->Bind(1, o.record_id).Bind(2, node_id_);
-    ASSIGN_OR_RETURN(bool held, acked->Step());
-    acked->Reset();
-    if (!held) out.push_back(std::move(o));
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, pending->Step());
+    if (!row) break;
+    PurgeOrder o;
+    o.record_id = pending->Text(0);
+    o.issuer = pending->Text(1);
+    o.sequence = static_cast<uint64_t>(pending->Int(2));
+    out.push_back(std::move(o));
   }
+  pending->Reset();
   return out;
 }
 
