@@ -3,10 +3,11 @@
 // for the national office it is a peer of a peer. The national office
 // purges a case with a victim's real name while Pailin is away holding it
 // (and editing it); nobody collects the tombstone until Pailin comes back,
-// erases the case and its signed acknowledgement has reached everyone. Then
-// every office collects, and neither Pailin's old bundle, nor a Poipet
-// restored from a backup made before the purge, nor a forged acknowledgement
-// brings anything back; a new office still joins.
+// erases the case and its signed acknowledgement has reached everyone (its
+// old bundle meanwhile refused as purged). Then every office collects, and
+// neither that old bundle, nor Poipet and Pailin restored from backups made
+// before the purge, nor a forged acknowledgement brings anything back; a new
+// office still joins.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -148,6 +149,20 @@ TEST_F(TombstoneCollectionTest, AnOfficeAwayHoldsEveryTombstoneUntilItReturnsThe
   EXPECT_TRUE(Collect(ncct).collected.empty());
   EXPECT_TRUE(HoldsTombstone(ncct));
 
+  // Pailin's bundle written before the purge reaches the national office
+  // while it still holds the tombstone: the edit of the case is refused as
+  // purged, the meeting goes in.
+  auto early = sync::ApplyBundle(*ncct.store, *Credentials(ncct.id).verifier, old_bundle,
+                                 Credentials(ncct.id).signer);
+  ASSERT_TRUE(early.ok()) << early.status().ToString();
+  ASSERT_FALSE(early->applied.refused.empty());
+  for (const RefusedState& r : early->applied.refused) {
+    EXPECT_EQ(r.record_id, kCase);
+    EXPECT_TRUE(r.purged);
+  }
+  EXPECT_EQ(Current(ncct, "mtg-2026-pailin", "title"), "កិច្ចប្រជុំ ប៉ៃលិន ព្រំដែនថៃ");
+  EXPECT_FALSE(HoldsName(ncct));
+
   // Pailin comes back: it takes the order before it pushes, and its edit of
   // the case goes with the case.
   auto back = Sync(pailin, battambang);
@@ -182,7 +197,7 @@ TEST_F(TombstoneCollectionTest, AnOfficeAwayHoldsEveryTombstoneUntilItReturnsThe
     EXPECT_EQ(Current(*n, "mtg-2026-pailin", "title"), "កិច្ចប្រជុំ ប៉ៃលិន ព្រំដែនថៃ") << n->id;
   }
 
-  // Pailin's bundle written before the purge is refused whole.
+  // The same bundle, applied again after the collection, is refused whole.
   auto stale = sync::ApplyBundle(*ncct.store, *Credentials(ncct.id).verifier, old_bundle,
                                  Credentials(ncct.id).signer);
   ASSERT_FALSE(stale.ok());
