@@ -123,6 +123,7 @@ Result<PurgeAcksTaken> TakePurgeAcks(Store& store, const PeerVerifier& verifier,
     }
     ASSIGN_OR_RETURN(bool kept, store.KeepPurgeAck(*ack, from_peer));
     if (kept) result.kept++;
+    result.answered.emplace_back(ack->record_id, ack->acker);
   }
   return result;
 }

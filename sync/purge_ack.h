@@ -41,7 +41,10 @@ Status AckAppliedPurgeOrders(Store& store, const NodeSigner& signer);
 
 // What TakePurgeAcks did with one exchange's acknowledgements.
 struct PurgeAcksTaken {
-  size_t kept = 0;                   // new here
+  size_t kept = 0;  // new here
+  // (record id, acker) of every one verified, kept or not (its order
+  // collected or not held here): the sender need not send it again.
+  std::vector<std::pair<std::string, std::string>> answered;
   std::vector<std::string> refused;  // why, one per acknowledgement refused
 };
 // Verifies and keeps the acknowledgements `from_peer` sent, each on its own:

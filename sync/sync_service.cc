@@ -207,6 +207,18 @@ ServiceReply SyncService::Pull(const wire::Envelope& request, const std::string&
     if (!taken.ok()) return ErrorReply(taken.status(), self);
     for (const auto& why : taken->refused) Log("refused a purge acknowledgement: " + why);
   }
+  // The acknowledgements of this node's hello reply the puller verified:
+  // not sent to it again. Only ones held here are noted, at most one
+  // exchange's worth.
+  if (!pull.purge_acks_held().empty()) {
+    std::vector<std::pair<std::string, std::string>> held;
+    for (const auto& h : pull.purge_acks_held()) {
+      if (held.size() >= kMaxPurgeAcksPerExchange) break;
+      held.emplace_back(h.record_id(), h.acker());
+    }
+    Status noted = store_.NotePurgeAcksHeld(peer, held);
+    if (!noted.ok()) return ErrorReply(noted, self);
+  }
   if (!pull.purge_orders_held().empty()) {
     Status noted = store_.NotePurgeOrdersHeld(
         peer,

@@ -53,6 +53,7 @@ struct Hello {
   // Acknowledgements of purge orders the peer is not known to hold: with
   // the first pull too.
   std::vector<PurgeAck> acks_to_send;
+  std::vector<std::pair<std::string, std::string>> acks_answered;
 };
 
 void NoteOrders(SyncSummary& summary, PurgeOrdersTaken taken) {
@@ -145,6 +146,7 @@ Result<Hello> SayHello(Store& store, Transport& transport, const SyncOptions& op
       TakePurgeAcks(store, *credentials.verifier,
                     std::vector<std::string>(acks.begin(), acks.end()), hello.peer_id));
   summary.purge_acks_refused = std::move(acks_taken.refused);
+  hello.acks_answered = std::move(acks_taken.answered);
   RETURN_IF_ERROR(CheckPurgeSource(store, reply.hello_reply().purge_orders_applied(),
                                    reply.hello_reply().purge_collected(), "peer " + hello.peer_id));
   ASSIGN_OR_RETURN(hello.acks_to_send, PurgeAcksToSend(store, *credentials.signer, hello.peer_id));
@@ -181,6 +183,11 @@ std::future<Result<wire::Envelope>> RequestPage(Transport& transport, const std:
     for (const PurgeOrder& o : first->orders_to_send) pull->add_purge_orders(o.signed_bytes);
     for (const std::string& id : first->orders_answered) pull->add_purge_orders_held(id);
     for (const PurgeAck& a : first->acks_to_send) pull->add_purge_acks(a.signed_bytes);
+    for (const auto& [id, acker] : first->acks_answered) {
+      auto* held = pull->add_purge_acks_held();
+      held->set_record_id(id);
+      held->set_acker(acker);
+    }
   }
   pull->set_cursor(cursor);
   pull->set_policy_version(static_cast<uint32_t>(policy_version));

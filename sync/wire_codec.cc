@@ -132,6 +132,7 @@ Status CheckEnvelopeBounds(std::string_view bytes) {
       {{11, 20, 1}, kMaxKnowledgeEntries, "purge vector entries"},
       {{11, 21, 1}, kMaxKnowledgeEntries, "purge vector entries"},
       {{14, 20, 1}, kMaxKnowledgeEntries, "purge vector entries"},
+      {{12, 21}, kMaxRefusalsPerPage, "purge acknowledgements held"},
       {{11, 4, 1}, kMaxKnowledgeEntries, "knowledge entries"},
       {{12, 4, 1}, kMaxKnowledgeEntries, "knowledge entries"},
       {{13, 6, 1}, kMaxKnowledgeEntries, "knowledge entries"},

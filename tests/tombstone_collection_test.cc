@@ -273,6 +273,12 @@ TEST_F(TombstoneCollectionTest, AnOrderNotAcknowledgedHoldsBackTheIssuersLaterOn
   auto applied = poipet.store->PurgeOrdersApplied();
   ASSERT_TRUE(applied.ok());
   EXPECT_EQ(applied->Get("KH-NCCT"), 2u);
+  // Each side holds the other's acknowledgements and knows it: none is sent again.
+  auto to_poipet = ncct.store->PurgeAcksFor("KH-POIPET", 1000);
+  auto to_ncct = poipet.store->PurgeAcksFor("KH-NCCT", 1000);
+  ASSERT_TRUE(to_poipet.ok() && to_ncct.ok());
+  EXPECT_TRUE(to_poipet->empty()) << to_poipet->size() << " sent again with every hello";
+  EXPECT_TRUE(to_ncct->empty());
   auto dry_again = ncct.store->CollectPurgeOrders(/*dry_run=*/true);
   ASSERT_TRUE(dry_again.ok());
   EXPECT_EQ(dry_again->collected.size(), 2u);
