@@ -1,5 +1,6 @@
 // Erasure that travels (docs/security.md, "Purge orders"): accord purge ID
-// --reason TEXT, and accord purge list for the tombstones.
+// --reason TEXT, accord purge list for the tombstones, and accord purge
+// collect for tombstones every known node acknowledged ("Collecting tombstones").
 #include <iostream>
 #include <memory>
 
@@ -29,7 +30,19 @@ json OrderJson(const PurgeOrder& o) {
           {"issued_at", FormatUtcMs(o.issued_at_ms)},
           {"reason", o.reason},
           {"received_from", o.received_from.empty() ? json(nullptr) : json(o.received_from)},
-          {"taken_at", FormatUtcMs(o.taken_at_ms)}};
+          {"taken_at", FormatUtcMs(o.taken_at_ms)},
+          {"sequence", o.sequence}};
+}
+
+json CollectedJson(const CollectedPurge& c) {
+  return {{"record_id", c.record_id},
+          {"type", c.type},
+          {"issuer", c.issuer},
+          {"sequence", c.sequence},
+          {"user", c.user.empty() ? json(nullptr) : json(c.user)},
+          {"issued_at", FormatUtcMs(c.issued_at_ms)},
+          {"reason", c.reason},
+          {"collected_at", FormatUtcMs(c.collected_at_ms)}};
 }
 
 int RunPurge(const Context& ctx, PurgeArgs& args) {
@@ -80,9 +93,16 @@ int RunList(const Context& ctx) {
   if (!store.ok()) return Fail(store.status());
   auto orders = (*store)->PurgeOrders();
   if (!orders.ok()) return Fail(orders.status());
+  auto collected = (*store)->CollectedPurgeOrders();
+  if (!collected.ok()) return Fail(collected.status());
   if (ctx.json) {
     json out = json::array();
     for (const PurgeOrder& o : *orders) out.push_back(OrderJson(o));
+    for (const CollectedPurge& c : *collected) {
+      json line = CollectedJson(c);
+      line["collected"] = true;
+      out.push_back(line);
+    }
     PrintJson(out);
     return kExitOk;
   }
@@ -91,7 +111,35 @@ int RunList(const Context& ctx) {
     if (!o.received_from.empty()) std::cout << "  (order from " << o.received_from << ")";
     std::cout << "\n";
   }
-  std::cerr << orders->size() << " purged record(s)\n";
+  for (const CollectedPurge& c : *collected) {
+    std::cout << c.record_id << "  " << c.type << "  purged by "
+              << (c.user.empty() ? std::string("no user") : c.user) << " on " << c.issuer << " at "
+              << FormatUtcMs(c.issued_at_ms) << ": " << c.reason << "  (tombstone collected "
+              << FormatUtcMs(c.collected_at_ms) << ")\n";
+  }
+  std::cerr << orders->size() << " purged record(s) with a tombstone, " << collected->size()
+            << " collected\n";
+  return kExitOk;
+}
+
+int RunCollect(const Context& ctx, bool dry_run) {
+  auto store = ctx.OpenStore();
+  if (!store.ok()) return Fail(store.status());
+  auto done = (*store)->CollectPurgeOrders(dry_run);
+  if (!done.ok()) return Fail(done.status());
+  if (ctx.json) {
+    json out = {{"dry_run", dry_run}, {"collected", json::array()}, {"waiting", done->waiting}};
+    for (const CollectedPurge& c : done->collected) out["collected"].push_back(CollectedJson(c));
+    PrintJson(out);
+    return kExitOk;
+  }
+  for (const CollectedPurge& c : done->collected) {
+    std::cout << (dry_run ? "would collect " : "collected ") << "the tombstone of " << c.type << " "
+              << c.record_id << " (order " << c.sequence << " of " << c.issuer << ")\n";
+  }
+  for (const std::string& w : done->waiting) std::cout << "kept: " << w << "\n";
+  std::cerr << done->collected.size() << " tombstone(s) " << (dry_run ? "would be " : "")
+            << "collected, " << done->waiting.size() << " kept\n";
   return kExitOk;
 }
 
@@ -115,8 +163,18 @@ void AddPurgeCommands(CLI::App& app, Context& ctx, Runner& run) {
   auto* list = purge->add_subcommand("list", "The records purged here: who, where, when, why");
   AddJsonFlag(list, ctx);
   OnRun(list, run, [&ctx] { return RunList(ctx); });
-  purge->callback([&ctx, &run, args, list] {
-    if (list->parsed()) return;  // its own callback chose what runs
+  auto dry_run = std::make_shared<bool>(false);
+  auto* collect = purge->add_subcommand(
+      "collect",
+      "Drop the tombstones of purge orders that every node known here, and every node they "
+      "know, has signed that it applied; an audit line (who, when, why) stays. Data from a node "
+      "or bundle that has not applied a collected order are refused from then on. Serve does "
+      "this hourly.");
+  collect->add_flag("--dry-run", *dry_run, "Only say what would be collected and what waits");
+  AddJsonFlag(collect, ctx);
+  OnRun(collect, run, [&ctx, dry_run] { return RunCollect(ctx, *dry_run); });
+  purge->callback([&ctx, &run, args, list, collect] {
+    if (list->parsed() || collect->parsed()) return;  // their own callbacks chose what runs
     run = [&ctx, args] { return RunPurge(ctx, *args); };
   });
 }

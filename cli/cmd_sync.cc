@@ -84,8 +84,20 @@ void PruneFromServe(server::StorePool& stores) {
     server::Log("retention not applied: " + report.status().message());
     return;
   }
-  if (report->pruned == 0 && report->warning.empty()) return;
-  server::Log("retention: " + RetentionReportJson(*report).dump());
+  if (report->pruned > 0 || !report->warning.empty()) {
+    server::Log("retention: " + RetentionReportJson(*report).dump());
+  }
+  // Tombstones every known node acknowledged go with the same run
+  // (docs/security.md, "Collecting tombstones").
+  auto collected = (**store).CollectPurgeOrders(/*dry_run=*/false);
+  if (!collected.ok()) {
+    server::Log("tombstones not collected: " + collected.status().message());
+    return;
+  }
+  for (const CollectedPurge& c : collected->collected) {
+    server::Log("collected the tombstone of " + c.type + " " + c.record_id + " (order " +
+                std::to_string(c.sequence) + " of " + c.issuer + ")");
+  }
 }
 
 int RunServe(const Context& ctx, NetArgs& args) {
@@ -429,6 +441,19 @@ int RunSyncCommand(const Context& ctx, NetArgs& args) {
         std::ostream& out = ctx.json ? std::cerr : std::cout;  // stdout is the JSON
         out << "retention: ";
         PrintRetentionReport(*pruned, out);
+      }
+    }
+    // And tombstones every known node acknowledged (docs/security.md,
+    // "Collecting tombstones"): the acknowledgements came with the sync.
+    auto collected = (*store)->CollectPurgeOrders(/*dry_run=*/false);
+    std::ostream& out = ctx.json ? std::cerr : std::cout;  // stdout is the JSON
+    if (!collected.ok()) {
+      std::cerr << "accord: warning: tombstones not collected: " << collected.status().message()
+                << "\n";
+    } else {
+      for (const CollectedPurge& c : collected->collected) {
+        out << "collected the tombstone of " << c.type << " " << c.record_id << " (order "
+            << c.sequence << " of " << c.issuer << ")\n";
       }
     }
   }

@@ -316,6 +316,51 @@ const std::array<Migration, kDatabaseVersion> kMigrations = {{
     ALTER TABLE versions ADD COLUMN pruned_at INTEGER NOT NULL DEFAULT 0;
     )sql",
      nullptr},
+    // 11 -> 12: collecting tombstones (docs/security.md, "Collecting
+    // tombstones"). Orders get their issuer's sequence (0: issued before,
+    // never collected); nodes' signed acknowledgements are kept and passed
+    // on; the nodes this node exchanged data with are remembered; what was
+    // collected shrinks to a frontier per issuer and an audit line per order.
+    {R"sql(
+    ALTER TABLE purge_orders ADD COLUMN sequence INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE purge_acks(
+      record_id TEXT NOT NULL,
+      acker TEXT NOT NULL,
+      known_nodes TEXT NOT NULL,     -- the nodes it knew of, one per line
+      acked_at INTEGER NOT NULL,     -- the acker's clock
+      signed BLOB NOT NULL,          -- the signed acknowledgement, to pass on
+      PRIMARY KEY(record_id, acker)
+    ) WITHOUT ROWID;
+    CREATE TABLE purge_ack_peers(
+      record_id TEXT NOT NULL,
+      acker TEXT NOT NULL,
+      peer TEXT NOT NULL,
+      PRIMARY KEY(record_id, acker, peer)
+    ) WITHOUT ROWID;
+    CREATE TABLE known_nodes(
+      node TEXT PRIMARY KEY,
+      first_seen INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    INSERT OR IGNORE INTO known_nodes(node, first_seen)
+      SELECT peer_id, 0 FROM peer_state UNION SELECT node, 0 FROM node_parties
+      UNION SELECT sender, 0 FROM bundle_progress UNION SELECT node, 0 FROM knowledge;
+    CREATE TABLE purge_collected(
+      issuer TEXT PRIMARY KEY,
+      sequence INTEGER NOT NULL      -- every order of issuer up to here is collected
+    ) WITHOUT ROWID;
+    CREATE TABLE collected_purge_orders(
+      issuer TEXT NOT NULL,
+      sequence INTEGER NOT NULL,
+      record_id TEXT NOT NULL,
+      type TEXT NOT NULL,
+      user TEXT NOT NULL,
+      issued_at INTEGER NOT NULL,
+      reason TEXT NOT NULL,
+      collected_at INTEGER NOT NULL,  -- local time; 0: covered by a frontier adopted from a peer
+      PRIMARY KEY(issuer, sequence)
+    ) WITHOUT ROWID;
+    )sql",
+     nullptr},
 }};
 
 std::string QuoteIdentifier(const std::string& name) {

@@ -8,7 +8,7 @@
 namespace accord {
 
 // The database layout this build writes.
-inline constexpr int kDatabaseVersion = 11;
+inline constexpr int kDatabaseVersion = 12;
 
 // Brings the database to kDatabaseVersion, and its views to the schema
 // registry, inside one write transaction; refuses (kIncompatibleVersion) a

@@ -12,7 +12,7 @@ namespace accord {
 namespace {
 
 constexpr char kOrderColumns[] =
-    "record_id, type, issuer, user, issued_at, reason, signed, received_from, taken_at";
+    "record_id, type, issuer, user, issued_at, reason, signed, received_from, taken_at, sequence";
 
 PurgeOrder ReadOrder(Statement& stmt) {
   PurgeOrder order;
@@ -25,6 +25,7 @@ PurgeOrder ReadOrder(Statement& stmt) {
   order.signed_bytes = stmt.Blob(6);
   order.received_from = stmt.Text(7);
   order.taken_at_ms = stmt.Int(8);
+  order.sequence = static_cast<uint64_t>(stmt.Int(9));
   return order;
 }
 
@@ -79,6 +80,7 @@ Result<PurgeOrder> Store::PreparePurge(std::string_view record_id, std::string_v
   order.issuer = node_id_;
   order.issued_at_ms = NowMs();
   order.reason = std::string(reason);
+  ASSIGN_OR_RETURN(order.sequence, NextOwnPurgeSequence());
   return order;
 }
 
@@ -99,7 +101,9 @@ Result<PurgeOrderOutcome> Store::ApplyPurgeOrder(const PurgeOrder& order,
                    db_->Prepare("INSERT OR IGNORE INTO purge_order_peers(record_id, peer) "
                                 "VALUES(?, ?)"));
   ASSIGN_OR_RETURN(std::optional<PurgeOrder> before, FindPurgeOrder(id));
-  if (before) {
+  ASSIGN_OR_RETURN(bool collected, PurgeOrderCollected(order));
+  if (before || collected) {
+    // Collected here already: its record is kept out by the frontier.
     outcome.already_held = true;
     if (!own) RETURN_IF_ERROR(held_by->Bind(1, id).Bind(2, from_peer).Run());
     RETURN_IF_ERROR(txn->Commit());
@@ -114,6 +118,7 @@ Result<PurgeOrderOutcome> Store::ApplyPurgeOrder(const PurgeOrder& order,
                               "' is acting");
     }
   }
+  RETURN_IF_ERROR(CheckPurgeSequence(order));
   ASSIGN_OR_RETURN(std::optional<std::string> type, RecordType(id));
   if (type) {
     if (*type != order.type) {
@@ -141,7 +146,7 @@ Result<PurgeOrderOutcome> Store::ApplyPurgeOrder(const PurgeOrder& order,
   }
   ASSIGN_OR_RETURN(Statement * keep,
                    db_->Prepare(std::string("INSERT INTO purge_orders(") + kOrderColumns +
-                                ") VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                                ") VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   RETURN_IF_ERROR(keep->Bind(1, id)
                       .Bind(2, order.type)
                       .Bind(3, order.issuer)
@@ -151,6 +156,7 @@ Result<PurgeOrderOutcome> Store::ApplyPurgeOrder(const PurgeOrder& order,
                       .BindBlob(7, order.signed_bytes)
                       .Bind(8, std::string(from_peer))
                       .Bind(9, NowMs())
+                      .Bind(10, static_cast<int64_t>(order.sequence))
                       .Run());
   if (!own) RETURN_IF_ERROR(held_by->Bind(1, id).Bind(2, from_peer).Run());
   if (order.issuer != node_id_ && order.issuer != from_peer) {

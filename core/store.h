@@ -174,6 +174,42 @@ struct PurgeOrder {
   std::string signed_bytes;   // the signed order (sync/purge_order.h), passed on as it is
   std::string received_from;  // "" when issued here
   int64_t taken_at_ms = 0;    // local time
+  // The issuer's count of its orders (1, 2, 3...); 0 for an order of a build
+  // before tombstone collection, which is never collected.
+  uint64_t sequence = 0;
+};
+
+// A node's signed word that it applied a purge order, and the nodes it knew
+// of when it signed (docs/security.md, "Collecting tombstones").
+struct PurgeAck {
+  std::string record_id;
+  std::string issuer;
+  uint64_t sequence = 0;
+  std::string acker;
+  int64_t acked_at_ms = 0;  // the acker's clock
+  std::vector<std::string> known_nodes;
+  std::string signed_bytes;  // the signed acknowledgement (sync/purge_ack.h), passed on as it is
+};
+
+// An order whose tombstone was collected: what an auditor still reads of it
+// (who, when, why; never a value). Its signature, acknowledgements and
+// per-peer bookkeeping are gone.
+struct CollectedPurge {
+  std::string record_id;
+  std::string type;
+  std::string issuer;
+  uint64_t sequence = 0;
+  std::string user;
+  int64_t issued_at_ms = 0;
+  std::string reason;
+  int64_t collected_at_ms = 0;
+};
+
+// What Store::CollectPurgeOrders did, or would do.
+struct PurgeCollection {
+  std::vector<CollectedPurge> collected;
+  // One line per order kept, saying what it waits for.
+  std::vector<std::string> waiting;
 };
 
 // "purged by sokha.kh on KH-NCCT at 2026-11-26T05:40:00Z: REASON" (the
@@ -568,6 +604,50 @@ class Store {
   // `peer` holds the orders of these records (or refused them for good).
   Status NotePurgeOrdersHeld(std::string_view peer, const std::vector<std::string>& record_ids);
 
+  // ---- Collecting tombstones (docs/security.md, "Collecting tombstones";
+  // core/purge_collection.cc, the signing in sync/purge_ack.h).
+  // Every node this node knows of: itself, every node it exchanged data
+  // with (either side of a sync, either end of a bundle), every origin in its
+  // knowledge, and every issuer and acker of an order held. Sorted.
+  Result<std::vector<std::string>> KnownNodes();
+  // `node` exchanged data with this node (a hello, a bundle either way).
+  Status NoteKnownNode(std::string_view node);
+  // Orders held (sequence > 0) that this node has not acknowledged yet.
+  Result<std::vector<PurgeOrder>> PurgeOrdersToAck();
+  // Keeps a verified acknowledgement of an order held here and notes that
+  // `from_peer` ("" : signed here) holds it. False (nothing kept) when the
+  // order is not held here (collected already, or not arrived yet) or names
+  // another issuer or sequence. REQUIRES: the caller verified its signature.
+  Result<bool> KeepPurgeAck(const PurgeAck& ack, std::string_view from_peer);
+  // Acknowledgements held that `peer` is not known to hold, oldest order
+  // first, at most `max`.
+  Result<std::vector<PurgeAck>> PurgeAcksFor(std::string_view peer, size_t max);
+  // `peer` holds these acknowledgements (record id, acker).
+  Status NotePurgeAcksHeld(std::string_view peer,
+                           const std::vector<std::pair<std::string, std::string>>& acks);
+  // Issuer -> the highest sequence up to which every order of that issuer
+  // is held here or was collected: what this node says it has applied.
+  Result<VersionVector> PurgeOrdersApplied();
+  // Issuer -> the highest sequence up to which every order of that issuer
+  // was collected here.
+  Result<VersionVector> PurgeCollectedFrontier();
+  // kFailedPrecondition, naming `source`, when `applied` (a source's
+  // orders-applied vector) is behind this node's collected frontier for some
+  // issuer: that source may still hold a record whose tombstone is gone
+  // here, so nothing of it is taken.
+  Status CheckPurgeOrdersApplied(const VersionVector& applied, std::string_view source);
+  // A node that holds no record at all takes a peer's collected frontier as
+  // its own (it holds none of the collected records, and from then on takes
+  // data only from sources that applied them). False: nothing to adopt, or
+  // this node holds records (then it must get the orders, or start afresh).
+  Result<bool> AdoptPurgeFrontier(const VersionVector& frontier);
+  // Collects, in each issuer's order, the tombstones whose orders every
+  // node known here (and every node known to any acknowledging node) has
+  // acknowledged; with `dry_run` only says what it would collect.
+  Result<PurgeCollection> CollectPurgeOrders(bool dry_run);
+  // The audit lines of collected orders, newest first.
+  Result<std::vector<CollectedPurge>> CollectedPurgeOrders();
+
   // ---- The sharing policy (docs/sharing.md, "Replacing the policy"). Every
   // version ever held is kept; the current one is the highest. Scopes are
   // judged with the current one, and with a reader's own when it is older.
@@ -804,6 +884,13 @@ class Store {
   // that no page of a purged record stays in it. kUnavailable when another
   // connection's read kept part of it.
   Status EmptyWalAfterPurge();
+  // Tombstone collection helpers (core/purge_collection.cc): the sequence
+  // this node's next order takes; whether an order's sequence is covered by
+  // the collected frontier (it was collected here); kPermissionDenied when
+  // another record's order holds the same issuer and sequence.
+  Result<uint64_t> NextOwnPurgeSequence();
+  Result<bool> PurgeOrderCollected(const PurgeOrder& order);
+  Status CheckPurgeSequence(const PurgeOrder& order);
   // This node's lowest write above `known` held back from `reader` (0: none).
   Result<uint64_t> LowestOwnWriteHeldBack(const PageReader& reader, uint64_t known,
                                           ScopeCache& cache);

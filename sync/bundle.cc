@@ -10,6 +10,7 @@
 #include "core/node_id.h"
 #include "core/output_file.h"
 #include "core/sha256.h"
+#include "core/time_format.h"
 #include "sync/bundle_cipher.h"
 #include "sync/signed_changes.h"
 #include "sync/signed_policy.h"
@@ -193,6 +194,13 @@ Result<BundleInfo> WriteBundle(Store& store, const NodeSigner& signer, const std
   // erased here is erased there before any chunk is applied.
   ASSIGN_OR_RETURN(std::vector<std::string> orders, PurgeOrdersToSend(store, header.receiver()));
   for (std::string& o : orders) header.add_purge_orders(std::move(o));
+  // What this node has applied when it writes: a receiver that collected an
+  // order this lacks refuses the file (docs/security.md, "Collecting tombstones").
+  RETURN_IF_ERROR(PurgeVectorsToWire(store, header.mutable_purge_orders_applied(),
+                                     header.mutable_purge_collected()));
+  ASSIGN_OR_RETURN(std::vector<PurgeAck> acks, PurgeAcksToSend(store, signer, header.receiver()));
+  for (PurgeAck& a : acks) header.add_purge_acks(std::move(a.signed_bytes));
+  RETURN_IF_ERROR(store.NoteKnownNode(header.receiver()));
   ASSIGN_OR_RETURN(OutputFile out, OutputFile::Create(path, options.protected_paths));
   BundleWriter writer(std::move(out));
   writer.Raw(std::string_view(kMagic, sizeof kMagic));
@@ -362,6 +370,9 @@ Result<VerifiedFile> VerifyFile(const std::string& path, const PeerVerifier* ver
   info.policy_version = PolicyVersionOf(header.policy_version());
   info.signed_policy = header.signed_policy();
   info.purge_orders.assign(header.purge_orders().begin(), header.purge_orders().end());
+  ASSIGN_OR_RETURN(info.purge_orders_applied, FromWire(header.purge_orders_applied()));
+  ASSIGN_OR_RETURN(info.purge_collected, FromWire(header.purge_collected()));
+  info.purge_acks.assign(header.purge_acks().begin(), header.purge_acks().end());
   // Format 4 changes are encrypted, and only they.
   info.encrypted = !header.ephemeral_public_key().empty() || !header.receiver_key_id().empty();
   const bool should_be = info.format_version >= 4 && !info.is_ack;
@@ -600,11 +611,22 @@ Result<BundleApplyResult> ApplyBundle(Store& store, const PeerVerifier& verifier
     ASSIGN_OR_RETURN(result.purge_orders,
                      TakePurgeOrders(store, verifier, info.purge_orders, info.sender));
   }
+  RETURN_IF_ERROR(store.NoteKnownNode(info.sender));
+  if (!info.purge_acks.empty()) {
+    ASSIGN_OR_RETURN(result.purge_acks,
+                     TakePurgeAcks(store, verifier, info.purge_acks, info.sender));
+  }
   if (info.is_ack) {
     RETURN_IF_ERROR(LearnWhatSenderHolds(store, info));
     result.info = std::move(info);
     return result;
   }
+  // A file written before its sender applied an order whose tombstone is
+  // collected here may carry that record: refused whole.
+  Status current =
+      CheckPurgeSource(store, info.purge_orders_applied, info.purge_collected,
+                       "the bundle of " + info.sender + " written " + FormatUtcMs(info.created_ms));
+  if (!current.ok()) return Status(current.code(), current.message() + "; nothing applied");
   // The sender's party decides whether its word that a record left this
   // node's scope is enough (docs/sharing.md, "Leaving a scope").
   RETURN_IF_ERROR(LearnPeerParty(store, verifier, file.sender_certificate_pem, info.sender));

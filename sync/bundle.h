@@ -11,6 +11,7 @@
 
 #include "core/store.h"
 #include "sync/identity.h"
+#include "sync/purge_ack.h"
 #include "sync/purge_order.h"
 
 namespace accord::sync {
@@ -49,6 +50,12 @@ struct BundleInfo {
   // Signed purge orders the sender held that the receiver was not known to
   // hold (docs/security.md, "Purge orders"), taken before any chunk.
   std::vector<std::string> purge_orders;
+  // Tombstone collection (docs/security.md, "Collecting tombstones"): the
+  // sender's orders-applied vector and collected frontier when it wrote the
+  // file, and signed acknowledgements of purge orders.
+  VersionVector purge_orders_applied;
+  VersionVector purge_collected;
+  std::vector<std::string> purge_acks;
 };
 
 struct BundleProgress {
@@ -109,6 +116,7 @@ struct BundleApplyResult {
   bool sender_noted = false;      // what the sender holds is recorded for the next bundle to it
   int policy_taken = 0;           // a newer sharing policy version the bundle brought (0: none)
   PurgeOrdersTaken purge_orders;  // what the purge orders it carried did here
+  PurgeAcksTaken purge_acks;      // what its acknowledgements of purge orders did here
 };
 
 // Verifies the whole file, then takes the sharing policy it carries when it

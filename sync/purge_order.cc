@@ -19,6 +19,7 @@ Status SignPurgeOrder(const NodeSigner& signer, PurgeOrder& order) {
   body.set_user(order.user);
   body.set_issued_ms(order.issued_at_ms);
   body.set_reason(order.reason);
+  body.set_sequence(order.sequence);
   std::string bytes = body.SerializeAsString();
   ASSIGN_OR_RETURN(std::string signature, signer.Sign(kPurgeOrderSigningContext + bytes));
   wire::SignedPurgeOrder signed_order;
@@ -87,6 +88,7 @@ Result<VerifiedPurgeOrder> VerifyPurgeOrder(const PeerVerifier& verifier,
   order.user = body.user();
   order.issued_at_ms = body.issued_ms();
   order.reason = body.reason();
+  order.sequence = body.sequence();
   order.signed_bytes = std::string(signed_bytes);
   return verified;
 }

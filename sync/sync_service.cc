@@ -1,6 +1,7 @@
 #include "sync/sync_service.h"
 
 #include "core/schema.h"
+#include "sync/purge_ack.h"
 #include "sync/purge_order.h"
 #include "sync/signed_policy.h"
 #include "sync/wire_codec.h"
@@ -82,6 +83,30 @@ ServiceReply SyncService::Hello(const wire::Envelope& request, const std::string
   auto orders = PurgeOrdersToSend(store_, peer);
   if (!orders.ok()) return ErrorReply(orders.status(), self);
   for (std::string& o : *orders) hello->add_purge_orders(std::move(o));
+  // Tombstone collection (docs/security.md, "Collecting tombstones"): a new,
+  // empty node takes the asker's collected frontier; the asker learns this
+  // node's vectors (it refuses a node behind its frontier) and the
+  // acknowledgements it lacks. The asker's pushes are checked at each push.
+  // The asker's own vector is checked at each push: a new asker that holds
+  // nothing takes this node's frontier from the reply first.
+  const auto& asked = request.hello_request();
+  auto frontier = FromWire(asked.purge_collected());
+  auto applied = FromWire(asked.purge_orders_applied());
+  if (!frontier.ok() || !applied.ok()) {
+    return ErrorReply(InvalidArgument("the purge vectors of " + peer + "'s hello do not parse"),
+                      self);
+  }
+  Status current = CheckThisNodeCurrent(store_, *applied, *frontier, "peer " + peer);
+  if (!current.ok()) {
+    Log("refused the hello of " + peer + ": " + current.message());
+    return ErrorReply(current, self);
+  }
+  Status vectors = PurgeVectorsToWire(store_, hello->mutable_purge_orders_applied(),
+                                      hello->mutable_purge_collected());
+  if (!vectors.ok()) return ErrorReply(vectors, self);
+  auto acks = PurgeAcksToSend(store_, *credentials_.signer, peer);
+  if (!acks.ok()) return ErrorReply(acks.status(), self);
+  for (PurgeAck& a : *acks) hello->add_purge_acks(std::move(a.signed_bytes));
   hello->set_certificate(credentials_.signer->cert_pem());
   hello->set_your_cursor(peer_state->inbound_cursor);
   ToWire(*knowledge, hello->mutable_knowledge());
@@ -175,6 +200,25 @@ ServiceReply SyncService::Pull(const wire::Envelope& request, const std::string&
     }
     for (const auto& line : orders.warnings) Log(line);
   }
+  if (!pull.purge_acks().empty()) {
+    auto taken = TakePurgeAcks(
+        store_, *credentials_.verifier,
+        std::vector<std::string>(pull.purge_acks().begin(), pull.purge_acks().end()), peer);
+    if (!taken.ok()) return ErrorReply(taken.status(), self);
+    for (const auto& why : taken->refused) Log("refused a purge acknowledgement: " + why);
+  }
+  // The acknowledgements of this node's hello reply the puller verified:
+  // not sent to it again. Only ones held here are noted, at most one
+  // exchange's worth.
+  if (!pull.purge_acks_held().empty()) {
+    std::vector<std::pair<std::string, std::string>> held;
+    for (const auto& h : pull.purge_acks_held()) {
+      if (held.size() >= kMaxPurgeAcksPerExchange) break;
+      held.emplace_back(h.record_id(), h.acker());
+    }
+    Status noted = store_.NotePurgeAcksHeld(peer, held);
+    if (!noted.ok()) return ErrorReply(noted, self);
+  }
   if (!pull.purge_orders_held().empty()) {
     Status noted = store_.NotePurgeOrdersHeld(
         peer,
@@ -216,6 +260,8 @@ ServiceReply SyncService::Pull(const wire::Envelope& request, const std::string&
   AddScopeExits(changes->left_scope, out->mutable_signed_changes());
   out->set_purge_orders_seen(static_cast<uint32_t>(
       std::min<size_t>(pull.purge_orders_size(), kMaxPurgeOrdersPerExchange)));
+  out->set_purge_acks_seen(
+      static_cast<uint32_t>(std::min<size_t>(pull.purge_acks_size(), kMaxPurgeAcksPerExchange)));
   for (const auto& [id, why] : orders.refused) {
     auto* r = out->add_purge_orders_refused();
     r->set_record_id(id);
@@ -242,6 +288,17 @@ ServiceReply SyncService::Push(const wire::Envelope& request, const std::string&
   }
   if (push.next_cursor() < push.from_cursor()) {
     return ErrorReply(InvalidArgument("push page ends before it starts"), self);
+  }
+  // A pusher that has not applied an order whose tombstone is collected here
+  // may push that record's states: nothing of it is taken.
+  auto pusher_applied = FromWire(push.purge_orders_applied());
+  if (!pusher_applied.ok()) {
+    return ErrorReply(pusher_applied.status().WithContext("push purge orders applied: "), self);
+  }
+  Status current = store_.CheckPurgeOrdersApplied(*pusher_applied, peer);
+  if (!current.ok()) {
+    Log("refused the push of " + peer + ": " + current.message());
+    return ErrorReply(current, self);
   }
   std::vector<RefusedState> theirs;
   for (const auto& r : push.refused()) theirs.push_back(FromWire(r));

@@ -5,6 +5,7 @@
 
 #include "core/peer_book.h"
 #include "core/schema.h"
+#include "sync/purge_ack.h"
 #include "sync/purge_order.h"
 #include "sync/signed_policy.h"
 #include "sync/wire_codec.h"
@@ -49,6 +50,10 @@ struct Hello {
   // known to hold; both go with the first pull.
   std::vector<std::string> orders_answered;
   std::vector<PurgeOrder> orders_to_send;
+  // Acknowledgements of purge orders the peer is not known to hold: with
+  // the first pull too.
+  std::vector<PurgeAck> acks_to_send;
+  std::vector<std::pair<std::string, std::string>> acks_answered;
 };
 
 void NoteOrders(SyncSummary& summary, PurgeOrdersTaken taken) {
@@ -101,6 +106,9 @@ Result<Hello> SayHello(Store& store, Transport& transport, const SyncOptions& op
   request.mutable_hello_request()->set_certificate(credentials.signer->cert_pem());
   request.mutable_hello_request()->set_policy_version(static_cast<uint32_t>(policy.policy.version));
   request.mutable_hello_request()->set_signed_policy(policy.signed_text);
+  RETURN_IF_ERROR(
+      PurgeVectorsToWire(store, request.mutable_hello_request()->mutable_purge_orders_applied(),
+                         request.mutable_hello_request()->mutable_purge_collected()));
   ASSIGN_OR_RETURN(wire::Envelope reply, Exchange(transport, kOpHello, request, store.node_id(),
                                                   wire::Envelope::kHelloReply));
   Hello hello;
@@ -129,6 +137,19 @@ Result<Hello> SayHello(Store& store, Transport& transport, const SyncOptions& op
   NoteOrders(summary, std::move(taken));
   ASSIGN_OR_RETURN(hello.orders_to_send,
                    store.PurgeOrdersFor(hello.peer_id, kMaxPurgeOrdersPerExchange));
+  // Tombstone collection (docs/security.md, "Collecting tombstones"): the
+  // peer's acknowledgements; then nothing is pulled or pushed with a peer
+  // that has not applied an order whose tombstone is collected here.
+  const auto& acks = reply.hello_reply().purge_acks();
+  ASSIGN_OR_RETURN(
+      PurgeAcksTaken acks_taken,
+      TakePurgeAcks(store, *credentials.verifier,
+                    std::vector<std::string>(acks.begin(), acks.end()), hello.peer_id));
+  summary.purge_acks_refused = std::move(acks_taken.refused);
+  hello.acks_answered = std::move(acks_taken.answered);
+  RETURN_IF_ERROR(CheckPurgeSource(store, reply.hello_reply().purge_orders_applied(),
+                                   reply.hello_reply().purge_collected(), "peer " + hello.peer_id));
+  ASSIGN_OR_RETURN(hello.acks_to_send, PurgeAcksToSend(store, *credentials.signer, hello.peer_id));
   hello.push_cursor = reply.hello_reply().your_cursor();
   ASSIGN_OR_RETURN(hello.peer_knowledge, FromWire(reply.hello_reply().knowledge()));
   return hello;
@@ -161,6 +182,12 @@ std::future<Result<wire::Envelope>> RequestPage(Transport& transport, const std:
   if (first) {
     for (const PurgeOrder& o : first->orders_to_send) pull->add_purge_orders(o.signed_bytes);
     for (const std::string& id : first->orders_answered) pull->add_purge_orders_held(id);
+    for (const PurgeAck& a : first->acks_to_send) pull->add_purge_acks(a.signed_bytes);
+    for (const auto& [id, acker] : first->acks_answered) {
+      auto* held = pull->add_purge_acks_held();
+      held->set_record_id(id);
+      held->set_acker(acker);
+    }
   }
   pull->set_cursor(cursor);
   pull->set_policy_version(static_cast<uint32_t>(policy_version));
@@ -201,6 +228,11 @@ Status Pull(Store& store, Transport& transport, const SyncOptions& options,
         for (const PurgeOrder& o : hello.orders_to_send) ids.push_back(o.record_id);
         RETURN_IF_ERROR(store.NotePurgeOrdersHeld(hello.peer_id, ids));
         summary.purge_orders_sent += ids.size();
+      }
+      if (!hello.acks_to_send.empty() && page.purge_acks_seen() == hello.acks_to_send.size()) {
+        std::vector<std::pair<std::string, std::string>> acks;
+        for (const PurgeAck& a : hello.acks_to_send) acks.emplace_back(a.record_id, a.acker);
+        RETURN_IF_ERROR(store.NotePurgeAcksHeld(hello.peer_id, acks));
       }
     }
     if (page.next_cursor() < cursor) {
@@ -263,6 +295,8 @@ Result<PushPage> ReadPushPage(Store& store, const NodeSigner& signer, const Sync
     auto* push = p.request.mutable_push_request();
     push->set_from_cursor(from);
     push->set_next_cursor(p.page.next_cursor);
+    ASSIGN_OR_RETURN(VersionVector applied, store.PurgeOrdersApplied());
+    ToWire(applied, push->mutable_purge_orders_applied());
     RETURN_IF_ERROR(ProveStates(store, p.page.states, hello.peer_knowledge,
                                 p.page.done ? &p.page.knowledge : nullptr,
                                 push->mutable_signed_changes()));

@@ -56,6 +56,9 @@ struct SyncSummary {
   std::vector<std::string> purge_orders_refused;
   std::vector<std::string> purge_orders_refused_by_peer;
   uint64_t purge_orders_sent = 0;
+  // Acknowledgements of purge orders the peer sent that were refused (forged,
+  // from a revoked node), each with why.
+  std::vector<std::string> purge_acks_refused;
 };
 
 // Seals this node's new writes with credentials.signer, checks every state it

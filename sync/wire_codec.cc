@@ -123,8 +123,16 @@ Status CheckEnvelopeBounds(std::string_view bytes) {
     return Corruption("message holds over " + std::to_string(kMaxFieldsPerFrame) +
                       " protobuf fields");
   }
-  // Envelope bodies: 11 hello_reply, 12 pull_request, 13 pull_reply, 14 push_request.
+  // Envelope bodies: 10 hello_request, 11 hello_reply, 12 pull_request,
+  // 13 pull_reply, 14 push_request.
   static const Bound kBounds[] = {
+      // Purge orders applied and collected (docs/security.md, "Collecting tombstones").
+      {{10, 20, 1}, kMaxKnowledgeEntries, "purge vector entries"},
+      {{10, 21, 1}, kMaxKnowledgeEntries, "purge vector entries"},
+      {{11, 20, 1}, kMaxKnowledgeEntries, "purge vector entries"},
+      {{11, 21, 1}, kMaxKnowledgeEntries, "purge vector entries"},
+      {{14, 20, 1}, kMaxKnowledgeEntries, "purge vector entries"},
+      {{12, 21}, kMaxRefusalsPerPage, "purge acknowledgements held"},
       {{11, 4, 1}, kMaxKnowledgeEntries, "knowledge entries"},
       {{12, 4, 1}, kMaxKnowledgeEntries, "knowledge entries"},
       {{13, 6, 1}, kMaxKnowledgeEntries, "knowledge entries"},

@@ -220,7 +220,8 @@ TEST(MigrationsTest, ALayout9DatabaseGainsPurgeOrders) {
     auto db = Database::Open(path, /*create=*/false);
     ASSERT_TRUE(db.ok());
     ASSERT_TRUE((*db)
-                    ->Exec("ALTER TABLE versions DROP COLUMN pruned_at; "
+                    ->Exec(std::string(testing::kBackToLayout11) +
+                           "ALTER TABLE versions DROP COLUMN pruned_at; "
                            "DROP TABLE purge_orders; DROP TABLE purge_order_peers; "
                            "PRAGMA user_version = 9;")
                     .ok());
@@ -235,6 +236,40 @@ TEST(MigrationsTest, ALayout9DatabaseGainsPurgeOrders) {
   order->signed_bytes = "signed elsewhere";  // the store keeps it as given
   ASSERT_TRUE((*kh)->ApplyPurgeOrder(*order, "", "").ok());
   EXPECT_EQ((*kh)->Get("plan-2026").status().code(), Code::kNotFound);
+}
+
+// Layout 12: tombstone collection. An order a layout-11 node took has no
+// sequence: it stays a tombstone for good, and the node's next order is its 1.
+TEST(MigrationsTest, ALayout11TombstoneIsKeptForGoodAndTheNextOrderCountsFromOne) {
+  TempDir dir;
+  std::string path = dir.File("KH-NCCT.db");
+  {
+    auto kh = Store::Create(path, "KH-NCCT");
+    ASSERT_TRUE(kh.ok());
+    ASSERT_TRUE((*kh)->Put({"plan", std::string("plan-2025"), {{"title", "ផែនការ ២០២៥"}}}).ok());
+    ASSERT_TRUE((*kh)->Put({"plan", std::string("plan-2026"), {{"title", "ផែនការ ២០២៦"}}}).ok());
+    auto order = (*kh)->PreparePurge("plan-2025", "ตั้งขึ้นผิดพลาด");
+    ASSERT_TRUE(order.ok());
+    order->sequence = 0;  // as a layout-11 build made it
+    order->signed_bytes = "signed elsewhere";
+    ASSERT_TRUE((*kh)->ApplyPurgeOrder(*order, "", "").ok());
+  }
+  {
+    auto db = Database::Open(path, /*create=*/false);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)->Exec(testing::kBackToLayout11).ok());
+  }
+  auto kh = Store::Open(path);
+  ASSERT_TRUE(kh.ok()) << kh.status().ToString();
+  EXPECT_EQ(UserVersion(PeekDb(**kh)), kDatabaseVersion);
+  auto kept = (*kh)->CollectPurgeOrders(/*dry_run=*/false);
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  EXPECT_TRUE(kept->collected.empty());
+  ASSERT_EQ(kept->waiting.size(), 1u);
+  EXPECT_NE(kept->waiting[0].find("kept for good"), std::string::npos) << kept->waiting[0];
+  auto next = (*kh)->PreparePurge("plan-2026", "ซ้ำ");
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  EXPECT_EQ(next->sequence, 1u);
 }
 
 TEST(MigrationsTest, ADatabaseFromANewerAccordIsRefusedAndLeftUntouched) {

@@ -68,8 +68,9 @@ class PurgeCliTest : public ::testing::Test {
 };
 
 TEST_F(PurgeCliTest, PurgeHasHelpAndNeedsAReason) {
-  for (std::vector<std::string> args :
-       {std::vector<std::string>{"purge", "--help"}, {"purge", "list", "--help"}}) {
+  for (std::vector<std::string> args : {std::vector<std::string>{"purge", "--help"},
+                                        {"purge", "list", "--help"},
+                                        {"purge", "collect", "--help"}}) {
     CommandResult r = Accord(node, args);
     EXPECT_EQ(r.code, 0);
     EXPECT_NE(r.out.find("--json"), std::string::npos) << r.out;
@@ -129,6 +130,14 @@ TEST_F(PurgeCliTest, OnlyAUserWithThePurgeRightErasesAndTheTombstoneSaysWho) {
   EXPECT_EQ(list[0]["user"], "dara.kh");
   EXPECT_NE(Accord(node, {"purge", "list"}).out.find("purged by dara.kh on KH-NCCT"),
             std::string::npos);
+  // A node that never met another: nobody else can hold the case, so its
+  // tombstone could go at once; a dry run only says so.
+  json would = json::parse(Accord(node, {"purge", "collect", "--dry-run", "--json"}).out);
+  EXPECT_EQ(would["dry_run"], true);
+  ASSERT_EQ(would["collected"].size(), 1u);
+  EXPECT_EQ(would["collected"][0]["record_id"], kCase);
+  EXPECT_EQ(would["collected"][0]["sequence"], 1);
+  EXPECT_EQ(json::parse(Accord(node, {"purge", "list", "--json"}).out).size(), 1u);
   CommandResult get = testing::AccordWithMessages(node, {"get", kCase});
   EXPECT_EQ(get.code, 1);
   EXPECT_NE(get.out.find("purged by dara.kh on KH-NCCT"), std::string::npos) << get.out;

@@ -81,6 +81,29 @@ TEST_F(RetentionServeTest, ServePrunesBeforeItServes) {
       << testing::FileBytes(log);
 }
 
+// An office that never exchanged with another purges a case: nobody else
+// can hold it, so serve's retention run collects its tombstone at once
+// (docs/security.md, "Collecting tombstones"); an audit line stays.
+TEST_F(RetentionServeTest, ServeCollectsATombstoneNobodyElseCanHold) {
+  ASSERT_EQ(Accord(kh_, {"purge", "case-kh-2023-020", "--reason", "ករណីស្ទួន (duplicate case)"}).code,
+            0);
+  json before = json::parse(Accord(kh_, {"purge", "list", "--json"}).out);
+  ASSERT_EQ(before.size(), 1u);
+  EXPECT_FALSE(before[0].contains("collected"));
+  std::string log = dir_.File("serve.log");
+  auto server = std::make_unique<ServeProcess>(kh_, port_, log);
+  ASSERT_TRUE(testing::Accepts(port_));
+  EXPECT_EQ(server->Signal(SIGTERM), 0);
+  EXPECT_NE(testing::FileBytes(log).find("collected the tombstone of case case-kh-2023-020"),
+            std::string::npos)
+      << testing::FileBytes(log);
+  json after = json::parse(Accord(kh_, {"purge", "list", "--json"}).out);
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_EQ(after[0]["collected"], true);
+  EXPECT_EQ(after[0]["reason"], "ករណីស្ទួន (duplicate case)");
+  EXPECT_FALSE(OnDisk(Db(), kOldShelter));
+}
+
 TEST_F(RetentionServeTest, SyncPrunesAfterASyncAndSaysSo) {
   auto thai = std::make_unique<ServeProcess>(th_, port_, dir_.File("th-serve.log"));
   ASSERT_TRUE(testing::Accepts(port_));

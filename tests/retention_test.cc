@@ -203,8 +203,10 @@ TEST(Retention, ALayout10DatabaseGainsPrunedAtWithEveryValueKept) {
   {
     auto db = Database::Open(o.KhPath(), /*create=*/false);
     ASSERT_TRUE(db.ok()) << db.status().ToString();
-    ASSERT_TRUE(
-        (*db)->Exec("ALTER TABLE versions DROP COLUMN pruned_at; PRAGMA user_version = 10;").ok());
+    ASSERT_TRUE((*db)
+                    ->Exec(std::string(testing::kBackToLayout11) +
+                           "ALTER TABLE versions DROP COLUMN pruned_at; PRAGMA user_version = 10;")
+                    .ok());
   }
   auto reopened = Store::Open(o.KhPath(), StoreOptions{o.clock.Fn()});
   ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();

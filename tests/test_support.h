@@ -206,4 +206,11 @@ inline void PutOk(Store& store, RecordWrite write) {
   ASSERT_TRUE(id.ok()) << id.status().ToString();
 }
 
+// SQL that takes a database of this build back to layout 11 (before
+// tombstone collection), for tests that open an older layout.
+inline constexpr char kBackToLayout11[] =
+    "ALTER TABLE purge_orders DROP COLUMN sequence; DROP TABLE purge_acks; "
+    "DROP TABLE purge_ack_peers; DROP TABLE known_nodes; DROP TABLE purge_collected; "
+    "DROP TABLE collected_purge_orders; PRAGMA user_version = 11; ";
+
 }  // namespace accord::testing

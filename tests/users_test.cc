@@ -260,7 +260,8 @@ TEST(UsersTest, ALayout8DatabaseGainsUsersAndEveryOldVersionHasNoAuthor) {
     auto db = Database::Open(path, /*create=*/false);
     ASSERT_TRUE(db.ok());
     ASSERT_TRUE((*db)
-                    ->Exec("DROP TABLE purge_orders; DROP TABLE purge_order_peers; "
+                    ->Exec(std::string(testing::kBackToLayout11) +
+                           "DROP TABLE purge_orders; DROP TABLE purge_order_peers; "
                            "DROP TABLE users; ALTER TABLE versions DROP COLUMN author; "
                            "ALTER TABLE versions DROP COLUMN pruned_at; "
                            "PRAGMA user_version = 8;")
