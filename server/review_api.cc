@@ -6,6 +6,8 @@
 #include "core/conflicts.h"
 #include "core/json_codec.h"
 #include "net/http_status.h"
+#include "server/api_response.h"
+#include "server/office_api.h"
 
 namespace accord::server {
 
@@ -14,30 +16,11 @@ namespace {
 using nlohmann::json;
 
 HttpResponse Json(int status, const json& body) {
-  HttpResponse response;
-  response.status = status;
-  response.content_type = "application/json";
-  // Messages quote the request's path and ids, which may be any bytes:
-  // invalid UTF-8 becomes U+FFFD instead of dump() throwing (a 500).
-  response.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
-  response.headers.push_back({"Cache-Control", "no-store"});
-  return response;
+  return JsonResponse(status, body);
 }
 
 HttpResponse Error(int status, const std::string& message) {
-  return Json(status, {{"error", message}});
-}
-
-size_t ParseSize(const std::map<std::string, std::string>& query, const std::string& key,
-                 size_t fallback, size_t max) {
-  auto it = query.find(key);
-  if (it == query.end() || it->second.empty()) return fallback;
-  try {
-    size_t value = std::stoul(it->second);
-    return std::min(value, max);
-  } catch (...) {
-    return fallback;
-  }
+  return ErrorResponse(status, message);
 }
 
 HttpResponse ListPage(Store& store, const HttpRequest& request) {
@@ -150,9 +133,9 @@ HttpResponse HandleReviewRequest(StorePool& stores, ReviewSessions& sessions,
     HttpResponse page;
     page.content_type = "text/html; charset=utf-8";
     page.body = ReviewPageHtml();
-    page.headers.push_back(
-        {"Content-Security-Policy",
-         "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'"});
+    page.headers.push_back({"Content-Security-Policy", ReviewPageCsp()});
+    page.headers.push_back({"X-Content-Type-Options", "nosniff"});
+    page.headers.push_back({"Referrer-Policy", "no-referrer"});
     return page;
   }
   if (path.rfind("/api/", 0) != 0) return Error(404, "no such page: " + path);
@@ -164,6 +147,7 @@ HttpResponse HandleReviewRequest(StorePool& stores, ReviewSessions& sessions,
     return Json(200, NodeStatusJson(*status));
   }
   if (request.method == "GET" && path == "/api/conflicts") return ListPage(**store, request);
+  if (auto office = HandleOfficeRequest(**store, request)) return std::move(*office);
   const std::string token = SessionToken(request);
   const std::optional<std::string> user = sessions.UserOf(token);
   if (request.method == "GET" && path == "/api/session") return SessionInfo(**store, user);
