@@ -1,6 +1,6 @@
 // JSON answers of the staff page's API (review_api.cc, office_api.cc): one
 // shape for every endpoint, errors as {"error": MESSAGE} with the HTTP status
-// net::HttpStatusFor gives the failure.
+// net::HttpStatusFor gives the failure. Defined in review_api.cc.
 #pragma once
 
 #include <map>

@@ -95,8 +95,7 @@ gtest_discover_tests(attack_tests DISCOVERY_TIMEOUT 60
                      PROPERTIES ENVIRONMENT "${ACCORD_LSAN_ENV}" TIMEOUT 300)
 
 # The review page's API, called without a socket.
-add_executable(review_api_tests ${CMAKE_CURRENT_LIST_DIR}/review_api_test.cc
-                                ${CMAKE_CURRENT_LIST_DIR}/office_api_test.cc)
+add_executable(review_api_tests ${CMAKE_CURRENT_LIST_DIR}/review_api_test.cc)
 target_link_libraries(review_api_tests PRIVATE accord_server GTest::gtest_main)
 target_compile_definitions(review_api_tests PRIVATE
                            SAMPLE_DATA="${PROJECT_SOURCE_DIR}/data/sample.json")
