@@ -31,6 +31,7 @@ async function loadActions() {
   if ($("actions-overdue").checked) q.set("overdue", "1");
   if ($("actions-party").value.trim()) q.set("party", $("actions-party").value.trim());
   if ($("actions-today").value) q.set("today", $("actions-today").value);
+  if ($("actions-meeting").value) q.set("meeting", $("actions-meeting").value);
   try {
     const data = await getJson("/api/actions?" + q);
     if (!$("actions-today").value) $("actions-today").value = data.today;
@@ -51,8 +52,22 @@ function reviewedCell(a) {
     recordLink(r.record, r.record_type + " " + (r.number || r.record)),
     a.reviews.length > 1 ? el("span", {class: "hint"}, " (" + a.reviews.length + " reviews)") : null);
 }
+// The meetings that agreed items, as the lists show them, to choose one from.
+const knownMeetings = new Map();
+function noteMeetings(items) {
+  let added = false;
+  for (const a of items) {
+    if (!knownMeetings.has(a.meeting)) { knownMeetings.set(a.meeting, a.meeting_label || a.meeting); added = true; }
+  }
+  if (!added) return;
+  const select = $("actions-meeting"), chosen = select.value;
+  select.replaceChildren(el("option", {value: ""}, "every meeting"),
+    ...[...knownMeetings].map(([id, label]) => el("option", {value: id, lang: langOf(label)}, label)));
+  select.value = chosen;
+}
 function renderActions(data) {
   const items = data.action_items;
+  noteMeetings(items);
   const overdue = items.filter(a => a.overdue).length;
   $("actions-summary").textContent = items.length + " action item" + (items.length === 1 ? "" : "s") + ", " +
     overdue + " overdue as of " + data.today;
@@ -77,7 +92,7 @@ function renderActions(data) {
     : el("div", {class: "empty"}, "No action items match."));
 }
 VIEWS.actions = () => loadActions();
-for (const id of ["actions-open", "actions-overdue", "actions-today"]) $(id).onchange = loadActions;
+for (const id of ["actions-open", "actions-overdue", "actions-today", "actions-meeting"]) $(id).onchange = loadActions;
 $("actions-party").onchange = loadActions;
 
 // ---- Plan progress: per objective, each party's latest assessment of each activity.

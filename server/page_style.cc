@@ -126,6 +126,7 @@ const char* Body() {
       <label><input type="checkbox" id="actions-open" checked> Open only</label>
       <label><input type="checkbox" id="actions-overdue"> Overdue only</label>
       <label>Party <input type="text" id="actions-party" size="8" placeholder="KH, TH…"></label>
+      <label>Agreed at <select id="actions-meeting"><option value="">every meeting</option></select></label>
       <label>As of <input type="date" id="actions-today"></label>
     </div>
     <div id="actions-summary" class="hint"></div>

@@ -242,8 +242,9 @@ def open_view(browser, base, fragment, ready_css):
 def check_actions(accord, kh, browser, base, shots):
     """The open items as of the June meeting, as `accord report actions --open` lists them, overdue ones marked."""
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support import expected_conditions as EC
-    from selenium.webdriver.support.ui import WebDriverWait
+    from selenium.webdriver.support.ui import Select, WebDriverWait
 
     def show_as_of(day):
         open_view(browser, base, "actions", "tr[data-action]")
@@ -281,6 +282,21 @@ def check_actions(accord, kh, browser, base, shots):
     assert "<script>window.__pwned = 1</script>" in row.text, row.text
     assert browser.execute_script("return window.__pwned === undefined"), "a value's markup ran"
     assert not browser.find_elements(By.CSS_SELECTOR, "#actions-list img, #actions-list script")
+    # Filters as the CLI's: Thailand's overdue items of the Sa Kaeo meeting.
+    def shown_items(b):
+        return [r.get_attribute("data-action") for r in b.find_elements(By.CSS_SELECTOR, "tr[data-action]")]
+
+    browser.find_element(By.ID, "actions-overdue").click()
+    WebDriverWait(browser, 20).until(lambda b: shown_items(b) == overdue)
+    Select(browser.find_element(By.ID, "actions-meeting")).select_by_value("mtg-2023-03-15-sakaeo")
+    party = browser.find_element(By.ID, "actions-party")
+    party.send_keys("TH")
+    party.send_keys(Keys.TAB)
+    expected = json.loads(run(accord, kh, "report", "actions", "--open", "--overdue", "--party", "TH",
+                              "--meeting", "mtg-2023-03-15-sakaeo", "--today", today, "--json"))["action_items"]
+    assert expected and len(expected) < len(overdue), expected
+    wanted = [a["id"] for a in expected]
+    WebDriverWait(browser, 20).until(lambda b: shown_items(b) == wanted)
     # The item reviewed at a later meeting names that meeting and its minute.
     reviewed = [a for a in cli["action_items"] if a["last_reviewed"]]
     assert reviewed, "the sample follows items up"
