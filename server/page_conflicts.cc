@@ -68,6 +68,15 @@ async function getJson(url) {
   if (!response.ok) throw new Error(data.error || response.statusText);
   return data;
 }
+// The officer clicks and types faster than the node answers: each view shows
+// only the answer to its latest question. ask(view) returns "is this still
+// the latest?".
+const asked = {};
+function ask(view) {
+  const n = (asked[view] || 0) + 1;
+  asked[view] = n;
+  return () => asked[view] === n;
+}
 // A link that opens a record on this page.
 function recordLink(id, label) {
   const a = el("a", {href: "#record=" + encodeURIComponent(id), "data-record": id, lang: langOf(label || id)}, label || id);

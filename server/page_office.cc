@@ -24,8 +24,8 @@ function table(headers, rows, cls) {
 }
 
 // ---- Actions: what the next meeting opens with (accord report actions).
-let actionsToday = "";
 async function loadActions() {
+  const latest = ask("actions");
   const q = new URLSearchParams();
   if ($("actions-open").checked) q.set("open", "1");
   if ($("actions-overdue").checked) q.set("overdue", "1");
@@ -34,6 +34,7 @@ async function loadActions() {
   if ($("actions-meeting").value) q.set("meeting", $("actions-meeting").value);
   try {
     const data = await getJson("/api/actions?" + q);
+    if (!latest()) return;
     if (!$("actions-today").value) $("actions-today").value = data.today;
     renderActions(data);
   } catch (e) { say(e.message, "error"); }
@@ -194,7 +195,9 @@ async function loadPlan(id) {
     }
     if (id) $("plan-select").value = id;
     if (!$("plan-select").value) { $("plan-body").replaceChildren(el("div", {class: "empty"}, "No plan held.")); return; }
-    renderPlan(await getJson("/api/plan?id=" + encodeURIComponent($("plan-select").value)));
+    const latest = ask("plan");
+    const report = await getJson("/api/plan?id=" + encodeURIComponent($("plan-select").value));
+    if (latest()) renderPlan(report);
   } catch (e) { say(e.message, "error"); }
 }
 VIEWS.plan = (id) => loadPlan(id);
@@ -218,7 +221,9 @@ async function runSearch(text) {
   const q = new URLSearchParams({q: text, limit: "50"});
   if ($("search-type").value) q.set("type", $("search-type").value);
   try {
+    const latest = ask("search");
     const data = await getJson("/api/search?" + q);
+    if (!latest()) return;
     $("search-hits").replaceChildren(...data.hits.map(h => el("li", {"data-record": h.record_id, "data-field": h.field},
       el("div", {}, recordLink(h.record_id, h.label), el("span", {class: "rid"}, h.record_id + " · " + h.field),
         h.personal ? el("span", {class: "badge"}, "personal") : null),
@@ -294,8 +299,10 @@ function historyTable(r) {
 async function loadRecord(id) {
   if (!id) { $("record-body").replaceChildren(el("div", {class: "empty"}, "Open a record from a list or a search.")); return; }
   $("nav-record").href = "#record=" + encodeURIComponent(id);
+  const latest = ask("record");
   try {
     const r = await getJson("/api/record?id=" + encodeURIComponent(id));
+    if (!latest()) return;
     $("record-body").replaceChildren(
       el("section", {class: "card", id: "record", "data-record": r.id},
         el("h2", {}, txt(r.label), el("small", {}, r.id),
@@ -305,7 +312,7 @@ async function loadRecord(id) {
       ...[signedView(r.signatures, r), referencesView(r), attachmentsView(r)].filter(Boolean),
       card("History (newest first)", historyTable(r)));
   } catch (e) {
-    $("record-body").replaceChildren(el("div", {class: "empty", id: "record-error"}, e.message));
+    if (latest()) $("record-body").replaceChildren(el("div", {class: "empty", id: "record-error"}, e.message));
   }
 }
 VIEWS.record = (id) => loadRecord(id);

@@ -283,8 +283,8 @@ def check_actions(accord, kh, browser, base, shots):
     assert browser.execute_script("return window.__pwned === undefined"), "a value's markup ran"
     assert not browser.find_elements(By.CSS_SELECTOR, "#actions-list img, #actions-list script")
     # Filters as the CLI's: Thailand's overdue items of the Sa Kaeo meeting.
-    def shown_items(b):
-        return [r.get_attribute("data-action") for r in b.find_elements(By.CSS_SELECTOR, "tr[data-action]")]
+    def shown_items(b):  # read in one call: the list may be redrawn meanwhile
+        return b.execute_script("return [...document.querySelectorAll('tr[data-action]')].map(r => r.dataset.action)")
 
     browser.find_element(By.ID, "actions-overdue").click()
     WebDriverWait(browser, 20).until(lambda b: shown_items(b) == overdue)
