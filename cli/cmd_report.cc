@@ -1,20 +1,18 @@
 // accord report actions | plan: what a secretariat prints before a meeting
 // (core/reports.h), as aligned text, JSON or CSV.
-#include <ctime>
 #include <iostream>
 #include <set>
 #include <sstream>
 
 #include "cli/cli_context.h"
 #include "core/display_width.h"
+#include "core/report_json.h"
 #include "core/reports.h"
 #include "core/signed_content.h"
 
 namespace accord::cli {
 
 namespace {
-
-using nlohmann::json;
 
 struct ReportArgs {
   bool csv = false;
@@ -92,47 +90,7 @@ class Table {
   std::vector<std::pair<bool, std::vector<std::string>>> rows_;
 };
 
-// Today on this machine's calendar, as the office lives it.
-std::string LocalToday(const Store& store) {
-  std::time_t now = static_cast<std::time_t>(store.NowMs() / 1000);
-  std::tm local{};
-  localtime_r(&now, &local);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &local);
-  return buf;
-}
-
 // ---- accord report actions
-
-json ReviewJson(const ActionReview& r) {
-  return {{"meeting", r.meeting_id},          {"meeting_date", r.meeting_date},
-          {"meeting_label", r.meeting_label}, {"record", r.record_id},
-          {"record_type", r.record_type},     {"number", r.number}};
-}
-
-json ActionJson(const ActionRow& a) {
-  json reviews = json::array();
-  for (const ActionReview& r : a.reviews) reviews.push_back(ReviewJson(r));
-  return {{"id", a.id},
-          {"meeting", a.meeting_id},
-          {"meeting_date", a.meeting_date},
-          {"meeting_label", a.meeting_label},
-          {"number", a.number},
-          {"action", a.action},
-          {"responsible_party", a.responsible_party},
-          {"activity", a.activity.empty() ? json(nullptr) : json(a.activity)},
-          {"status", a.status.empty() ? json(nullptr) : json(a.status)},
-          {"due",
-           {{"text", a.due.text},
-            {"date", a.due.date ? json(*a.due.date) : json(nullptr)},
-            {"precision", DuePrecisionName(a.due.precision)},
-            {"basis", a.due.basis}}},
-          {"open", a.open},
-          {"overdue", a.overdue},
-          {"last_reviewed", a.last_reviewed ? ReviewJson(*a.last_reviewed) : json(nullptr)},
-          {"reviews", reviews},
-          {"fields_in_conflict", a.fields_in_conflict}};
-}
 
 std::string StatusCell(const ActionRow& a) {
   std::string status = a.status.empty() ? "(none)" : a.status;
@@ -202,9 +160,7 @@ int RunActions(const Context& ctx, const ReportArgs& args) {
   auto rows = ReportActions(**store, query);
   if (!rows.ok()) return Fail(rows.status());
   if (ctx.json) {
-    json items = json::array();
-    for (const ActionRow& a : *rows) items.push_back(ActionJson(a));
-    PrintJson({{"today", query.today}, {"action_items", items}});
+    PrintJson(ActionReportJson(*rows, query.today));
   } else if (args.csv) {
     PrintActionsCsv(*rows);
   } else {
@@ -214,87 +170,6 @@ int RunActions(const Context& ctx, const ReportArgs& args) {
 }
 
 // ---- accord report plan
-
-json AssessmentJson(const PartyAssessment& p) {
-  return {{"id", p.id},
-          {"party", p.party},
-          {"period", p.period},
-          {"status", p.status},
-          {"narrative", p.narrative},
-          {"assessed_on", p.assessed_on.empty() ? json(nullptr) : json(p.assessed_on)},
-          {"recorded_by", p.recorded_by},
-          {"recorder_party", p.recorder_party ? json(*p.recorder_party) : json(nullptr)},
-          {"assessments_by_party", p.assessments_by_party}};
-}
-
-// The plan's signatures, and every record amended since any of them: the
-// signed plan is the authority, so the report says where it no longer holds.
-struct PlanSignatures {
-  std::vector<SignatureCheck> checks;
-  std::set<std::string> amended;
-};
-
-std::string SignatureField(const SignatureCheck& check, const char* name) {
-  const auto* value = check.signature.Value(name);
-  return value && *value ? **value : "";
-}
-
-json SignaturesJson(const PlanSignatures& signatures) {
-  json out = json::array();
-  for (const SignatureCheck& check : signatures.checks) {
-    json amended = json::array();
-    for (const Amendment& a : check.amended) {
-      amended.push_back(
-          {{"kind", std::string(AmendmentWord(a.kind))}, {"type", a.type}, {"id", a.id}});
-    }
-    out.push_back({{"id", check.signature.id},
-                   {"signatory", SignatureField(check, "signatory")},
-                   {"signed_on", SignatureField(check, "signed_on")},
-                   {"intact", check.intact()},
-                   {"amended", amended}});
-  }
-  return out;
-}
-
-json PlanJson(const PlanReport& plan, const PlanSignatures& signatures) {
-  json objectives = json::array();
-  for (const ObjectiveProgress& o : plan.objectives) {
-    json activities = json::array();
-    for (const ActivityProgress& a : o.activities) {
-      json targets = json::array();
-      for (const YearTarget& t : a.targets) {
-        targets.push_back(
-            {{"year", t.year.empty() ? json(nullptr) : json(t.year)}, {"target", t.target}});
-      }
-      json assessments = json::array();
-      for (const PartyAssessment& p : a.latest) assessments.push_back(AssessmentJson(p));
-      activities.push_back({{"id", a.id},
-                            {"number", a.number},
-                            {"description", a.description},
-                            {"responsible_agency", a.responsible_agency},
-                            {"timeframe", a.timeframe},
-                            {"total_target", a.total_target},
-                            {"targets", targets},
-                            {"shared_progress_status", a.shared_status},
-                            {"shared_progress_note", a.shared_note},
-                            {"assessments", assessments},
-                            {"fields_in_conflict", a.fields_in_conflict},
-                            {"amended_since_signing", signatures.amended.count(a.id) > 0}});
-    }
-    objectives.push_back(
-        {{"id", o.id}, {"number", o.number}, {"text", o.text}, {"activities", activities}});
-  }
-  return {{"plan",
-           {{"id", plan.id},
-            {"title", plan.title},
-            {"parties", plan.parties},
-            {"period_start", plan.period_start},
-            {"period_end", plan.period_end},
-            {"status", plan.status}}},
-          {"signatures", SignaturesJson(signatures)},
-          {"assessing_parties", plan.assessing_parties},
-          {"objectives", objectives}};
-}
 
 std::string Recorder(const PartyAssessment& p) {
   // An assessment is its party's own: one recorded by another party's office says so.
@@ -403,19 +278,14 @@ int RunPlan(const Context& ctx, const ReportArgs& args) {
   if (!store.ok()) return Fail(store.status());
   auto plan = ReportPlan(**store, args.plan);
   if (!plan.ok()) return Fail(plan.status());
-  PlanSignatures signatures;
-  auto checks = CheckSignatures(**store, args.plan);
-  if (!checks.ok()) return Fail(checks.status());
-  signatures.checks = std::move(checks).value();
-  for (const SignatureCheck& check : signatures.checks) {
-    for (const Amendment& a : check.amended) signatures.amended.insert(a.id);
-  }
+  auto signatures = CheckPlanSignatures(**store, args.plan);
+  if (!signatures.ok()) return Fail(signatures.status());
   if (ctx.json) {
-    PrintJson(PlanJson(*plan, signatures));
+    PrintJson(PlanReportJson(*plan, *signatures));
   } else if (args.csv) {
     PrintPlanCsv(*plan);
   } else {
-    PrintPlanText(*plan, signatures);
+    PrintPlanText(*plan, *signatures);
   }
   return kExitOk;
 }

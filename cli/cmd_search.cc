@@ -4,12 +4,11 @@
 #include <memory>
 
 #include "cli/cli_context.h"
+#include "core/report_json.h"
 
 namespace accord::cli {
 
 namespace {
-
-using nlohmann::json;
 
 struct SearchArgs {
   std::vector<std::string> words;
@@ -28,21 +27,7 @@ int RunSearch(const Context& ctx, const SearchArgs& args) {
   auto found = (*store)->Search(Joined(args.words), args.options);
   if (!found.ok()) return Fail(found.status());
   if (ctx.json) {
-    json hits = json::array();
-    for (const SearchHit& hit : found->hits) {
-      hits.push_back({{"record_id", hit.record_id},
-                      {"type", hit.type},
-                      {"label", hit.label},
-                      {"field", hit.field},
-                      {"snippet", SearchSnippet(hit.value, hit.match)},
-                      {"score", hit.match.score},
-                      {"personal", hit.personal}});
-    }
-    PrintJson({{"query", Joined(args.words)},
-               {"hits", hits},
-               {"matched", found->matched},
-               {"personal_locked", found->personal_locked},
-               {"index_behind", found->index_behind}});
+    PrintJson(SearchResultsJson(Joined(args.words), *found));
   } else {
     for (const SearchHit& hit : found->hits) {
       std::cout << hit.label << "  " << hit.record_id << "  ." << hit.field << "\n    "

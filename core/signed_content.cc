@@ -103,6 +103,33 @@ Result<SignedContent> ReadSignedContent(Store& store, std::string_view root_id) 
   return content;
 }
 
+Result<std::optional<std::string>> SignedRootOf(Store& store, const RecordView& record) {
+  using Root = std::optional<std::string>;
+  auto parent = [&record](const char* field) -> Root {
+    const auto* value = record.Value(field);
+    if (!value || !*value || (*value)->empty()) return std::nullopt;
+    return **value;
+  };
+  if (record.type == "meeting" || record.type == "plan")
+    return std::optional<std::string>(record.id);
+  if (record.type == "agenda_item" || record.type == "minute" || record.type == "decision" ||
+      record.type == "action_item") {
+    return parent("meeting");
+  }
+  if (record.type == "signature") {
+    auto meeting = parent("meeting");
+    return meeting ? meeting : parent("plan");
+  }
+  if (record.type == "objective") return parent("plan");
+  if (record.type != "activity") return Root();
+  auto objective_id = parent("objective");
+  if (!objective_id) return Root();
+  auto objective = store.Get(*objective_id);
+  if (objective.status().code() == Code::kNotFound) return Root();
+  if (!objective.ok()) return objective.status();
+  return SignedRootOf(store, *objective);
+}
+
 std::vector<Amendment> AmendmentsSince(const SignedContent& now, std::string_view covers) {
   // (type, id) -> digest, as signed.
   std::map<std::pair<std::string, std::string>, std::string> signed_parts;

@@ -5,6 +5,7 @@
 // signing shows as an amendment, naming what changed, on every node.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,6 +43,13 @@ struct SignedContent {
 // shows, fields are taken in name order, and every value is length-prefixed.
 // kInvalidArgument when the record is neither a meeting nor a plan.
 Result<SignedContent> ReadSignedContent(Store& store, std::string_view root_id);
+
+// The meeting or plan whose signed content holds `record` (as
+// ReadSignedContent gathers it): the record itself for a meeting or plan, the
+// meeting of an agenda item, minute, decision or action item, the plan of an
+// objective or of an activity's objective, and what a signature signs.
+// nullopt for any other record, or when the parent is not held here.
+Result<std::optional<std::string>> SignedRootOf(Store& store, const RecordView& record);
 
 // What changed in signed content since a signature's `covers`.
 struct Amendment {

@@ -201,6 +201,14 @@ void ReviewSeeds(const std::string& root) {
             "POST /api/conflicts/@1/resolve\nhost: 127.0.0.1:8080\n"
             "sec-fetch-site: cross-site\norigin: http://evil.example\n\n{}");
   seeds.Add("unknown", "DELETE /api/conflicts/@1\n" + local + "\n");
+  // The office's page's read-only views (server/office_api.h).
+  seeds.Add("actions",
+            "GET /api/actions?open=1&overdue=1&party=KH&today=2023-06-14\n" + local + "\n");
+  seeds.Add("plans", "GET /api/plans\n" + local + "\n");
+  seeds.Add("plan", "GET /api/plan?id=mtg-1\n" + local + "\n");
+  seeds.Add("search", "GET /api/search?q=reviewed+the&type=minute&limit=3\n" + local + "\n");
+  seeds.Add("record", "GET /api/record?id=min-6.2\n" + local + "\n");
+  seeds.Add("record-meeting", "GET /api/record?id=mtg-1\n" + local + "\n");
 }
 
 }  // namespace

@@ -6,14 +6,17 @@
 #include "core/conflicts.h"
 #include "core/json_codec.h"
 #include "net/http_status.h"
+#include "server/api_response.h"
+#include "server/office_api.h"
 
 namespace accord::server {
 
-namespace {
-
 using nlohmann::json;
 
-HttpResponse Json(int status, const json& body) {
+// ---- server/api_response.h: every answer of the staff page's API. Defined
+// here rather than in a file of their own: one more translation unit that
+// parses nlohmann/json costs CI seconds in each of its three builds.
+HttpResponse JsonResponse(int status, const json& body) {
   HttpResponse response;
   response.status = status;
   response.content_type = "application/json";
@@ -24,8 +27,12 @@ HttpResponse Json(int status, const json& body) {
   return response;
 }
 
-HttpResponse Error(int status, const std::string& message) {
-  return Json(status, {{"error", message}});
+HttpResponse ErrorResponse(int status, const std::string& message) {
+  return JsonResponse(status, {{"error", message}});
+}
+
+HttpResponse ErrorResponse(const Status& status) {
+  return ErrorResponse(net::HttpStatusFor(status.code()), status.message());
 }
 
 size_t ParseSize(const std::map<std::string, std::string>& query, const std::string& key,
@@ -38,6 +45,16 @@ size_t ParseSize(const std::map<std::string, std::string>& query, const std::str
   } catch (...) {
     return fallback;
   }
+}
+
+namespace {
+
+HttpResponse Json(int status, const json& body) {
+  return JsonResponse(status, body);
+}
+
+HttpResponse Error(int status, const std::string& message) {
+  return ErrorResponse(status, message);
 }
 
 HttpResponse ListPage(Store& store, const HttpRequest& request) {
@@ -150,9 +167,9 @@ HttpResponse HandleReviewRequest(StorePool& stores, ReviewSessions& sessions,
     HttpResponse page;
     page.content_type = "text/html; charset=utf-8";
     page.body = ReviewPageHtml();
-    page.headers.push_back(
-        {"Content-Security-Policy",
-         "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'"});
+    page.headers.push_back({"Content-Security-Policy", ReviewPageCsp()});
+    page.headers.push_back({"X-Content-Type-Options", "nosniff"});
+    page.headers.push_back({"Referrer-Policy", "no-referrer"});
     return page;
   }
   if (path.rfind("/api/", 0) != 0) return Error(404, "no such page: " + path);
@@ -164,6 +181,7 @@ HttpResponse HandleReviewRequest(StorePool& stores, ReviewSessions& sessions,
     return Json(200, NodeStatusJson(*status));
   }
   if (request.method == "GET" && path == "/api/conflicts") return ListPage(**store, request);
+  if (auto office = HandleOfficeRequest(**store, request)) return std::move(*office);
   const std::string token = SessionToken(request);
   const std::optional<std::string> user = sessions.UserOf(token);
   if (request.method == "GET" && path == "/api/session") return SessionInfo(**store, user);

@@ -1,5 +1,7 @@
-// The review page and its JSON API, for a node's own staff: served on a
-// loopback-only listener, no internet needed (the page ships in the binary).
+// The office's page (conflict review, follow-up, plan progress, search, a
+// record and its history) and its JSON API, for a node's own staff: served
+// on a loopback-only listener, no internet needed (the page ships in the
+// binary). The read-only views' endpoints are in office_api.h.
 //   GET  /                                   the page
 //   GET  /api/status                         node id, open conflicts
 //   GET  /api/conflicts?type=&offset=&limit= open conflicts (with details), paged
@@ -26,5 +28,8 @@ void InstallReviewRoutes(HttpsServer& server, StorePool& stores);
 
 // The page itself (HTML, CSS and script in one document).
 const char* ReviewPageHtml();
+// Its Content-Security-Policy: the page's own inline style and script, by
+// SHA-256, and requests to this node only.
+const char* ReviewPageCsp();
 
 }  // namespace accord::server

@@ -98,4 +98,6 @@ gtest_discover_tests(attack_tests DISCOVERY_TIMEOUT 60
 # The review page's API, called without a socket.
 add_executable(review_api_tests ${CMAKE_CURRENT_LIST_DIR}/review_api_test.cc)
 target_link_libraries(review_api_tests PRIVATE accord_server GTest::gtest_main)
+target_compile_definitions(review_api_tests PRIVATE
+                           SAMPLE_DATA="${PROJECT_SOURCE_DIR}/data/sample.json")
 gtest_discover_tests(review_api_tests DISCOVERY_TIMEOUT 60 PROPERTIES ENVIRONMENT "${ACCORD_LSAN_ENV}")
