@@ -177,6 +177,7 @@ json SearchResultsJson(const std::string& query, const SearchResults& found) {
           {"hits", hits},
           {"matched", found.matched},
           {"personal_locked", found.personal_locked},
+          {"personal_withheld", found.personal_withheld},
           {"index_behind", found.index_behind}};
 }
 

@@ -274,6 +274,10 @@ Result<SearchResults> Store::Search(std::string_view query, const SearchOptions&
     std::string record_id = personal->Text(0);
     std::string field = personal->Text(2);
     if (spec && !Searchable(*spec, field)) continue;
+    if (!options.personal) {
+      results.personal_withheld = true;
+      break;
+    }
     if (encrypted() && !unlocked()) {
       results.personal_locked = true;
       break;

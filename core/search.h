@@ -12,6 +12,9 @@ namespace accord {
 struct SearchOptions {
   std::string type;  // only records of this type; "" for all
   size_t limit = 20;
+  // False: leave the personal types out (the office's page, for a reader
+  // not signed in on a node with users).
+  bool personal = true;
 };
 
 // One field of one record whose current value holds every word searched for.
@@ -30,6 +33,8 @@ struct SearchResults {
   size_t matched = 0;           // fields that matched, before the limit
   // Personal data was not searched: the node is encrypted and locked.
   bool personal_locked = false;
+  // Personal data was not searched: SearchOptions::personal was false.
+  bool personal_withheld = false;
   // Values this search added to the index before looking (it catches up
   // with the change log first), and whether it could not (another process
   // held the write lock): then the newest changes were not searched.

@@ -67,7 +67,7 @@ HttpResponse Plan(Store& store, const Query& query) {
   return JsonResponse(200, PlanReportJson(*plan, *signatures));
 }
 
-HttpResponse Search(Store& store, const Query& query) {
+HttpResponse Search(Store& store, const Query& query, bool may_read_personal) {
   std::string text = Param(query, "q");
   if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
     return ErrorResponse(400, "search for what? /api/search?q=WORDS");
@@ -76,6 +76,7 @@ HttpResponse Search(Store& store, const Query& query) {
   options.type = Param(query, "type");
   options.limit = ParseSize(query, "limit", 20, 200);
   if (options.limit == 0) options.limit = 1;
+  options.personal = may_read_personal;
   auto found = store.Search(text, options);
   if (!found.ok()) return ErrorResponse(found.status());
   return JsonResponse(200, SearchResultsJson(text, *found));
@@ -83,19 +84,23 @@ HttpResponse Search(Store& store, const Query& query) {
 
 // ---- One record, as a person reads it.
 
-bool PersonalLocked(const Store& store, const std::string& type) {
-  return store.encrypted() && !store.unlocked() && store.IsPersonalType(type);
+// Records of `type` that this reader may not see here: personal data on a
+// locked node, or on a node with users for a reader not signed in.
+bool PersonalWithheld(const Store& store, const std::string& type, bool may_read_personal) {
+  if (!store.IsPersonalType(type)) return false;
+  return !may_read_personal || (store.encrypted() && !store.unlocked());
 }
 
 // Each reference field set on the record, and what it names.
-Result<json> ReferencesOut(Store& store, const RecordView& record, const TypeSpec& spec) {
+Result<json> ReferencesOut(Store& store, const RecordView& record, const TypeSpec& spec,
+                           bool may_read_personal) {
   json out = json::array();
   for (const FieldSpec& field : spec.fields) {
     if (field.kind != FieldKind::kRef) continue;
     const auto* value = record.Value(field.name);
     if (!value || !*value || (*value)->empty()) continue;
     json ref = {{"field", field.name}, {"id", **value}, {"type", field.ref_type}};
-    if (PersonalLocked(store, field.ref_type)) {
+    if (PersonalWithheld(store, field.ref_type, may_read_personal)) {
       ref["locked"] = true;
     } else {
       auto target = store.Get(**value);
@@ -113,12 +118,13 @@ Result<json> ReferencesOut(Store& store, const RecordView& record, const TypeSpe
 
 // Every record whose reference fields name this one: the minutes and
 // decisions that followed an action item up, a meeting's action items.
-Result<json> ReferencesIn(Store& store, const RecordView& record, bool* personal_skipped) {
+Result<json> ReferencesIn(Store& store, const RecordView& record, bool may_read_personal,
+                          bool* personal_skipped) {
   json in = json::array();
   for (const TypeSpec& type : Schema::Get().types()) {
     for (const FieldSpec& field : type.fields) {
       if (field.kind != FieldKind::kRef || field.ref_type != record.type) continue;
-      if (PersonalLocked(store, type.name)) {
+      if (PersonalWithheld(store, type.name, may_read_personal)) {
         *personal_skipped = true;
         continue;
       }
@@ -155,11 +161,15 @@ Result<json> Signatures(Store& store, const RecordView& record) {
       {"root", **root}, {"checks", SignatureChecksJson(*checks)}, {"this_record_amended", amended}};
 }
 
-HttpResponse Record(Store& store, const Query& query) {
+HttpResponse Record(Store& store, const Query& query, bool may_read_personal) {
   std::string id = Param(query, "id");
   if (id.empty()) return ErrorResponse(400, "which record? /api/record?id=ID");
   auto record = store.Get(id);
   if (!record.ok()) return ErrorResponse(record.status());
+  if (!may_read_personal && store.IsPersonalType(record->type)) {
+    return ErrorResponse(
+        401, "a " + record->type + " is personal data: sign in to read it (this office has users)");
+  }
   json out = RecordJson(*record);
   out["label"] = RecordLabel(*record);
   out["personal"] = store.IsPersonalType(record->type);
@@ -180,13 +190,13 @@ HttpResponse Record(Store& store, const Query& query) {
   out["signatures"] = std::move(*signatures);
   json refs_out = json::array();
   if (const TypeSpec* spec = Schema::Get().FindType(record->type)) {
-    auto found = ReferencesOut(store, *record, *spec);
+    auto found = ReferencesOut(store, *record, *spec, may_read_personal);
     if (!found.ok()) return ErrorResponse(found.status());
     refs_out = std::move(*found);
   }
   out["references_out"] = std::move(refs_out);
   bool personal_skipped = false;
-  auto refs_in = ReferencesIn(store, *record, &personal_skipped);
+  auto refs_in = ReferencesIn(store, *record, may_read_personal, &personal_skipped);
   if (!refs_in.ok()) return ErrorResponse(refs_in.status());
   out["references_in"] = std::move(*refs_in);
   out["personal_references_locked"] = personal_skipped;
@@ -195,7 +205,8 @@ HttpResponse Record(Store& store, const Query& query) {
 
 }  // namespace
 
-std::optional<HttpResponse> HandleOfficeRequest(Store& store, const HttpRequest& request) {
+std::optional<HttpResponse> HandleOfficeRequest(Store& store, const HttpRequest& request,
+                                                bool may_read_personal) {
   if (request.method != "GET") return std::nullopt;
   const std::string& path = request.path;
   if (path != "/api/actions" && path != "/api/plans" && path != "/api/plan" &&
@@ -206,8 +217,8 @@ std::optional<HttpResponse> HandleOfficeRequest(Store& store, const HttpRequest&
   if (path == "/api/actions") return Actions(store, query);
   if (path == "/api/plans") return Plans(store);
   if (path == "/api/plan") return Plan(store, query);
-  if (path == "/api/search") return Search(store, query);
-  return Record(store, query);
+  if (path == "/api/search") return Search(store, query, may_read_personal);
+  return Record(store, query, may_read_personal);
 }
 
 }  // namespace accord::server

@@ -14,7 +14,8 @@
 //                               sharing, and its references in and out
 // Personal data is read only where `accord get` and `accord search` read it:
 // on a locked node a case is refused with the store's message, and search
-// says personal data was not searched.
+// says personal data was not searched. On a node with users, only a reader
+// signed in with an active account reads it.
 #pragma once
 
 #include <optional>
@@ -25,6 +26,10 @@
 namespace accord::server {
 
 // The answer to `request` if it is one of the endpoints above, else nullopt.
-std::optional<HttpResponse> HandleOfficeRequest(Store& store, const HttpRequest& request);
+// `may_read_personal`: false for a reader not signed in on a node with users;
+// cases and what hangs off them are then withheld (401 for the record, left
+// out of search and of references, which say so).
+std::optional<HttpResponse> HandleOfficeRequest(Store& store, const HttpRequest& request,
+                                                bool may_read_personal);
 
 }  // namespace accord::server

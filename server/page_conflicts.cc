@@ -105,15 +105,18 @@ $("login").onclick = async () => {
     else say(data.error || response.statusText, "error");
   } catch (e) { say("The node did not answer: " + e, "error"); }
   session();
+  reloadView();  // what a signed-in user may read (cases) now shows
 };
 $("logout").onclick = async () => {
   try { await fetch("/api/logout", {method: "POST"}); } catch (e) {}
   session();
+  reloadView();
 };
 
 // ---- Navigation: #conflicts, #actions, #plan=ID, #search=WORDS, #record=ID.
 const VIEWS = {};
-let current = "conflicts";
+let current = "conflicts", currentArg = "";
+function reloadView() { if (VIEWS[current]) VIEWS[current](currentArg); }
 function route() {
   const hash = decodeURIComponent(location.hash.slice(1));
   const eq = hash.indexOf("=");
@@ -121,6 +124,7 @@ function route() {
   const arg = eq < 0 ? "" : hash.slice(eq + 1);
   if (!VIEWS[name]) name = "conflicts";
   current = name;
+  currentArg = arg;
   for (const a of document.querySelectorAll("nav a")) a.classList.toggle("active", a.dataset.view === name);
   for (const v of document.querySelectorAll(".view")) v.hidden = v.id !== "view-" + name;
   if (name === "record") $("nav-record").hidden = false;
@@ -203,7 +207,11 @@ function renderConflicts(data) {
   $("next").disabled = offset + PAGE >= total;
   const list = $("list");
   list.replaceChildren();
-  if (!data.conflicts.length) { list.append(el("div", {class: "empty"}, "No open conflicts.")); return; }
+  if (data.personal_withheld) list.append(el("div", {class: "empty", id: "personal-withheld"},
+    data.personal_withheld + " conflict" + (data.personal_withheld === 1 ? " is" : "s are") +
+    " on personal data (cases, family tracing, case reviews): sign in to review " +
+    (data.personal_withheld === 1 ? "it." : "them.")));
+  if (!data.conflicts.length) { list.append(el("div", {class: "empty"}, "No open conflicts" + (data.personal_withheld ? " you may read here." : "."))); return; }
   const groups = new Map();
   for (const c of data.conflicts) {
     if (!groups.has(c.record_id)) groups.set(c.record_id, []);

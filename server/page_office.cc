@@ -231,6 +231,7 @@ async function runSearch(text) {
     let summary = data.matched + " field" + (data.matched === 1 ? "" : "s") + " matched" +
       (data.matched > data.hits.length ? ", the best " + data.hits.length + " shown" : "") + ".";
     if (data.personal_locked) summary += " Personal data is locked: cases, family tracing and case reviews were not searched.";
+    if (data.personal_withheld) summary += " Cases, family tracing and case reviews are searched only for a signed-in user.";
     if (data.index_behind) summary += " Another accord process is writing: the newest changes were not searched.";
     $("search-summary").textContent = summary;
   } catch (e) { say(e.message, "error"); }

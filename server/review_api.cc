@@ -57,7 +57,18 @@ HttpResponse Error(int status, const std::string& message) {
   return ErrorResponse(status, message);
 }
 
-HttpResponse ListPage(Store& store, const HttpRequest& request) {
+// Personal data on the page: on a node with users, only for a reader
+// signed in with an account that is still active. (Without users the page
+// is the office's, as the command line is; docs/security.md.)
+Result<bool> MayReadPersonal(Store& store, const std::optional<std::string>& user) {
+  ASSIGN_OR_RETURN(bool has_users, store.HasUsers());
+  if (!has_users) return true;
+  if (!user) return false;
+  ASSIGN_OR_RETURN(std::optional<User> found, store.FindUser(*user));
+  return found && !found->disabled;
+}
+
+HttpResponse ListPage(Store& store, const HttpRequest& request, bool may_read_personal) {
   auto query = ParseFormEncoded(request.query);
   std::string type = query.count("type") ? query["type"] : "";
   size_t offset = ParseSize(query, "offset", 0, std::numeric_limits<size_t>::max());
@@ -68,7 +79,12 @@ HttpResponse ListPage(Store& store, const HttpRequest& request) {
   // Where each record on the page may go, and who holds it: a reviewer sees
   // which offices a resolution will reach.
   json sharing = json::object();
+  size_t personal_withheld = 0;
   for (const Conflict& c : page->conflicts) {
+    if (!may_read_personal && store.IsPersonalType(c.record_type)) {
+      ++personal_withheld;
+      continue;
+    }
     conflicts.push_back(ConflictJson(c, true));
     if (sharing.contains(c.record_id)) continue;
     auto where = store.SharingOf(c.record_id);
@@ -81,6 +97,7 @@ HttpResponse ListPage(Store& store, const HttpRequest& request) {
                     {"offset", std::min<uint64_t>(offset, page->total)},
                     {"limit", limit},
                     {"conflicts", conflicts},
+                    {"personal_withheld", personal_withheld},
                     {"sharing", sharing}});
 }
 
@@ -180,10 +197,16 @@ HttpResponse HandleReviewRequest(StorePool& stores, ReviewSessions& sessions,
     if (!status.ok()) return Error(500, status.status().message());
     return Json(200, NodeStatusJson(*status));
   }
-  if (request.method == "GET" && path == "/api/conflicts") return ListPage(**store, request);
-  if (auto office = HandleOfficeRequest(**store, request)) return std::move(*office);
   const std::string token = SessionToken(request);
   const std::optional<std::string> user = sessions.UserOf(token);
+  auto may_read_personal = MayReadPersonal(**store, user);
+  if (!may_read_personal.ok()) return Error(500, may_read_personal.status().message());
+  if (request.method == "GET" && path == "/api/conflicts") {
+    return ListPage(**store, request, *may_read_personal);
+  }
+  if (auto office = HandleOfficeRequest(**store, request, *may_read_personal)) {
+    return std::move(*office);
+  }
   if (request.method == "GET" && path == "/api/session") return SessionInfo(**store, user);
   if (request.method == "POST" && path == "/api/login") return Login(**store, sessions, request);
   if (request.method == "POST" && path == "/api/logout") {
@@ -206,6 +229,10 @@ HttpResponse HandleReviewRequest(StorePool& stores, ReviewSessions& sessions,
     if (request.method == "GET" && rest.find('/') == std::string::npos) {
       auto c = GetConflict(**store, rest);
       if (!c.ok()) return Error(net::HttpStatusFor(c.status().code()), c.status().message());
+      if (!*may_read_personal && (*store)->IsPersonalType(c->record_type)) {
+        return Error(401, "a conflict on a " + c->record_type +
+                              " is personal data: sign in to review it (this office has users)");
+      }
       auto where = (*store)->SharingOf(c->record_id);
       if (!where.ok())
         return Error(net::HttpStatusFor(where.status().code()), where.status().message());

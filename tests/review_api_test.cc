@@ -423,6 +423,83 @@ TEST(OfficeApiTest, ALockedNodeSaysCasesAreLockedInsteadOfShowingThem) {
   EXPECT_EQ(searched["personal_locked"], true);
 }
 
+// On a node with users, the page shows cases only to a signed-in user: a
+// colleague's browser on the same machine reaches loopback too.
+TEST(OfficeApiTest, OnANodeWithUsersCasesShowOnlyToASignedInUser) {
+  ReviewWithUsers review;
+  auto poipet = testing::NewStore(review.dir, "KH-POIPET", review.clock);
+  auto put = review.kh->Put(
+      {"case", std::nullopt, {{"reference", "KH-2025-041"}, {"notes", "ครอบครัวยินดีรับกลับ"}}});
+  ASSERT_TRUE(put.ok()) << put.status().ToString();
+  const std::string case_id = *put;
+  testing::SyncOk(*poipet, *review.kh);
+  testing::PutOk(*review.kh, {"case", case_id, {{"notes", "ครอบครัวยินดีรับกลับ ที่บ้านเกิด"}}});
+  testing::PutOk(*poipet, {"case", case_id, {{"notes", "គ្រួសារស្វាគមន៍ការវិលត្រឡប់"}}});
+  testing::SyncOk(*poipet, *review.kh);
+  std::string case_conflict;
+  auto conflicts = ListConflicts(*review.kh);
+  ASSERT_TRUE(conflicts.ok()) << conflicts.status().ToString();
+  for (const Conflict& c : *conflicts) {
+    if (c.record_id == case_id) case_conflict = c.id;
+  }
+  ASSERT_FALSE(case_conflict.empty()) << "the two offices' notes are a conflict";
+  review.AddUsers();
+
+  StorePool stores(review.dir.File("KH-NCCT.db"));
+  ReviewSessions sessions;
+  auto get = [&](const std::string& path, const std::string& query, const std::string& cookie) {
+    HttpRequest request = Request("GET", path, "", cookie);
+    request.query = query;
+    return HandleReviewRequest(stores, sessions, request);
+  };
+  auto shows_case_values = [](const HttpResponse& r) {
+    return r.body.find("ครอบครัว") != std::string::npos ||
+           r.body.find("គ្រួសារ") != std::string::npos ||
+           r.body.find("KH-2025-041") != std::string::npos;
+  };
+
+  // Not signed in: the case, its conflict and its words are withheld, and
+  // the answers say why.
+  HttpResponse record = get("/api/record", "id=" + case_id, "");
+  EXPECT_EQ(record.status, 401) << record.body;
+  EXPECT_NE(record.body.find("sign in"), std::string::npos) << record.body;
+  EXPECT_FALSE(shows_case_values(record));
+  HttpResponse found = get("/api/search", "q=" + Escaped("ยินดีรับ"), "");
+  ASSERT_EQ(found.status, 200) << found.body;
+  EXPECT_TRUE(json::parse(found.body)["hits"].empty());
+  EXPECT_EQ(json::parse(found.body)["personal_withheld"], true);
+  HttpResponse list = get("/api/conflicts", "", "");
+  ASSERT_EQ(list.status, 200) << list.body;
+  EXPECT_EQ(json::parse(list.body)["personal_withheld"], 1);
+  EXPECT_EQ(json::parse(list.body)["conflicts"].size(), 1u) << "the meeting's venue still shows";
+  EXPECT_FALSE(shows_case_values(list));
+  HttpResponse conflict = get("/api/conflicts/" + case_conflict, "", "");
+  EXPECT_EQ(conflict.status, 401) << conflict.body;
+  EXPECT_FALSE(shows_case_values(conflict));
+  // Shared data reads as before.
+  EXPECT_EQ(get("/api/record", "id=mtg-poipet", "").status, 200);
+
+  // Signed in: all of it.
+  HttpResponse login = HandleReviewRequest(
+      stores, sessions,
+      Request("POST", "/api/login", R"({"name": "mali.th", "password": "รหัสผ่าน"})"));
+  ASSERT_EQ(login.status, 200) << login.body;
+  std::string token = SetCookieOf(login).substr(0, SetCookieOf(login).find(';'));
+  HttpResponse signed_in = get("/api/record", "id=" + case_id, token);
+  EXPECT_EQ(signed_in.status, 200) << signed_in.body;
+  EXPECT_TRUE(shows_case_values(signed_in));
+  json hits = json::parse(get("/api/search", "q=" + Escaped("ยินดีรับ"), token).body);
+  ASSERT_FALSE(hits["hits"].empty());
+  EXPECT_EQ(hits["hits"][0]["record_id"], case_id);
+  EXPECT_EQ(json::parse(get("/api/conflicts", "", token).body)["conflicts"].size(), 2u);
+  EXPECT_EQ(get("/api/conflicts/" + case_conflict, "", token).status, 200);
+
+  // A user disabled since signing in reads no more cases.
+  review.kh->ActAs("sokha.kh");
+  ASSERT_TRUE(review.kh->DisableUser("mali.th").ok());
+  EXPECT_EQ(get("/api/record", "id=" + case_id, token).status, 401);
+}
+
 // The page names its own script and style by digest and nothing else: no
 // inline code that is not the page's runs, nothing loads from elsewhere.
 TEST(OfficeApiTest, ThePageAllowsOnlyItsOwnScriptAndStyle) {
