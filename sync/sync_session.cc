@@ -5,18 +5,18 @@
 
 #include "core/peer_book.h"
 #include "core/schema.h"
+#include "sync/file_transfer.h"
 #include "sync/purge_order.h"
+#include "sync/round_trip.h"
 #include "sync/signed_policy.h"
 #include "sync/wire_codec.h"
 
 namespace accord::sync {
 
-namespace {
-
 // One request/reply exchange; turns an ErrorReply or a reply of the wrong kind into a Status.
 Result<wire::Envelope> Exchange(Transport& transport, std::string_view op, wire::Envelope& request,
                                 const std::string& self, wire::Envelope::BodyCase expected,
-                                uint64_t* error_cursor = nullptr) {
+                                uint64_t* error_cursor) {
   ASSIGN_OR_RETURN(std::string frame, EncodeFrame(request, self));
   ASSIGN_OR_RETURN(std::string reply_bytes, transport.RoundTrip(op, frame));
   auto reply = DecodeFrame(reply_bytes);
@@ -30,6 +30,8 @@ Result<wire::Envelope> Exchange(Transport& transport, std::string_view op, wire:
   }
   return reply;
 }
+
+namespace {
 
 struct Hello {
   std::string peer_id;
@@ -395,6 +397,13 @@ Result<SyncSummary> RunSync(Store& store, Transport& transport, const Credential
   // scope later (consent given), when a bundle must still carry it
   // (docs/sharing.md, "Truthful knowledge under filtering").
   RETURN_IF_ERROR(store.RecordPeerContact(hello.peer_id, hello.peer_knowledge));
+  // Files last, in requests of their own: a large file never holds a record
+  // back, and a link cut mid-file leaves every record in and the file's
+  // piece kept for the next sync.
+  if (options.move_files) {
+    Status files = TransferFiles(store, transport, hello.peer_id, options.files, &summary.files);
+    if (!files.ok()) summary.files_status = files.WithContext("files: ");
+  }
   return summary;
 }
 
