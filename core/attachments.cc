@@ -88,10 +88,24 @@ Result<AttachmentInfo> Store::Attach(const NewAttachment& attachment) {
   ASSIGN_OR_RETURN(RecordView owner, Get(attachment.owner_id));
   if (owner.deleted) return NotFound("record " + attachment.owner_id + " is deleted");
   const std::string type(IsPersonalType(owner.type) ? kCaseAttachmentType : kAttachmentType);
-  const std::string field = OwnerField(type, owner.type);
-  if (field.empty()) {
-    return InvalidArgument("a " + owner.type + " takes no attachments (files attach to a " +
-                           "meeting, plan, activity, action item or case)");
+  std::vector<FieldWrite> refs;
+  if (type == kCaseAttachmentType) {
+    // A file of a case, or of a family tracing or review of it, belongs to
+    // the case: its scope follows the case.
+    std::string case_id = owner.type == "case" ? owner.id : ValueOf(owner, "case");
+    if (case_id.empty()) {
+      return InvalidArgument(owner.type + " " + owner.id + " names no case to attach the file to");
+    }
+    refs.push_back({"case", case_id});
+    std::string field = OwnerField(type, owner.type);
+    if (!field.empty() && field != "case") refs.push_back({field, owner.id});
+  } else {
+    std::string field = OwnerField(type, owner.type);
+    if (field.empty()) {
+      return InvalidArgument("a " + owner.type + " takes no attachments (files attach to a " +
+                             "meeting, plan, activity, action item or case)");
+    }
+    refs.push_back({field, owner.id});
   }
   FileKey key;
   key.sealed = cipher_.encrypted() && cipher_.IsPersonalType(type);
@@ -103,12 +117,12 @@ Result<AttachmentInfo> Store::Attach(const NewAttachment& attachment) {
                          : attachment.file_name;
   RecordWrite write;
   write.type = type;
-  write.writes = {
-      {field, attachment.owner_id},
-      {"sha256", key.sha256},
-      {"size", std::to_string(size)},
-      {"file_name", name},
-      {"media_type", attachment.media_type.empty() ? GuessMediaType(name) : attachment.media_type}};
+  write.writes = std::move(refs);
+  write.writes.push_back({"sha256", key.sha256});
+  write.writes.push_back({"size", std::to_string(size)});
+  write.writes.push_back({"file_name", name});
+  write.writes.push_back(
+      {"media_type", attachment.media_type.empty() ? GuessMediaType(name) : attachment.media_type});
   if (!attachment.caption.empty()) write.writes.push_back({"caption", attachment.caption});
   ASSIGN_OR_RETURN(std::string id, Put(write));
   return Attachment(id);
