@@ -6,6 +6,7 @@
 #include "core/conflicts.h"
 #include "core/json_codec.h"
 #include "net/http_status.h"
+#include "server/attachment_api.h"
 
 namespace accord::server {
 
@@ -164,6 +165,7 @@ HttpResponse HandleReviewRequest(StorePool& stores, ReviewSessions& sessions,
     return Json(200, NodeStatusJson(*status));
   }
   if (request.method == "GET" && path == "/api/conflicts") return ListPage(**store, request);
+  if (auto attachments = HandleAttachmentRequest(**store, request)) return *attachments;
   const std::string token = SessionToken(request);
   const std::optional<std::string> user = sessions.UserOf(token);
   if (request.method == "GET" && path == "/api/session") return SessionInfo(**store, user);

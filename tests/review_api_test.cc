@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include <nlohmann/json.hpp>
 
 #include "core/conflicts.h"
@@ -200,6 +202,46 @@ TEST(ReviewApiTest, ANodeWithoutUsersResolvesAsBeforeWithTheNameTyped) {
   auto history = review.kh->History("mtg-poipet", std::string("venue"));
   EXPECT_EQ(history->back().version.author, "");
   EXPECT_NE(history->back().version.note.find("by ចាន់ សុភា"), std::string::npos);
+}
+
+// The office page lists a meeting's files and hands the signed minutes out
+// as a download, whose Thai name survives the header.
+TEST(ReviewApiTest, AMeetingsAttachmentsAreListedAndDownloadedWhole) {
+  testing::TempDir dir;
+  auto store = testing::NewStore(dir, "TH-MSDHS");
+  auto meeting =
+      store->Put({"meeting", std::nullopt, {{"title", "ประชุม"}, {"start_date", "2026-01-05"}}});
+  ASSERT_TRUE(meeting.ok());
+  const std::string bytes = "%PDF-1.4\nsigned by both heads of delegation\n";
+  std::string path = dir.File("upload.pdf");
+  { std::ofstream(path, std::ios::binary) << bytes; }
+  auto pdf = store->Attach({*meeting, path, "บันทึก.pdf", "", ""});
+  ASSERT_TRUE(pdf.ok()) << pdf.status().ToString();
+  StorePool stores(dir.File("TH-MSDHS.db"));
+  ReviewSessions sessions;
+  HttpResponse listed = HandleReviewRequest(
+      stores, sessions, Request("GET", "/api/records/" + *meeting + "/attachments", ""));
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  json list = json::parse(listed.body);
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0]["held"], true);
+  HttpResponse file = HandleReviewRequest(
+      stores, sessions, Request("GET", list[0]["download"].get<std::string>(), ""));
+  ASSERT_EQ(file.status, 200);
+  EXPECT_EQ(file.body, bytes);
+  EXPECT_EQ(file.content_type, "application/octet-stream");
+  bool named = false;
+  for (const auto& [name, value] : file.headers) {
+    named = named ||
+            (name == "Content-Disposition" &&
+             value ==
+                 "attachment; "
+                 "filename*=UTF-8''%E0%B8%9A%E0%B8%B1%E0%B8%99%E0%B8%97%E0%B8%B6%E0%B8%81.pdf");
+  }
+  EXPECT_TRUE(named);
+  HttpResponse missing =
+      HandleReviewRequest(stores, sessions, Request("GET", "/api/attachments/nope/file", ""));
+  EXPECT_EQ(missing.status, 404);
 }
 
 }  // namespace
