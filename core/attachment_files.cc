@@ -321,6 +321,28 @@ Status AttachmentFiles::Import(const std::string& source, uint64_t max_bytes, Fi
   return Internal("import of " + source + " did not finish");
 }
 
+Result<size_t> AttachmentFiles::RemoveAllBut(const std::set<std::string>& keep) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir_, ec)) return size_t{0};
+  size_t removed = 0;
+  for (const auto& sub : std::filesystem::directory_iterator(dir_, ec)) {
+    if (!sub.is_directory(ec) || sub.is_symlink(ec)) continue;
+    for (const auto& entry : std::filesystem::directory_iterator(sub.path(), ec)) {
+      std::string name = entry.path().filename().string();
+      std::string base = name.size() > 8 && name.compare(name.size() - 8, 8, ".partial") == 0
+                             ? name.substr(0, name.size() - 8)
+                             : name;
+      if (!IsSha256Hex(base) || keep.count(base)) continue;
+      if (::unlink(entry.path().c_str()) != 0) {
+        return IoError("cannot remove " + entry.path().string() + ": " + ErrnoText());
+      }
+      ++removed;
+    }
+  }
+  if (ec) return IoError("cannot list " + dir_ + ": " + ec.message());
+  return removed;
+}
+
 Status AttachmentFiles::Export(const FileKey& key, const std::string& out,
                                const std::vector<std::string>& protected_paths) const {
   ASSIGN_OR_RETURN(uint64_t size, Size(key));

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -67,13 +68,18 @@ class AttachmentFiles {
   // limit in the message); fills key->sha256 and `size`.
   Status Import(const std::string& source, uint64_t max_bytes, FileKey* key, uint64_t* size);
 
+  // The stored name of a file (its SHA-256, or the keyed name when sealed).
+  Result<std::string> NameOf(const FileKey& key) const;
+  // Removes every stored file and partial whose name is not in `keep`;
+  // returns how many.
+  Result<size_t> RemoveAllBut(const std::set<std::string>& keep);
+
   // Writes the whole file's plain bytes to `out` (core/output_file.h rules:
   // owner-only, never over `protected_paths`, created beside and renamed).
   Status Export(const FileKey& key, const std::string& out,
                 const std::vector<std::string>& protected_paths) const;
 
  private:
-  Result<std::string> NameOf(const FileKey& key) const;
   Result<std::string> PathOf(const FileKey& key, bool partial, bool create_dir) const;
   Status Finish(const FileKey& key, const std::string& partial, uint64_t total);
   // `whole`: the stored file holds its last block (sealed files).

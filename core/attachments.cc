@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
+#include <set>
 #include <tuple>
 
 #include "core/store.h"
@@ -196,6 +197,28 @@ Result<uint64_t> Store::ReceiveAttachment(const AttachmentInfo& attachment, uint
 Result<std::string> Store::ReadAttachment(const AttachmentInfo& attachment, uint64_t offset,
                                           size_t max) {
   return files_->Read(attachment.key(), offset, max);
+}
+
+Result<size_t> Store::SweepAttachmentFiles() {
+  if (cipher_.encrypted() && !cipher_.unlocked()) return size_t{0};
+  std::set<std::string> keep;
+  for (std::string_view type : {kAttachmentType, kCaseAttachmentType}) {
+    ASSIGN_OR_RETURN(std::vector<RecordView> views, List(type));
+    for (const RecordView& view : views) {
+      // Every live value of the digest counts (a conflict keeps both files).
+      const bool sealed = cipher_.encrypted() && cipher_.IsPersonalType(view.type);
+      std::vector<std::string> digests = {ValueOf(view, "sha256")};
+      if (auto c = view.conflicts.find("sha256"); c != view.conflicts.end()) {
+        for (const FieldVersion& v : c->second) digests.push_back(v.value.value_or(""));
+      }
+      for (const std::string& sha : digests) {
+        if (!IsSha256Hex(sha)) continue;
+        ASSIGN_OR_RETURN(std::string name, files_->NameOf({sha, sealed}));
+        keep.insert(std::move(name));
+      }
+    }
+  }
+  return files_->RemoveAllBut(keep);
 }
 
 Status Store::SaveAttachment(std::string_view attachment_id, const std::string& out,

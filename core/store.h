@@ -764,6 +764,13 @@ class Store {
                                      std::string_view bytes);
   // Up to `max` bytes of a held file from `offset`.
   Result<std::string> ReadAttachment(const AttachmentInfo& attachment, uint64_t offset, size_t max);
+  // After a purge (a record that left this node's scope, with what hangs off
+  // it): removes the stored files and partials no live attachment record
+  // references any more, so a purged case's scans do not stay on disk.
+  // Returns how many; does nothing while personal data is locked (the names
+  // of sealed files cannot be told). Not while an Attach runs elsewhere: it
+  // stores the file just before its record.
+  Result<size_t> SweepAttachmentFiles();
   // Writes the attachment's file to `out` (exclusive, owner-only).
   Status SaveAttachment(std::string_view attachment_id, const std::string& out,
                         const std::vector<std::string>& protected_paths);

@@ -663,6 +663,14 @@ Result<BundleApplyResult> ApplyBundle(Store& store, const PeerVerifier& verifier
   ASSIGN_OR_RETURN(ApplyResult last, batch->Commit());
   result.applied.disbelieved.insert(result.applied.disbelieved.end(), last.disbelieved.begin(),
                                     last.disbelieved.end());
+  // Files of attachments purged with their records go too.
+  if (!result.applied.purged.empty() || !result.purge_orders.purged.empty()) {
+    auto swept = store.SweepAttachmentFiles();
+    if (!swept.ok()) {
+      result.applied.warnings.push_back("the files of purged attachments are still on disk: " +
+                                        swept.status().message());
+    }
+  }
   // The changes are in; failing to note what the sender holds only makes the
   // next bundle to it larger, so it must not report the apply as failed.
   result.sender_noted = LearnWhatSenderHolds(store, info).ok();

@@ -400,6 +400,15 @@ Result<SyncSummary> RunSync(Store& store, Transport& transport, const Credential
   // Files last, in requests of their own: a large file never holds a record
   // back, and a link cut mid-file leaves every record in and the file's
   // piece kept for the next sync.
+  // A record that left this node's scope took its attachments with it:
+  // their files go too, so a purged case's scans do not stay on disk.
+  if (!summary.purged.empty()) {
+    auto swept = store.SweepAttachmentFiles();
+    if (!swept.ok()) {
+      summary.warnings.push_back("the files of purged attachments are still on disk: " +
+                                 swept.status().message());
+    }
+  }
   if (options.move_files) {
     Status files = TransferFiles(store, transport, hello.peer_id, options.files, &summary.files);
     if (!files.ok()) summary.files_status = files.WithContext("files: ");

@@ -3,6 +3,7 @@
 // by bundle, and only where their record may go.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -235,6 +236,38 @@ TEST_F(AttachmentSyncTest, AFileThatDoesNotMatchItsDigestIsDiscardedAndReported)
   ASSERT_TRUE(info.ok());
   EXPECT_FALSE(info->held);
   EXPECT_EQ(info->partial_bytes, 0u);
+}
+
+// The victim withdraws consent: Bangkok purges the case at its next sync,
+// and the scanned form goes from its disk with it.
+TEST_F(AttachmentSyncTest, WhenConsentIsWithdrawnTheScanLeavesBangkokWithTheCase) {
+  auto case_id = kh->Put(
+      {"case", std::nullopt, SharedCase("KH-TH", {{"reference", std::string("KH-2026-ZX377")}})});
+  ASSERT_TRUE(case_id.ok());
+  const std::string form = ScanBytes(6000, "ZX377-FORM");
+  AttachmentInfo scan = AttachBytes(*kh, *case_id, "แบบฟอร์มส่งต่อ.pdf", form);
+  {
+    InProcessTransport transport(*kh, th->node_id());
+    ASSERT_TRUE(SyncWith(*th, transport).ok());
+  }
+  ASSERT_EQ(*FileOf(*th, scan.id), form);
+  ASSERT_TRUE(kh->Put({"case",
+                       *case_id,
+                       {{"consent", "refused"},
+                        {"consent_recorded_by", "Case manager, MoSVY"},
+                        {"consent_recorded_on", "2026-05-04"}}})
+                  .ok());
+  InProcessTransport transport(*kh, th->node_id());
+  auto summary = SyncWith(*th, transport);
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  EXPECT_FALSE(testing::Holds(*th, *case_id));
+  EXPECT_FALSE(testing::Holds(*th, scan.id));
+  bool any = false;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(th->attachments_dir())) {
+    any = any || entry.is_regular_file();
+  }
+  EXPECT_FALSE(any) << "the scan stayed in " << th->attachments_dir();
+  EXPECT_EQ(*FileOf(*kh, scan.id), form);  // the capital keeps it
 }
 
 }  // namespace
