@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -333,6 +334,23 @@ Result<size_t> AttachmentFiles::RemoveAllBut(const std::set<std::string>& keep) 
                              ? name.substr(0, name.size() - 8)
                              : name;
       if (!IsSha256Hex(base) || keep.count(base)) continue;
+      // Zeroed before it is unlinked: a purged scan's bytes do not stay in
+      // the freed blocks for a file-system reader (short of the device's
+      // own remapping).
+      int fd = ::open(entry.path().c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+      if (fd >= 0) {
+        struct stat st {};
+        if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+          const std::string zeros(64 * 1024, '\0');
+          for (off_t at = 0; at < st.st_size; at += static_cast<off_t>(zeros.size())) {
+            size_t n = static_cast<size_t>(
+                std::min<off_t>(st.st_size - at, static_cast<off_t>(zeros.size())));
+            if (::pwrite(fd, zeros.data(), n, at) < 0) break;
+          }
+          ::fdatasync(fd);
+        }
+        ::close(fd);
+      }
       if (::unlink(entry.path().c_str()) != 0) {
         return IoError("cannot remove " + entry.path().string() + ": " + ErrnoText());
       }

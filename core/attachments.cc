@@ -221,6 +221,31 @@ Result<size_t> Store::SweepAttachmentFiles() {
   return files_->RemoveAllBut(keep);
 }
 
+Result<int64_t> Store::SealAttachmentFiles() {
+  if (!cipher_.encrypted() || !cipher_.unlocked()) return int64_t{0};
+  ASSIGN_OR_RETURN(std::vector<AttachmentInfo> live, AllAttachments());
+  int64_t sealed = 0;
+  for (const AttachmentInfo& a : live) {
+    if (!a.sealed || a.held) continue;
+    FileKey clear{a.sha256, false};
+    ASSIGN_OR_RETURN(bool in_clear, files_->Held(clear));
+    if (!in_clear) continue;
+    uint64_t at = 0;
+    do {
+      ASSIGN_OR_RETURN(std::string piece, files_->Read(clear, at, size_t{1} << 20));
+      ASSIGN_OR_RETURN(uint64_t now, files_->Receive(a.key(), a.size, at, piece));
+      if (now <= at && now != a.size) {
+        return Corruption("file " + a.sha256 + " is shorter than its record says");
+      }
+      at = now;
+    } while (at < a.size);
+    ++sealed;
+  }
+  // The clear copies go (a shared record's file of the same bytes stays).
+  if (sealed > 0) RETURN_IF_ERROR(SweepAttachmentFiles().status());
+  return sealed;
+}
+
 Status Store::SaveAttachment(std::string_view attachment_id, const std::string& out,
                              const std::vector<std::string>& protected_paths) {
   ASSIGN_OR_RETURN(AttachmentInfo info, Attachment(attachment_id));

@@ -92,6 +92,7 @@ struct NewAttachment {
 struct EncryptionReport {
   int64_t cells_sealed = 0;  // values, notes and signed bytes newly sealed
   int64_t rows = 0;          // versions rows they belong to
+  int64_t files_sealed = 0;  // attachments' files of personal records sealed (docs/attachments.md)
 };
 
 // A node that learnt, from its deployment CA's signed revocation list, that
@@ -771,6 +772,10 @@ class Store {
   // of sealed files cannot be told). Not while an Attach runs elsewhere: it
   // stores the file just before its record.
   Result<size_t> SweepAttachmentFiles();
+  // On an encrypted, unlocked node: seals the clear files of personal
+  // attachments (stored before `accord encrypt`) and removes the clear
+  // copies. Returns how many.
+  Result<int64_t> SealAttachmentFiles();
   // Writes the attachment's file to `out` (exclusive, owner-only).
   Status SaveAttachment(std::string_view attachment_id, const std::string& out,
                         const std::vector<std::string>& protected_paths);

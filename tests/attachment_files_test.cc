@@ -223,5 +223,33 @@ TEST(AttachmentFilesTest, ACaseScanIsSealedAtRestOnAnEncryptedNode) {
   EXPECT_TRUE(clear->held);
 }
 
+// An office that attached a case's scan before it turned encryption on:
+// `accord encrypt` seals the file too, and no clear copy is left.
+TEST(AttachmentFilesTest, EncryptingTheNodeSealsTheCaseScansItHeldInClear) {
+  TempDir dir;
+  FakeClock clock;
+  auto store = NewStore(dir, "KH-POIPET", clock);
+  auto case_id = store->Put({"case", std::nullopt, {{"reference", "KH-2026-ZX902"}}});
+  ASSERT_TRUE(case_id.ok());
+  const std::string form = ScanBytes(2 * AttachmentFiles::kBlockBytes + 5, "ZX902-CLEAR-SCAN");
+  WriteFile(dir.File("form.pdf"), form);
+  auto scan = store->Attach({*case_id, dir.File("form.pdf"), "", "", ""});
+  ASSERT_TRUE(scan.ok()) << scan.status().ToString();
+  EXPECT_FALSE(scan->sealed);
+  std::filesystem::remove(dir.File("form.pdf"));
+
+  auto report = store->EncryptPersonalData(std::make_shared<const DataKey>(DataKey::Generate()));
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->files_sealed, 1);
+  auto sealed = store->Attachment(scan->id);
+  ASSERT_TRUE(sealed.ok()) << sealed.status().ToString();
+  EXPECT_TRUE(sealed->sealed);
+  EXPECT_TRUE(sealed->held);
+  EXPECT_EQ(*store->ReadAttachment(*sealed, 0, form.size()), form);
+  for (const auto& [path, bytes] : FilesUnder(dir.path())) {
+    EXPECT_EQ(bytes.find("ZX902-CLEAR-SCAN"), std::string::npos) << path;
+  }
+}
+
 }  // namespace
 }  // namespace accord
