@@ -181,10 +181,16 @@ Status TransferFiles(Store& store, Transport& transport, const std::string& peer
     for (size_t i = start; i < end; ++i) {
       *request.mutable_file_offer()->add_files() = Describe(offer[i]);
     }
-    ASSIGN_OR_RETURN(wire::Envelope reply,
-                     Exchange(transport, kOpFileOffer, request, store.node_id(),
-                              wire::Envelope::kFileOfferReply));
-    const auto& held = reply.file_offer_reply().held();
+    auto reply = Exchange(transport, kOpFileOffer, request, store.node_id(),
+                          wire::Envelope::kFileOfferReply);
+    if (!reply.ok() && reply.status().code() == Code::kNotFound) {
+      // A peer of a build without attachments answers 404: its records
+      // are synced; it takes no files.
+      summary.problems.push_back("the peer takes no files (" + reply.status().message() + ")");
+      return Status::Ok();
+    }
+    if (!reply.ok()) return reply.status();
+    const auto& held = reply->file_offer_reply().held();
     if (static_cast<size_t>(held.size()) != end - start) {
       return Corruption("the peer answered an offer of " + std::to_string(end - start) +
                         " files with " + std::to_string(held.size()));
