@@ -117,6 +117,8 @@ void PrintRetentionReport(const RetentionReport& report, std::ostream& out);
 // encrypt, passphrase change, key export (init --encrypt is with init).
 void AddEncryptionCommands(CLI::App& app, Context& ctx, Runner& run);
 void AddPurgeCommands(CLI::App& app, Context& ctx, Runner& run);
+// attach, attachments, attachment save (docs/attachments.md).
+void AddAttachmentCommands(CLI::App& app, Context& ctx, Runner& run);
 // Makes a new data key, wraps it under a passphrase asked for (confirmed on
 // a terminal) into the node's keys/ folder, and returns it. Refuses when a
 // wrapped key is there already.

@@ -61,6 +61,11 @@ std::string ResolvePeer(Store& store, const std::string& peer) {
 sync::BundleProgressFn Progress(const Context& ctx, const char* verb) {
   if (ctx.json) return {};
   return [verb](const sync::BundleProgress& p) {
+    if (!p.file_name.empty()) {  // attachments' files, after the states
+      std::cerr << "\r" << verb << " file " << p.file_name << ": " << p.file_bytes << " / "
+                << p.file_total << " bytes" << std::flush;
+      return;
+    }
     if (p.states % 50000 == 0 || p.states == p.total) {
       std::cerr << "\r" << verb << " " << p.states;
       if (p.total) std::cerr << " / " << p.total;
@@ -126,12 +131,18 @@ int RunCreate(const Context& ctx, BundleArgs& args, bool ack) {
   if (ctx.json) {
     json out_json = InfoJson(*info);
     out_json["file"] = out;
+    out_json["attachment_files"] = info->attachment_files;
+    out_json["attachment_bytes"] = info->attachment_bytes;
     PrintJson(out_json);
   } else {
     if (!ack && info->states) std::cerr << "\n";
     std::cout << "wrote " << out << ": "
               << (ack ? "acknowledgement" : std::to_string(info->states) + " field states")
               << " for " << info->receiver << ", " << info->file_bytes << " bytes\n";
+    if (info->attachment_files) {
+      std::cout << "with " << info->attachment_files << " attachment file(s), "
+                << info->attachment_bytes << " bytes\n";
+    }
   }
   return kExitOk;
 }
@@ -174,7 +185,10 @@ int RunApply(const Context& ctx, BundleArgs& args) {
                 {"resumed_chunks", result->chunks_resumed},
                 {"resumed_states", result->states_resumed},
                 {"new_conflicts", result->applied.new_conflicts},
-                {"knowledge_merged", result->knowledge_merged}};
+                {"knowledge_merged", result->knowledge_merged},
+                {"files_received", result->files.files},
+                {"file_bytes_received", result->files.bytes},
+                {"file_problems", result->files.problems}};
     if (result->policy_taken) out["policy_taken"] = result->policy_taken;
     out.update(exits);
     PrintJson(out);
@@ -202,6 +216,13 @@ int RunApply(const Context& ctx, BundleArgs& args) {
             << " of " << result->info.states << " field states changed this node, "
             << result->applied.new_conflicts << " new conflict(s)\n";
   if (result->applied.new_conflicts) std::cout << "review them with: accord conflicts\n";
+  if (result->files.files || result->files.bytes) {
+    std::cout << "files: " << result->files.files << " attachment file(s) now held whole, "
+              << result->files.bytes << " bytes taken\n";
+  }
+  for (const std::string& line : result->files.problems) {
+    std::cout << "file not taken: " << line << "\n";
+  }
   PrintScopeExits(exits);
   std::cout << "tell " << result->info.sender << " what arrived: accord bundle ack --for "
             << result->info.sender << "\n";

@@ -39,11 +39,14 @@ int RunEncrypt(const Context& ctx, const std::vector<std::string>& also_personal
   auto report = (*store)->EncryptPersonalData(key, also_personal);
   if (!report.ok()) return Fail(report.status());
   if (ctx.json) {
-    PrintJson({{"cells_sealed", report->cells_sealed}, {"versions", report->rows}});
+    PrintJson({{"cells_sealed", report->cells_sealed},
+               {"versions", report->rows},
+               {"files_sealed", report->files_sealed}});
   } else {
     std::cout << "encrypted " << report->cells_sealed << " cells of personal data in "
-              << report->rows << " versions; the key is wrapped in " << ctx.WrappedKeyPath()
-              << "\n";
+              << report->rows << " versions";
+    if (report->files_sealed) std::cout << " and " << report->files_sealed << " case file(s)";
+    std::cout << "; the key is wrapped in " << ctx.WrappedKeyPath() << "\n";
   }
   return kExitOk;
 }

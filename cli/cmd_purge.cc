@@ -70,6 +70,11 @@ int RunPurge(const Context& ctx, PurgeArgs& args) {
   if (Status st = sync::SignPurgeOrder(*signer, *order); !st.ok()) return Fail(st);
   auto outcome = (*store)->ApplyPurgeOrder(*order, "", signer->party());
   if (!outcome.ok()) return Fail(outcome.status());
+  // An attachment purged takes its file (unless another record references it).
+  if (auto swept = (*store)->SweepAttachmentFiles(); !swept.ok()) {
+    std::cerr << "warning: the files of purged attachments are still on disk: "
+              << swept.status().message() << "\n";
+  }
   if (ctx.json) {
     json out = OrderJson(*order);
     json erased = json::array();

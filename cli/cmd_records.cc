@@ -482,15 +482,29 @@ int RunLoad(const Context& ctx, const std::string& file) {
   buffer << in.rdbuf();
   auto writes = ParseLoadDocument(buffer.str());
   if (!writes.ok()) return Fail(writes.status().WithContext(file + ": "));
+  // Checked before anything is written: a missing file loads nothing.
+  auto attachments =
+      ParseLoadAttachments(buffer.str(), std::filesystem::path(file).parent_path().string());
+  if (!attachments.ok()) return Fail(attachments.status().WithContext(file + ": "));
   auto store = ctx.OpenStoreAs();
   if (!store.ok()) return Fail(store.status());
   auto ids = (*store)->PutMany(*writes);
   // Errors in the file's content are failures of the load (1), not of usage.
   if (!ids.ok()) return Fail(ids.status().WithContext(file + ": nothing loaded: "));
+  // Files after the records they hang off; each is its own write.
+  for (const NewAttachment& a : *attachments) {
+    auto attached = (*store)->Attach(a);
+    if (!attached.ok()) {
+      return Fail(attached.status().WithContext(file + ": the records are loaded, but " + a.path +
+                                                " was not attached: "));
+    }
+  }
   if (ctx.json) {
-    PrintJson({{"loaded", ids->size()}, {"file", file}});
+    PrintJson({{"loaded", ids->size()}, {"attached", attachments->size()}, {"file", file}});
   } else {
-    std::cout << "loaded " << ids->size() << " records from " << file << "\n";
+    std::cout << "loaded " << ids->size() << " records from " << file;
+    if (!attachments->empty()) std::cout << ", attached " << attachments->size() << " files";
+    std::cout << "\n";
   }
   return kExitOk;
 }

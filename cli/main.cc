@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
   AddPurgeCommands(app, ctx, run);
   AddReportCommands(app, ctx, run);
   AddRetentionCommands(app, ctx, run);
+  AddAttachmentCommands(app, ctx, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

@@ -174,6 +174,65 @@ Result<std::string> CellCipher::Open(CellColumn column, const CellRow& row,
   return plain;
 }
 
+namespace {
+
+std::string FileBlockData(std::string_view name, uint64_t index, bool last) {
+  return "accord-file-block-v1\n" + std::string(name) + "\n" + std::to_string(index) +
+         (last ? "\nlast" : "\nmore");
+}
+
+}  // namespace
+
+Result<std::string> CellCipher::SealFileBlock(std::string_view name, uint64_t index, bool last,
+                                              std::string_view plain) const {
+  if (!key_) return FailedPrecondition(locked_message_);
+  if (!SodiumReady()) return Internal("libsodium cannot be initialised");
+  std::string ad = FileBlockData(name, index, last);
+  std::string block(kNonceBytes + plain.size() + kTagBytes, '\0');
+  auto* nonce = reinterpret_cast<unsigned char*>(block.data());
+  randombytes_buf(nonce, kNonceBytes);
+  unsigned long long sealed_size = 0;
+  crypto_aead_xchacha20poly1305_ietf_encrypt(
+      nonce + kNonceBytes, &sealed_size, reinterpret_cast<const unsigned char*>(plain.data()),
+      plain.size(), reinterpret_cast<const unsigned char*>(ad.data()), ad.size(), nullptr, nonce,
+      key_->data());
+  block.resize(kNonceBytes + sealed_size);
+  return block;
+}
+
+Result<std::string> CellCipher::OpenFileBlock(std::string_view name, uint64_t index, bool last,
+                                              std::string_view sealed) const {
+  if (!key_) return FailedPrecondition(locked_message_);
+  if (!SodiumReady()) return Internal("libsodium cannot be initialised");
+  if (sealed.size() < kNonceBytes + kTagBytes) {
+    return Corruption("file " + std::string(name) + " block " + std::to_string(index) +
+                      ": too short to be sealed");
+  }
+  std::string ad = FileBlockData(name, index, last);
+  const auto* nonce = reinterpret_cast<const unsigned char*>(sealed.data());
+  std::string plain(sealed.size() - kNonceBytes - kTagBytes, '\0');
+  unsigned long long plain_size = 0;
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+          reinterpret_cast<unsigned char*>(plain.data()), &plain_size, nullptr, nonce + kNonceBytes,
+          sealed.size() - kNonceBytes, reinterpret_cast<const unsigned char*>(ad.data()), ad.size(),
+          nonce, key_->data()) != 0) {
+    return Corruption("file " + std::string(name) + " block " + std::to_string(index) +
+                      " does not open: it was altered, moved or cut short");
+  }
+  plain.resize(plain_size);
+  return plain;
+}
+
+Result<std::string> CellCipher::KeyedFileName(std::string_view sha256_hex) const {
+  if (!key_) return FailedPrecondition(locked_message_);
+  if (!SodiumReady()) return Internal("libsodium cannot be initialised");
+  std::string input = "accord-file-name-v1\n" + std::string(sha256_hex);
+  unsigned char out[32];
+  crypto_generichash(out, sizeof out, reinterpret_cast<const unsigned char*>(input.data()),
+                     input.size(), key_->data(), DataKey::kBytes);
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(out), sizeof out));
+}
+
 Result<std::optional<std::string>> CellCipher::ReadValue(const Statement& stmt, int column,
                                                          const CellRow& row) const {
   if (stmt.IsNull(column)) return std::optional<std::string>();

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <set>
@@ -112,6 +113,23 @@ class CellCipher {
   bool Seals(std::string_view type, std::string_view field) const;
   bool IsPersonalType(std::string_view type) const;
   const std::set<std::string, std::less<>>& also_personal() const { return also_personal_; }
+
+  // Files of personal attachments (core/attachment_files.h): one block of a
+  // file, sealed with XChaCha20-Poly1305 under the data key, bound to the
+  // file's stored name, the block's index and whether it is the last, so
+  // that blocks cannot be moved, swapped between files or cut off the end.
+  // Output: 24-byte nonce | ciphertext | 16-byte tag (kFileBlockOverhead).
+  // kFailedPrecondition while locked; OpenFileBlock kCorruption when the
+  // block does not open.
+  static constexpr size_t kFileBlockOverhead = 40;
+  Result<std::string> SealFileBlock(std::string_view name, uint64_t index, bool last,
+                                    std::string_view plain) const;
+  Result<std::string> OpenFileBlock(std::string_view name, uint64_t index, bool last,
+                                    std::string_view sealed) const;
+  // The stored name of a personal file: hex of a BLAKE2b-256 keyed with the
+  // data key over the file's SHA-256, so that a listing of the node
+  // directory does not confirm that a known file is held here.
+  Result<std::string> KeyedFileName(std::string_view sha256_hex) const;
 
   static bool IsSealed(std::string_view bytes);
   // kFailedPrecondition (kLockedMessage) while locked.

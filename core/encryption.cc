@@ -33,7 +33,10 @@ Status WaitForEmptyWal(Database& db, const char* what) {
 Result<EncryptionReport> Store::EncryptPersonalData(std::shared_ptr<const DataKey> key,
                                                     const std::vector<std::string>& also_personal) {
   if (revocation_lock_) return FailedPrecondition(RevocationLockMessage(*revocation_lock_));
-  return SealPersonalData(std::move(key), also_personal, {});
+  ASSIGN_OR_RETURN(EncryptionReport report, SealPersonalData(std::move(key), also_personal, {}));
+  // A case's files attached while the node was clear are sealed too.
+  ASSIGN_OR_RETURN(report.files_sealed, SealAttachmentFiles());
+  return report;
 }
 
 Result<EncryptionReport> Store::SealPersonalData(

@@ -1,5 +1,7 @@
 #include "core/json_codec.h"
 
+#include <filesystem>
+
 #include "core/schema_fit.h"
 
 #include "core/time_format.h"
@@ -203,6 +205,35 @@ Result<std::vector<RecordWrite>> ParseLoadDocument(const std::string& text) {
     writes.push_back(std::move(write));
   }
   return writes;
+}
+
+Result<std::vector<NewAttachment>> ParseLoadAttachments(const std::string& text,
+                                                        const std::string& base_dir) {
+  json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  std::vector<NewAttachment> out;
+  if (!doc.is_object() || !doc.contains("attachments")) return out;
+  const json& list = doc["attachments"];
+  if (!list.is_array()) return InvalidArgument("\"attachments\" must be an array");
+  std::filesystem::path base(base_dir);
+  for (size_t i = 0; i < list.size(); ++i) {
+    const json& a = list[i];
+    std::string where = "attachment #" + std::to_string(i + 1) + ": ";
+    if (!a.is_object() || !a.contains("record") || !a["record"].is_string() ||
+        !a.contains("file") || !a["file"].is_string()) {
+      return InvalidArgument(where + "needs \"record\" and \"file\" strings");
+    }
+    NewAttachment n;
+    n.owner_id = a["record"].get<std::string>();
+    n.path = (base / a["file"].get<std::string>()).string();
+    if (a.contains("caption") && a["caption"].is_string()) n.caption = a["caption"];
+    if (a.contains("file_name") && a["file_name"].is_string()) n.file_name = a["file_name"];
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(n.path, ec)) {
+      return NotFound(where + "no file " + n.path);
+    }
+    out.push_back(std::move(n));
+  }
+  return out;
 }
 
 }  // namespace accord

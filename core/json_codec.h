@@ -34,5 +34,11 @@ nlohmann::json ConflictJson(const Conflict& c, bool with_details);
 // Parses an `accord load` document: {"records": [{"type": T, "id": I, field: value...}]}.
 // Errors name the record's position and the offending field.
 Result<std::vector<RecordWrite>> ParseLoadDocument(const std::string& text);
+// The files the same document attaches, checked to exist: {"attachments":
+// [{"record": ID, "file": PATH relative to `base_dir`, "caption": TEXT,
+// "file_name": NAME}]} (none when absent). `accord load` attaches them after
+// the records (docs/attachments.md).
+Result<std::vector<NewAttachment>> ParseLoadAttachments(const std::string& text,
+                                                        const std::string& base_dir);
 
 }  // namespace accord

@@ -255,9 +255,47 @@ std::vector<TypeSpec> BuildTypes() {
        {},
        {Ref("meeting", "meeting", "the meeting"), Ref("case", "case", "the case", true),
         LongText("discussion", "what was discussed"), LongText("decision", "what was decided")}});
+  // Attachments (docs/attachments.md): a file kept by its SHA-256 in the
+  // node directory, described here and hung off the record it belongs to.
+  // Refs hold one type each, so there is one ref per kind of owner; the
+  // sharing policy follows the first that is set. A case's files are a type
+  // of their own, personal like the case: their names and captions are
+  // sealed at rest, and so are the files.
+  auto file_fields = [] {
+    return std::vector<FieldSpec>{
+        Text("sha256", "SHA-256 of the file's bytes, 64 hex digits (set by accord attach)", true),
+        Integer("size", "the file's size in bytes", true),
+        Text("file_name", "the file's name, e.g. signed-minutes-2024-03.pdf", true),
+        Text("media_type", "e.g. application/pdf, image/png"),
+        LongText("caption", "what the file is, e.g. minutes signed by both heads of delegation")};
+  };
+  {
+    std::vector<FieldSpec> fields = {
+        Ref("meeting", "meeting", "the meeting it belongs to (e.g. its signed minutes)"),
+        Ref("plan", "plan", "the plan it belongs to (e.g. a signed annex)"),
+        Ref("activity", "activity", "the activity it documents"),
+        Ref("action_item", "action_item", "the action item it documents")};
+    for (FieldSpec& f : file_fields()) fields.push_back(std::move(f));
+    t.push_back({"attachment",
+                 "attachments",
+                 "A file (scan, annex, slides) of a meeting, plan, activity or action item.",
+                 {"file_name"},
+                 std::move(fields)});
+  }
+  {
+    std::vector<FieldSpec> fields = {
+        Ref("case", "case", "the case", true),
+        Ref("case_review", "case_review", "the review it was shown at")};
+    for (FieldSpec& f : file_fields()) fields.push_back(std::move(f));
+    t.push_back({"case_attachment",
+                 "case_attachments",
+                 "A file of a victim's case (a scanned form, a report).",
+                 {"file_name"},
+                 std::move(fields)});
+  }
   for (TypeSpec& type : t) {
-    type.personal =
-        type.name == "case" || type.name == "family_tracing" || type.name == "case_review";
+    type.personal = type.name == "case" || type.name == "family_tracing" ||
+                    type.name == "case_review" || type.name == "case_attachment";
   }
   return t;
 }

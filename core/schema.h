@@ -62,7 +62,8 @@ class Schema {
   // 1: the first registry. 2: minute.follows_up and decision.follows_up (the
   // action item reviewed), the progress_assessment type. 3: signature.digest
   // and signature.covers (what a signature froze, core/signed_content.h).
-  static constexpr int kSchemaVersion = 3;
+  // 4: the attachment and case_attachment types (docs/attachments.md).
+  static constexpr int kSchemaVersion = 4;
   int version() const { return version_; }
 
   // Checks `value` against the field's kind (not references: the store checks those).

@@ -38,7 +38,9 @@ const char kDefaultSharingPolicyJson[] = R"json({
     "action_item": ["meeting"],
     "signature": ["meeting", "plan"],
     "family_tracing": ["case"],
-    "case_review": ["case", "meeting"]
+    "case_review": ["case", "meeting"],
+    "attachment": ["meeting", "plan", "activity", "action_item"],
+    "case_attachment": ["case"]
   }
 })json";
 

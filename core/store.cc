@@ -189,6 +189,14 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, StoreOptions
   }
   std::unique_ptr<Store> store(new Store(std::move(db), node_id, std::move(options)));
   store->cipher_ = std::move(cipher);
+  // A node directory holds one accord.db and its attachments; tests keep
+  // several databases in one folder, each with its own files beside it.
+  std::filesystem::path db_path(path);
+  std::string files_dir =
+      db_path.filename() == "accord.db"
+          ? (db_path.has_parent_path() ? db_path.parent_path().string() : ".") + "/attachments"
+          : path + ".attachments";
+  store->files_ = std::make_unique<AttachmentFiles>(std::move(files_dir), &store->cipher_);
   RETURN_IF_ERROR(store->LoadRevocationLock());
   RETURN_IF_ERROR(store->RefreshPolicy());
   return store;

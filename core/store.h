@@ -27,6 +27,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/attachment_files.h"
 #include "core/cell_cipher.h"
 #include "core/field_version.h"
 #include "core/retention.h"
@@ -54,12 +55,44 @@ struct StoreOptions {
   // Argon2id cost of the password hashes AddUser makes: kInteractive except
   // in tests, which use the minimum to stay fast (docs/users.md).
   PasswordCost password_cost = PasswordCost::kInteractive;
+  // The largest attachment file this node takes: at `attach`, in a record's
+  // declared size, and on receipt (docs/attachments.md).
+  uint64_t max_attachment_bytes = kDefaultMaxAttachmentBytes;
+  static constexpr uint64_t kDefaultMaxAttachmentBytes = uint64_t{25} << 20;
+};
+
+// An attachment record (types attachment and case_attachment) with what this
+// node holds of its file (docs/attachments.md).
+struct AttachmentInfo {
+  std::string id;
+  std::string type;        // attachment | case_attachment
+  std::string owner_id;    // the record it belongs to ("" when none of its refs is set)
+  std::string owner_type;  // that record's type
+  std::string sha256;
+  uint64_t size = 0;  // as declared by the record
+  std::string file_name;
+  std::string media_type;
+  std::string caption;
+  bool held = false;           // the whole file is here
+  uint64_t partial_bytes = 0;  // of a transfer not finished
+  bool sealed = false;         // the file is stored encrypted here (personal, encrypted node)
+  FileKey key() const { return {sha256, sealed}; }
+};
+
+// What `accord attach` stores.
+struct NewAttachment {
+  std::string owner_id;    // the record the file belongs to
+  std::string path;        // the file to copy in
+  std::string file_name;   // "" for the path's last part
+  std::string media_type;  // "" to guess from the name (pdf, png, jpg, …)
+  std::string caption;
 };
 
 // What Store::EncryptPersonalData did.
 struct EncryptionReport {
   int64_t cells_sealed = 0;  // values, notes and signed bytes newly sealed
   int64_t rows = 0;          // versions rows they belong to
+  int64_t files_sealed = 0;  // attachments' files of personal records sealed (docs/attachments.md)
 };
 
 // A node that learnt, from its deployment CA's signed revocation list, that
@@ -785,6 +818,48 @@ class Store {
   // Records what a peer node holds and that it was reached now.
   Status RecordPeerContact(std::string_view peer_id, const VersionVector& their_knowledge);
 
+  // ---- Attachments (core/attachments.cc, docs/attachments.md).
+  // Files are kept by SHA-256 under attachments_dir(): "<node dir>/attachments"
+  // for a node database named accord.db, else "<database path>.attachments".
+  const std::string& attachments_dir() const { return files_->dir(); }
+  uint64_t max_attachment_bytes() const { return options_.max_attachment_bytes; }
+  // Copies the file in (refused over max_attachment_bytes) and writes an
+  // attachment record for it on `owner_id` (a case_attachment when the
+  // owner is personal), one local write. The same bytes are stored once.
+  Result<AttachmentInfo> Attach(const NewAttachment& attachment);
+  // The live attachments of a record, by file name, each with whether its
+  // file is held here; those this node cannot read (locked) are left out.
+  Result<std::vector<AttachmentInfo>> Attachments(std::string_view record_id);
+  // One attachment record. kNotFound when there is none (or it is deleted);
+  // kInvalidArgument when the record is not an attachment.
+  Result<AttachmentInfo> Attachment(std::string_view attachment_id);
+  // Every live attachment record this node can read.
+  Result<std::vector<AttachmentInfo>> AllAttachments();
+  // Whether node `peer` may hold the record, by the sharing policy and the
+  // party this node knows it to be of (docs/sharing.md).
+  Result<bool> PeerMayHold(std::string_view record_id, std::string_view peer);
+  // Takes bytes of the attachment's file from `offset` (AttachmentFiles::
+  // Receive), refusing a file over max_attachment_bytes; returns the bytes
+  // now held.
+  Result<uint64_t> ReceiveAttachment(const AttachmentInfo& attachment, uint64_t offset,
+                                     std::string_view bytes);
+  // Up to `max` bytes of a held file from `offset`.
+  Result<std::string> ReadAttachment(const AttachmentInfo& attachment, uint64_t offset, size_t max);
+  // After a purge (a record that left this node's scope, with what hangs off
+  // it): removes the stored files and partials no live attachment record
+  // references any more, so a purged case's scans do not stay on disk.
+  // Returns how many; does nothing while personal data is locked (the names
+  // of sealed files cannot be told). Not while an Attach runs elsewhere: it
+  // stores the file just before its record.
+  Result<size_t> SweepAttachmentFiles();
+  // On an encrypted, unlocked node: seals the clear files of personal
+  // attachments (stored before `accord encrypt`) and removes the clear
+  // copies. Returns how many.
+  Result<int64_t> SealAttachmentFiles();
+  // Writes the attachment's file to `out` (exclusive, owner-only).
+  Status SaveAttachment(std::string_view attachment_id, const std::string& out,
+                        const std::vector<std::string>& protected_paths);
+
   // ---- The address book: peers by name, over the same connection.
   PeerBook& peers() { return *peers_; }
 
@@ -929,8 +1004,11 @@ class Store {
   // Reads meta.revocation_lock into revocation_lock_ and locks cipher_ (Open).
   Status LoadRevocationLock();
 
+  Result<AttachmentInfo> AttachmentFromView(const RecordView& view);
+
   std::unique_ptr<Database> db_;
   std::unique_ptr<PeerBook> peers_;
+  std::unique_ptr<AttachmentFiles> files_;
   std::string node_id_;
   std::string acting_user_;  // ActAs
   // The author a local write carries: "" on a node without users, else the

@@ -30,7 +30,8 @@ constexpr char kProtobuf[] = "application/x-protobuf";
 // The operations of transport.h; anything else under /sync/v1/ is a 404
 // before any body is read. Extend together with transport.h.
 bool IsSyncOp(std::string_view op) {
-  return op == sync::kOpHello || op == sync::kOpPull || op == sync::kOpPush;
+  return op == sync::kOpHello || op == sync::kOpPull || op == sync::kOpPush ||
+         op == sync::kOpFile || op == sync::kOpFileOffer || op == sync::kOpFilePush;
 }
 
 int64_t SystemNowMs() {

@@ -7,6 +7,7 @@
 #include "core/schema.h"
 #include "core/signed_content.h"
 #include "server/api_response.h"
+#include "server/attachment_api.h"
 
 namespace accord::server {
 
@@ -200,6 +201,16 @@ HttpResponse Record(Store& store, const Query& query, bool may_read_personal) {
   if (!refs_in.ok()) return ErrorResponse(refs_in.status());
   out["references_in"] = std::move(*refs_in);
   out["personal_references_locked"] = personal_skipped;
+  // Its files: the record itself may be read, so may its attachments, but
+  // a case's files stay withheld where cases are.
+  auto attachments = store.Attachments(id);
+  if (!attachments.ok()) return ErrorResponse(attachments.status());
+  json files = json::array();
+  for (const AttachmentInfo& a : *attachments) {
+    if (PersonalWithheld(store, a.type, may_read_personal)) continue;
+    files.push_back(AttachmentJson(a));
+  }
+  out["attachments"] = std::move(files);
   return JsonResponse(200, out);
 }
 

@@ -284,7 +284,8 @@ function attachmentsView(r) {
     const name = a.name || a.sha256 || "attachment";
     const same = typeof a.href === "string" && a.href.startsWith("/") && !a.href.startsWith("//");
     return el("li", {}, same ? el("a", {href: a.href, lang: langOf(name)}, name) : txt(name),
-      el("span", {class: "hint"}, [a.media_type, a.size !== undefined ? a.size + " bytes" : null, a.held === false ? "not held here yet" : null].filter(Boolean).map(s => " · " + s).join("")));
+      el("span", {class: "hint"}, [a.media_type, a.size !== undefined ? a.size + " bytes" : null, a.held === false ? "not held here yet" : null].filter(Boolean).map(s => " · " + s).join("")),
+      a.caption ? el("div", {class: "text", lang: langOf(a.caption)}, a.caption) : null);
   })));
 }
 function historyTable(r) {

@@ -7,6 +7,7 @@
 #include "core/json_codec.h"
 #include "net/http_status.h"
 #include "server/api_response.h"
+#include "server/attachment_api.h"
 #include "server/office_api.h"
 
 namespace accord::server {
@@ -206,6 +207,9 @@ HttpResponse HandleReviewRequest(StorePool& stores, ReviewSessions& sessions,
   }
   if (auto office = HandleOfficeRequest(**store, request, *may_read_personal)) {
     return std::move(*office);
+  }
+  if (auto attachments = HandleAttachmentRequest(**store, request, *may_read_personal)) {
+    return std::move(*attachments);
   }
   if (request.method == "GET" && path == "/api/session") return SessionInfo(**store, user);
   if (request.method == "POST" && path == "/api/login") return Login(**store, sessions, request);

@@ -10,6 +10,8 @@
 //   GET  /api/session                        {"users": bool, "user": NAME|null}
 //   POST /api/login                          {"name", "password"} -> session cookie
 //   POST /api/logout
+//   GET  /api/records/ID/attachments         server/attachment_api.h
+//   GET  /api/attachments/ID/file
 // On a node with users (docs/users.md) a resolution needs a signed-in user,
 // who becomes its author; "by" is only read on a node without users.
 #pragma once

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <set>
 
 #include "accord_bundle.pb.h"
 #include "core/hex.h"
@@ -116,7 +117,7 @@ class BundleScanner {
 };
 
 void Report(const BundleProgressFn& fn, uint64_t states, uint64_t total) {
-  if (fn) fn({states, total});
+  if (fn) fn({states, total, "", 0, 0});
 }
 
 // The key a bundle for `receiver` is encrypted with, or none when no key of
@@ -208,6 +209,7 @@ Result<BundleInfo> WriteBundle(Store& store, const NodeSigner& signer, const std
 
   ASSIGN_OR_RETURN(VersionVector base, FromWire(header.base_knowledge()));
   wire::BundleSummary summary;
+  BundleFilesWritten files_written;
   if (with_changes) {
     // This node's own writes are signed before they first leave it.
     RETURN_IF_ERROR(SealPendingWrites(store, signer));
@@ -217,6 +219,7 @@ Result<BundleInfo> WriteBundle(Store& store, const NodeSigner& signer, const std
     if (options.from_scratch) reader.node_id.clear();
     // Stream the change log in chunks: memory holds one chunk at a time.
     uint64_t cursor = 0;
+    std::set<std::string> attachments;  // whose files follow the states
     while (true) {
       ASSIGN_OR_RETURN(ChangePage page, ReadSealedChanges(store, signer, cursor,
                                                           options.chunk_states, base, reader));
@@ -237,6 +240,9 @@ Result<BundleInfo> WriteBundle(Store& store, const NodeSigner& signer, const std
                   "tls/node.pem); nothing written");
             }
             (*summary.mutable_states_per_type())[v.record_type]++;
+            if (v.record_type == "attachment" || v.record_type == "case_attachment") {
+              attachments.insert(v.record_id);
+            }
           }
           ASSIGN_OR_RETURN(std::string stored, Compress(chunk.SerializeAsString()));
           if (cipher) {
@@ -254,6 +260,25 @@ Result<BundleInfo> WriteBundle(Store& store, const NodeSigner& signer, const std
         break;
       }
     }
+    // The files of the attachments it carries, after every state: in the
+    // receiver's scope by construction (their records are), encrypted
+    // with the chunks.
+    auto emit = [&](wire::SignedChanges& chunk) -> Status {
+      ASSIGN_OR_RETURN(std::string stored, Compress(chunk.SerializeAsString()));
+      if (cipher) {
+        ASSIGN_OR_RETURN(stored, cipher->Seal(summary.chunks(), stored));
+      }
+      writer.Section(stored);
+      summary.set_chunks(summary.chunks() + 1);
+      return Status::Ok();
+    };
+    auto file_progress = [&](const BundleFileProgress& p) {
+      if (options.on_progress) {
+        options.on_progress({summary.states(), 0, p.file_name, p.bytes, p.total});
+      }
+    };
+    ASSIGN_OR_RETURN(files_written,
+                     WriteFileChunks(store, attachments, cipher.has_value(), emit, file_progress));
   } else {
     ASSIGN_OR_RETURN(VersionVector knowledge, store.Knowledge());
     ToWire(knowledge, summary.mutable_sender_knowledge());
@@ -287,6 +312,8 @@ Result<BundleInfo> WriteBundle(Store& store, const NodeSigner& signer, const std
   for (const auto& [type, n] : summary.states_per_type()) info.states_per_type[type] = n;
   info.file_bytes = bytes;
   info.checksum_hex = HexEncode(digest);
+  info.attachment_files = files_written.files;
+  info.attachment_bytes = files_written.bytes;
   return info;
 }
 
@@ -487,6 +514,15 @@ Status ApplyChunks(Store& store, const PeerVerifier& verifier, const std::string
     };
     auto changes = DecodeChunk(stored, index);
     if (!changes.ok()) return stopped(changes.status());
+    // Files first, outside the chunk's transaction (they are not in the
+    // database): a crash before the chunk commits only means the pieces are
+    // offered again, and skipped as held.
+    if (changes->file_pieces_size() > 0) {
+      Status took = TakeFilePieces(store, *changes, result.files, [&](const BundleFileProgress& p) {
+        if (on_progress) on_progress({done_states, info.states, p.file_name, p.bytes, p.total});
+      });
+      if (!took.ok()) return stopped(took);
+    }
     // Signatures are checked before the write lock is taken.
     auto checked = CheckSignedChanges(store, verifier, *changes, info.sender);
     if (!checked.ok()) return stopped(checked.status());
@@ -649,6 +685,14 @@ Result<BundleApplyResult> ApplyBundle(Store& store, const PeerVerifier& verifier
   ASSIGN_OR_RETURN(ApplyResult last, batch->Commit());
   result.applied.disbelieved.insert(result.applied.disbelieved.end(), last.disbelieved.begin(),
                                     last.disbelieved.end());
+  // Files of attachments purged with their records go too.
+  if (!result.applied.purged.empty() || !result.purge_orders.purged.empty()) {
+    auto swept = store.SweepAttachmentFiles();
+    if (!swept.ok()) {
+      result.applied.warnings.push_back("the files of purged attachments are still on disk: " +
+                                        swept.status().message());
+    }
+  }
   // The changes are in; failing to note what the sender holds only makes the
   // next bundle to it larger, so it must not report the apply as failed.
   result.sender_noted = LearnWhatSenderHolds(store, info).ok();

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/store.h"
+#include "sync/bundle_files.h"
 #include "sync/identity.h"
 #include "sync/purge_ack.h"
 #include "sync/purge_order.h"
@@ -39,6 +40,10 @@ struct BundleInfo {
   std::map<std::string, uint64_t> states_per_type;
   uint64_t file_bytes = 0;
   std::string checksum_hex;
+  // Attachments' files the bundle carries (written by this build; 0 when
+  // read back: the summary does not count them).
+  uint64_t attachment_files = 0;
+  uint64_t attachment_bytes = 0;
   // The sharing policy version the sender held, and its signed text unless
   // it was the built-in one (docs/sharing.md, "Replacing the policy").
   int policy_version = 1;
@@ -61,6 +66,10 @@ struct BundleInfo {
 struct BundleProgress {
   uint64_t states = 0;
   uint64_t total = 0;  // 0 while unknown (creating)
+  // Attachments' files, after the states: the file under way ("" before).
+  std::string file_name;
+  uint64_t file_bytes = 0;
+  uint64_t file_total = 0;
 };
 using BundleProgressFn = std::function<void(const BundleProgress&)>;
 
@@ -117,6 +126,7 @@ struct BundleApplyResult {
   int policy_taken = 0;           // a newer sharing policy version the bundle brought (0: none)
   PurgeOrdersTaken purge_orders;  // what the purge orders it carried did here
   PurgeAcksTaken purge_acks;      // what its acknowledgements of purge orders did here
+  BundleFilesTaken files;         // attachments' files it brought
 };
 
 // Verifies the whole file, then takes the sharing policy it carries when it

@@ -48,6 +48,9 @@ ServiceReply SyncService::Handle(std::string_view op, std::string_view body,
   if (op == kOpHello && request.has_hello_request()) return Hello(request, authenticated_node);
   if (op == kOpPull && request.has_pull_request()) return Pull(request, authenticated_node);
   if (op == kOpPush && request.has_push_request()) return Push(request, authenticated_node);
+  if (op == kOpFile && request.has_file_request()) return FileRequest(request, authenticated_node);
+  if (op == kOpFileOffer && request.has_file_offer()) return FileOffer(request, authenticated_node);
+  if (op == kOpFilePush && request.has_file_push()) return FilePush(request, authenticated_node);
   return ErrorReply(
       InvalidArgument("operation '" + std::string(op) + "' does not match the message it carries"),
       self);

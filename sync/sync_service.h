@@ -37,6 +37,10 @@ class SyncService {
   ServiceReply Hello(const wire::Envelope& request, const std::string& peer);
   ServiceReply Pull(const wire::Envelope& request, const std::string& peer);
   ServiceReply Push(const wire::Envelope& request, const std::string& peer);
+  // Attachments' files (sync/file_service.cc, docs/attachments.md).
+  ServiceReply FileRequest(const wire::Envelope& request, const std::string& peer);
+  ServiceReply FileOffer(const wire::Envelope& request, const std::string& peer);
+  ServiceReply FilePush(const wire::Envelope& request, const std::string& peer);
   // Takes the sharing policy a hello brought when this node does not hold
   // that version (docs/sharing.md, "Replacing the policy"), records the
   // version the peer announced, and returns the policy this node now holds.

@@ -5,19 +5,19 @@
 
 #include "core/peer_book.h"
 #include "core/schema.h"
+#include "sync/file_transfer.h"
 #include "sync/purge_ack.h"
 #include "sync/purge_order.h"
+#include "sync/round_trip.h"
 #include "sync/signed_policy.h"
 #include "sync/wire_codec.h"
 
 namespace accord::sync {
 
-namespace {
-
 // One request/reply exchange; turns an ErrorReply or a reply of the wrong kind into a Status.
 Result<wire::Envelope> Exchange(Transport& transport, std::string_view op, wire::Envelope& request,
                                 const std::string& self, wire::Envelope::BodyCase expected,
-                                uint64_t* error_cursor = nullptr) {
+                                uint64_t* error_cursor) {
   ASSIGN_OR_RETURN(std::string frame, EncodeFrame(request, self));
   ASSIGN_OR_RETURN(std::string reply_bytes, transport.RoundTrip(op, frame));
   auto reply = DecodeFrame(reply_bytes);
@@ -31,6 +31,8 @@ Result<wire::Envelope> Exchange(Transport& transport, std::string_view op, wire:
   }
   return reply;
 }
+
+namespace {
 
 struct Hello {
   std::string peer_id;
@@ -426,6 +428,22 @@ Result<SyncSummary> RunSync(Store& store, Transport& transport, const Credential
   // scope later (consent given), when a bundle must still carry it
   // (docs/sharing.md, "Truthful knowledge under filtering").
   RETURN_IF_ERROR(store.RecordPeerContact(hello.peer_id, hello.peer_knowledge));
+  // Files last, in requests of their own: a large file never holds a record
+  // back, and a link cut mid-file leaves every record in and the file's
+  // piece kept for the next sync.
+  // A record that left this node's scope took its attachments with it:
+  // their files go too, so a purged case's scans do not stay on disk.
+  if (!summary.purged.empty()) {
+    auto swept = store.SweepAttachmentFiles();
+    if (!swept.ok()) {
+      summary.warnings.push_back("the files of purged attachments are still on disk: " +
+                                 swept.status().message());
+    }
+  }
+  if (options.move_files) {
+    Status files = TransferFiles(store, transport, hello.peer_id, options.files, &summary.files);
+    if (!files.ok()) summary.files_status = files.WithContext("files: ");
+  }
   return summary;
 }
 

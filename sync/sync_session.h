@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/store.h"
+#include "sync/file_transfer.h"
 #include "sync/signed_changes.h"
 #include "sync/transport.h"
 
@@ -27,6 +28,9 @@ struct SyncOptions {
   // The address-book name to bind to the peer's id, if any.
   std::string peer_name;
   std::function<void(const SyncProgress&)> on_progress;
+  // Attachments' files, moved after the records (docs/attachments.md).
+  bool move_files = true;
+  FileTransferOptions files;
 };
 
 struct SyncSummary {
@@ -59,6 +63,11 @@ struct SyncSummary {
   // Acknowledgements of purge orders the peer sent that were refused (forged,
   // from a revoked node), each with why.
   std::vector<std::string> purge_acks_refused;
+  // Attachments' files, moved after the records: what moved, and why the
+  // move stopped if it did (the records are in either way; the next sync
+  // resumes each file where it stopped).
+  FileTransferSummary files;
+  Status files_status;
 };
 
 // Seals this node's new writes with credentials.signer, checks every state it

@@ -14,6 +14,10 @@ namespace accord::sync {
 inline constexpr std::string_view kOpHello = "hello";
 inline constexpr std::string_view kOpPull = "pull";
 inline constexpr std::string_view kOpPush = "push";
+// Attachments' files (docs/attachments.md), after the pages of records.
+inline constexpr std::string_view kOpFile = "file";
+inline constexpr std::string_view kOpFileOffer = "file-offer";
+inline constexpr std::string_view kOpFilePush = "file-push";
 
 class Transport {
  public:

@@ -27,7 +27,8 @@ add_executable(https_sync_tests ${CMAKE_CURRENT_LIST_DIR}/https_sync_test.cc
                                 ${CMAKE_CURRENT_LIST_DIR}/scoped_convergence_test.cc
                                 ${CMAKE_CURRENT_LIST_DIR}/purge_test.cc
                                 ${CMAKE_CURRENT_LIST_DIR}/tombstone_collection_test.cc
-                                ${CMAKE_CURRENT_LIST_DIR}/revoked_node_test.cc)
+                                ${CMAKE_CURRENT_LIST_DIR}/revoked_node_test.cc
+                                ${CMAKE_CURRENT_LIST_DIR}/https_attachment_test.cc)
 target_link_libraries(https_sync_tests PRIVATE accord_server accord_client_transport
                       GTest::gmock GTest::gtest_main)
 gtest_discover_tests(https_sync_tests DISCOVERY_TIMEOUT 60

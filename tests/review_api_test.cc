@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -443,6 +444,10 @@ TEST(OfficeApiTest, OnANodeWithUsersCasesShowOnlyToASignedInUser) {
     if (c.record_id == case_id) case_conflict = c.id;
   }
   ASSERT_FALSE(case_conflict.empty()) << "the two offices' notes are a conflict";
+  std::string form = review.dir.File("referral.pdf");
+  { std::ofstream(form, std::ios::binary) << "%PDF-1.4\nKH-2025-041 referral\n"; }
+  auto scan = review.kh->Attach({case_id, form, "แบบส่งต่อ.pdf", "", "ใบส่งต่อของครอบครัว"});
+  ASSERT_TRUE(scan.ok()) << scan.status().ToString();
   review.AddUsers();
 
   StorePool stores(review.dir.File("KH-NCCT.db"));
@@ -476,6 +481,10 @@ TEST(OfficeApiTest, OnANodeWithUsersCasesShowOnlyToASignedInUser) {
   HttpResponse conflict = get("/api/conflicts/" + case_conflict, "", "");
   EXPECT_EQ(conflict.status, 401) << conflict.body;
   EXPECT_FALSE(shows_case_values(conflict));
+  EXPECT_EQ(get("/api/records/" + case_id + "/attachments", "", "").status, 401);
+  HttpResponse file = get("/api/attachments/" + scan->id + "/file", "", "");
+  EXPECT_EQ(file.status, 401);
+  EXPECT_FALSE(shows_case_values(file));
   // Shared data reads as before.
   EXPECT_EQ(get("/api/record", "id=mtg-poipet", "").status, 200);
 
@@ -493,6 +502,10 @@ TEST(OfficeApiTest, OnANodeWithUsersCasesShowOnlyToASignedInUser) {
   EXPECT_EQ(hits["hits"][0]["record_id"], case_id);
   EXPECT_EQ(json::parse(get("/api/conflicts", "", token).body)["conflicts"].size(), 2u);
   EXPECT_EQ(get("/api/conflicts/" + case_conflict, "", token).status, 200);
+  EXPECT_EQ(json::parse(signed_in.body)["attachments"][0]["name"], "แบบส่งต่อ.pdf");
+  HttpResponse downloaded = get("/api/attachments/" + scan->id + "/file", "", token);
+  EXPECT_EQ(downloaded.status, 200);
+  EXPECT_NE(downloaded.body.find("KH-2025-041 referral"), std::string::npos);
 
   // A user disabled since signing in reads no more cases.
   review.kh->ActAs("sokha.kh");
@@ -531,6 +544,53 @@ TEST(OfficeApiTest, ThePageAllowsOnlyItsOwnScriptAndStyle) {
     EXPECT_EQ(html.body.find(loads), std::string::npos) << loads;
   }
   EXPECT_EQ(html.body.find("innerHTML"), std::string::npos) << "values become text, never HTML";
+}
+
+// The office page lists a meeting's files and hands the signed minutes out
+// as a download, whose Thai name survives the header.
+TEST(ReviewApiTest, AMeetingsAttachmentsAreListedAndDownloadedWhole) {
+  testing::TempDir dir;
+  auto store = testing::NewStore(dir, "TH-MSDHS");
+  auto meeting =
+      store->Put({"meeting", std::nullopt, {{"title", "ประชุม"}, {"start_date", "2026-01-05"}}});
+  ASSERT_TRUE(meeting.ok());
+  const std::string bytes = "%PDF-1.4\nsigned by both heads of delegation\n";
+  std::string path = dir.File("upload.pdf");
+  { std::ofstream(path, std::ios::binary) << bytes; }
+  auto pdf = store->Attach({*meeting, path, "บันทึก.pdf", "", ""});
+  ASSERT_TRUE(pdf.ok()) << pdf.status().ToString();
+  StorePool stores(dir.File("TH-MSDHS.db"));
+  ReviewSessions sessions;
+  HttpResponse listed = HandleReviewRequest(
+      stores, sessions, Request("GET", "/api/records/" + *meeting + "/attachments", ""));
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  json list = json::parse(listed.body);
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0]["held"], true);
+  HttpResponse file = HandleReviewRequest(
+      stores, sessions, Request("GET", list[0]["download"].get<std::string>(), ""));
+  ASSERT_EQ(file.status, 200);
+  EXPECT_EQ(file.body, bytes);
+  EXPECT_EQ(file.content_type, "application/octet-stream");
+  bool named = false;
+  for (const auto& [name, value] : file.headers) {
+    named = named ||
+            (name == "Content-Disposition" &&
+             value ==
+                 "attachment; "
+                 "filename*=UTF-8''%E0%B8%9A%E0%B8%B1%E0%B8%99%E0%B8%97%E0%B8%B6%E0%B8%81.pdf");
+  }
+  EXPECT_TRUE(named);
+  HttpResponse missing =
+      HandleReviewRequest(stores, sessions, Request("GET", "/api/attachments/nope/file", ""));
+  EXPECT_EQ(missing.status, 404);
+  // The record's view lists them too.
+  HttpRequest view = Request("GET", "/api/record", "");
+  view.query = "id=" + *meeting;
+  json record = json::parse(HandleReviewRequest(stores, sessions, view).body);
+  ASSERT_EQ(record["attachments"].size(), 1u);
+  EXPECT_EQ(record["attachments"][0]["name"], "บันทึก.pdf");
+  EXPECT_EQ(record["attachments"][0]["href"], list[0]["download"]);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 // core/schema.cc with regular expressions).
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -25,6 +26,10 @@ std::string ReadSample() {
   return text.str();
 }
 
+std::string SampleDir() {
+  return std::filesystem::path(SAMPLE_DATA).parent_path().string();
+}
+
 TEST(SampleDataTest, LoadsThroughTheStoreWithEveryReferenceResolved) {
   auto writes = ParseLoadDocument(ReadSample());
   ASSERT_TRUE(writes.ok()) << writes.status().ToString();
@@ -35,6 +40,14 @@ TEST(SampleDataTest, LoadsThroughTheStoreWithEveryReferenceResolved) {
   EXPECT_EQ(ids->size(), writes->size());
   std::set<std::string> unique(ids->begin(), ids->end());
   EXPECT_EQ(unique.size(), ids->size()) << "record ids repeat";
+  // The scanned minutes, the chart and the case's referral form, as
+  // `accord load` attaches them.
+  auto files = ParseLoadAttachments(ReadSample(), SampleDir());
+  ASSERT_TRUE(files.ok()) << files.status().ToString();
+  for (const NewAttachment& file : *files) {
+    auto attached = store->Attach(file);
+    ASSERT_TRUE(attached.ok()) << file.path << ": " << attached.status().ToString();
+  }
   // Every type the offices keep has an example, so demos show all of them.
   auto status = store->GetStatus();
   ASSERT_TRUE(status.ok());
@@ -174,6 +187,46 @@ TEST(SampleDataTest, CarriesFollowUpsAndEachPartysOwnAssessment) {
     if (parties.count("KH:Khmer") && parties.count("TH:Thai")) both = true;
   }
   EXPECT_TRUE(both) << "no activity and period assessed by both KH (in Khmer) and TH (in Thai)";
+}
+
+// The secretariat opens the Siem Reap meeting and finds the minutes both
+// heads of delegation signed, as a real PDF; the plan carries its progress
+// chart as a real PNG; the case's referral form is a case attachment,
+// personal like the case.
+TEST(SampleDataTest, CarriesSignedMinutesAsPdfAChartAsPngAndACaseForm) {
+  auto writes = ParseLoadDocument(ReadSample());
+  ASSERT_TRUE(writes.ok());
+  TempDir dir;
+  auto store = NewStore(dir, "KH-NCCT");
+  ASSERT_TRUE(store->PutMany(*writes).ok());
+  auto files = ParseLoadAttachments(ReadSample(), SampleDir());
+  ASSERT_TRUE(files.ok()) << files.status().ToString();
+  for (const NewAttachment& file : *files) ASSERT_TRUE(store->Attach(file).ok()) << file.path;
+
+  auto minutes = store->Attachments("mtg-2023-01-18-siemreap");
+  ASSERT_TRUE(minutes.ok()) << minutes.status().ToString();
+  ASSERT_EQ(minutes->size(), 1u);
+  EXPECT_EQ((*minutes)[0].type, "attachment");
+  EXPECT_EQ((*minutes)[0].media_type, "application/pdf");
+  EXPECT_TRUE((*minutes)[0].held);
+  auto head = store->ReadAttachment((*minutes)[0], 0, 8);
+  ASSERT_TRUE(head.ok());
+  EXPECT_EQ(*head, "%PDF-1.4");
+  EXPECT_NE((*minutes)[0].caption.find("ลงนาม"), std::string::npos);  // Thai: signed
+
+  auto chart = store->Attachments("plan-khth-2023");
+  ASSERT_TRUE(chart.ok());
+  ASSERT_EQ(chart->size(), 1u);
+  EXPECT_EQ((*chart)[0].media_type, "image/png");
+  auto png = store->ReadAttachment((*chart)[0], 0, 8);
+  ASSERT_TRUE(png.ok());
+  EXPECT_EQ(*png, std::string("\x89PNG\r\n\x1a\n", 8));
+
+  auto form = store->Attachments("case-kh-2023-021");
+  ASSERT_TRUE(form.ok());
+  ASSERT_EQ(form->size(), 1u);
+  EXPECT_EQ((*form)[0].type, "case_attachment");
+  EXPECT_TRUE(store->IsPersonalType((*form)[0].type));
 }
 
 }  // namespace

@@ -1,0 +1,91 @@
+// `accord attach`, `attachments` and `attachment save` as a secretariat runs
+// them on the sample data: the signed minutes are listed as held, saved back
+// byte for byte, never over an existing file; bad usage exits 2.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "tests/cli_support.h"
+#include "tests/test_support.h"
+
+namespace accord {
+namespace {
+
+using nlohmann::json;
+using testing::Accord;
+using testing::AccordWithMessages;
+using testing::FileBytes;
+using testing::TempDir;
+
+std::string SampleFile(const std::string& name) {
+  return (std::filesystem::path(SAMPLE_DATA).parent_path() / "attachments" / name).string();
+}
+
+class AttachmentCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    node = dir.File("node");
+    ASSERT_EQ(Accord(node, {"init", "--node-id", "TH-MSDHS"}).code, 0);
+    auto loaded = Accord(node, {"load", SAMPLE_DATA, "--json"});
+    ASSERT_EQ(loaded.code, 0);
+    EXPECT_EQ(json::parse(loaded.out)["attached"], 3);
+  }
+  TempDir dir;
+  std::string node;
+};
+
+TEST_F(AttachmentCliTest, TheSampleMinutesAreHeldAndSaveBackByteForByte) {
+  auto listed = Accord(node, {"attachments", "mtg-2023-01-18-siemreap", "--json"});
+  ASSERT_EQ(listed.code, 0);
+  json files = json::parse(listed.out);
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(files[0]["media_type"], "application/pdf");
+  EXPECT_EQ(files[0]["held"], true);
+  std::string id = files[0]["id"];
+
+  auto text = Accord(node, {"attachments", "mtg-2023-01-18-siemreap"});
+  ASSERT_EQ(text.code, 0);
+  EXPECT_NE(text.out.find("signed-minutes-2023-01-18-siemreap.pdf"), std::string::npos);
+  EXPECT_NE(text.out.find("held here"), std::string::npos);
+  EXPECT_NE(text.out.find("บันทึกการประชุมที่ลงนามแล้ว"), std::string::npos);
+
+  std::string out = dir.File("ฉบับลงนาม.pdf");
+  ASSERT_EQ(Accord(node, {"attachment", "save", id, "--out", out}).code, 0);
+  EXPECT_EQ(FileBytes(out), FileBytes(SampleFile("signed-minutes-2023-01-18-siemreap.pdf")));
+  // Never over a file that is there.
+  auto again = AccordWithMessages(node, {"attachment", "save", id, "--out", out});
+  EXPECT_EQ(again.code, 1);
+  EXPECT_NE(again.out.find("already exists"), std::string::npos) << again.out;
+}
+
+TEST_F(AttachmentCliTest, AttachPrintsTheIdAndASecondFileListsBesideTheFirst) {
+  std::string slides = dir.File("ស្លាយបទបង្ហាញ.pdf");
+  std::filesystem::copy_file(SampleFile("referral-form-kh-2023-021.pdf"), slides);
+  auto attached = Accord(node, {"attach", "mtg-2023-01-18-siemreap", slides, "--caption",
+                                "ស្លាយរបស់គណៈប្រតិភូកម្ពុជា", "--json"});
+  ASSERT_EQ(attached.code, 0) << attached.out;
+  json a = json::parse(attached.out);
+  EXPECT_EQ(a["type"], "attachment");
+  EXPECT_EQ(a["file_name"], "ស្លាយបទបង្ហាញ.pdf");
+  EXPECT_EQ(a["sha256"].get<std::string>().size(), 64u);
+  auto listed = Accord(node, {"attachments", "mtg-2023-01-18-siemreap", "--json"});
+  ASSERT_EQ(listed.code, 0);
+  EXPECT_EQ(json::parse(listed.out).size(), 2u);
+}
+
+TEST_F(AttachmentCliTest, BadUsageExitsTwoAndAMissingFileOrRecordOne) {
+  EXPECT_EQ(Accord(node, {"attach", "mtg-2023-01-18-siemreap"}).code, 2);
+  EXPECT_EQ(Accord(node, {"attachment", "save", "x"}).code, 2);
+  EXPECT_EQ(Accord(node, {"attachment"}).code, 2);
+  EXPECT_EQ(Accord(node, {"attach", "--help"}).code, 0);
+  EXPECT_EQ(Accord(node, {"attachments", "--help"}).code, 0);
+  EXPECT_EQ(Accord(node, {"attachment", "save", "--help"}).code, 0);
+  EXPECT_EQ(Accord(node, {"attach", "mtg-2023-01-18-siemreap", dir.File("none.pdf")}).code, 1);
+  EXPECT_EQ(Accord(node, {"attach", "no-such-record", SampleFile("progress-chart-2023.png")}).code,
+            1);
+  EXPECT_EQ(Accord(node, {"attachments", "no-such-record"}).code, 1);
+}
+
+}  // namespace
+}  // namespace accord
