@@ -13,8 +13,9 @@ action items (overdue ones marked) against `accord report actions --json`,
 the plan's chart per objective and party against `accord report plan
 --json`, a Thai and a Khmer word found inside sentences against `accord
 search --json`, and a record with its history and users against `accord
-history --json`, amended since it was signed. A value holding <script> shows
-as text and never runs.
+history --json`, amended since it was signed, and a meeting's signed minutes
+(attached PDF) listed as `accord attachments --json` lists them and downloaded
+byte for byte. A value holding <script> shows as text and never runs.
 fonts-khmeros, fonts-thai-tlwg and fonts-noto-cjk make the screenshots show
 real glyphs, not boxes.
 
@@ -24,6 +25,7 @@ Usage: review_page_test.py ACCORD_BINARY [--screenshots DIR]
   (docs/ holds them).
 Everything runs on 127.0.0.1; nothing reaches the internet.
 """
+import hashlib
 import json
 import os
 import shutil
@@ -33,6 +35,7 @@ import sys
 import tempfile
 import time
 import unicodedata
+import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -400,6 +403,20 @@ def check_record(accord, kh, browser, base, reviewed_item, shots):
     open_view(browser, base, "record=" + reviewed_item["id"], "#record-referred-by li")
     links = [li.get_attribute("data-from") for li in browser.find_elements(By.CSS_SELECTOR, "#record-referred-by li")]
     assert reviewed_item["last_reviewed"]["record"] in links, links
+    # A meeting with its signed minutes attached: listed as `accord attachments` lists them,
+    # and the link downloads the very bytes of the file (same SHA-256).
+    minutes_meeting = "mtg-2023-01-18-siemreap"
+    open_view(browser, base, "record=" + minutes_meeting, "#record-attachments li")
+    held = json.loads(run(accord, kh, "attachments", minutes_meeting, "--json"))
+    items = browser.find_elements(By.CSS_SELECTOR, "#record-attachments li")
+    assert len(items) == len(held) == 1, (len(items), held)
+    shown = items[0].text
+    assert held[0]["file_name"] in shown and held[0]["caption"] in shown, shown
+    href = items[0].find_element(By.TAG_NAME, "a").get_attribute("href")
+    assert href.startswith(base + "api/attachments/"), href
+    with urllib.request.urlopen(href) as response:
+        assert hashlib.sha256(response.read()).hexdigest() == held[0]["sha256"], href
+        assert response.headers["Content-Disposition"].startswith("attachment;"), response.headers
     # A record that does not exist is said so, not shown empty.
     open_view(browser, base, "record=act-nowhere", "#record-error")
 
