@@ -201,8 +201,14 @@ Result<std::string> Store::ReadAttachment(const AttachmentInfo& attachment, uint
 
 Result<size_t> Store::SweepAttachmentFiles() {
   if (cipher_.encrypted() && !cipher_.unlocked()) return size_t{0};
+  ASSIGN_OR_RETURN(std::set<std::string> keep, AttachmentFilesInUse(true));
+  return files_->RemoveAllBut(keep);
+}
+
+Result<std::set<std::string>> Store::AttachmentFilesInUse(bool with_personal) {
   std::set<std::string> keep;
   for (std::string_view type : {kAttachmentType, kCaseAttachmentType}) {
+    if (!with_personal && IsPersonalType(type)) continue;
     ASSIGN_OR_RETURN(std::vector<RecordView> views, List(type));
     for (const RecordView& view : views) {
       // Every live value of the digest counts (a conflict keeps both files).
@@ -218,7 +224,7 @@ Result<size_t> Store::SweepAttachmentFiles() {
       }
     }
   }
-  return files_->RemoveAllBut(keep);
+  return keep;
 }
 
 Result<int64_t> Store::SealAttachmentFiles() {

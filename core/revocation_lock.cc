@@ -120,8 +120,20 @@ Result<std::vector<std::string>> Store::LockForRevocation(RevocationLock lock) {
     RETURN_IF_ERROR(txn->Commit());
   }
   cipher_.Lock(RevocationLockMessage(lock));  // the throwaway key goes with it
+  const bool destroyed = lock.destroyed;
   revocation_lock_ = std::move(lock);
   ScopeInputsChanged();
+  if (destroyed) {
+    // A case's scans were stored in clear beside it: they go too (zeroed,
+    // then unlinked), keeping only the files shared records reference. On an
+    // encrypted node they are sealed with the data key, destroyed with it.
+    auto shared = AttachmentFilesInUse(false);
+    auto removed = shared.ok() ? files_->RemoveAllBut(*shared) : Result<size_t>(shared.status());
+    if (!removed.ok()) {
+      warnings.push_back("the case files in " + files_->dir() + " could not all be removed: " +
+                         removed.status().message() + "; delete that folder's files by hand");
+    }
+  }
   return warnings;
 }
 

@@ -856,6 +856,9 @@ class Store {
   // attachments (stored before `accord encrypt`) and removes the clear
   // copies. Returns how many.
   Result<int64_t> SealAttachmentFiles();
+  // The stored names of the files that live attachment records reference:
+  // of every type, or of the shared types only (`with_personal` false).
+  Result<std::set<std::string>> AttachmentFilesInUse(bool with_personal);
   // Writes the attachment's file to `out` (exclusive, owner-only).
   Status SaveAttachment(std::string_view attachment_id, const std::string& out,
                         const std::vector<std::string>& protected_paths);

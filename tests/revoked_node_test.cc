@@ -4,6 +4,7 @@
 // locks its personal data: no case value stays readable in its files. A
 // statement that does not prove the revocation (forged, altered, of another
 // CA, naming another node) locks nothing, and every other link goes on.
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -40,6 +41,18 @@ std::vector<std::string> FoundInFiles(const std::string& db_path,
   return found;
 }
 
+// Every byte of every file under `dir` (the node's attachments).
+std::string AllFileBytes(const std::string& dir) {
+  std::string bytes;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir, ec)) {
+    if (entry.is_regular_file()) bytes += Slurp(entry.path().string());
+  }
+  return bytes;
+}
+
+const std::string kScanMarker = "REFERRAL-SCAN-MARKER-4417 ใบส่งต่อ";
+
 std::vector<std::string> CaseMarkers() {
   std::vector<std::string> m;
   for (const auto& [field, value] : kCaseValues) m.push_back(value);
@@ -58,6 +71,11 @@ class RevokedNodeTest : public HttpsNodesTest {
     auto case_id = poipet_->store->Put({"case", std::nullopt, fields});
     ASSERT_TRUE(case_id.ok()) << case_id.status().ToString();
     case_id_ = *case_id;
+    // The referral form, scanned and attached to the case on the laptop.
+    const std::string scan = dir_ / "referral-scan.pdf";
+    WriteText(scan, "%PDF-1.4\n" + kScanMarker + "\n");
+    auto attached = poipet_->store->Attach({case_id_, scan, "ใบส่งต่อ.pdf", "", ""});
+    ASSERT_TRUE(attached.ok()) << attached.status().ToString();
     auto plan_id = poipet_->store->Put({"plan", std::nullopt, {{"title", kPlanTitle}}});
     ASSERT_TRUE(plan_id.ok()) << plan_id.status().ToString();
     plan_id_ = *plan_id;
@@ -107,6 +125,8 @@ class RevokedNodeTest : public HttpsNodesTest {
 TEST_F(RevokedNodeTest, ALostLaptopLearnsAtItsNextSyncThatItIsRevokedAndItsCasesBecomeUnreadable) {
   const std::string db = dir_ / "KH-POIPET.db";
   ASSERT_EQ(FoundInFiles(db, CaseMarkers()).size(), CaseMarkers().size());  // clear so far
+  const std::string files = poipet_->store->attachments_dir();
+  ASSERT_NE(AllFileBytes(files).find(kScanMarker), std::string::npos);  // the scan too
 
   Revoke("KH-POIPET", *ncct_);
   auto https = TransportTo(*poipet_, *ncct_);
@@ -123,6 +143,7 @@ TEST_F(RevokedNodeTest, ALostLaptopLearnsAtItsNextSyncThatItIsRevokedAndItsCases
   // free pages; the plan stays.
   EXPECT_EQ(FoundInFiles(db, CaseMarkers()), std::vector<std::string>());
   EXPECT_EQ(FoundInFiles(db, {kPlanTitle}).size(), 1u);
+  EXPECT_EQ(AllFileBytes(files).find(kScanMarker), std::string::npos) << "the case's scan is gone";
   auto locked = poipet_->store->Get(case_id_);
   ASSERT_FALSE(locked.ok());
   EXPECT_EQ(locked.status().code(), Code::kFailedPrecondition);
