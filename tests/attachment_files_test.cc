@@ -17,6 +17,7 @@ namespace {
 
 using testing::FakeClock;
 using testing::NewStore;
+using testing::ScanBytes;
 using testing::TempDir;
 
 void WriteFile(const std::string& path, const std::string& bytes) {
@@ -29,20 +30,6 @@ std::string ReadFile(const std::string& path) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
-}
-
-// Bytes that look like a scan: varied, not compressible to nothing.
-std::string ScanBytes(size_t size, const std::string& marker) {
-  std::string bytes = "%PDF-1.4\n" + marker + "\n";
-  uint32_t x = 2463534242u;
-  while (bytes.size() < size) {
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    bytes += static_cast<char>(x & 0xff);
-  }
-  bytes.resize(size);
-  return bytes;
 }
 
 // Every regular file under `dir`, with its bytes.

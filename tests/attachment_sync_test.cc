@@ -17,22 +17,10 @@ namespace accord {
 namespace {
 
 using testing::InProcessTransport;
+using testing::ScanBytes;
 using testing::SharedCase;
 using testing::SyncWith;
 using testing::TempDir;
-
-std::string ScanBytes(size_t size, const std::string& marker) {
-  std::string bytes = "%PDF-1.4\n" + marker + "\n";
-  uint32_t x = 88172645u;
-  while (bytes.size() < size) {
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    bytes += static_cast<char>(x & 0xff);
-  }
-  bytes.resize(size);
-  return bytes;
-}
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -34,19 +34,6 @@ class CutMidFile : public sync::Transport {
   bool cut_ = false;
 };
 
-std::string ScanBytes(size_t size) {
-  std::string bytes = "%PDF-1.4\n";
-  uint32_t x = 19771004u;
-  while (bytes.size() < size) {
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    bytes += static_cast<char>(x & 0xff);
-  }
-  bytes.resize(size);
-  return bytes;
-}
-
 class HttpsAttachmentTest : public HttpsNodesTest {};
 
 TEST_F(HttpsAttachmentTest, SignedMinutesSyncWithTheLinkCutMidFileAndResume) {

@@ -208,6 +208,21 @@ inline void PutOk(Store& store, RecordWrite write) {
 
 // SQL that takes a database of this build back to layout 11 (before
 // tombstone collection), for tests that open an older layout.
+// Bytes that look like a scanned document: a PDF header, `marker`, then
+// varied bytes (xorshift) that zstd cannot shrink to nothing, `size` in all.
+inline std::string ScanBytes(size_t size, const std::string& marker = "") {
+  std::string bytes = "%PDF-1.4\n" + (marker.empty() ? "" : marker + "\n");
+  uint32_t x = 2463534242u;
+  while (bytes.size() < size) {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    bytes += static_cast<char>(x & 0xff);
+  }
+  bytes.resize(size);
+  return bytes;
+}
+
 inline constexpr char kBackToLayout11[] =
     "ALTER TABLE purge_orders DROP COLUMN sequence; DROP TABLE purge_acks; "
     "DROP TABLE purge_ack_peers; DROP TABLE known_nodes; DROP TABLE purge_collected; "
