@@ -151,7 +151,11 @@ Result<std::string> SignSha256(EVP_PKEY* key, std::string_view data) {
 }
 
 std::string SerialHex(const X509* cert) {
-  BIGNUM* bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), nullptr);
+  return SerialHex(X509_get0_serialNumber(cert));
+}
+
+std::string SerialHex(const ASN1_INTEGER* serial) {
+  BIGNUM* bn = ASN1_INTEGER_to_BN(serial, nullptr);
   if (bn == nullptr) return "";
   char* hex = BN_bn2hex(bn);
   std::string out = hex != nullptr ? hex : "";

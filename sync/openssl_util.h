@@ -62,6 +62,8 @@ Result<std::string> PublicKeyDer(EVP_PKEY* key);
 Result<std::string> SignSha256(EVP_PKEY* key, std::string_view data);
 // Serial number as uppercase hex without leading zeros ("A1B2", not "0A1B2").
 std::string SerialHex(const X509* cert);
+// The same for a serial as a revocation list names it.
+std::string SerialHex(const ASN1_INTEGER* serial);
 
 Result<std::string> ReadFile(const std::string& path);
 

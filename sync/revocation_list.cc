@@ -40,17 +40,6 @@ Result<CrlPtr> ParseCrl(std::string_view pem) {
   return crl;
 }
 
-std::string SerialText(const ASN1_INTEGER* serial) {
-  BIGNUM* bn = ASN1_INTEGER_to_BN(serial, nullptr);
-  if (bn == nullptr) return "";
-  char* hex = BN_bn2hex(bn);
-  std::string out = hex != nullptr ? hex : "";
-  OPENSSL_free(hex);
-  BN_free(bn);
-  size_t first = out.find_first_not_of('0');
-  return first == std::string::npos ? (out.empty() ? out : "0") : out.substr(first);
-}
-
 int64_t TimeMs(const ASN1_TIME* t) {
   std::tm tm{};
   if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) return 0;
@@ -115,7 +104,7 @@ Result<RevocationList> VerifyRevocationList(std::string_view crl_pem, std::strin
   STACK_OF(X509_REVOKED)* entries = X509_CRL_get_REVOKED(crl.get());
   for (int i = 0; i < sk_X509_REVOKED_num(entries); ++i) {
     const X509_REVOKED* entry = sk_X509_REVOKED_value(entries, i);
-    list.revoked.push_back({SerialText(X509_REVOKED_get0_serialNumber(entry)),
+    list.revoked.push_back({ossl::SerialHex(X509_REVOKED_get0_serialNumber(entry)),
                             TimeMs(X509_REVOKED_get0_revocationDate(entry))});
   }
   return list;
