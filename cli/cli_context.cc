@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "core/key_file.h"
+#include "sync/signed_changes.h"
 
 namespace accord::cli {
 
@@ -138,8 +139,38 @@ Result<std::unique_ptr<Store>> Context::OpenStore() const {
   return store;
 }
 
+namespace {
+
+// A write is signed where it is made, with the node's own key when the node
+// holds it (tls/node.pem and node.key): the first sync of many fresh writes
+// then reads them sealed. A node without its certificate yet, or a key that
+// cannot seal, leaves the write unsealed for its next sync to seal.
+void SealWritesAsMade(const Context& ctx, Store& store) {
+  const std::string cert = ctx.TlsDir() + "/node.pem", key = ctx.TlsDir() + "/node.key";
+  std::error_code ec;
+  if (!std::filesystem::exists(cert, ec) || !std::filesystem::exists(key, ec)) return;
+  auto signer = sync::NodeSigner::Load(cert, key);
+  if (!signer.ok()) {
+    std::cerr << "warning: this node's key cannot sign writes (" << signer.status().message()
+              << "): they are signed at the next sync\n";
+    return;
+  }
+  auto seal = sync::SealerFor(std::make_shared<const sync::NodeSigner>(std::move(signer).value()));
+  store.SealWritesAsMade([seal = std::move(seal)](Store& s) {
+    Status st = seal(s);
+    if (!st.ok()) {
+      std::cerr << "warning: the write is in, but was not signed (" << st.message()
+                << "): it is signed at the next sync\n";
+    }
+    return st;
+  });
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Store>> Context::OpenStoreAs() const {
   ASSIGN_OR_RETURN(std::unique_ptr<Store> store, OpenStore());
+  SealWritesAsMade(*this, *store);
   std::string name = as_user;
   if (name.empty()) {
     if (const char* env = std::getenv("ACCORD_USER"); env && *env) name = env;

@@ -16,8 +16,25 @@ namespace {
 constexpr const char* kLogColumns =
     "SELECT v.seq, v.record_id, r.type, v.field, v.value, v.vv, v.origin, "
     "v.origin_time, v.note, v.salt, v.unit, v.unit_position, v.wire, v.received_from, "
-    "v.unit_counter, v.author "
+    "v.unit_counter, v.author, v.origin_counter "
     "FROM versions v JOIN records r ON r.id = v.record_id ";
+
+// What decides whether a row of kLogColumns goes to a reader: the record,
+// its type and field, and whose write it is. A scan reads past most rows a
+// peer already holds on these alone (ReadLogRowRest is then never paid).
+struct LogRowKey {
+  std::string record_id, record_type, field, origin, received_from;
+  uint64_t counter = 0;  // the origin's counter (versions.origin_counter)
+};
+
+void ReadLogRowKey(Statement& stmt, LogRowKey& k) {
+  k.record_id = stmt.Text(1);
+  k.record_type = stmt.Text(2);
+  k.field = stmt.Text(3);
+  k.origin = stmt.Text(6);
+  k.received_from = stmt.Text(13);
+  k.counter = static_cast<uint64_t>(stmt.Int(16));
+}
 
 // One row of kLogColumns.
 Status ReadLogRow(Statement& stmt, const CellCipher& cipher, FieldVersion& v) {
@@ -91,13 +108,10 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
       break;
     }
     ++scanned;
-    FieldVersion v;
-    if (Status st = ReadLogRow(*stmt, cipher_, v); !st.ok()) {
-      stmt->Reset();
-      return st;
-    }
-    const bool same_write = v.record_id == write.record_id && v.origin == write.origin &&
-                            v.OriginCounter() == write.counter;
+    LogRowKey v;
+    ReadLogRowKey(*stmt, v);
+    const bool same_write =
+        v.record_id == write.record_id && v.origin == write.origin && v.counter == write.counter;
     const bool full = page.states.size() >= max_states || page_bytes >= kMaxPageBytes ||
                       scanned > scan_limit || page.left_scope.size() >= kMaxLeftScopePerPage;
     // This row begins the next page.
@@ -105,7 +119,7 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
     if (!same_write) {
       write.record_id = v.record_id;
       write.origin = v.origin;
-      write.counter = v.OriginCounter();
+      write.counter = v.counter;
       write.first_state = page.states.size();
       write.cursor = page.next_cursor;
     }
@@ -113,7 +127,9 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
     if (sent.count(page.next_cursor)) continue;  // a backfill earlier in the page sent it
     // Judged before the skips below: a state the reader holds (or sent) can
     // still be the one that took the record out of its scope.
-    if (Status st = NoteScopeExit(v, reader, scopes, judged, page); !st.ok()) {
+    if (Status st =
+            NoteScopeExit(v.record_id, v.record_type, v.field, reader, scopes, judged, page);
+        !st.ok()) {
       stmt->Reset();
       return st;
     }
@@ -121,8 +137,8 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
     // the write's event; and it holds what it sent here, even when its
     // knowledge does not say so (a node believes a peer's knowledge of that
     // peer's own writes only). Neither goes back to it.
-    const bool reader_holds = peer_knowledge.Get(v.origin) >= v.OriginCounter() ||
-                              (!reader.node_id.empty() && stmt->Text(13) == reader.node_id);
+    const bool reader_holds = peer_knowledge.Get(v.origin) >= v.counter ||
+                              (!reader.node_id.empty() && v.received_from == reader.node_id);
     // But a scope field the reader holds may still have brought the record
     // into its scope here, behind its cursor: consent given that reached the
     // reader first, or that the reader itself brought. What the cursor
@@ -132,7 +148,18 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
         (policy().IsScopeField(v.record_type, v.field) ||
          (reader_policy && reader_policy->IsScopeField(v.record_type, v.field)));
     if (reader_holds && !scope_field) continue;
-    if (!reader_holds && v.salt.empty()) {
+    auto may = MayReceive(v.record_id, reader, scopes);
+    if (!may.ok()) {
+      stmt->Reset();
+      return may.status();
+    }
+    if (!*may) continue;
+    FieldVersion state;
+    if (Status st = ReadLogRow(*stmt, cipher_, state); !st.ok()) {
+      stmt->Reset();
+      return st;
+    }
+    if (!reader_holds && state.salt.empty()) {
       // Another node's write kept from before writes were signed: nothing
       // here can prove it, so it is not passed on (its origin still can).
       if (v.origin != node_id_) continue;
@@ -141,12 +168,6 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
                                 std::to_string(page.next_cursor) +
                                 " is not sealed yet: seal before reading the log for a peer");
     }
-    auto may = MayReceive(v.record_id, reader, scopes);
-    if (!may.ok()) {
-      stmt->Reset();
-      return may.status();
-    }
-    if (!*may) continue;
     // The record may have just come into the reader's scope: what its cursor
     // passed while the record was out of scope goes with this state
     // (states it already holds change nothing).
@@ -171,10 +192,10 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
       }
     }
     if (!reader_holds) {
-      RestoreSignedBytes(v);
-      page_bytes += v.wire.size();
+      RestoreSignedBytes(state);
+      page_bytes += state.wire.size();
       sent.insert(page.next_cursor);
-      page.states.push_back(std::move(v));
+      page.states.push_back(std::move(state));
     }
     sent.insert(backfill_seqs.begin(), backfill_seqs.end());
     for (auto& b : backfill.states) {
@@ -435,6 +456,7 @@ Status Store::RemoteBatch::Add(const std::vector<FieldVersion>& states) {
     lookup->Reset();
     if (!exists) {
       RETURN_IF_ERROR(create->Bind(1, s.record_id).Bind(2, s.record_type).Bind(3, now_).Run());
+      created_here_[s.record_id];
       // A record purged here, or said to have left this node's scope before
       // it arrived: judged at Commit.
       if (some_left) {
@@ -447,7 +469,14 @@ Status Store::RemoteBatch::Add(const std::vector<FieldVersion>& states) {
       RETURN_IF_ERROR(Refuse(s, "the record is a " + held_type + " here, not a " + s.record_type));
       continue;
     }
-    auto merged = store_.MergeVersion(s, from_peer_, now_);
+    // A field of a record this batch created, not merged yet: nothing is live.
+    static const std::vector<StoredVersion> kNoneLive;
+    const std::vector<StoredVersion>* known_live = nullptr;
+    if (auto created = created_here_.find(s.record_id);
+        created != created_here_.end() && created->second.insert(s.field).second) {
+      known_live = &kNoneLive;
+    }
+    auto merged = store_.MergeVersion(s, from_peer_, now_, known_live);
     if (!merged.ok() && merged.status().code() == Code::kCorruption) {
       RETURN_IF_ERROR(Refuse(s, merged.status().message()));
       continue;

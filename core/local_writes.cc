@@ -286,6 +286,7 @@ Result<std::vector<std::string>> Store::PutMany(const std::vector<RecordWrite>& 
   }
   RETURN_IF_ERROR(writer.Finish());
   RETURN_IF_ERROR(txn->Commit());
+  SealAfterWrite();
   return ids;
 }
 
@@ -295,7 +296,9 @@ Status Store::Delete(std::string_view id) {
   RETURN_IF_ERROR(writer.Begin());
   RETURN_IF_ERROR(writer.Delete(id));
   RETURN_IF_ERROR(writer.Finish());
-  return txn->Commit();
+  RETURN_IF_ERROR(txn->Commit());
+  SealAfterWrite();
+  return Status::Ok();
 }
 
 Status Store::WriteResolution(std::string_view id, std::string_view field,
@@ -314,7 +317,14 @@ Status Store::WriteResolution(std::string_view id, std::string_view field,
   RETURN_IF_ERROR(writer.Begin(kRightResolve));
   RETURN_IF_ERROR(writer.Resolve(id, field, value, note));
   RETURN_IF_ERROR(writer.Finish());
-  return txn->Commit();
+  RETURN_IF_ERROR(txn->Commit());
+  SealAfterWrite();
+  return Status::Ok();
+}
+
+void Store::SealAfterWrite() {
+  if (!write_sealer_) return;
+  last_seal_failure_ = write_sealer_(*this);
 }
 
 }  // namespace accord

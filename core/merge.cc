@@ -100,20 +100,21 @@ Result<Store::MergeOutcome> Store::MergeVersion(const FieldVersion& incoming,
   RETURN_IF_ERROR(cipher_.BindWire(
       *insert, 15, type, cell,
       SignedBytesAreCanonical(incoming) ? std::string_view() : std::string_view(incoming.wire)));
-  RETURN_IF_ERROR(insert->Bind(1, incoming.record_id)
-                      .Bind(2, incoming.field)
-                      .Bind(4, vv_text)
-                      .Bind(5, incoming.origin)
+  // Every string bound here outlives the Run (one insert per state received).
+  RETURN_IF_ERROR(insert->BindUncopied(1, incoming.record_id)
+                      .BindUncopied(2, incoming.field)
+                      .BindUncopied(4, vv_text)
+                      .BindUncopied(5, incoming.origin)
                       .Bind(6, incoming.origin_time_ms)
                       .Bind(8, int64_t{winner == &incoming ? 2 : 1})
                       .Bind(9, now)
-                      .Bind(10, received_from)
+                      .BindUncopied(10, received_from)
                       .Bind(11, static_cast<int64_t>(incoming.OriginCounter()))
                       .BindBlobOrNull(12, incoming.salt)
                       .Bind(13, static_cast<int64_t>(incoming.unit))
                       .Bind(14, static_cast<int64_t>(incoming.unit_position))
                       .Bind(16, static_cast<int64_t>(incoming.unit_counter))
-                      .Bind(17, incoming.author)
+                      .BindUncopied(17, incoming.author)
                       .Run());
   outcome.stored = true;
 

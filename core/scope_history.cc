@@ -150,26 +150,27 @@ Result<bool> Store::ReaderMayHold(const std::string& record_id, const std::strin
   return false;
 }
 
-Status Store::NoteScopeExit(const FieldVersion& v, const PageReader& reader, ScopeCache& cache,
+Status Store::NoteScopeExit(const std::string& record_id, const std::string& record_type,
+                            const std::string& field, const PageReader& reader, ScopeCache& cache,
                             std::set<std::string>& judged, ChangePage& page) {
   // A node of no party only ever holds what every node may.
   if (!reader.party || reader.party->empty()) return Status::Ok();
   // Only a root's own scope fields: what hangs off a root leaves with it,
   // and the reader purges it with it.
   const SharingPolicy& policy = this->policy();
-  if (!policy.roots.count(v.record_type) || !policy.IsScopeField(v.record_type, v.field)) {
+  if (!policy.roots.count(record_type) || !policy.IsScopeField(record_type, field)) {
     return Status::Ok();
   }
-  if (!judged.insert(v.record_id).second) return Status::Ok();
-  ASSIGN_OR_RETURN(bool may, MayReceive(v.record_id, reader, cache));
+  if (!judged.insert(record_id).second) return Status::Ok();
+  ASSIGN_OR_RETURN(bool may, MayReceive(record_id, reader, cache));
   if (may) return Status::Ok();
   // May the reader hold it? It wrote or sent a state of it, or its party
   // was allowed it here once. Never the reader's own claims (its
   // knowledge): a node that inflated them would learn the ids of every
   // record that left a scope.
-  ScopeExit exit{v.record_id, {}};
+  ScopeExit exit{record_id, {}};
   ASSIGN_OR_RETURN(bool may_hold,
-                   ReaderMayHold(v.record_id, v.record_type, reader, cache, exit.scope_version));
+                   ReaderMayHold(record_id, record_type, reader, cache, exit.scope_version));
   if (may_hold) page.left_scope.push_back(std::move(exit));
   return Status::Ok();
 }

@@ -30,6 +30,11 @@ Statement& Statement::Bind(int index, std::string_view text) {
   return *this;
 }
 
+Statement& Statement::BindUncopied(int index, std::string_view text) {
+  sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
+  return *this;
+}
+
 Statement& Statement::Bind(int index, int64_t number) {
   sqlite3_bind_int64(stmt_, index, number);
   return *this;
@@ -63,10 +68,9 @@ Result<bool> Statement::Step() {
 }
 
 Status Statement::Run() {
-  ASSIGN_OR_RETURN(bool row, Step());
-  (void)row;
-  Reset();
-  return Status::Ok();
+  Result<bool> row = Step();
+  Reset();  // on failure too: no binding outlives the call (BindUncopied)
+  return row.ok() ? Status::Ok() : row.status();
 }
 
 void Statement::Reset() {

@@ -27,6 +27,9 @@ class Statement {
   // Binds by 1-based index. Text is copied (SQLITE_TRANSIENT) so temporaries are safe.
   Statement& Bind(int index, std::string_view text);
   Statement& Bind(int index, int64_t number);
+  // Text not copied (SQLITE_STATIC): for hot statements whose bytes outlive
+  // the Run or Step that reads them (Run and Reset clear the binding).
+  Statement& BindUncopied(int index, std::string_view text);
   Statement& BindOptional(int index, const std::optional<std::string>& text_or_null);
   Statement& BindNull(int index);
   // Bytes as a BLOB (copied); SQLite compares and returns them unchanged.

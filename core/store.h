@@ -482,6 +482,15 @@ class Store {
   Status WriteResolution(std::string_view id, std::string_view field,
                          const std::optional<std::string>& value, std::string_view note,
                          std::string_view expected_conflict_id = {});
+  // Signs this node's writes as they are made: once a local write above
+  // commits, `sealer` (sync::SealerFor, holding this node's key) seals what
+  // is unsealed, in a transaction of its own. Without one, a write waits for
+  // the first sync or bundle to seal it. A sealer that fails leaves the
+  // write in, unsealed, for that sync to seal: the write still stands, and
+  // the failure is kept (last_seal_failure) for the caller to warn about.
+  using WriteSealer = std::function<Status(Store&)>;
+  void SealWritesAsMade(WriteSealer sealer) { write_sealer_ = std::move(sealer); }
+  const Status& last_seal_failure() const { return last_seal_failure_; }
 
   // ---- Office users (core/users.h, docs/users.md): per node, never synced.
   // Once a node has a user, every local write (Put, PutMany, Delete,
@@ -788,6 +797,10 @@ class Store {
     std::map<std::string, uint64_t> proven_high_;  // origin -> highest proven counter (memo)
     std::map<std::string, uint64_t> refused_low_;  // origin -> lowest refused counter
     std::set<std::string> returned_;  // records purged before that states came back for
+    // Records this batch created, with the fields it merged into them since:
+    // a field not merged yet has no live version to read (most of a first
+    // sync's states), so its merge skips that read.
+    std::map<std::string, std::set<std::string>> created_here_;
     // Purges what arrived after it left this node's scope (see Commit). A
     // record purged here before, or one a peer entitled to say so said left
     // before it arrived, stays only with a change of its scope fields that
@@ -920,11 +933,12 @@ class Store {
   Result<bool> ReaderMayHold(const std::string& record_id, const std::string& type,
                              const PageReader& reader, ScopeCache& cache,
                              VersionVector& scope_version);
-  // Adds to `page.left_scope` the record of `v`, a state read for `reader`,
-  // when `v` is a scope field of a root record held back from the reader and
-  // the reader may hold the record (docs/sharing.md, "Leaving a scope").
-  // `judged` holds the records already judged for this page.
-  Status NoteScopeExit(const FieldVersion& v, const PageReader& reader, ScopeCache& cache,
+  // Adds to `page.left_scope` the record of a state read for `reader`, when
+  // the state's field is a scope field of a root record held back from the
+  // reader and the reader may hold the record (docs/sharing.md, "Leaving a
+  // scope"). `judged` holds the records already judged for this page.
+  Status NoteScopeExit(const std::string& record_id, const std::string& record_type,
+                       const std::string& field, const PageReader& reader, ScopeCache& cache,
                        std::set<std::string>& judged, ChangePage& page);
   // The join of the vectors of every version of the record's scope fields
   // held here (ScopeExit::scope_version).
@@ -1013,7 +1027,11 @@ class Store {
   std::unique_ptr<PeerBook> peers_;
   std::unique_ptr<AttachmentFiles> files_;
   std::string node_id_;
-  std::string acting_user_;  // ActAs
+  std::string acting_user_;   // ActAs
+  WriteSealer write_sealer_;  // SealWritesAsMade
+  Status last_seal_failure_ = Status::Ok();
+  // Runs the write sealer, if any, after a local write committed.
+  void SealAfterWrite();
   // The author a local write carries: "" on a node without users, else the
   // acting user, who must exist, be enabled and hold `right`.
   // REQUIRES: the write's transaction is open.

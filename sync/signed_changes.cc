@@ -95,6 +95,10 @@ Status SealPendingWrites(Store& store, const NodeSigner& signer) {
   }
 }
 
+Store::WriteSealer SealerFor(std::shared_ptr<const NodeSigner> signer) {
+  return [signer = std::move(signer)](Store& store) { return SealPendingWrites(store, *signer); };
+}
+
 Result<ChangePage> ReadSealedChanges(Store& store, const NodeSigner& signer, uint64_t after_seq,
                                      size_t max_states, const VersionVector& peer_knowledge,
                                      const PageReader& reader) {

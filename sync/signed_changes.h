@@ -8,6 +8,7 @@
 // entries, knowledge) by what it has seen proven.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +35,11 @@ Status SealPendingWrites(Store& store, const NodeSigner& signer);
 // seals a little ahead of each page it reads, while the peer applies the
 // page before, instead of sealing every write before its first page.
 Result<bool> SealOldestPendingWrites(Store& store, const NodeSigner& signer, size_t max_states);
+// What Store::SealWritesAsMade takes: seals a write right after it commits,
+// with this node's key (shared, so the store may outlive the caller's copy).
+// Writes are then signed where they are made, and the first sync of many
+// fresh writes reads them already sealed.
+Store::WriteSealer SealerFor(std::shared_ptr<const NodeSigner> signer);
 // Store::ReadChanges for a peer or a bundle, from a log whose writes up to
 // now have been sealed. An officer's write can land between the seal and the
 // read (the node keeps working while it syncs); the read then meets a write

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -18,6 +19,7 @@ using nlohmann::json;
 using testing::TempDir;
 
 using testing::Accord;
+using testing::AccordWithMessages;
 using testing::CommandResult;
 using testing::Quote;
 
@@ -114,6 +116,54 @@ TEST_F(CliTest, EveryCommandHasHelp) {
     EXPECT_EQ(r.code, 0) << args[0];
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << args[0];
   }
+}
+
+// A write is signed where it is made once the node holds its key: the
+// first sync of a day's work at a border office reads it sealed. Before the
+// node has its certificate, writes wait for their first sync to be sealed.
+TEST(CliSealingTest, WritesAreSealedAsTheyAreMadeOnceTheNodeHoldsItsKey) {
+  TempDir dir;
+  const std::string node = dir.File("poipet"), ca = dir.File("ca");
+  ASSERT_EQ(Accord(node, {"init", "--node-id", "KH-POIPET"}).code, 0);
+  auto unsealed = [&]() -> size_t {
+    auto store = Store::Open(node + "/accord.db");
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    if (!store.ok()) return 0;
+    auto writes = (*store)->UnsealedWrites(100);
+    EXPECT_TRUE(writes.ok());
+    return writes.ok() ? writes->writes.size() : 0;
+  };
+  CommandResult early = AccordWithMessages(
+      node, {"put", "plan", "--id", "plan-kh-th", "title=ផែនការសកម្មភាពរួម កម្ពុជា-ថៃ"});
+  ASSERT_EQ(early.code, 0) << early.out;
+  EXPECT_EQ(unsealed(), 1u) << "no key yet: the write waits for its first sync";
+
+  ASSERT_EQ(Accord("", {"cert", "ca", "--out", ca}).code, 0);
+  ASSERT_EQ(Accord(node, {"cert", "node", "--ca-dir", ca}).code, 0);
+  CommandResult later = AccordWithMessages(
+      node, {"put", "plan", "--id", "plan-kh-th", "agreement=บันทึกความเข้าใจ ว่าด้วยความร่วมมือ"});
+  ASSERT_EQ(later.code, 0) << later.out;
+  EXPECT_EQ(later.out, "plan-kh-th\n") << "sealing said nothing";
+  EXPECT_EQ(unsealed(), 0u) << "the new write and the one left before are both sealed";
+
+  // A key that is not this node's cannot seal: the write stands, unsealed,
+  // and the officer is told it is signed at the next sync.
+  const std::string other = dir.File("other");
+  ASSERT_EQ(Accord(other, {"init", "--node-id", "KH-PAILIN"}).code, 0);
+  ASSERT_EQ(Accord(other, {"cert", "node", "--ca-dir", ca}).code, 0);
+  std::filesystem::copy_file(other + "/tls/node.pem", node + "/tls/node.pem",
+                             std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy_file(other + "/tls/node.key", node + "/tls/node.key",
+                             std::filesystem::copy_options::overwrite_existing);
+  CommandResult foreign =
+      AccordWithMessages(node, {"put", "plan", "--id", "plan-kh-th", "title=ផែនការ ២០២៧"});
+  ASSERT_EQ(foreign.code, 0) << foreign.out;
+  EXPECT_NE(foreign.out.find("signed at the next sync"), std::string::npos) << foreign.out;
+  EXPECT_NE(foreign.out.find("KH-PAILIN"), std::string::npos) << foreign.out;
+  EXPECT_EQ(unsealed(), 1u);
+  CommandResult got = Accord(node, {"get", "plan-kh-th", "--json"});
+  ASSERT_EQ(got.code, 0);
+  EXPECT_EQ(json::parse(got.out)["fields"]["title"], "ផែនការ ២០២៧");
 }
 
 }  // namespace

@@ -264,6 +264,62 @@ TEST(SyncTest, AWriteMadeBetweenTheSealAndThePageReadIsSealedAndSent) {
   EXPECT_EQ(DumpOf(*o.th), DumpOf(*o.kh));
 }
 
+// With a sealer, a write is signed as it commits: a read for a peer finds it
+// sealed with no sealing step. A sealer holding another node's key cannot
+// seal: the write stands, unsealed, the failure is kept, and the next sync
+// seals and sends it.
+TEST(SyncTest, WritesSealedAsTheyAreMadeNeedNoSealingStepAndAFailedSealLosesNoWrite) {
+  Offices o;
+  const sync::NodeSigner& own = *testing::CredentialsFor(*o.border).signer;
+  o.border->SealWritesAsMade(sync::SealerFor(std::make_shared<const sync::NodeSigner>(own)));
+  Put(*o.border, {"case", std::string("case-7"),
+                  testing::SharedCase("TH-KH", {{"reference", "KH-2026-007"},
+                                                {"notes", "ស្វែងរកគ្រួសារនៅខេត្តបាត់ដំបង"}})});
+  EXPECT_TRUE(o.border->last_seal_failure().ok()) << o.border->last_seal_failure().ToString();
+  auto page = o.border->ReadChanges(0, 100, VersionVector());
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  EXPECT_FALSE(page->states.empty());
+  for (const FieldVersion& v : page->states) EXPECT_FALSE(v.salt.empty()) << v.field;
+
+  const sync::NodeSigner& foreign = *testing::CredentialsFor(*o.th).signer;
+  o.border->SealWritesAsMade(sync::SealerFor(std::make_shared<const sync::NodeSigner>(foreign)));
+  ASSERT_TRUE(o.border->Delete("case-7").ok());
+  EXPECT_EQ(o.border->last_seal_failure().code(), Code::kFailedPrecondition);
+  EXPECT_NE(o.border->last_seal_failure().message().find("TH-MSDHS"), std::string::npos);
+  auto left = o.border->UnsealedWrites(10);
+  ASSERT_TRUE(left.ok());
+  EXPECT_EQ(left->writes.size(), 1u) << "the delete is in, waiting for its seal";
+  EXPECT_TRUE(o.border->Get("case-7")->deleted);
+
+  SyncOk(*o.kh, *o.border);
+  EXPECT_TRUE(o.kh->Get("case-7")->deleted);
+  EXPECT_EQ(DumpOf(*o.kh), DumpOf(*o.border));
+}
+
+// A conflict held where its record is new arrives in one page with both
+// versions: the second is judged against the first, not taken as the only
+// live version of a record the page just created.
+TEST(SyncTest, AConflictReachesANodeThatNeverHeldItsRecordAsAConflict) {
+  Offices o;
+  Put(*o.kh, {"plan", std::string("plan-1"), {{"title", "ផែនការសកម្មភាពរួម"}}});
+  SyncOk(*o.th, *o.kh);
+  Put(*o.kh,
+      {"plan", std::string("plan-1"), {{"general_objective", "កាត់បន្ថយការជួញដូរមនុស្សនៅតាមព្រំដែន"}}});
+  Put(*o.th, {"plan", std::string("plan-1"), {{"general_objective", "ลดการค้ามนุษย์ตามแนวชายแดน"}}});
+  SyncOk(*o.th, *o.kh);
+  ASSERT_EQ(o.kh->GetStatus()->open_conflicts, 1);
+
+  SyncOk(*o.border, *o.kh);
+  auto record = o.border->Get("plan-1");
+  ASSERT_TRUE(record.ok()) << record.status().ToString();
+  ASSERT_EQ(record->conflicts.count("general_objective"), 1u);
+  EXPECT_EQ(record->conflicts.at("general_objective").size(), 2u);
+  EXPECT_EQ(o.border->GetStatus()->open_conflicts, 1);
+  EXPECT_EQ(*record->fields.at("general_objective").value,
+            *o.kh->Get("plan-1")->fields.at("general_objective").value);
+  EXPECT_EQ(DumpOf(*o.border), DumpOf(*o.kh));
+}
+
 // `accord history` shows each version's proof of origin, checked again at
 // read time: a value altered in the database file no longer verifies.
 TEST(SyncTest, AStoredVersionStillProvesItsOriginAndAnAlteredOneDoesNot) {
