@@ -21,7 +21,7 @@ constexpr const char* kLogColumns =
 
 // What decides whether a row of kLogColumns goes to a reader: the record,
 // its type and field, and whose write it is. A scan reads past most rows a
-// peer already holds on these alone (ReadLogRowRest is then never paid).
+// peer already holds on these alone, without ReadLogRow (vector, value, salt).
 struct LogRowKey {
   std::string record_id, record_type, field, origin, received_from;
   uint64_t counter = 0;  // the origin's counter (versions.origin_counter)
