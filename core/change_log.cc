@@ -148,7 +148,7 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
         (policy().IsScopeField(v.record_type, v.field) ||
          (reader_policy && reader_policy->IsScopeField(v.record_type, v.field)));
     if (reader_holds && !scope_field) continue;
-    auto may = MayReceive(v.record_id, reader, scopes);
+    auto may = MayReceive(v.record_id, reader, scopes, v.record_type);
     if (!may.ok()) {
       stmt->Reset();
       return may.status();

@@ -164,9 +164,26 @@ Result<RecordScope> Store::ScopeOfCached(std::string_view record_id, ScopeCache&
 
 Result<RecordScope> Store::ScopeUnder(const SharingPolicy& policy, std::string_view record_id,
                                       ScopeCache& cache, int depth) {
-  if (auto it = cache.find(record_id); it != cache.end()) return it->second;
-  ASSIGN_OR_RETURN(std::optional<std::string> type_name, RecordType(record_id));
+  ASSIGN_OR_RETURN(const RecordScope* scope, CachedScopeUnder(policy, record_id, cache, depth));
+  return *scope;
+}
+
+Result<const RecordScope*> Store::CachedScopeUnder(const SharingPolicy& policy,
+                                                   std::string_view record_id, ScopeCache& cache,
+                                                   int depth, std::string_view known_type) {
+  if (auto it = cache.find(record_id); it != cache.end()) return &it->second;
+  std::optional<std::string> type_name;
+  if (!known_type.empty()) {
+    type_name = std::string(known_type);
+  } else {
+    ASSIGN_OR_RETURN(type_name, RecordType(record_id));
+  }
   if (!type_name) return NotFound("no record " + std::string(record_id));
+  // Kept in the cache (a record judged again, or through a cycle of refs a
+  // peer made up, keeps the first judgement).
+  auto keep = [&](RecordScope judged) -> const RecordScope* {
+    return &cache.emplace(std::string(record_id), std::move(judged)).first->second;
+  };
   const TypeSpec* type = Schema::Get().FindType(*type_name);
 
   // Every version of the record, read once (with the party of each
@@ -214,22 +231,20 @@ Result<RecordScope> Store::ScopeUnder(const SharingPolicy& policy, std::string_v
   if (policy.everyone.count(*type_name)) {
     scope.everyone = true;
     scope.reason = *type_name + ": every node";
-    cache.emplace(std::string(record_id), scope);
-    return scope;
+    return keep(std::move(scope));
   }
   if (auto f = policy.follow.find(*type_name); f != policy.follow.end() && depth < kMaxScopeDepth) {
     for (const std::string& ref : f->second) {
       ASSIGN_OR_RETURN(std::string parent, value_of(ref));
       if (parent.empty() || parent == record_id) continue;
-      auto parent_scope = ScopeUnder(policy, parent, cache, depth + 1);
+      auto parent_scope = CachedScopeUnder(policy, parent, cache, depth + 1);
       if (!parent_scope.ok()) {
         if (parent_scope.status().code() == Code::kNotFound) continue;
         return parent_scope.status();
       }
-      scope = *parent_scope;
-      scope.reason = "follows its " + ref + " " + parent + " (" + parent_scope->reason + ")";
-      cache.emplace(std::string(record_id), scope);
-      return scope;
+      scope = **parent_scope;
+      scope.reason = "follows its " + ref + " " + parent + " (" + scope.reason + ")";
+      return keep(std::move(scope));
     }
   }
   if (!policy.roots.count(*type_name) && !policy.follow.count(*type_name) &&
@@ -260,12 +275,12 @@ Result<RecordScope> Store::ScopeUnder(const SharingPolicy& policy, std::string_v
     for (const auto& [field, value] : values) {
       ASSIGN_OR_RETURN(std::optional<std::string> parent_type, RecordType(value));
       if (!parent_type) continue;
-      ASSIGN_OR_RETURN(RecordScope parent, ScopeUnder(policy, value, cache, depth + 1));
-      scope = parent;
+      ASSIGN_OR_RETURN(const RecordScope* parent,
+                       CachedScopeUnder(policy, value, cache, depth + 1));
+      scope = *parent;
       scope.reason = "a type this policy does not name: follows its " + field + " " + value + " (" +
-                     parent.reason + ")";
-      cache.emplace(std::string(record_id), scope);
-      return scope;
+                     scope.reason + ")";
+      return keep(std::move(scope));
     }
   }
   std::set<std::string> possible_owners;
@@ -285,8 +300,7 @@ Result<RecordScope> Store::ScopeUnder(const SharingPolicy& policy, std::string_v
   };
   ASSIGN_OR_RETURN(scope, ApplyRootRule(rule, owner_party, values));
   scope.possible_owner_parties = std::move(possible_owners);
-  cache.emplace(std::string(record_id), scope);
-  return scope;
+  return keep(std::move(scope));
 }
 
 Result<std::vector<Store::Follower>> Store::FollowersOf(const std::string& parent) {
@@ -318,21 +332,22 @@ Result<std::vector<Store::Follower>> Store::FollowersOf(const std::string& paren
 }
 
 Result<bool> Store::MayReceive(std::string_view record_id, const PageReader& reader,
-                               ScopeCache& cache) {
+                               ScopeCache& cache, std::string_view known_type) {
   if (!reader.party) return true;
-  auto scope = ScopeOfCached(record_id, cache, 0);
+  auto scope = CachedScopeUnder(policy(), record_id, cache, 0, known_type);
   // A state of a record that does not exist here cannot be: fail closed.
   if (!scope.ok()) {
     if (scope.status().code() == Code::kNotFound) return false;
     return scope.status();
   }
-  if (!scope->Allows(*reader.party)) return false;
+  if (!(*scope)->Allows(*reader.party)) return false;
   // A reader that judges with an older policy gets only what both allow.
   ASSIGN_OR_RETURN(const SharingPolicy* older, ReaderPolicy(reader));
   if (!older) return true;
-  ASSIGN_OR_RETURN(RecordScope theirs,
-                   ScopeUnder(*older, record_id, older_policy_scopes_[older->version], 0));
-  return theirs.Allows(*reader.party);
+  ASSIGN_OR_RETURN(
+      const RecordScope* theirs,
+      CachedScopeUnder(*older, record_id, older_policy_scopes_[older->version], 0, known_type));
+  return theirs->Allows(*reader.party);
 }
 
 Result<uint64_t> Store::LowestOwnWriteHeldBack(const PageReader& reader, uint64_t known,

@@ -162,7 +162,7 @@ Status Store::NoteScopeExit(const std::string& record_id, const std::string& rec
     return Status::Ok();
   }
   if (!judged.insert(record_id).second) return Status::Ok();
-  ASSIGN_OR_RETURN(bool may, MayReceive(record_id, reader, cache));
+  ASSIGN_OR_RETURN(bool may, MayReceive(record_id, reader, cache, record_type));
   if (may) return Status::Ok();
   // May the reader hold it? It wrote or sent a state of it, or its party
   // was allowed it here once. Never the reader's own claims (its

@@ -907,6 +907,13 @@ class Store {
   // The same under `policy` (a reader's older version).
   Result<RecordScope> ScopeUnder(const SharingPolicy& policy, std::string_view record_id,
                                  ScopeCache& cache, int depth);
+  // The scope as kept in `cache` (judged and kept there when missing): what a
+  // sync reads for every state it sends, without a copy. `known_type`, when
+  // the caller read it with the record, saves reading it again. The pointer
+  // holds until `cache` is cleared.
+  Result<const RecordScope*> CachedScopeUnder(const SharingPolicy& policy,
+                                              std::string_view record_id, ScopeCache& cache,
+                                              int depth, std::string_view known_type = {});
   // The current sharing policy, as of the last RefreshPolicy.
   const SharingPolicy& policy() const { return *policy_; }
   // Reloads the current policy when another connection (or this one)
@@ -923,7 +930,8 @@ class Store {
   // any).
   Result<std::string> OwnerPartyAmong(const std::vector<ScopeRow>& rows, const std::string& field,
                                       std::set<std::string>* possible);
-  Result<bool> MayReceive(std::string_view record_id, const PageReader& reader, ScopeCache& cache);
+  Result<bool> MayReceive(std::string_view record_id, const PageReader& reader, ScopeCache& cache,
+                          std::string_view known_type = {});
   // Whether `reader` may hold the root record (docs/sharing.md, "Leaving a
   // scope"): it wrote or sent a version of it, or this node once let its
   // party hold it (its scope, judged on the versions of its scope fields
