@@ -12,6 +12,8 @@
 namespace accord {
 
 // The record, field, value, vector, origin, time and note of `v`.
+// A field added to FieldState must be added here, to SignedStateBytes (which
+// writes the same bytes directly) and to StateBytesTest's random states.
 void FillFieldState(const FieldVersion& v, wire::FieldState* out);
 // All of `v` that its origin signs: the above, its salt and its place in a unit.
 std::string SignedStateBytes(const FieldVersion& v);
