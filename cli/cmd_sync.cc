@@ -151,6 +151,8 @@ int RunServe(const Context& ctx, NetArgs& args) {
   StoreOptions store_options;
   store_options.data_key = *data_key;
   server::StorePool stores(ctx.DatabasePath(), std::move(store_options));
+  stores.SealWritesAsMade(
+      sync::SealerFor(std::make_shared<const sync::NodeSigner>(credentials->signer)));
   sync::ServiceOptions service_options;
   service_options.log = [](std::string_view line) { server::Log(line); };
   auto handler = [&stores, &current, &service_options](std::string_view op, std::string_view body,

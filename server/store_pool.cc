@@ -12,6 +12,7 @@ Result<StorePool::Lease> StorePool::Acquire() {
     }
   }
   ASSIGN_OR_RETURN(std::unique_ptr<Store> store, Store::Open(path_, options_));
+  if (sealer_) store->SealWritesAsMade(sealer_);
   return Lease(this, std::move(store));
 }
 

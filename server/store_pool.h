@@ -35,12 +35,18 @@ class StorePool {
   };
 
   Result<Lease> Acquire();
+  // Every connection opened from now on seals its local writes as they are
+  // made (Store::SealWritesAsMade): a resolution made on the review page is
+  // signed when it is written, as one made with `accord resolve`.
+  // REQUIRES: called before the first Acquire.
+  void SealWritesAsMade(Store::WriteSealer sealer) { sealer_ = std::move(sealer); }
 
  private:
   void Return(std::unique_ptr<Store> store);
 
   std::string path_;
   StoreOptions options_;
+  Store::WriteSealer sealer_;
   std::mutex mutex_;
   std::vector<std::unique_ptr<Store>> idle_;
 };

@@ -42,7 +42,7 @@ target_link_libraries(serve_process_tests PRIVATE accord_server nlohmann_json::n
 target_compile_definitions(serve_process_tests PRIVATE ACCORD_BINARY="$<TARGET_FILE:accord>")
 add_dependencies(serve_process_tests accord)
 gtest_discover_tests(serve_process_tests DISCOVERY_TIMEOUT 60
-                     PROPERTIES ENVIRONMENT "${ACCORD_LSAN_ENV}" TIMEOUT 300)
+                     PROPERTIES ENVIRONMENT "${ACCORD_LSAN_ENV}" TIMEOUT 300 COST 500)
 
 # Encryption at rest through the command line, `accord serve` with a key file
 # syncing over HTTPS with a clear node (docs/encryption.md).

@@ -17,6 +17,7 @@
 #include "server/office_api.h"
 #include "server/store_pool.h"
 #include "sync/identity.h"
+#include "sync/signed_changes.h"
 #include "tests/test_support.h"
 
 namespace accord::server {
@@ -210,6 +211,29 @@ TEST(ReviewApiTest, ANodeWithoutUsersResolvesAsBeforeWithTheNameTyped) {
   auto history = review.kh->History("mtg-poipet", std::string("venue"));
   EXPECT_EQ(history->back().version.author, "");
   EXPECT_NE(history->back().version.note.find("by ចាន់ សុភា"), std::string::npos);
+}
+
+// `accord serve` gives its pool the node's key: a resolution made on the
+// review page is signed as it is written, like one made with `accord resolve`.
+TEST(ReviewApiTest, AResolutionMadeOnThePageIsSealedAsItIsWritten) {
+  ReviewWithUsers review;
+  ASSERT_TRUE(
+      sync::SealPendingWrites(*review.kh, *testing::CredentialsFor(*review.kh).signer).ok());
+  StorePool stores(review.dir.File("KH-NCCT.db"));
+  stores.SealWritesAsMade(sync::SealerFor(
+      std::make_shared<const sync::NodeSigner>(*testing::CredentialsFor(*review.kh).signer)));
+  ReviewSessions sessions;
+  HttpResponse resolved = HandleReviewRequest(
+      stores, sessions,
+      Request("POST", review.ResolvePath(), R"({"take": "TH-MSDHS", "by": "ចាន់ សុភា"})"));
+  ASSERT_EQ(resolved.status, 200) << resolved.body;
+  auto unsealed = review.kh->UnsealedWrites(10);
+  ASSERT_TRUE(unsealed.ok()) << unsealed.status().ToString();
+  EXPECT_TRUE(unsealed->writes.empty()) << unsealed->writes.size() << " write(s) left unsealed";
+  auto history = review.kh->History("mtg-poipet", std::string("venue"));
+  ASSERT_TRUE(history.ok());
+  EXPECT_EQ(history->back().version.value, "ศาลากลางจังหวัด");
+  EXPECT_FALSE(history->back().version.salt.empty());
 }
 
 // ---- The office's page's read-only views (server/office_api.h), on the
