@@ -276,7 +276,7 @@ Result<const RecordScope*> Store::CachedScopeUnder(const SharingPolicy& policy,
       ASSIGN_OR_RETURN(std::optional<std::string> parent_type, RecordType(value));
       if (!parent_type) continue;
       ASSIGN_OR_RETURN(const RecordScope* parent,
-                       CachedScopeUnder(policy, value, cache, depth + 1));
+                       CachedScopeUnder(policy, value, cache, depth + 1, *parent_type));
       scope = *parent;
       scope.reason = "a type this policy does not name: follows its " + field + " " + value + " (" +
                      scope.reason + ")";
