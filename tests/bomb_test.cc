@@ -315,15 +315,18 @@ TEST_F(BombTest, AValidlySignedBundleWhoseChunkIsABombIsRefusedInBoundedMemory) 
   ASSERT_TRUE(capital.ok()) << capital.status().ToString();
   auto cipher = sync::BundleCipher::ForReceiver(*capital);
   ASSERT_TRUE(cipher.ok()) << cipher.status().ToString();
+  // Each bomb compressed once (zstd level 19 over tens of megabytes), sent twice.
+  std::vector<Bomb> bombs = Bombs();
+  std::vector<std::string> squeezed;
+  for (Bomb& bomb : bombs) squeezed.push_back(testing::Squeezed(bomb.changes(), bomb.declare_size));
   int n = 0;
   for (const sync::BundleCipher* encrypted : {static_cast<const sync::BundleCipher*>(nullptr),
                                               static_cast<const sync::BundleCipher*>(&*cipher)}) {
-    for (Bomb& bomb : Bombs()) {
+    for (size_t b = 0; b < bombs.size(); ++b) {
+      const Bomb& bomb = bombs[b];
       SCOPED_TRACE(bomb.name + (encrypted ? ", encrypted" : ", in clear"));
       std::string file = dir_.File("bomb-" + std::to_string(++n) + ".accord-bundle");
-      testing::WriteSignedBundle(
-          file, BundleWithChunk(testing::Squeezed(bomb.changes(), bomb.declare_size), encrypted),
-          *thailand_);
+      testing::WriteSignedBundle(file, BundleWithChunk(squeezed[b], encrypted), *thailand_);
       std::string what =
           std::to_string(testing::ReadBytes(file).size()) + " bytes signed, " + bomb.name;
       auto inspect = testing::RunMeasured(kh_, {"bundle", "inspect", file}, dir_.File("inspect"));
