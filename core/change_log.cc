@@ -420,6 +420,11 @@ Status Store::RemoteBatch::Add(const std::vector<FieldVersion>& states) {
   ASSIGN_OR_RETURN(Statement * erased,
                    db.Prepare("SELECT issuer, user, issued_at, reason FROM purge_orders "
                               "WHERE record_id = ?"));
+  struct {
+    bool valid = false;
+    std::string record_id, type;
+    bool exists = false, has_tombstone = false;
+  } held;  // the records row of the last state's record
   for (size_t i = 0; i < states.size(); ++i) {
     const FieldVersion& s = states[i];
     ++position_;
@@ -449,13 +454,25 @@ Status Store::RemoteBatch::Add(const std::vector<FieldVersion>& states) {
       }
       erased->Reset();
     }
-    lookup->Bind(1, s.record_id);
-    ASSIGN_OR_RETURN(bool exists, lookup->Step());
-    std::string held_type = exists ? lookup->Text(0) : "";
-    bool has_tombstone = exists && lookup->Int(1) != 0;
-    lookup->Reset();
+    // A page carries a record's fields one after another: its row is read
+    // once for them all, again only after a deletion may have changed it.
+    if (!held.valid || held.record_id != s.record_id) {
+      lookup->Bind(1, s.record_id);
+      ASSIGN_OR_RETURN(bool found, lookup->Step());
+      held.valid = true;
+      held.record_id = s.record_id;
+      held.exists = found;
+      held.type = found ? lookup->Text(0) : "";
+      held.has_tombstone = found && lookup->Int(1) != 0;
+      lookup->Reset();
+    }
+    const bool exists = held.exists;
+    const std::string& held_type = held.type;
+    const bool has_tombstone = held.has_tombstone;
     if (!exists) {
       RETURN_IF_ERROR(create->Bind(1, s.record_id).Bind(2, s.record_type).Bind(3, now_).Run());
+      held.exists = true;
+      held.type = s.record_type;
       created_here_[s.record_id];
       // A record purged here, or said to have left this node's scope before
       // it arrived: judged at Commit.
@@ -489,6 +506,7 @@ Status Store::RemoteBatch::Add(const std::vector<FieldVersion>& states) {
     ++result_.applied;
     if (outcome.new_conflict) ++result_.new_conflicts;
     if (s.field == kDeletedField || has_tombstone) {
+      held.valid = false;  // has_tombstone may change
       ASSIGN_OR_RETURN(bool new_delete_conflict, store_.RefreshDeletion(s.record_id, now_));
       if (new_delete_conflict) ++result_.new_conflicts;
     }
