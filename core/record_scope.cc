@@ -79,7 +79,6 @@ struct ScopeRow {
   int64_t state = 0;
   std::string vv;
   std::string origin;
-  std::optional<std::string> origin_party;  // as node_parties knows it
 };
 
 namespace {
@@ -104,9 +103,8 @@ Result<std::string> Store::OwnerPartyOf(std::string_view record_id, const TypeSp
                                         std::set<std::string>* possible) {
   const std::string field = OpeningField(type);
   ASSIGN_OR_RETURN(Statement * stmt,
-                   db_->Prepare("SELECT v.field, v.value, v.state, v.vv, v.origin, p.party "
-                                "FROM versions v LEFT JOIN node_parties p ON p.node = v.origin "
-                                "WHERE v.record_id = ?"));
+                   db_->Prepare("SELECT v.field, v.value, v.state, v.vv, v.origin "
+                                "FROM versions v WHERE v.record_id = ?"));
   stmt->Bind(1, record_id);
   std::vector<ScopeRow> rows;
   while (true) {
@@ -116,8 +114,7 @@ Result<std::string> Store::OwnerPartyOf(std::string_view record_id, const TypeSp
     if (!field.empty() && f != field) continue;
     // The opener is judged from vectors and origins: no value is read (nor
     // opened, on an encrypted node).
-    rows.push_back({std::move(f), std::nullopt, stmt->Int(2), stmt->Text(3), stmt->Text(4),
-                    stmt->OptionalText(5)});
+    rows.push_back({std::move(f), std::nullopt, stmt->Int(2), stmt->Text(3), stmt->Text(4)});
   }
   stmt->Reset();
   return OwnerPartyAmong(rows, field, possible);
@@ -143,7 +140,8 @@ Result<std::string> Store::OwnerPartyAmong(const std::vector<ScopeRow>& rows,
     }
   }
   if (!first) return std::string();
-  const std::optional<std::string>& party = first_row->origin_party;
+  // Only the opener's party is needed: one lookup, not a join on every row.
+  ASSIGN_OR_RETURN(const std::optional<std::string> party, PartyOf(first_row->origin));
   if (possible && first_vv.entries().size() == 1) {
     possible->insert(party.value_or(""));  // the opening version itself
   } else if (possible) {
@@ -186,24 +184,22 @@ Result<const RecordScope*> Store::CachedScopeUnder(const SharingPolicy& policy,
   };
   const TypeSpec* type = Schema::Get().FindType(*type_name);
 
-  // Every version of the record, read once (with the party of each
-  // version's origin) when the rule first needs one: the winners, the live
-  // values and the opening version all come from it. A case's scope cost
-  // six statements before; a sync judges every record it sends.
+  // Every version of the record, read once when the rule first needs one:
+  // the winners, the live values and the opening version all come from it.
+  // A case's scope cost six statements before; a sync judges every record it
+  // sends.
   std::optional<std::vector<ScopeRow>> rows;
   auto load_rows = [&]() -> Status {
     if (rows) return Status::Ok();
     ASSIGN_OR_RETURN(Statement * stmt,
-                     db_->Prepare("SELECT v.field, v.value, v.state, v.vv, v.origin, p.party "
-                                  "FROM versions v LEFT JOIN node_parties p ON p.node = v.origin "
-                                  "WHERE v.record_id = ?"));
+                     db_->Prepare("SELECT v.field, v.value, v.state, v.vv, v.origin "
+                                  "FROM versions v WHERE v.record_id = ?"));
     stmt->Bind(1, record_id);
     rows.emplace();
     while (true) {
       ASSIGN_OR_RETURN(bool row, stmt->Step());
       if (!row) break;
-      ScopeRow scope_row{stmt->Text(0), std::nullopt,  stmt->Int(2),
-                         stmt->Text(3), stmt->Text(4), stmt->OptionalText(5)};
+      ScopeRow scope_row{stmt->Text(0), std::nullopt, stmt->Int(2), stmt->Text(3), stmt->Text(4)};
       // Only live values decide a scope: superseded ones stay sealed.
       if (scope_row.state > 0) {
         auto value = cipher_.ReadValue(*stmt, 1, {record_id, scope_row.field, scope_row.vv});
