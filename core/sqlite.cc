@@ -1,5 +1,6 @@
 #include "core/sqlite.h"
 
+#include <mutex>
 #include <thread>
 
 namespace accord {
@@ -125,7 +126,21 @@ int Database::WaitWhileBusy(void* self, int attempt) {
   return 1;
 }
 
+namespace {
+
+// SQLite counts every allocation it makes, under a process-wide mutex, for
+// sqlite3_memory_used() and the soft heap limit, neither of which Accord uses:
+// two mutex calls per allocation, ~3 % of a sync's instructions. Off before the
+// first connection (sqlite3_config must precede sqlite3_initialize).
+void ConfigureSqliteOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Database>> Database::Open(const std::string& path, bool create) {
+  ConfigureSqliteOnce();
   sqlite3* raw = nullptr;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
   int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
@@ -151,6 +166,7 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path, bool c
 }
 
 Result<std::unique_ptr<Database>> Database::CreateScratch(const std::string& path) {
+  ConfigureSqliteOnce();
   sqlite3* raw = nullptr;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
