@@ -14,6 +14,8 @@
 // would.
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 
@@ -59,7 +61,22 @@ Receiver& GetReceiver() {
 
 void CheckPage(Store& store, const wire::SignedChanges& page, const wire::Knowledge* knowledge,
                uint64_t cursor, const std::string& peer) {
-  for (const std::string& state : page.states()) (void)sync::ParseState(state);
+  // ParseState must read every state as protobuf's own parser does
+  // (sync/state_reader.h): a state one node takes and another refuses would
+  // split the offices.
+  for (const std::string& state : page.states()) {
+    auto mine = sync::ParseState(state);
+    auto reference = sync::ParseStateByProtobuf(state);
+    if (mine.ok() != reference.ok() ||
+        (mine.ok() &&
+         (mine->record_id != reference->record_id || mine->value != reference->value ||
+          mine->version.ToText() != reference->version.ToText() || mine->salt != reference->salt ||
+          mine->unit != reference->unit || mine->unit_counter != reference->unit_counter))) {
+      std::fprintf(stderr, "ParseState and protobuf disagree on a state: %s / %s\n",
+                   mine.status().ToString().c_str(), reference.status().ToString().c_str());
+      std::abort();
+    }
+  }
   auto checked = sync::CheckSignedChanges(store, Deployment::Get().verifier(), page, peer);
   if (!checked.ok()) return Note("frame", "page refused: " + checked.status().ToString());
   std::optional<VersionVector> vouched;

@@ -7,9 +7,11 @@
 #include <set>
 
 #include "core/hex.h"
+#include "core/node_id.h"
 #include "core/sha256.h"
 #include "core/state_bytes.h"
 #include "core/users.h"
+#include "sync/state_reader.h"
 #include "sync/unit_seal.h"
 #include "sync/wire_codec.h"
 #include "sync/wire_limits.h"
@@ -41,45 +43,119 @@ std::string SerializeState(const FieldVersion& v) {
   return SignedStateBytes(v);
 }
 
-Result<FieldVersion> ParseState(std::string_view bytes) {
-  ASSIGN_OR_RETURN(size_t entries, CountAtPath(bytes, {6}));
-  if (entries > kMaxVectorEntries) {
-    return Corruption("state's version has " + std::to_string(entries) + " entries, over " +
-                      std::to_string(kMaxVectorEntries));
-  }
-  ASSIGN_OR_RETURN(size_t fields,
-                   CountFields(bytes, *wire::FieldState::descriptor(), kMaxFieldsPerState));
-  if (fields > kMaxFieldsPerState) {
-    return Corruption("state holds over " + std::to_string(kMaxFieldsPerState) +
-                      " protobuf fields");
-  }
-  wire::FieldState state;
-  if (!state.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    return Corruption("state is not a valid FieldState");
-  }
-  ASSIGN_OR_RETURN(FieldVersion v, FromWire(state));
-  if (state.salt().size() != kSaltBytes) {
+namespace {
+
+// What both readers check once the fields are read: the salt, the unit and
+// the author.
+Status CheckStateExtras(const FieldVersion& v, size_t salt_size, uint32_t unit_position,
+                        uint64_t unit_counter) {
+  if (salt_size != kSaltBytes) {
     return Corruption("record " + v.record_id + " field " + v.field + ": salt of " +
-                      std::to_string(state.salt().size()) + " bytes, not " +
-                      std::to_string(kSaltBytes));
+                      std::to_string(salt_size) + " bytes, not " + std::to_string(kSaltBytes));
   }
-  if (state.unit_position() >= kMaxUnitSize) {
+  if (unit_position >= kMaxUnitSize) {
     return Corruption("record " + v.record_id + " field " + v.field + ": unit position " +
-                      std::to_string(state.unit_position()) + " is beyond a unit");
+                      std::to_string(unit_position) + " is beyond a unit");
   }
-  if (state.unit_counter() > kMaxCounter) {
+  if (unit_counter > kMaxCounter) {
     return Corruption("record " + v.record_id + " field " + v.field + ": unit counter " +
-                      std::to_string(state.unit_counter()) + " is beyond any real counter");
+                      std::to_string(unit_counter) + " is beyond any real counter");
   }
-  if (state.unit_counter() != 0 && state.unit_counter() <= v.OriginCounter()) {
+  if (unit_counter != 0 && unit_counter <= v.OriginCounter()) {
     return Corruption("record " + v.record_id + " field " + v.field + ": unit counter " +
-                      std::to_string(state.unit_counter()) +
-                      " is not after the state's own counter " + std::to_string(v.OriginCounter()));
+                      std::to_string(unit_counter) + " is not after the state's own counter " +
+                      std::to_string(v.OriginCounter()));
   }
   if (!v.author.empty() && !CheckUserName(v.author).ok()) {
     return Corruption("record " + v.record_id + " field " + v.field +
                       ": the author is not a user name");
   }
+  return Status::Ok();
+}
+
+Status CheckStateCounts(size_t entries, size_t fields) {
+  if (entries > kMaxVectorEntries) {
+    return Corruption("state's version has " + std::to_string(entries) + " entries, over " +
+                      std::to_string(kMaxVectorEntries));
+  }
+  if (fields > kMaxFieldsPerState) {
+    return Corruption("state holds over " + std::to_string(kMaxFieldsPerState) +
+                      " protobuf fields");
+  }
+  return Status::Ok();
+}
+
+// VectorFromEntries' rules (sync/wire_codec.cc): counters above 0, nodes
+// valid and strictly in order.
+Result<VersionVector> VectorFromRead(const std::vector<ReadEntry>& entries) {
+  VersionVector vv;
+  std::string_view previous;
+  for (const ReadEntry& entry : entries) {
+    if (entry.counter == 0) {
+      return Corruption("version entry for " + std::string(entry.node) + " has counter 0");
+    }
+    if (!previous.empty() && !(previous < entry.node)) {
+      return Corruption("version entries are not sorted by node (" + std::string(previous) + ", " +
+                        std::string(entry.node) + ")");
+    }
+    if (!IsValidNodeId(entry.node)) {
+      return Corruption("version vector entry '" + std::string(entry.node) + ":" +
+                        std::to_string(entry.counter) + "' has a bad node id");
+    }
+    vv.Set(entry.node, entry.counter);
+    previous = entry.node;
+  }
+  return vv;
+}
+
+}  // namespace
+
+Result<FieldVersion> ParseState(std::string_view bytes) {
+  // One pass checks the structure and counts, allocating nothing; a second
+  // reads the fields. Building a protobuf message and copying it out cost
+  // four times as much (docs/PERFORMANCE.md, "Sixth round").
+  ReadStateCounts counts;
+  if (!ScanFieldState(bytes, counts)) return Corruption("state is not a valid FieldState");
+  RETURN_IF_ERROR(CheckStateCounts(counts.version_entries, counts.fields));
+  ReadState read;
+  std::vector<ReadEntry> entries;
+  entries.reserve(counts.version_entries);
+  if (!ReadFieldState(bytes, read, entries)) return Internal("a scanned state did not read");
+  FieldVersion v;
+  v.record_id = read.record_id;
+  v.record_type = read.record_type;
+  v.field = read.field;
+  if (read.has_value) v.value = std::string(read.value);
+  auto vv = VectorFromRead(entries);
+  if (!vv.ok()) {
+    return vv.status().WithContext("record " + v.record_id + " field " + v.field + ": ");
+  }
+  v.version = std::move(vv).value();
+  v.origin = read.origin;
+  v.origin_time_ms = read.origin_time_ms;
+  v.note = read.note;
+  v.author = read.author;
+  RETURN_IF_ERROR(CheckStateExtras(v, read.salt.size(), read.unit_position, read.unit_counter));
+  v.salt = read.salt;
+  v.unit_counter = read.unit_counter;
+  v.unit = read.unit;
+  v.unit_position = read.unit_position;
+  v.wire = std::string(bytes);
+  return v;
+}
+
+Result<FieldVersion> ParseStateByProtobuf(std::string_view bytes) {
+  ASSIGN_OR_RETURN(size_t entries, CountAtPath(bytes, {6}));
+  ASSIGN_OR_RETURN(size_t fields,
+                   CountFields(bytes, *wire::FieldState::descriptor(), kMaxFieldsPerState));
+  RETURN_IF_ERROR(CheckStateCounts(entries, fields));
+  wire::FieldState state;
+  if (!state.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return Corruption("state is not a valid FieldState");
+  }
+  ASSIGN_OR_RETURN(FieldVersion v, FromWire(state));
+  RETURN_IF_ERROR(
+      CheckStateExtras(v, state.salt().size(), state.unit_position(), state.unit_counter()));
   v.salt = state.salt();
   v.unit_counter = state.unit_counter();
   v.unit = state.unit();

@@ -25,6 +25,9 @@ std::string SerializeState(const FieldVersion& v);
 // Parses a state's bytes from a peer (structure only; the store checks the
 // schema and the text rule). The bytes are kept in `wire`.
 Result<FieldVersion> ParseState(std::string_view bytes);
+// The same through protobuf's own parser: slower, kept as the reference
+// that tests and the fuzzer compare ParseState with.
+Result<FieldVersion> ParseStateByProtobuf(std::string_view bytes);
 
 // Seals every write of this node not yet sealed: salts, units of at most
 // kMaxUnitSize states per write in log order, and one signature per unit.
