@@ -13,7 +13,8 @@ namespace accord {
 
 // The record, field, value, vector, origin, time and note of `v`.
 // A field added to FieldState must be added here, to SignedStateBytes (which
-// writes the same bytes directly) and to StateBytesTest's random states.
+// writes the same bytes directly), to StateBytesTest's random states, and to
+// the reader of received states (sync/state_reader.cc, StateReaderTest).
 void FillFieldState(const FieldVersion& v, wire::FieldState* out);
 // All of `v` that its origin signs: the above, its salt and its place in a unit.
 std::string SignedStateBytes(const FieldVersion& v);
