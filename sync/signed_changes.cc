@@ -85,29 +85,6 @@ Status CheckStateCounts(size_t entries, size_t fields) {
   return Status::Ok();
 }
 
-// VectorFromEntries' rules (sync/wire_codec.cc): counters above 0, nodes
-// valid and strictly in order.
-Result<VersionVector> VectorFromRead(const std::vector<ReadEntry>& entries) {
-  VersionVector vv;
-  std::string_view previous;
-  for (const ReadEntry& entry : entries) {
-    if (entry.counter == 0) {
-      return Corruption("version entry for " + std::string(entry.node) + " has counter 0");
-    }
-    if (!previous.empty() && !(previous < entry.node)) {
-      return Corruption("version entries are not sorted by node (" + std::string(previous) + ", " +
-                        std::string(entry.node) + ")");
-    }
-    if (!IsValidNodeId(entry.node)) {
-      return Corruption("version vector entry '" + std::string(entry.node) + ":" +
-                        std::to_string(entry.counter) + "' has a bad node id");
-    }
-    vv.Set(entry.node, entry.counter);
-    previous = entry.node;
-  }
-  return vv;
-}
-
 }  // namespace
 
 Result<FieldVersion> ParseState(std::string_view bytes) {
@@ -126,7 +103,7 @@ Result<FieldVersion> ParseState(std::string_view bytes) {
   v.record_type = read.record_type;
   v.field = read.field;
   if (read.has_value) v.value = std::string(read.value);
-  auto vv = VectorFromRead(entries);
+  auto vv = VectorFromEntries(entries);
   if (!vv.ok()) {
     return vv.status().WithContext("record " + v.record_id + " field " + v.field + ": ");
   }

@@ -172,10 +172,10 @@ class Walker {
     } else if (level == Level::kEntry) {
       switch (tag) {
         case 10:
-          return String(c, entry_ ? entry_->node : ignored, true);
+          return String(c, entry_ ? entry_->node_id : ignored, true);
         case 16:
           if (!Varint(c, number)) return false;
-          if (entry_) entry_->counter = number;
+          if (entry_) entry_->count = number;
           return true;
         default:
           break;

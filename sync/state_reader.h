@@ -38,8 +38,11 @@ struct ReadState {
   uint64_t unit_counter = 0;
 };
 struct ReadEntry {
-  std::string_view node;
-  uint64_t counter = 0;
+  std::string_view node_id;
+  uint64_t count = 0;
+  // As protobuf's VersionEntry reads, for VectorFromEntries (sync/wire_codec.h).
+  std::string_view node() const { return node_id; }
+  uint64_t counter() const { return count; }
 };
 bool ReadFieldState(std::string_view bytes, ReadState& state, std::vector<ReadEntry>& version);
 

@@ -12,28 +12,6 @@ void ToWire(const FieldVersion& v, wire::FieldState* out) {
   FillFieldState(v, out);
 }
 
-namespace {
-
-template <typename Entries>
-Result<VersionVector> VectorFromEntries(const Entries& entries) {
-  VersionVector vv;
-  std::string previous;
-  for (const auto& entry : entries) {
-    if (entry.counter() == 0)
-      return Corruption("version entry for " + entry.node() + " has counter 0");
-    if (!previous.empty() && !(previous < entry.node())) {
-      return Corruption("version entries are not sorted by node (" + previous + ", " +
-                        entry.node() + ")");
-    }
-    vv.Set(entry.node(), entry.counter());
-    previous = entry.node();
-  }
-  // Re-parsing the text validates every node id in one place.
-  return VersionVector::FromText(vv.ToText());
-}
-
-}  // namespace
-
 Result<FieldVersion> FromWire(const wire::FieldState& state) {
   FieldVersion v;
   v.record_id = state.record_id();

@@ -8,6 +8,7 @@
 
 #include "accord_sync.pb.h"
 #include "core/field_version.h"
+#include "core/node_id.h"
 #include "core/status.h"
 #include "sync/wire_limits.h"
 
@@ -19,6 +20,33 @@ inline constexpr uint32_t kProtocolVersion = 3;
 // origin, which this build will not take; 2 cannot take a unit that spans
 // writes (docs/protocol.md, changelog).
 inline constexpr uint32_t kMinProtocolVersion = 3;
+
+// A version vector from its entries as they came (protobuf's VersionEntry, or
+// the direct reader's ReadEntry): counters above 0, node ids valid, nodes
+// strictly in order.
+template <typename Entries>
+Result<VersionVector> VectorFromEntries(const Entries& entries) {
+  VersionVector vv;
+  std::string_view previous;
+  for (const auto& entry : entries) {
+    const std::string_view node = entry.node();
+    const uint64_t counter = entry.counter();
+    if (counter == 0) {
+      return Corruption("version entry for " + std::string(node) + " has counter 0");
+    }
+    if (!previous.empty() && !(previous < node)) {
+      return Corruption("version entries are not sorted by node (" + std::string(previous) + ", " +
+                        std::string(node) + ")");
+    }
+    if (!IsValidNodeId(node)) {
+      return Corruption("version vector entry '" + std::string(node) + ":" +
+                        std::to_string(counter) + "' has a bad node id");
+    }
+    vv.Set(node, counter);
+    previous = node;
+  }
+  return vv;
+}
 
 void ToWire(const FieldVersion& v, wire::FieldState* out);
 // Checks structure only (the store checks meaning against the schema).

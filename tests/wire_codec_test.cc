@@ -76,6 +76,16 @@ TEST(WireCodecTest, MalformedVectorsAreRefused) {
   wire::FieldState bad_node = state;
   bad_node.mutable_version(0)->set_node("KH NCCT");
   EXPECT_FALSE(FromWire(bad_node).ok());
+  // Each node id is checked where it is read: what would split or pass as
+  // text (":", ","), an empty id, a 33-character one, Khmer script.
+  for (const std::string& node :
+       std::vector<std::string>{"", "KH:NCCT", "KH,NCCT", std::string(33, 'K'), "ខ្មែរ"}) {
+    wire::FieldState s = state;
+    s.mutable_version(0)->set_node(node);
+    auto read = FromWire(s);
+    ASSERT_FALSE(read.ok()) << node;
+    EXPECT_EQ(read.status().code(), Code::kCorruption) << node;
+  }
 }
 
 TEST(WireCodecTest, KnowledgeRoundTrips) {
