@@ -125,8 +125,7 @@ class Walker {
     // Only a known field with its own wire type is read; anything else is
     // an unknown field, skipped below.
     if (level == Level::kState) {
-      ReadState scratch;
-      ReadState& s = state_ ? *state_ : scratch;
+      ReadState& s = state_ ? *state_ : scratch_;
       switch (tag) {
         case 10:
           return String(c, s.record_id, true);
@@ -232,6 +231,7 @@ class Walker {
   ReadState* state_;
   std::vector<ReadEntry>* version_;
   ReadEntry* entry_ = nullptr;
+  ReadState scratch_;  // where a scan's values go, unkept
   int nesting_left_ = kMaxNesting;
 };
 
