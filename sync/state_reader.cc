@@ -118,10 +118,20 @@ class Walker {
 
   bool Varint(Cursor& c, uint64_t& out) { return ReadVarint(c, out, 10); }
 
+  // A varint field, cast as protobuf casts it (bool: not zero; uint32: the
+  // low 32 bits).
+  template <typename T>
+  bool Scalar(Cursor& c, T& out) {
+    uint64_t number = 0;
+    if (!Varint(c, number)) return false;
+    out = static_cast<T>(number);
+    return true;
+  }
+
   bool Field(Cursor& c, Level level, uint32_t tag) {
     if (tag >> 3 == 0) return false;
     std::string_view ignored;
-    uint64_t number = 0;
+    uint64_t ignored_number = 0;
     // Only a known field with its own wire type is read; anything else is
     // an unknown field, skipped below.
     if (level == Level::kState) {
@@ -134,9 +144,7 @@ class Walker {
         case 26:
           return String(c, s.field, true);
         case 32:
-          if (!Varint(c, number)) return false;
-          s.has_value = number != 0;
-          return true;
+          return Scalar(c, s.has_value);
         case 42:
           return String(c, s.value, true);
         case 50:
@@ -144,25 +152,17 @@ class Walker {
         case 58:
           return String(c, s.origin, true);
         case 64:
-          if (!Varint(c, number)) return false;
-          s.origin_time_ms = static_cast<int64_t>(number);
-          return true;
+          return Scalar(c, s.origin_time_ms);
         case 74:
           return String(c, s.note, true);
         case 82:
           return String(c, s.salt, false);
         case 88:
-          if (!Varint(c, number)) return false;
-          s.unit = static_cast<uint32_t>(number);
-          return true;
+          return Scalar(c, s.unit);
         case 96:
-          if (!Varint(c, number)) return false;
-          s.unit_position = static_cast<uint32_t>(number);
-          return true;
+          return Scalar(c, s.unit_position);
         case 104:
-          if (!Varint(c, number)) return false;
-          s.unit_counter = number;
-          return true;
+          return Scalar(c, s.unit_counter);
         case 114:
           return String(c, s.author, true);
         default:
@@ -173,9 +173,7 @@ class Walker {
         case 10:
           return String(c, entry_ ? entry_->node_id : ignored, true);
         case 16:
-          if (!Varint(c, number)) return false;
-          if (entry_) entry_->count = number;
-          return true;
+          return Scalar(c, entry_ ? entry_->count : ignored_number);
         default:
           break;
       }
