@@ -123,8 +123,8 @@ Result<UnsealedBatch> Store::UnsealedWrites(size_t max) {
   return batch;
 }
 
-Status Store::SealWrites(const UnsealedBatch& batch, const std::vector<ProvenUnit>& units,
-                         const OriginCertificate& own) {
+Result<bool> Store::SealWrites(const UnsealedBatch& batch, const std::vector<ProvenUnit>& units,
+                               const OriginCertificate& own) {
   ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*db_, Transaction::Mode::kWrite));
   ASSIGN_OR_RETURN(Statement * seal,
                    db_->Prepare("UPDATE versions SET salt = ?, unit = ?, unit_position = ?, "
@@ -137,10 +137,9 @@ Status Store::SealWrites(const UnsealedBatch& batch, const std::vector<ProvenUni
                         .Bind(4, static_cast<int64_t>(v.unit_counter))
                         .Bind(5, batch.seqs[i])
                         .Run());
-    if (db_->Changes() != 1) {
-      return Unavailable("record " + v.record_id + " field " + v.field +
-                         " was sealed meanwhile by another accord process; try again");
-    }
+    // Sealed (or purged) meanwhile by another connection, which read the
+    // same oldest writes: its units stand, ours are dropped whole.
+    if (db_->Changes() != 1) return false;
   }
   ASSIGN_OR_RETURN(Statement * keep,
                    db_->Prepare("INSERT INTO unit_seals(origin, counter, unit, key_id, signature, "
@@ -152,7 +151,8 @@ Status Store::SealWrites(const UnsealedBatch& batch, const std::vector<ProvenUni
                    db_->Prepare("INSERT OR IGNORE INTO origin_certificates(node, key_id, pem) "
                                 "VALUES(?, ?, ?)"));
   RETURN_IF_ERROR(KeepCertificate(*cert, own));
-  return txn->Commit();
+  RETURN_IF_ERROR(txn->Commit());
+  return true;
 }
 
 Result<std::optional<ProvenUnit>> Store::FindProvenUnit(const UnitKey& key) {

@@ -558,9 +558,10 @@ class Store {
   Result<UnsealedBatch> UnsealedWrites(size_t max);
   // Keeps the sealed bytes of `batch` (found by log position)
   // with the seals of their units and this node's certificate, in one write
-  // transaction; kUnavailable if another process sealed one of them first.
-  Status SealWrites(const UnsealedBatch& batch, const std::vector<ProvenUnit>& units,
-                    const OriginCertificate& own);
+  // transaction. False, with nothing written, if another connection sealed
+  // one of them first (two pulls served at once both seal): read them again.
+  Result<bool> SealWrites(const UnsealedBatch& batch, const std::vector<ProvenUnit>& units,
+                          const OriginCertificate& own);
   Result<std::optional<ProvenUnit>> FindProvenUnit(const UnitKey& key);
   // How many units of `origin` held here end at `counter` (the next index).
   Result<uint32_t> CountUnitsEndingAt(std::string_view origin, uint64_t counter);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "core/hex.h"
@@ -169,19 +170,13 @@ Result<ChangePage> ReadSealedChanges(Store& store, const NodeSigner& signer, uin
   }
 }
 
-Result<bool> SealOldestPendingWrites(Store& store, const NodeSigner& signer, size_t max_states) {
-  if (signer.node_id() != store.node_id()) {
-    return FailedPrecondition("the certificate names " + signer.node_id() + " but this node is " +
-                              store.node_id());
-  }
-  // The node's own party decides where the cases it opens may go.
-  RETURN_IF_ERROR(store.RecordNodeParty(signer.node_id(), signer.party()));
-  // Whole units, so that sealing in steps makes the units one step would.
-  const size_t limit =
-      std::max<size_t>(kMaxUnitSize, (std::min(max_states, kSealBatch) + kMaxUnitSize - 1) /
-                                         kMaxUnitSize * kMaxUnitSize);
+namespace {
+
+// Seals the oldest unsealed writes, at most `limit`: whether some remain, or
+// nothing if another connection sealed them first.
+Result<std::optional<bool>> SealOnce(Store& store, const NodeSigner& signer, size_t limit) {
   ASSIGN_OR_RETURN(UnsealedBatch batch, store.UnsealedWrites(limit));
-  if (batch.writes.empty()) return false;
+  if (batch.writes.empty()) return std::optional<bool>(false);
   const bool more = batch.writes.size() == limit;
   std::vector<FieldVersion>& writes = batch.writes;
   // One random draw for the batch's salts.
@@ -217,8 +212,34 @@ Result<bool> SealOldestPendingWrites(Store& store, const NodeSigner& signer, siz
     sealed.push_back(std::move(unit));
   }
   OriginCertificate own{signer.node_id(), signer.key_id(), signer.cert_pem(), signer.party()};
-  RETURN_IF_ERROR(store.SealWrites(batch, sealed, own));
-  return more;
+  ASSIGN_OR_RETURN(bool kept, store.SealWrites(batch, sealed, own));
+  if (!kept) return std::optional<bool>();
+  return std::optional<bool>(more);
+}
+
+}  // namespace
+
+Result<bool> SealOldestPendingWrites(Store& store, const NodeSigner& signer, size_t max_states) {
+  if (signer.node_id() != store.node_id()) {
+    return FailedPrecondition("the certificate names " + signer.node_id() + " but this node is " +
+                              store.node_id());
+  }
+  // The node's own party decides where the cases it opens may go.
+  RETURN_IF_ERROR(store.RecordNodeParty(signer.node_id(), signer.party()));
+  // Whole units, so that sealing in steps makes the units one step would.
+  const size_t limit =
+      std::max<size_t>(kMaxUnitSize, (std::min(max_states, kSealBatch) + kMaxUnitSize - 1) /
+                                         kMaxUnitSize * kMaxUnitSize);
+  // Two requests served at once (two offices pulling) may both read the same
+  // oldest writes; the first to commit keeps its seals, the other reads
+  // again. Each lost race is another connection's progress; the bound only stops a livelock.
+  constexpr int kMaxSealRaces = 64;
+  for (int race = 0; race < kMaxSealRaces; ++race) {
+    ASSIGN_OR_RETURN(std::optional<bool> more, SealOnce(store, signer, limit));
+    if (more) return *more;
+  }
+  return Unavailable("another connection sealed this node's writes first " +
+                     std::to_string(kMaxSealRaces) + " times in a row; try again");
 }
 
 Status ProveStates(Store& store, const std::vector<FieldVersion>& states,

@@ -1,9 +1,11 @@
 // Sync between nodes, in process: offices editing offline, then exchanging.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <map>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "net/http_status.h"
 #include "sync/signed_changes.h"
@@ -262,6 +264,73 @@ TEST(SyncTest, AWriteMadeBetweenTheSealAndThePageReadIsSealedAndSent) {
 
   SyncOk(*o.th, *o.kh);
   EXPECT_EQ(DumpOf(*o.th), DumpOf(*o.kh));
+}
+
+// Two offices pulling from a capital at once: each request, on its own
+// connection, seals the capital's new writes. The second to commit finds
+// them sealed and drops its seals whole; it writes nothing.
+TEST(SyncTest, ASealThatLostTheRaceToAnotherConnectionWritesNothing) {
+  Offices o;
+  const auto& signer = *testing::CredentialsFor(*o.kh).signer;
+  Put(*o.kh, {"party", "kh", {{"code", "KH"}, {"name", "ក្រសួងសង្គមកិច្ច"}}});
+  auto second = Store::Open(o.dir.File("KH-NCCT.db"), StoreOptions{o.clock.Fn()});
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  auto read_first = (*second)->UnsealedWrites(100);
+  ASSERT_TRUE(read_first.ok());
+  ASSERT_EQ(read_first->writes.size(), 2u);
+
+  ASSERT_TRUE(sync::SealPendingWrites(*o.kh, signer).ok());
+  std::string sealed = DumpOf(*o.kh);
+  UnsealedBatch late = std::move(read_first).value();
+  for (FieldVersion& v : late.writes) v.salt = std::string(16, 'x');
+  OriginCertificate own{signer.node_id(), signer.key_id(), signer.cert_pem(), signer.party()};
+  auto kept = (*second)->SealWrites(late, {}, own);
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  EXPECT_FALSE(*kept);
+  EXPECT_EQ(DumpOf(*o.kh), sealed);
+  // And sealing again on the second connection finds nothing left to do.
+  ASSERT_TRUE(sync::SealPendingWrites(**second, signer).ok());
+  EXPECT_EQ(DumpOf(*o.kh), sealed);
+}
+
+// The same race run for real: sealers on four connections while an officer
+// keeps writing. None fails, every write is sealed once, and a peer takes
+// and verifies all of them.
+TEST(SyncTest, SealersOnManyConnectionsAtOnceAllSucceedAndSealEveryWriteOnce) {
+  Offices o;
+  const auto& signer = *testing::CredentialsFor(*o.kh).signer;
+  std::vector<std::unique_ptr<Store>> connections;
+  for (int i = 0; i < 4; ++i) {
+    auto c = Store::Open(o.dir.File("KH-NCCT.db"), StoreOptions{o.clock.Fn()});
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    connections.push_back(std::move(c).value());
+  }
+  std::atomic<bool> writing{true};
+  std::vector<Status> results(connections.size());
+  std::vector<std::thread> sealers;
+  for (size_t i = 0; i < connections.size(); ++i) {
+    sealers.emplace_back([&, i] {
+      while (writing && results[i].ok()) {
+        results[i] = sync::SealPendingWrites(*connections[i], signer);
+      }
+    });
+  }
+  for (int i = 0; i < 300; ++i) {
+    Put(*o.kh, {"party",
+                "p" + std::to_string(i),
+                {{"code", "KH"}, {"name", "ការិយាល័យ " + std::to_string(i)}}});
+  }
+  writing = false;
+  for (auto& t : sealers) t.join();
+  for (const Status& st : results) EXPECT_TRUE(st.ok()) << st.ToString();
+  ASSERT_TRUE(sync::SealPendingWrites(*o.kh, signer).ok());
+  auto left = o.kh->UnsealedWrites(10);
+  ASSERT_TRUE(left.ok());
+  EXPECT_TRUE(left->writes.empty());
+  SyncOk(*o.th, *o.kh);
+  EXPECT_EQ(DumpOf(*o.th), DumpOf(*o.kh));
+  auto th_party = o.th->Get("p299");
+  ASSERT_TRUE(th_party.ok()) << th_party.status().ToString();
 }
 
 // With a sealer, a write is signed as it commits: a read for a peer finds it
