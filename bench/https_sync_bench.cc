@@ -8,11 +8,13 @@
 //  (b) a sync with nothing to send: `accord sync` as a user runs it (a new
 //      process, a TLS handshake), and RunSync over one kept-alive
 //      HttpsTransport: time and bytes per sync.
+// ACCORD_BENCH_SERVER_LOG=FILE appends the capital's log to FILE.
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -97,9 +99,14 @@ long ProcessStatusKb(pid_t pid, const std::string& key) {
 class Server {
  public:
   Server(const std::string& dir, int port) : port_(port) {
+    // ACCORD_BENCH_SERVER_LOG=FILE keeps the server's log (a line per
+    // request, with its time): where a sync waits on which side.
+    const char* log = std::getenv("ACCORD_BENCH_SERVER_LOG");
     pid_ = fork();
     if (pid_ == 0) {
-      if (FILE* null = std::freopen("/dev/null", "w", stderr); null == nullptr) _exit(126);
+      if (FILE* out = std::freopen(log ? log : "/dev/null", log ? "a" : "w", stderr); !out) {
+        _exit(126);
+      }
       std::string listen = "127.0.0.1:" + std::to_string(port);
       execl(ACCORD_BINARY, ACCORD_BINARY, "--dir", dir.c_str(), "serve", "--listen", listen.c_str(),
             "--no-ui", static_cast<char*>(nullptr));
@@ -187,11 +194,17 @@ void AddRow(Table& t, const std::string& name, const ProcessRun& run, long serve
 }
 
 int Main(int argc, char** argv) {
-  Flags flags(argc, argv, {{"records", "20000"}, {"empty", "50"}});
+  Flags flags(argc, argv, {{"records", "20000"}, {"empty", "50"}, {"page-size", "0"}});
   int records = static_cast<int>(flags.Int("records"));
+  // 0: `accord sync`'s own default.
+  std::vector<std::string> paging;
+  if (flags.Int("page-size") > 0) paging = {"--page-size", std::to_string(flags.Int("page-size"))};
   std::cout << "https_sync_bench";
   flags.Print(std::cout);
-  std::cout << "\n`accord` processes on 127.0.0.1, mutual TLS, signed requests, page size 1000\n";
+  std::cout << "\n`accord` processes on 127.0.0.1, mutual TLS, signed requests, page size "
+            << (paging.empty() ? std::to_string(sync::SyncOptions{}.page_size) + " (the default)"
+                               : paging[1])
+            << "\n";
   Stopwatch total;
   TempDir dir;
   std::string ca = dir.File("ca"), office = dir.File("KH-POIPET"), capital = dir.File("KH-NCCT"),
@@ -209,18 +222,23 @@ int Main(int argc, char** argv) {
 
   int port = Check(server::PickFreeLoopbackPort(), "picking a port");
   Server server(capital, port);
+  auto sync_args = [&](const std::string& node_dir) {
+    std::vector<std::string> args{"--dir", node_dir, "sync", server.Url(), "--json"};
+    args.insert(args.end(), paging.begin(), paging.end());
+    return args;
+  };
 
   std::cout << "\n== (a) full transfers; peak RSS of each process on its own\n";
   Table t({"sync", "states", "s", "states/s", "pages", "bytes/state", "client MiB", "server MiB",
            "client CPU s", "server CPU s"});
   bool reset = server.ResetPeakRss();
   double cpu_before = server.CpuSeconds();
-  ProcessRun push = MustRun({"--dir", office, "sync", server.Url(), "--json"});
+  ProcessRun push = MustRun(sync_args(office));
   AddRow(t, "KH-POIPET pushes to KH-NCCT", push, reset ? server.PeakRssKb() : 0,
          server.CpuSeconds() - cpu_before);
   reset = server.ResetPeakRss();
   cpu_before = server.CpuSeconds();
-  ProcessRun pull = MustRun({"--dir", other, "sync", server.Url(), "--json"});
+  ProcessRun pull = MustRun(sync_args(other));
   AddRow(t, "TH-MSDHS pulls from KH-NCCT", pull, reset ? server.PeakRssKb() : 0,
          server.CpuSeconds() - cpu_before);
   t.Print(std::cout);
