@@ -361,7 +361,8 @@ int Main(int argc, char** argv) {
                {"sharing", "1"}});
   std::cout << "sync_bench";
   flags.Print(std::cout);
-  std::cout << "\nin process, no network; frames encoded and decoded for real; page size 1000\n";
+  std::cout << "\nin process, no network; frames encoded and decoded for real; page size "
+            << sync::kDefaultPageSize << " (the default)\n";
   Stopwatch total;
   int records = static_cast<int>(flags.Int("records"));
   // Forked first, while this process is small: children start from its RSS.

@@ -34,7 +34,7 @@ struct NetArgs {
   bool no_ui = false;
   std::string target;  // URL or peer name
   bool all = false;
-  uint32_t page_size = 1000;
+  uint32_t page_size = sync::kDefaultPageSize;
   TlsPaths tls;
 };
 
@@ -511,7 +511,9 @@ void AddSyncCommands(CLI::App& app, Context& ctx, Runner& run) {
   auto* sync = app.add_subcommand("sync", "Pull then push changes with a peer; resumes if cut");
   sync->add_option("target", args->target, "https://HOST:PORT or a peer name (accord peer add)");
   sync->add_flag("--all", args->all, "Every peer in the address book");
-  sync->add_option("--page-size", args->page_size, "Field states per page (default 1000)");
+  sync->add_option(
+      "--page-size", args->page_size,
+      "Field states per page (default " + std::to_string(sync::kDefaultPageSize) + ")");
   AddJsonFlag(sync, ctx);
   args->tls.AddOptions(sync);
   OnRun(sync, run, [&ctx, args] { return RunSyncCommand(ctx, *args); });

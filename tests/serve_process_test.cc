@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "server/loopback_port.h"
+#include "sync/sync_session.h"
 #include "tests/cli_support.h"
 #include "tests/flood.h"
 #include "tests/serve_support.h"
@@ -31,15 +32,15 @@ using nlohmann::json;
 using namespace std::chrono_literals;
 
 // x 3 fields: 60,000 field states (30,000 under the sanitizers, where loading
-// and syncing them is several times slower; still thirty pages to stop in).
+// and syncing them is several times slower; still eight pages to stop in).
 #if defined(__SANITIZE_ADDRESS__)
 constexpr int kRecords = 10000;
 #else
 constexpr int kRecords = 20000;
 #endif
-// `accord sync`'s default page of 1000 states, rounded up to the end of a
-// party's write (a page never ends inside one): 334 parties of 3 fields.
-constexpr int kStatesPerPage = 1002;
+// `accord sync`'s default page, rounded up to the end of a party's write (a
+// page never ends inside one): 4002 states, 1334 parties of 3 fields.
+constexpr int kStatesPerPage = (sync::kDefaultPageSize + 2) / 3 * 3;
 
 using testing::Accord;
 using testing::CommandResult;
