@@ -32,7 +32,7 @@ using nlohmann::json;
 using namespace std::chrono_literals;
 
 // x 3 fields: 60,000 field states (30,000 under the sanitizers, where loading
-// and syncing them is several times slower; still eight pages to stop in).
+// and syncing them is several times slower; still seven pages and a half to stop in).
 #if defined(__SANITIZE_ADDRESS__)
 constexpr int kRecords = 10000;
 #else

@@ -327,6 +327,15 @@ TEST(SyncTest, SealersOnManyConnectionsAtOnceAllSucceedAndSealEveryWriteOnce) {
   auto left = o.kh->UnsealedWrites(10);
   ASSERT_TRUE(left.ok());
   EXPECT_TRUE(left->writes.empty());
+  // Once: the units kept hold exactly the states written, none twice (a
+  // lost race left no seal of its own behind).
+  auto members = PeekDb(*o.kh).Prepare(
+      "SELECT (SELECT sum(length(hashes)) / 32 FROM unit_seals WHERE origin = 'KH-NCCT'), "
+      "(SELECT count(*) FROM versions WHERE origin = 'KH-NCCT')");
+  ASSERT_TRUE(*(*members)->Step());
+  EXPECT_EQ((*members)->Int(0), (*members)->Int(1));
+  EXPECT_EQ((*members)->Int(1), 600);
+  (*members)->Reset();
   SyncOk(*o.th, *o.kh);
   EXPECT_EQ(DumpOf(*o.th), DumpOf(*o.kh));
   auto th_party = o.th->Get("p299");
