@@ -25,8 +25,8 @@ struct SyncProgress {
 // ServiceOptions::max_page_states per pull page). 4000, not 1000: a page's
 // fixed costs (a round trip, a transaction, a scan's start) paid a quarter
 // as often, 15-20 % faster over loopback and far fewer round trips over a
-// slow link; a page stays ~150 KB on the wire and 50-75 MiB of peak memory
-// (docs/PERFORMANCE.md, "Seventh round").
+// slow link; a page stays ~150 KB on the wire, and a push peaks at 49 MiB
+// (client) and 79 MiB (server) (docs/PERFORMANCE.md, "Seventh round").
 inline constexpr uint32_t kDefaultPageSize = 4000;
 
 struct SyncOptions {
