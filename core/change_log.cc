@@ -77,6 +77,9 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
   ASSIGN_OR_RETURN(const SharingPolicy* reader_policy, ReaderPolicy(reader));
   std::set<uint64_t> sent;       // log positions in the page (backfill may add others)
   std::set<std::string> judged;  // records judged for a scope exit in this page
+  std::set<std::string, std::less<>> owner_read;  // records the reader's party opened
+  constexpr int64_t kOwnerTries = 8;
+  int64_t owner_hits = 0, owner_misses = 0;
   // Skipped states cost a scan but no bytes; bound the scan so one page of
   // a peer that already holds everything stays short.
   const int64_t scan_limit = static_cast<int64_t>(max_states) * 8;
@@ -125,10 +128,26 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
     }
     page.next_cursor = static_cast<uint64_t>(stmt->Int(0));
     if (sent.count(page.next_cursor)) continue;  // a backfill earlier in the page sent it
+    // A record the reader's party opened it may always hold: found without
+    // judging the record (OpenedByReaderParty), while that pays off in this
+    // page (a reader of another party would pay for both).
+    bool opened_by_reader = owner_read.count(v.record_id) > 0;
+    if (!opened_by_reader && reader.party && !scopes.count(v.record_id) &&
+        (owner_misses < kOwnerTries || owner_hits >= owner_misses)) {
+      auto opened = OpenedByReaderParty(v.record_id, reader, v.record_type);
+      if (!opened.ok()) {
+        stmt->Reset();
+        return opened.status();
+      }
+      opened_by_reader = *opened;
+      ++(opened_by_reader ? owner_hits : owner_misses);
+      if (opened_by_reader) owner_read.insert(v.record_id);
+    }
     // Judged before the skips below: a state the reader holds (or sent) can
     // still be the one that took the record out of its scope.
-    if (Status st =
-            NoteScopeExit(v.record_id, v.record_type, v.field, reader, scopes, judged, page);
+    if (Status st = opened_by_reader ? Status::Ok()
+                                     : NoteScopeExit(v.record_id, v.record_type, v.field, reader,
+                                                     scopes, judged, page);
         !st.ok()) {
       stmt->Reset();
       return st;
@@ -148,7 +167,8 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
         (policy().IsScopeField(v.record_type, v.field) ||
          (reader_policy && reader_policy->IsScopeField(v.record_type, v.field)));
     if (reader_holds && !scope_field) continue;
-    auto may = MayReceive(v.record_id, reader, scopes, v.record_type);
+    auto may = opened_by_reader ? Result<bool>(true)
+                                : MayReceive(v.record_id, reader, scopes, v.record_type);
     if (!may.ok()) {
       stmt->Reset();
       return may.status();
@@ -174,8 +194,11 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
     ChangePage backfill;
     std::vector<uint64_t> backfill_seqs;
     // (Never for a reader of the party that opened the record: it was in
-    // scope all along.)
-    if (scope_field && scopes.at(v.record_id).owner_party != *reader.party) {
+    // scope all along: OpenedByReaderParty found that, without judging the
+    // record, when it is not in `scopes`.)
+    auto judged_scope = scopes.find(v.record_id);
+    if (scope_field && judged_scope != scopes.end() &&
+        judged_scope->second.owner_party != *reader.party) {
       Status st = AppendBackfill(v.record_id, after_seq, peer_knowledge, reader, scopes, sent,
                                  page.next_cursor, backfill, backfill_seqs);
       if (!st.ok()) {

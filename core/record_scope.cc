@@ -102,16 +102,20 @@ std::string OpeningField(const TypeSpec* type) {
 Result<std::string> Store::OwnerPartyOf(std::string_view record_id, const TypeSpec* type,
                                         std::set<std::string>* possible) {
   const std::string field = OpeningField(type);
+  // Every version of the opening field, superseded ones too (versions_by_field).
   ASSIGN_OR_RETURN(Statement * stmt,
-                   db_->Prepare("SELECT v.field, v.value, v.state, v.vv, v.origin "
-                                "FROM versions v WHERE v.record_id = ?"));
+                   db_->Prepare(field.empty() ? "SELECT v.field, v.value, v.state, v.vv, v.origin "
+                                                "FROM versions v WHERE v.record_id = ?"
+                                              : "SELECT v.field, v.value, v.state, v.vv, v.origin "
+                                                "FROM versions v WHERE v.record_id = ? "
+                                                "AND v.field = ?"));
   stmt->Bind(1, record_id);
+  if (!field.empty()) stmt->Bind(2, field);
   std::vector<ScopeRow> rows;
   while (true) {
     ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (!row) break;
     std::string f = stmt->Text(0);
-    if (!field.empty() && f != field) continue;
     // The opener is judged from vectors and origins: no value is read (nor
     // opened, on an encrypted node).
     rows.push_back({std::move(f), std::nullopt, stmt->Int(2), stmt->Text(3), stmt->Text(4)});
@@ -325,6 +329,26 @@ Result<std::vector<Store::Follower>> Store::FollowersOf(const std::string& paren
     children->Reset();
   }
   return followers;
+}
+
+Result<bool> Store::OpenedByReaderParty(std::string_view record_id, const PageReader& reader,
+                                        std::string_view known_type) {
+  if (!reader.party || reader.party->empty()) return false;
+  std::optional<std::string> type_name;
+  if (!known_type.empty()) {
+    type_name = std::string(known_type);
+  } else {
+    ASSIGN_OR_RETURN(type_name, RecordType(record_id));
+  }
+  // Roots only (ApplyRootRule lets the opener's party in), judged by one
+  // policy: an older one a reader still uses may judge the type otherwise.
+  if (!type_name || !policy().roots.count(*type_name)) return false;
+  ASSIGN_OR_RETURN(const SharingPolicy* older, ReaderPolicy(reader));
+  if (older) return false;
+  const TypeSpec* type = Schema::Get().FindType(*type_name);
+  if (OpeningField(type).empty()) return false;
+  ASSIGN_OR_RETURN(std::string owner, OwnerPartyOf(record_id, type));
+  return owner == *reader.party;
 }
 
 Result<bool> Store::MayReceive(std::string_view record_id, const PageReader& reader,

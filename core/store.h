@@ -933,6 +933,11 @@ class Store {
                                       std::set<std::string>* possible);
   Result<bool> MayReceive(std::string_view record_id, const PageReader& reader, ScopeCache& cache,
                           std::string_view known_type = {});
+  // A shortcut to MayReceive being true: the party that opened a root
+  // record may always hold it, and who opened it is in the opening field's
+  // versions alone (one row, no value read, no rule).
+  Result<bool> OpenedByReaderParty(std::string_view record_id, const PageReader& reader,
+                                   std::string_view known_type);
   // Whether `reader` may hold the root record (docs/sharing.md, "Leaving a
   // scope"): it wrote or sent a version of it, or this node once let its
   // party hold it (its scope, judged on the versions of its scope fields

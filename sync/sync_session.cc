@@ -1,11 +1,14 @@
 #include "sync/sync_session.h"
 
 #include <future>
+#include <memory>
 #include <optional>
 
 #include "core/peer_book.h"
 #include "core/schema.h"
 #include "sync/file_transfer.h"
+#include "sync/page_check.h"
+#include "sync/pull_prefetcher.h"
 #include "sync/purge_ack.h"
 #include "sync/purge_order.h"
 #include "sync/round_trip.h"
@@ -171,35 +174,27 @@ void Note(SyncSummary& summary, const ApplyResult& applied) {
   summary.warnings.insert(summary.warnings.end(), applied.warnings.begin(), applied.warnings.end());
 }
 
-// Sends the pull request for the page at `cursor`, on a thread of its own:
-// the peer reads and proves the next page while this node checks and
-// applies the one before (two machines, or two cores).
-std::future<Result<wire::Envelope>> RequestPage(Transport& transport, const std::string& self,
-                                                uint64_t cursor, const SyncOptions& options,
-                                                const VersionVector& knowledge,
-                                                std::vector<RefusedState>& to_report,
-                                                int policy_version, Hello* first = nullptr) {
+// The first pull request of a session, at `cursor`: with the purge orders
+// and acks of the hello, and the refusals not yet reported.
+wire::Envelope FirstPullRequest(uint64_t cursor, const SyncOptions& options,
+                                const VersionVector& knowledge, Hello& hello) {
   wire::Envelope request;
   auto* pull = request.mutable_pull_request();
-  if (first) {
-    for (const PurgeOrder& o : first->orders_to_send) pull->add_purge_orders(o.signed_bytes);
-    for (const std::string& id : first->orders_answered) pull->add_purge_orders_held(id);
-    for (const PurgeAck& a : first->acks_to_send) pull->add_purge_acks(a.signed_bytes);
-    for (const auto& [id, acker] : first->acks_answered) {
-      auto* held = pull->add_purge_acks_held();
-      held->set_record_id(id);
-      held->set_acker(acker);
-    }
+  for (const PurgeOrder& o : hello.orders_to_send) pull->add_purge_orders(o.signed_bytes);
+  for (const std::string& id : hello.orders_answered) pull->add_purge_orders_held(id);
+  for (const PurgeAck& a : hello.acks_to_send) pull->add_purge_acks(a.signed_bytes);
+  for (const auto& [id, acker] : hello.acks_answered) {
+    auto* held = pull->add_purge_acks_held();
+    held->set_record_id(id);
+    held->set_acker(acker);
   }
   pull->set_cursor(cursor);
-  pull->set_policy_version(static_cast<uint32_t>(policy_version));
+  pull->set_policy_version(static_cast<uint32_t>(hello.policy_version));
   pull->set_page_size(options.page_size);
   ToWire(knowledge, pull->mutable_knowledge());
-  for (const auto& r : to_report) ToWire(r, pull->add_refused());
-  to_report.clear();
-  return std::async(std::launch::async, [&transport, self, request]() mutable {
-    return Exchange(transport, kOpPull, request, self, wire::Envelope::kPullReply);
-  });
+  for (const auto& r : hello.to_report) ToWire(r, pull->add_refused());
+  hello.to_report.clear();
+  return request;
 }
 
 Status Pull(Store& store, Transport& transport, const SyncOptions& options,
@@ -207,15 +202,17 @@ Status Pull(Store& store, Transport& transport, const SyncOptions& options,
   ASSIGN_OR_RETURN(PeerInfo peer, store.GetPeer(hello.peer_id));
   ASSIGN_OR_RETURN(VersionVector knowledge, store.Knowledge());
   uint64_t cursor = peer.inbound_cursor;
-  // The transport is used by one request at a time, always on the request's
-  // own thread; this node's store only here. Refusals of a page go with the
-  // request after the next one (or with the push).
-  auto in_flight = RequestPage(transport, store.node_id(), cursor, options, knowledge,
-                               hello.to_report, hello.policy_version, &hello);
+  // Pages are requested, parsed and verified ahead on the prefetcher's
+  // threads (the transport is theirs until it is destroyed); this node's
+  // store is used only here. Refusals of a page go with a later request (or
+  // with the push).
+  OriginKeyCache keys;  // declared first: the prefetcher uses it until joined
+  PullPrefetcher prefetcher(transport, store.node_id(), hello.peer_id,
+                            FirstPullRequest(cursor, options, knowledge, hello), keys);
   bool first = true;
   while (true) {
-    ASSIGN_OR_RETURN(wire::Envelope reply, in_flight.get());
-    const auto& page = reply.pull_reply();
+    ASSIGN_OR_RETURN(PullPrefetcher::Page pulled, prefetcher.Next());
+    const auto& page = pulled.reply->pull_reply();
     if (first) {
       first = false;
       for (const auto& r : page.purge_orders_refused()) {
@@ -243,14 +240,12 @@ Status Pull(Store& store, Transport& transport, const SyncOptions& options,
     std::optional<VersionVector> vouched;
     if (page.done()) {
       ASSIGN_OR_RETURN(vouched, FromWire(page.knowledge()));
-    } else {
-      in_flight = RequestPage(transport, store.node_id(), page.next_cursor(), options, knowledge,
-                              hello.to_report, hello.policy_version);
     }
     // Signatures are checked before the write lock is taken.
+    RETURN_IF_ERROR(pulled.prepare_status);
     ASSIGN_OR_RETURN(
         CheckedChanges checked,
-        CheckSignedChanges(store, *credentials.verifier, page.signed_changes(), hello.peer_id));
+        FinishSignedChanges(store, *credentials.verifier, std::move(pulled.prepared), &keys));
     ASSIGN_OR_RETURN(auto batch, store.BeginRemoteBatch(hello.peer_id));
     RETURN_IF_ERROR(AddChecked(*batch, checked));
     if (vouched) RETURN_IF_ERROR(batch->MergeKnowledge(*vouched));
@@ -258,13 +253,15 @@ Status Pull(Store& store, Transport& transport, const SyncOptions& options,
     ASSIGN_OR_RETURN(ApplyResult applied, batch->Commit());
     summary.pages_pulled++;
     Note(summary, applied);
-    hello.to_report.insert(hello.to_report.end(), applied.refused.begin(), applied.refused.end());
+    prefetcher.Report(applied.refused);
     if (options.on_progress) {
       options.on_progress(
           {SyncProgress::Phase::kPull, summary.pages_pulled, summary.states_received});
     }
     cursor = page.next_cursor();
     if (page.done()) {
+      std::vector<RefusedState> unreported = prefetcher.TakeUnreported();
+      hello.to_report.insert(hello.to_report.end(), unreported.begin(), unreported.end());
       // The peer holds what it vouched for, including writes it made while
       // we pulled: the push leaves those out instead of echoing them back.
       hello.peer_knowledge.MergeFrom(*vouched);

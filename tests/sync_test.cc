@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "net/http_status.h"
+#include "sync/page_check.h"
 #include "sync/signed_changes.h"
 #include "sync/sync_session.h"
 #include "sync/unit_seal.h"
@@ -531,9 +532,9 @@ class AlteredPages : public sync::Transport {
   sync::Transport& inner_;
 };
 
-// The next page is requested while the previous one is applied, so what a
-// page's check refused is told to the peer one request later (or with the
-// push): every refusal still reaches the peer, once.
+// The next pages are requested while the previous one is applied, so what
+// a page's check refused is told to the peer with a later request (or with
+// the push): every refusal still reaches the peer, once.
 TEST(SyncTest, EveryRefusalOfAPipelinedPullReachesThePeerOnce) {
   Offices o;
   for (int i = 0; i < 12; ++i) {
@@ -559,6 +560,57 @@ TEST(SyncTest, EveryRefusalOfAPipelinedPullReachesThePeerOnce) {
   }
   for (const RefusedState& r : summary->refused_here) at_th.insert(r.record_id + "/" + r.field);
   EXPECT_EQ(at_kh, at_th);
+}
+
+// Counts the pull requests sent, and how far they ran ahead of the pages
+// applied (SyncOptions::on_progress, on the applying thread).
+class CountedPulls : public sync::Transport {
+ public:
+  explicit CountedPulls(sync::Transport& inner) : inner_(inner) {}
+  Result<std::string> RoundTrip(std::string_view op, const std::string& request) override {
+    if (op == sync::kOpPull) {
+      int64_t ahead = ++sent_ - applied_.load();
+      int64_t seen = most_ahead_.load();
+      while (ahead > seen && !most_ahead_.compare_exchange_weak(seen, ahead)) {
+      }
+    }
+    return inner_.RoundTrip(op, request);
+  }
+  void Applied(uint64_t pages) { applied_ = static_cast<int64_t>(pages); }
+  int64_t most_ahead() const { return most_ahead_; }
+  int64_t sent() const { return sent_; }
+
+ private:
+  sync::Transport& inner_;
+  std::atomic<int64_t> sent_{0}, applied_{0}, most_ahead_{0};
+};
+
+// A pull asks for the next page as soon as a reply arrives, and parses and
+// verifies it while the page before is applied; but it never runs more than
+// two pages ahead of what it applied, so memory stays flat however long the
+// pull is, and what it applies is the same as a page at a time.
+TEST(SyncTest, APullRequestsPagesAheadButNeverMoreThanTwo) {
+  Offices o;
+  for (int i = 0; i < 60; ++i) {
+    Put(*o.kh, {"party",
+                "p" + std::to_string(i),
+                {{"code", "KH"}, {"name", "ກະຊວງ " + std::to_string(i)}}});
+  }
+  testing::InProcessTransport direct(*o.kh, o.th->node_id());
+  CountedPulls counted(direct);
+  sync::SyncOptions options;
+  options.page_size = 4;
+  options.on_progress = [&](const sync::SyncProgress& p) {
+    if (p.phase == sync::SyncProgress::Phase::kPull) counted.Applied(p.pages);
+  };
+  auto summary = testing::SyncWith(*o.th, counted, options);
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  EXPECT_GE(summary->pages_pulled, 30u);
+  EXPECT_EQ(counted.sent(), static_cast<int64_t>(summary->pages_pulled));
+  // The second request goes out before the first page is handed over.
+  EXPECT_GE(counted.most_ahead(), 2);
+  EXPECT_LE(counted.most_ahead(), 3);  // applying one, one waiting, one asked for
+  EXPECT_EQ(DumpOf(*o.th), DumpOf(*o.kh));
 }
 
 // The stored signed copies of versions at `store`, by record and field.
@@ -610,6 +662,53 @@ TEST(SyncTest, SignedBytesAreKeptOnlyWhenTheColumnsCannotSayThem) {
       EXPECT_TRUE(proof.ok()) << node->node_id() << ": " << proof.ToString();
     }
   }
+}
+
+// A pull checks each page in two steps (sync/page_check.h). Once the
+// session has checked an origin's key, the first step, which runs off the
+// store on the request's thread, verifies that origin's units itself; a
+// state altered in transit is refused there as surely as by the store's step.
+TEST(SyncTest, AUnitWhoseKeyTheSessionCheckedIsVerifiedWhereThePageIsPrepared) {
+  Offices o;
+  const sync::PeerVerifier& verifier = *testing::CredentialsFor(*o.th).verifier;
+  wire::FieldState state = testing::StateOf("p-kh", "party", "name", "ក្រសួងមហាផ្ទៃ", "KH-NCCT",
+                                            {{"KH-NCCT", 1}}, 1700000000000);
+  wire::SignedChanges changes = testing::SealedAs({state}, *testing::CredentialsFor(*o.kh).signer);
+  sync::OriginKeyCache keys;
+
+  // No key checked yet: the unit is left for the step with the store,
+  // which checks the certificate the page offers and keeps the key.
+  auto first = sync::PrepareSignedChanges(changes, "KH-NCCT", &keys);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_EQ(first->units.size(), 1u);
+  EXPECT_FALSE(first->units.begin()->second.verified);
+  auto checked = sync::FinishSignedChanges(*o.th, verifier, std::move(first).value(), &keys);
+  ASSERT_TRUE(checked.ok()) << checked.status().ToString();
+  EXPECT_EQ(checked->states.size(), 1u);
+  EXPECT_TRUE(checked->refused.empty());
+
+  // The next page's unit is verified in the first step.
+  auto second = sync::PrepareSignedChanges(changes, "KH-NCCT", &keys);
+  ASSERT_TRUE(second.ok());
+  EXPECT_TRUE(second->units.begin()->second.verified);
+  EXPECT_EQ(second->units.begin()->second.failure, "");
+
+  // One letter changed in transit (ក for ខ, same length): refused there.
+  wire::SignedChanges altered = changes;
+  std::string& bytes = *altered.mutable_states(0);
+  size_t at = bytes.find("\xE1\x9E\x80");  // ក
+  ASSERT_NE(at, std::string::npos);
+  bytes[at + 2] = '\x81';  // ខ
+  auto third = sync::PrepareSignedChanges(altered, "KH-NCCT", &keys);
+  ASSERT_TRUE(third.ok());
+  EXPECT_TRUE(third->units.begin()->second.verified);
+  EXPECT_NE(third->units.begin()->second.failure.find("does not match"), std::string::npos)
+      << third->units.begin()->second.failure;
+  auto refused = sync::FinishSignedChanges(*o.th, verifier, std::move(third).value(), &keys);
+  ASSERT_TRUE(refused.ok());
+  EXPECT_TRUE(refused->states.empty());
+  ASSERT_EQ(refused->refused.size(), 1u);
+  EXPECT_EQ(refused->refused[0].record_id, "p-kh");
 }
 
 // A unit's name is a counter its origin claims: one far beyond what is held
