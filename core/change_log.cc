@@ -77,9 +77,7 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
   ASSIGN_OR_RETURN(const SharingPolicy* reader_policy, ReaderPolicy(reader));
   std::set<uint64_t> sent;       // log positions in the page (backfill may add others)
   std::set<std::string> judged;  // records judged for a scope exit in this page
-  std::set<std::string, std::less<>> owner_read;  // records the reader's party opened
-  constexpr int64_t kOwnerTries = 8;
-  int64_t owner_hits = 0, owner_misses = 0;
+  OwnerShortcut& shortcut = OwnerShortcutFor(reader);
   // Skipped states cost a scan but no bytes; bound the scan so one page of
   // a peer that already holds everything stays short.
   const int64_t scan_limit = static_cast<int64_t>(max_states) * 8;
@@ -129,20 +127,13 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
     page.next_cursor = static_cast<uint64_t>(stmt->Int(0));
     if (sent.count(page.next_cursor)) continue;  // a backfill earlier in the page sent it
     // A record the reader's party opened it may always hold: found without
-    // judging the record (OpenedByReaderParty), while that pays off in this
-    // page (a reader of another party would pay for both).
-    bool opened_by_reader = owner_read.count(v.record_id) > 0;
-    if (!opened_by_reader && reader.party && !scopes.count(v.record_id) &&
-        (owner_misses < kOwnerTries || owner_hits >= owner_misses)) {
-      auto opened = OpenedByReaderParty(v.record_id, reader, v.record_type);
-      if (!opened.ok()) {
-        stmt->Reset();
-        return opened.status();
-      }
-      opened_by_reader = *opened;
-      ++(opened_by_reader ? owner_hits : owner_misses);
-      if (opened_by_reader) owner_read.insert(v.record_id);
+    // judging the record (OpenedByReaderParty).
+    auto opened = OpenedByReaderPartyOnce(v.record_id, reader, v.record_type, scopes, shortcut);
+    if (!opened.ok()) {
+      stmt->Reset();
+      return opened.status();
     }
+    const bool opened_by_reader = *opened;
     // Judged before the skips below: a state the reader holds (or sent) can
     // still be the one that took the record out of its scope.
     if (Status st = opened_by_reader ? Status::Ok()
@@ -237,8 +228,9 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
   if (page.done) {
     ASSIGN_OR_RETURN(page.knowledge, Knowledge());
     // Never vouch for a write of this node that the reader was not sent.
-    ASSIGN_OR_RETURN(uint64_t held_back,
-                     LowestOwnWriteHeldBack(reader, peer_knowledge.Get(node_id_), scopes));
+    ASSIGN_OR_RETURN(
+        uint64_t held_back,
+        LowestOwnWriteHeldBack(reader, peer_knowledge.Get(node_id_), scopes, shortcut));
     ASSIGN_OR_RETURN(uint64_t purged, LowestPurgedOwnWrite(peer_knowledge.Get(node_id_)));
     if (purged > 0 && (held_back == 0 || purged < held_back)) held_back = purged;
     if (held_back > 0 && page.knowledge.Get(node_id_) >= held_back) {

@@ -58,6 +58,7 @@ Result<Store::ScopeCache*> Store::UnchangedScopes() {
   version->Reset();
   if (now != unchanged_scopes_at_ || unchanged_scopes_.size() > kMaxKeptScopes) {
     unchanged_scopes_.clear();
+    owner_shortcut_ = {};
     older_policies_.clear();
     older_policy_scopes_.clear();
     unchanged_scopes_at_ = now;
@@ -351,6 +352,32 @@ Result<bool> Store::OpenedByReaderParty(std::string_view record_id, const PageRe
   return owner == *reader.party;
 }
 
+Store::OwnerShortcut& Store::OwnerShortcutFor(const PageReader& reader) {
+  constexpr size_t kMaxKept = 50000;  // as many as the scopes kept
+  const std::string party = reader.party.value_or("");
+  if (owner_shortcut_.party != party || owner_shortcut_.policy_version != reader.policy_version ||
+      owner_shortcut_.opened.size() > kMaxKept) {
+    owner_shortcut_ = {};
+    owner_shortcut_.party = party;
+    owner_shortcut_.policy_version = reader.policy_version;
+  }
+  return owner_shortcut_;
+}
+
+Result<bool> Store::OpenedByReaderPartyOnce(std::string_view record_id, const PageReader& reader,
+                                            std::string_view known_type, const ScopeCache& cache,
+                                            OwnerShortcut& shortcut) {
+  constexpr int64_t kTries = 8;
+  if (shortcut.opened.count(record_id)) return true;
+  // A record judged in full already costs a lookup.
+  if (!reader.party || cache.count(record_id)) return false;
+  if (shortcut.misses >= kTries && shortcut.hits < shortcut.misses) return false;
+  ASSIGN_OR_RETURN(bool opened, OpenedByReaderParty(record_id, reader, known_type));
+  ++(opened ? shortcut.hits : shortcut.misses);
+  if (opened) shortcut.opened.emplace(record_id);
+  return opened;
+}
+
 Result<bool> Store::MayReceive(std::string_view record_id, const PageReader& reader,
                                ScopeCache& cache, std::string_view known_type) {
   if (!reader.party) return true;
@@ -371,7 +398,7 @@ Result<bool> Store::MayReceive(std::string_view record_id, const PageReader& rea
 }
 
 Result<uint64_t> Store::LowestOwnWriteHeldBack(const PageReader& reader, uint64_t known,
-                                               ScopeCache& cache) {
+                                               ScopeCache& cache, OwnerShortcut& shortcut) {
   if (!reader.party) return 0;
   // In counter order from what the reader already holds: the first write it
   // may not hold is the answer, so a reader stuck below a held-back write
@@ -386,7 +413,12 @@ Result<uint64_t> Store::LowestOwnWriteHeldBack(const PageReader& reader, uint64_
     ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (!row) break;
     std::string record_id = stmt->Text(0);
-    auto may = MayReceive(record_id, reader, cache);
+    auto opened = OpenedByReaderPartyOnce(record_id, reader, {}, cache, shortcut);
+    if (!opened.ok()) {
+      stmt->Reset();
+      return opened.status();
+    }
+    auto may = *opened ? Result<bool>(true) : MayReceive(record_id, reader, cache);
     if (!may.ok()) {
       stmt->Reset();
       return may.status();

@@ -938,6 +938,21 @@ class Store {
   // versions alone (one row, no value read, no rule).
   Result<bool> OpenedByReaderParty(std::string_view record_id, const PageReader& reader,
                                    std::string_view known_type);
+  // The shortcut as one read of the log uses it: each record asked once,
+  // and only while it pays off (a reader of another party would pay for the
+  // shortcut and the judgement both).
+  struct OwnerShortcut {
+    std::string party;  // the readers it is for, and their policy version
+    int policy_version = 0;
+    std::set<std::string, std::less<>> opened;  // by the reader's party
+    int64_t hits = 0, misses = 0;
+  };
+  // Kept from page to page like the scopes (UnchangedScopes), for readers
+  // of one party and policy version at a time.
+  OwnerShortcut& OwnerShortcutFor(const PageReader& reader);
+  Result<bool> OpenedByReaderPartyOnce(std::string_view record_id, const PageReader& reader,
+                                       std::string_view known_type, const ScopeCache& cache,
+                                       OwnerShortcut& shortcut);
   // Whether `reader` may hold the root record (docs/sharing.md, "Leaving a
   // scope"): it wrote or sent a version of it, or this node once let its
   // party hold it (its scope, judged on the versions of its scope fields
@@ -999,7 +1014,7 @@ class Store {
   Status CheckPurgeSequence(const PurgeOrder& order);
   // This node's lowest write above `known` held back from `reader` (0: none).
   Result<uint64_t> LowestOwnWriteHeldBack(const PageReader& reader, uint64_t known,
-                                          ScopeCache& cache);
+                                          ScopeCache& cache, OwnerShortcut& shortcut);
   // Every live state of `record_id` and of what hangs off it that `reader`
   // may hold, not yet in the page (`sent`), whatever the reader's knowledge
   // says: a record just brought into scope, which the reader may have
@@ -1057,6 +1072,7 @@ class Store {
   std::optional<RevocationLock> revocation_lock_;
   bool applies_remote_batches_ = false;  // the WAL checkpoint interval is raised
   ScopeCache unchanged_scopes_;
+  OwnerShortcut owner_shortcut_;  // emptied with unchanged_scopes_
   int64_t scope_inputs_version_ = 0;
   std::pair<int64_t, int64_t> unchanged_scopes_at_{-1, -1};  // (inputs version, data_version)
   std::shared_ptr<const SharingPolicy> policy_;              // the current one
