@@ -332,9 +332,10 @@ Result<std::vector<Store::Follower>> Store::FollowersOf(const std::string& paren
   return followers;
 }
 
-Result<bool> Store::OpenedByReaderParty(std::string_view record_id, const PageReader& reader,
-                                        std::string_view known_type) {
-  if (!reader.party || reader.party->empty()) return false;
+Result<std::optional<bool>> Store::OpenedByReaderParty(std::string_view record_id,
+                                                       const PageReader& reader,
+                                                       std::string_view known_type) {
+  if (!reader.party || reader.party->empty()) return std::optional<bool>();
   std::optional<std::string> type_name;
   if (!known_type.empty()) {
     type_name = std::string(known_type);
@@ -343,13 +344,13 @@ Result<bool> Store::OpenedByReaderParty(std::string_view record_id, const PageRe
   }
   // Roots only (ApplyRootRule lets the opener's party in), judged by one
   // policy: an older one a reader still uses may judge the type otherwise.
-  if (!type_name || !policy().roots.count(*type_name)) return false;
+  if (!type_name || !policy().roots.count(*type_name)) return std::optional<bool>();
   ASSIGN_OR_RETURN(const SharingPolicy* older, ReaderPolicy(reader));
-  if (older) return false;
+  if (older) return std::optional<bool>();
   const TypeSpec* type = Schema::Get().FindType(*type_name);
-  if (OpeningField(type).empty()) return false;
+  if (OpeningField(type).empty()) return std::optional<bool>();
   ASSIGN_OR_RETURN(std::string owner, OwnerPartyOf(record_id, type));
-  return owner == *reader.party;
+  return std::optional<bool>(owner == *reader.party);
 }
 
 Store::OwnerShortcut& Store::OwnerShortcutFor(const PageReader& reader) {
@@ -372,10 +373,11 @@ Result<bool> Store::OpenedByReaderPartyOnce(std::string_view record_id, const Pa
   // A record judged in full already costs a lookup.
   if (!reader.party || cache.count(record_id)) return false;
   if (shortcut.misses >= kTries && shortcut.hits < shortcut.misses) return false;
-  ASSIGN_OR_RETURN(bool opened, OpenedByReaderParty(record_id, reader, known_type));
-  ++(opened ? shortcut.hits : shortcut.misses);
-  if (opened) shortcut.opened.emplace(record_id);
-  return opened;
+  ASSIGN_OR_RETURN(std::optional<bool> opened, OpenedByReaderParty(record_id, reader, known_type));
+  if (!opened) return false;  // not a record the shortcut can judge: no lookup made
+  ++(*opened ? shortcut.hits : shortcut.misses);
+  if (*opened) shortcut.opened.emplace(record_id);
+  return *opened;
 }
 
 Result<bool> Store::MayReceive(std::string_view record_id, const PageReader& reader,

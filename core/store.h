@@ -935,9 +935,12 @@ class Store {
                           std::string_view known_type = {});
   // A shortcut to MayReceive being true: the party that opened a root
   // record may always hold it, and who opened it is in the opening field's
-  // versions alone (one row, no value read, no rule).
-  Result<bool> OpenedByReaderParty(std::string_view record_id, const PageReader& reader,
-                                   std::string_view known_type);
+  // versions alone (one row, no value read, no rule). nullopt when the
+  // shortcut does not apply (not a root, a reader of no party or of an older
+  // policy), without a lookup.
+  Result<std::optional<bool>> OpenedByReaderParty(std::string_view record_id,
+                                                  const PageReader& reader,
+                                                  std::string_view known_type);
   // The shortcut as one read of the log uses it: each record asked once,
   // and only while it pays off (a reader of another party would pay for the
   // shortcut and the judgement both).

@@ -1,6 +1,7 @@
 #include "sync/pull_prefetcher.h"
 
 #include <future>
+#include <system_error>
 
 #include "sync/round_trip.h"
 #include "sync/signed_changes.h"
@@ -30,10 +31,19 @@ PullPrefetcher::~PullPrefetcher() {
 }
 
 void PullPrefetcher::Run(wire::Envelope first) {
-  auto send = [this](wire::Envelope request) {
-    return std::async(std::launch::async, [this, request = std::move(request)]() mutable {
-      return Exchange(transport_, kOpPull, request, self_, wire::Envelope::kPullReply);
-    });
+  auto send = [this](wire::Envelope request) -> std::future<Result<wire::Envelope>> {
+    try {
+      return std::async(std::launch::async, [this, request = std::move(request)]() mutable {
+        return Exchange(transport_, kOpPull, request, self_, wire::Envelope::kPullReply);
+      });
+    } catch (const std::system_error& e) {
+      // No thread for the request (the system is out of them): the pull
+      // ends with that reason, as a failed request would; nothing escapes
+      // this thread.
+      std::promise<Result<wire::Envelope>> failed;
+      failed.set_value(Unavailable(std::string("no thread for the pull request: ") + e.what()));
+      return failed.get_future();
+    }
   };
   // What every later request repeats: the knowledge, the page size and the
   // policy version; not the purge orders and acks of the first.
