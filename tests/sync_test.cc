@@ -532,16 +532,21 @@ class AlteredPages : public sync::Transport {
   sync::Transport& inner_;
 };
 
+// `count` parties of Cambodia, p0..p<count-1>, named "<name> <i>".
+void PutParties(Store& store, int count, const std::string& name) {
+  for (int i = 0; i < count; ++i) {
+    Put(store, {"party",
+                "p" + std::to_string(i),
+                {{"code", "KH"}, {"name", name + " " + std::to_string(i)}}});
+  }
+}
+
 // The next pages are requested while the previous one is applied, so what
 // a page's check refused is told to the peer with a later request (or with
 // the push): every refusal still reaches the peer, once.
 TEST(SyncTest, EveryRefusalOfAPipelinedPullReachesThePeerOnce) {
   Offices o;
-  for (int i = 0; i < 12; ++i) {
-    Put(*o.kh, {"party",
-                "p" + std::to_string(i),
-                {{"code", "KH"}, {"name", "ក្រសួង " + std::to_string(i)}}});
-  }
+  PutParties(*o.kh, 12, "ក្រសួង");
   testing::InProcessTransport direct(*o.kh, o.th->node_id());
   AlteredPages altered(direct);
   sync::SyncOptions options;
@@ -591,11 +596,7 @@ class CountedPulls : public sync::Transport {
 // pull is, and what it applies is the same as a page at a time.
 TEST(SyncTest, APullRequestsPagesAheadButNeverMoreThanTwo) {
   Offices o;
-  for (int i = 0; i < 60; ++i) {
-    Put(*o.kh, {"party",
-                "p" + std::to_string(i),
-                {{"code", "KH"}, {"name", "ກະຊວງ " + std::to_string(i)}}});
-  }
+  PutParties(*o.kh, 60, "Bộ");
   testing::InProcessTransport direct(*o.kh, o.th->node_id());
   CountedPulls counted(direct);
   sync::SyncOptions options;
