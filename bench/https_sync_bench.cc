@@ -8,7 +8,8 @@
 //  (b) a sync with nothing to send: `accord sync` as a user runs it (a new
 //      process, a TLS handshake), and RunSync over one kept-alive
 //      HttpsTransport: time and bytes per sync.
-// ACCORD_BENCH_SERVER_LOG=FILE appends the capital's log to FILE.
+// ACCORD_BENCH_SERVER_LOG=FILE appends the capital's log to FILE;
+// ACCORD_BENCH_BINARY=PATH runs another build's `accord`.
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -43,6 +44,13 @@ double CpuSeconds(const rusage& usage) {
          (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
 }
 
+// The `accord` binary the runs use: this build's, or ACCORD_BENCH_BINARY
+// (another build's, to compare two builds under the same harness).
+const char* AccordBinary() {
+  const char* other = std::getenv("ACCORD_BENCH_BINARY");
+  return other ? other : ACCORD_BINARY;
+}
+
 // Runs `accord ARGS...` to completion, capturing stdout; stderr is dropped.
 ProcessRun RunAccord(const std::vector<std::string>& args) {
   int out_pipe[2];
@@ -55,10 +63,10 @@ ProcessRun RunAccord(const std::vector<std::string>& args) {
     if (!std::getenv("ACCORD_BENCH_STDERR")) {
       if (FILE* null = std::freopen("/dev/null", "w", stderr); null == nullptr) _exit(126);
     }
-    std::vector<char*> argv{const_cast<char*>(ACCORD_BINARY)};
+    std::vector<char*> argv{const_cast<char*>(AccordBinary())};
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
-    execv(ACCORD_BINARY, argv.data());
+    execv(AccordBinary(), argv.data());
     _exit(127);
   }
   close(out_pipe[1]);
@@ -112,8 +120,8 @@ class Server {
         _exit(126);
       }
       std::string listen = "127.0.0.1:" + std::to_string(port);
-      execl(ACCORD_BINARY, ACCORD_BINARY, "--dir", dir.c_str(), "serve", "--listen", listen.c_str(),
-            "--no-ui", static_cast<char*>(nullptr));
+      execl(AccordBinary(), AccordBinary(), "--dir", dir.c_str(), "serve", "--listen",
+            listen.c_str(), "--no-ui", static_cast<char*>(nullptr));
       _exit(127);
     }
     // Ready when it has opened its listener.
@@ -251,6 +259,12 @@ int Main(int argc, char** argv) {
                "process during the sync, all threads (a figure that holds when other work "
                "shares the machine)\n";
 
+  if (AccordBinary() != std::string(ACCORD_BINARY)) {
+    // (b) opens the node's database in this process: another build's
+    // database may not open here.
+    std::cout << "\n(b) skipped: ACCORD_BENCH_BINARY runs another build\n";
+    return 0;
+  }
   std::cout << "\n== (b) syncs with nothing to send (TH-MSDHS -> KH-NCCT)\n";
   std::vector<double> cli_ms;
   ProcessRun empty;
