@@ -150,6 +150,7 @@ int RunServe(const Context& ctx, NetArgs& args) {
   };
   StoreOptions store_options;
   store_options.data_key = *data_key;
+  store_options.checkpoint_frames = StoreOptions::kServerCheckpointFrames;
   server::StorePool stores(ctx.DatabasePath(), std::move(store_options));
   stores.SealWritesAsMade(
       sync::SealerFor(std::make_shared<const sync::NodeSigner>(credentials->signer)));

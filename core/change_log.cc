@@ -18,6 +18,14 @@ constexpr const char* kLogColumns =
     "v.origin_time, v.note, v.salt, v.unit, v.unit_position, v.wire, v.received_from, "
     "v.unit_counter, v.author, v.origin_counter "
     "FROM versions v JOIN records r ON r.id = v.record_id ";
+// The same columns with NULL for the record's type: a scan of the log
+// (ReadChanges) looks the type up once per run of a record's rows, where the
+// join sought it in `records` for every row.
+constexpr const char* kLogColumnsUntyped =
+    "SELECT v.seq, v.record_id, NULL, v.field, v.value, v.vv, v.origin, "
+    "v.origin_time, v.note, v.salt, v.unit, v.unit_position, v.wire, v.received_from, "
+    "v.unit_counter, v.author, v.origin_counter "
+    "FROM versions v ";
 
 // What decides whether a row of kLogColumns goes to a reader: the record,
 // its type and field, and whose write it is. A scan reads past most rows a
@@ -27,9 +35,9 @@ struct LogRowKey {
   uint64_t counter = 0;  // the origin's counter (versions.origin_counter)
 };
 
+// (Not the type: the scan reads kLogColumnsUntyped.)
 void ReadLogRowKey(Statement& stmt, LogRowKey& k) {
   k.record_id = stmt.Text(1);
-  k.record_type = stmt.Text(2);
   k.field = stmt.Text(3);
   k.origin = stmt.Text(6);
   k.received_from = stmt.Text(13);
@@ -70,6 +78,14 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
   if (max_states == 0) return InvalidArgument("page size must be at least 1");
   // One read transaction: the page, the head and the knowledge are one snapshot.
   ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*db_, Transaction::Mode::kRead));
+  // Parties are looked up once per page (PartyOf), as nothing changes them
+  // under the transaction.
+  std::map<std::string, std::optional<std::string>, std::less<>> parties;
+  parties_in_read_ = &parties;
+  struct ForgetParties {
+    Store& store;
+    ~ForgetParties() { store.parties_in_read_ = nullptr; }
+  } forget_parties{*this};
   ChangePage page;
   page.next_cursor = after_seq;
   ASSIGN_OR_RETURN(ScopeCache * cached_scopes, UnchangedScopes());
@@ -83,8 +99,13 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
   const int64_t scan_limit = static_cast<int64_t>(max_states) * 8;
   const int64_t row_limit = scan_limit + static_cast<int64_t>(kMaxStatesPastPage) + 1;
   ASSIGN_OR_RETURN(Statement * stmt,
-                   db_->Prepare(std::string(kLogColumns) +
+                   db_->Prepare(std::string(kLogColumnsUntyped) +
                                 "WHERE v.seq > ? AND v.state > 0 ORDER BY v.seq LIMIT ?"));
+  // The type of the record of the last row read (a write's states lie
+  // together in the log): nullopt when `records` holds no such record, whose
+  // rows the scan passes over, as the join did.
+  std::string typed_id;
+  std::optional<std::string> typed;
   stmt->Bind(1, static_cast<int64_t>(after_seq)).Bind(2, row_limit);
   int64_t scanned = 0;
   size_t page_bytes = 0;
@@ -111,6 +132,17 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
     ++scanned;
     LogRowKey v;
     ReadLogRowKey(*stmt, v);
+    if (v.record_id != typed_id) {
+      auto type = RecordType(v.record_id);
+      if (!type.ok()) {
+        stmt->Reset();
+        return type.status();
+      }
+      typed_id = v.record_id;
+      typed = std::move(type).value();
+    }
+    if (!typed) continue;
+    v.record_type = *typed;
     const bool same_write =
         v.record_id == write.record_id && v.origin == write.origin && v.counter == write.counter;
     const bool full = page.states.size() >= max_states || page_bytes >= kMaxPageBytes ||
@@ -165,11 +197,14 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
       return may.status();
     }
     if (!*may) continue;
+    // The rest of the row only for a state that goes (a scope field the
+    // reader holds is here for its backfill alone).
     FieldVersion state;
-    if (Status st = ReadLogRow(*stmt, cipher_, state); !st.ok()) {
+    if (Status st = reader_holds ? Status::Ok() : ReadLogRow(*stmt, cipher_, state); !st.ok()) {
       stmt->Reset();
       return st;
     }
+    state.record_type = v.record_type;
     if (!reader_holds && state.salt.empty()) {
       // Another node's write kept from before writes were signed: nothing
       // here can prove it, so it is not passed on (its origin still can).
@@ -390,13 +425,10 @@ Result<std::unique_ptr<Store::RemoteBatch>> Store::BeginRemoteBatch(const std::s
   if (!IsValidNodeId(from_peer))
     return InvalidArgument("malformed peer node id '" + from_peer + "'");
   if (!applies_remote_batches_) {
-    // A connection that applies remote batches commits one page or chunk after
-    // another, and their index inserts land on scattered pages: checkpointing
-    // every 1000 WAL pages (SQLite's default, kept for officers' writes)
-    // copied the same pages into the database again and again (a 1.8M-state
-    // bundle: 14.3 s, against 9.7 s as one transaction). Every 10000 pages
-    // (~40 MiB of WAL): 10.1 s.
-    RETURN_IF_ERROR(db_->Exec("PRAGMA wal_autocheckpoint=10000"));
+    // A connection that applies remote batches commits one page or chunk
+    // after another: its checkpoints run on a thread of their own, not in
+    // the commits, nor all at the close (core/wal_checkpointer.h).
+    RETURN_IF_ERROR(CheckpointInBackground());
     applies_remote_batches_ = true;
   }
   ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*db_, Transaction::Mode::kWrite));

@@ -131,6 +131,7 @@ Result<EncryptionReport> Store::SealPersonalData(
   // The clear cells are overwritten (secure_delete zeroes what is freed),
   // but their pages live on in the WAL until it is emptied; VACUUM then
   // rebuilds the file so that no page of it held them.
+  auto hold = HoldOffBackgroundCheckpoints();
   RETURN_IF_ERROR(WaitForEmptyWal(*db_, "encrypted, but emptying the WAL"));
   RETURN_IF_ERROR(db_->Exec("VACUUM"));
   RETURN_IF_ERROR(WaitForEmptyWal(*db_, "encrypted, but emptying the WAL after VACUUM"));

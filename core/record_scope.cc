@@ -26,12 +26,16 @@ Status Store::RecordNodeParty(std::string_view node, std::string_view party) {
 }
 
 Result<std::optional<std::string>> Store::PartyOf(std::string_view node) {
+  if (parties_in_read_) {
+    if (auto it = parties_in_read_->find(node); it != parties_in_read_->end()) return it->second;
+  }
   ASSIGN_OR_RETURN(Statement * stmt, db_->Prepare("SELECT party FROM node_parties WHERE node = ?"));
   stmt->Bind(1, node);
   ASSIGN_OR_RETURN(bool found, stmt->Step());
   std::optional<std::string> party;
   if (found) party = stmt->Text(0);
   stmt->Reset();
+  if (parties_in_read_) parties_in_read_->emplace(std::string(node), party);
   return party;
 }
 

@@ -420,6 +420,7 @@ Status Store::EmptyWalAfterPurge() {
   // TRUNCATE waits (the busy handler) for readers of older snapshots, copies
   // every frame into the database file and cuts the WAL to zero bytes: the
   // pages the purge replaced live on in the WAL until then.
+  auto hold = HoldOffBackgroundCheckpoints();
   int rc = sqlite3_wal_checkpoint_v2(db_->handle(), nullptr, SQLITE_CHECKPOINT_TRUNCATE,
                                      &wal_frames, &copied);
   if (rc == SQLITE_BUSY) {

@@ -13,6 +13,7 @@
 #include "core/migrations.h"
 #include "core/node_id.h"
 #include "core/peer_book.h"
+#include "core/wal_checkpointer.h"
 
 namespace accord {
 
@@ -51,7 +52,32 @@ Store::Store(std::unique_ptr<Database> db, std::string node_id, StoreOptions opt
   if (!options_.clock_ms) options_.clock_ms = SystemClockMs;
 }
 
-Store::~Store() = default;
+Store::~Store() {
+  if (checkpointer_) WalCheckpointer::Detach(db_->handle());
+}
+
+Status Store::CheckpointInBackground() {
+  const char* file = sqlite3_db_filename(db_->handle(), "main");
+  auto checkpointer = WalCheckpointer::For(file ? file : "", options_.checkpoint_frames);
+  if (!checkpointer.ok()) {
+    // No thread or no second connection: the commits checkpoint, every
+    // 10,000 frames (~40 MiB) rather than SQLite's 1,000, which copied the
+    // same index pages again and again (wal_checkpointer.h).
+    return db_->Exec("PRAGMA wal_autocheckpoint=10000");
+  }
+  checkpointer_ = std::move(checkpointer).value();
+  checkpointer_->Attach(db_->handle());
+  return Status::Ok();
+}
+
+std::unique_lock<std::mutex> Store::HoldOffBackgroundCheckpoints() {
+  std::shared_ptr<WalCheckpointer> running = checkpointer_;
+  if (!running) {
+    const char* file = sqlite3_db_filename(db_->handle(), "main");
+    running = WalCheckpointer::Running(file ? file : "");
+  }
+  return running ? running->HoldOff() : std::unique_lock<std::mutex>();
+}
 
 int64_t Store::NowMs() const {
   return options_.clock_ms();

@@ -21,10 +21,12 @@
 #include <iosfwd>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "core/attachment_files.h"
@@ -59,6 +61,15 @@ struct StoreOptions {
   // declared size, and on receipt (docs/attachments.md).
   uint64_t max_attachment_bytes = kDefaultMaxAttachmentBytes;
   static constexpr uint64_t kDefaultMaxAttachmentBytes = uint64_t{25} << 20;
+  // WAL frames a connection applying remote batches lets build up before a
+  // thread of its own copies them into the file (core/wal_checkpointer.h).
+  // Few for a process that closes after one sync or bundle: what is left is
+  // copied at the close, while the officer waits. A server that stays up
+  // may take more (`accord serve`: kServerCheckpointFrames): fewer copies of
+  // the same pages, none of them in a request.
+  int checkpoint_frames = kDefaultCheckpointFrames;
+  static constexpr int kDefaultCheckpointFrames = 1000;
+  static constexpr int kServerCheckpointFrames = 10000;
 };
 
 // An attachment record (types attachment and case_attachment) with what this
@@ -382,6 +393,13 @@ struct ConflictList {
 };
 
 class PeerBook;
+class WalCheckpointer;
+
+// Lets a hashed container of strings be searched with a string_view.
+struct TransparentStringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+};
 namespace testing {
 class StoreTestAccess;  // tests/store_peek.h
 }
@@ -947,7 +965,8 @@ class Store {
   struct OwnerShortcut {
     std::string party;  // the readers it is for, and their policy version
     int policy_version = 0;
-    std::set<std::string, std::less<>> opened;  // by the reader's party
+    // Hashed: looked up for every row a scan reads.
+    std::unordered_set<std::string, TransparentStringHash, std::equal_to<>> opened;
     int64_t hits = 0, misses = 0;
   };
   // Kept from page to page like the scopes (UnchangedScopes), for readers
@@ -1056,6 +1075,15 @@ class Store {
   Result<AttachmentInfo> AttachmentFromView(const RecordView& view);
 
   std::unique_ptr<Database> db_;
+  // Copies the WAL into the file while this connection applies remote
+  // batches (core/wal_checkpointer.h); declared after db_, so released
+  // before it closes: the last connection to close copies what is left.
+  std::shared_ptr<WalCheckpointer> checkpointer_;
+  // Hands this connection's checkpoints to the thread (BeginRemoteBatch).
+  Status CheckpointInBackground();
+  // Holds the process's checkpointer of this file off while this connection
+  // runs a TRUNCATE checkpoint (none running: an empty lock).
+  std::unique_lock<std::mutex> HoldOffBackgroundCheckpoints();
   std::unique_ptr<PeerBook> peers_;
   std::unique_ptr<AttachmentFiles> files_;
   std::string node_id_;
@@ -1073,7 +1101,11 @@ class Store {
   // versions.value, note and wire goes through it.
   CellCipher cipher_;
   std::optional<RevocationLock> revocation_lock_;
-  bool applies_remote_batches_ = false;  // the WAL checkpoint interval is raised
+  bool applies_remote_batches_ = false;  // checkpoints handed to a thread (below)
+  // The parties PartyOf found while one ReadChanges runs (one read
+  // transaction: they cannot change under it); null otherwise. A scan asked
+  // for the opener's party of every record it judged.
+  std::map<std::string, std::optional<std::string>, std::less<>>* parties_in_read_ = nullptr;
   ScopeCache unchanged_scopes_;
   OwnerShortcut owner_shortcut_;  // emptied with unchanged_scopes_
   int64_t scope_inputs_version_ = 0;
