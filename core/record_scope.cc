@@ -62,6 +62,7 @@ Result<Store::ScopeCache*> Store::UnchangedScopes() {
   version->Reset();
   if (now != unchanged_scopes_at_ || unchanged_scopes_.size() > kMaxKeptScopes) {
     unchanged_scopes_.clear();
+    live_versions_seen_.clear();
     owner_shortcut_ = {};
     older_policies_.clear();
     older_policy_scopes_.clear();
@@ -201,14 +202,35 @@ Result<const RecordScope*> Store::CachedScopeUnder(const SharingPolicy& policy,
   auto load_rows = [&]() -> Status {
     if (rows) return Status::Ok();
     ASSIGN_OR_RETURN(Statement * stmt,
-                     db_->Prepare("SELECT v.field, v.value, v.state, v.vv, v.origin "
+                     db_->Prepare("SELECT v.field, v.value, v.state, v.vv, v.origin, v.seq, "
+                                  "v.origin_counter, v.received_from "
                                   "FROM versions v WHERE v.record_id = ?"));
     stmt->Bind(1, record_id);
     rows.emplace();
+    // Noted for AppendBackfill when this judgement is kept (UnchangedScopes).
+    std::optional<LiveVersionsSeen> seen;
+    if (&cache == &unchanged_scopes_) seen.emplace();
     while (true) {
       ASSIGN_OR_RETURN(bool row, stmt->Step());
       if (!row) break;
       ScopeRow scope_row{stmt->Text(0), std::nullopt, stmt->Int(2), stmt->Text(3), stmt->Text(4)};
+      if (seen && scope_row.state > 0) {
+        seen->lowest_seq = std::min(seen->lowest_seq, static_cast<uint64_t>(stmt->Int(5)));
+        const uint64_t counter = static_cast<uint64_t>(stmt->Int(6));
+        auto& lowest = seen->lowest_counter;
+        auto entry = std::find_if(lowest.begin(), lowest.end(),
+                                  [&](const auto& e) { return e.first == scope_row.origin; });
+        if (entry == lowest.end()) {
+          lowest.emplace_back(scope_row.origin, counter);
+        } else {
+          entry->second = std::min(entry->second, counter);
+        }
+        std::string from = stmt->Text(7);
+        auto& senders = seen->received_from;
+        if (std::find(senders.begin(), senders.end(), from) == senders.end()) {
+          senders.push_back(std::move(from));
+        }
+      }
       // Only live values decide a scope: superseded ones stay sealed.
       if (scope_row.state > 0) {
         auto value = cipher_.ReadValue(*stmt, 1, {record_id, scope_row.field, scope_row.vv});
@@ -221,6 +243,7 @@ Result<const RecordScope*> Store::CachedScopeUnder(const SharingPolicy& policy,
       rows->push_back(std::move(scope_row));
     }
     stmt->Reset();
+    if (seen) live_versions_seen_.insert_or_assign(std::string(record_id), std::move(*seen));
     return Status::Ok();
   };
   // The provisional winner of a field ("" when cleared or never written).

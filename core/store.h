@@ -26,6 +26,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -1108,6 +1109,17 @@ class Store {
   std::map<std::string, std::optional<std::string>, std::less<>>* parties_in_read_ = nullptr;
   ScopeCache unchanged_scopes_;
   OwnerShortcut owner_shortcut_;  // emptied with unchanged_scopes_
+  // What AppendBackfill asks of a record's live versions, noted when its
+  // scope was judged into unchanged_scopes_ from the same rows, and emptied
+  // with it: a pull for a reader of another party asked it again, in a
+  // query of its own, for every case's scope field.
+  struct LiveVersionsSeen {
+    uint64_t lowest_seq = UINT64_MAX;
+    std::vector<std::pair<std::string, uint64_t>> lowest_counter;  // per origin
+    std::vector<std::string> received_from;                        // distinct
+  };
+  std::unordered_map<std::string, LiveVersionsSeen, TransparentStringHash, std::equal_to<>>
+      live_versions_seen_;
   int64_t scope_inputs_version_ = 0;
   std::pair<int64_t, int64_t> unchanged_scopes_at_{-1, -1};  // (inputs version, data_version)
   std::shared_ptr<const SharingPolicy> policy_;              // the current one
