@@ -58,7 +58,10 @@ Store::~Store() {
 
 Status Store::CheckpointInBackground() {
   const char* file = sqlite3_db_filename(db_->handle(), "main");
-  auto checkpointer = WalCheckpointer::For(file ? file : "", options_.checkpoint_frames);
+  // (A database with no file, in memory or temporary, has no WAL to copy.)
+  auto checkpointer = file && *file ? WalCheckpointer::For(file, options_.checkpoint_frames)
+                                    : Result<std::shared_ptr<WalCheckpointer>>(
+                                          FailedPrecondition("the database has no file"));
   if (!checkpointer.ok()) {
     // No thread or no second connection: the commits checkpoint, every
     // 10,000 frames (~40 MiB) rather than SQLite's 1,000, which copied the

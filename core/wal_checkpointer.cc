@@ -84,6 +84,7 @@ int WalCheckpointer::OnCommit(void* self, sqlite3*, const char* schema, int wal_
 void WalCheckpointer::Committed(int wal_frames) {
   {
     std::lock_guard<std::mutex> lock(mu_);
+    wal_frames_ = wal_frames;
     if (wal_frames < frames_copied_) frames_copied_ = 0;  // the WAL started over
     if (pending_ || wal_frames - frames_copied_ < frames_per_checkpoint_) return;
     pending_ = true;
@@ -96,8 +97,10 @@ void WalCheckpointer::Run() {
   while (true) {
     wake_.wait(lock, [this] { return pending_ || stopping_; });
     if (stopping_) return;
+    const int copied_before = frames_copied_;
     lock.unlock();
     int wal_frames = 0, copied = 0;
+    bool failed = false;
     {
       std::lock_guard<std::mutex> hold(checkpoint_mu_);
       // PASSIVE copies what no reader still needs and never waits; a frame
@@ -105,12 +108,18 @@ void WalCheckpointer::Run() {
       // checkpoint) is copied by a later one or by the last connection's close.
       int rc = sqlite3_wal_checkpoint_v2(connection_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
                                          &wal_frames, &copied);
-      if (rc != SQLITE_OK) copied = wal_frames;  // tried: wait for as many new frames again
+      failed = rc != SQLITE_OK;
+      if (failed) copied = wal_frames;  // tried: wait for as many new frames again
     }
     lock.lock();
-    pending_ = false;
     frames_copied_ = copied > 0 ? copied : 0;
     ++runs_;
+    // Commits made while it ran woke no one: when they left an interval's
+    // worth behind, run again now rather than at the next commit, which
+    // may never come (the sync's last page). Not when this run copied
+    // nothing new (a reader holds the frames): the next commit retries.
+    pending_ = !failed && frames_copied_ > copied_before &&
+               wal_frames_ - frames_copied_ >= frames_per_checkpoint_;
   }
 }
 

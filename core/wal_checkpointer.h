@@ -68,6 +68,7 @@ class WalCheckpointer {
   std::condition_variable wake_;
   bool pending_ = false;
   bool stopping_ = false;
+  int wal_frames_ = 0;     // the WAL's frames after the last commit
   int frames_copied_ = 0;  // the WAL's frames the last checkpoint reached
   int64_t runs_ = 0;
   std::mutex checkpoint_mu_;  // held while a checkpoint runs (HoldOff)
