@@ -40,6 +40,17 @@ std::unique_ptr<Database> NotesDatabase(const std::string& path) {
   return std::move(db).value();
 }
 
+// The checkpointer of `path`, every `frames` frames, woken by `db`'s commits
+// (null when it could not start: the test fails).
+std::shared_ptr<WalCheckpointer> AttachedCheckpointer(const std::string& path, Database& db,
+                                                      int frames) {
+  auto checkpointer = WalCheckpointer::For(path, frames);
+  EXPECT_TRUE(checkpointer.ok()) << checkpointer.status().ToString();
+  if (!checkpointer.ok()) return nullptr;
+  (*checkpointer)->Attach(db.handle());
+  return *checkpointer;
+}
+
 void WriteNotes(Database& db, int from, int count) {
   for (int i = from; i < from + count; ++i) {
     auto insert = db.Prepare("INSERT INTO notes(text) VALUES(?)");
@@ -52,9 +63,8 @@ TEST(WalCheckpointerTest, CommittedFramesReachTheFileWhileTheWriterKeepsItsConne
   TempDir dir;
   const std::string path = dir.File("accord.db");
   auto db = NotesDatabase(path);
-  auto checkpointer = WalCheckpointer::For(path, 50);
-  ASSERT_TRUE(checkpointer.ok()) << checkpointer.status().ToString();
-  (*checkpointer)->Attach(db->handle());
+  auto checkpointer = AttachedCheckpointer(path, *db, 50);
+  ASSERT_NE(checkpointer, nullptr);
   const auto file_before = std::filesystem::file_size(path);
   // 120 commits of a page or two each: past the interval, below SQLite's own
   // autocheckpoint (1,000 frames), which the hook replaces anyway.
@@ -67,7 +77,7 @@ TEST(WalCheckpointerTest, CommittedFramesReachTheFileWhileTheWriterKeepsItsConne
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_GT(std::filesystem::file_size(path), copied_enough);
-  EXPECT_GE((*checkpointer)->runs(), 1);
+  EXPECT_GE(checkpointer->runs(), 1);
   WalCheckpointer::Detach(db->handle());
 }
 
@@ -75,14 +85,13 @@ TEST(WalCheckpointerTest, ACheckpointWaitsWhileHeldOff) {
   TempDir dir;
   const std::string path = dir.File("accord.db");
   auto db = NotesDatabase(path);
-  auto checkpointer = WalCheckpointer::For(path, 20);
-  ASSERT_TRUE(checkpointer.ok());
-  (*checkpointer)->Attach(db->handle());
+  auto checkpointer = AttachedCheckpointer(path, *db, 20);
+  ASSERT_NE(checkpointer, nullptr);
   {
-    auto hold = (*checkpointer)->HoldOff();
+    auto hold = checkpointer->HoldOff();
     WriteNotes(*db, 0, 40);  // wakes the thread, which waits for the hold
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    EXPECT_EQ((*checkpointer)->runs(), 0);
+    EXPECT_EQ(checkpointer->runs(), 0);
     // A TRUNCATE checkpoint on the writer's own connection meets no running
     // checkpoint, so it empties the WAL.
     int log = 0, copied = 0;
@@ -91,7 +100,7 @@ TEST(WalCheckpointerTest, ACheckpointWaitsWhileHeldOff) {
         SQLITE_OK);
     EXPECT_EQ(std::filesystem::file_size(path + "-wal"), 0u);
   }
-  EXPECT_TRUE(WaitForRuns(**checkpointer, 1));
+  EXPECT_TRUE(WaitForRuns(*checkpointer, 1));
   WalCheckpointer::Detach(db->handle());
 }
 
