@@ -284,35 +284,26 @@ Status Store::AppendBackfill(std::string_view record_id, uint64_t cursor,
   // what hangs off it), and none is one the scan leaves out because the
   // reader held it — its own, one it sent, one its knowledge covers — which
   // it may have purged since (a reader that held the record held these).
-  bool needed = false;
-  auto noted = live_versions_seen_.find(record_id);
-  if (&cache == &unchanged_scopes_ && noted != live_versions_seen_.end()) {
-    // Noted when the record's scope was judged, from the same rows.
-    const LiveVersionsSeen& live = noted->second;
-    needed = live.lowest_seq <= cursor;
-    for (const auto& [origin, lowest] : live.lowest_counter) {
-      needed = needed || (!reader.node_id.empty() && origin == reader.node_id) ||
-               peer_knowledge.Get(origin) >= lowest;
-    }
-    for (const std::string& from : live.received_from) {
-      needed = needed || (!reader.node_id.empty() && from == reader.node_id);
-    }
+  const LiveVersionsSeen* live = nullptr;
+  LiveVersionsSeen queried;
+  if (auto noted = live_versions_seen_.find(record_id);
+      &cache == &unchanged_scopes_ && noted != live_versions_seen_.end()) {
+    live = &noted->second;  // noted when the record's scope was judged, from the same rows
   } else {
-    ASSIGN_OR_RETURN(Statement * live,
+    ASSIGN_OR_RETURN(Statement * stmt,
                      db_->Prepare("SELECT seq, origin, origin_counter, received_from FROM versions "
                                   "WHERE record_id = ? AND state > 0"));
-    live->Bind(1, record_id);
-    while (!needed) {
-      ASSIGN_OR_RETURN(bool row, live->Step());
+    stmt->Bind(1, record_id);
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, stmt->Step());
       if (!row) break;
-      needed = static_cast<uint64_t>(live->Int(0)) <= cursor ||
-               (!reader.node_id.empty() &&
-                (live->Text(1) == reader.node_id || live->Text(3) == reader.node_id)) ||
-               peer_knowledge.Get(live->Text(1)) >= static_cast<uint64_t>(live->Int(2));
+      queried.Add(static_cast<uint64_t>(stmt->Int(0)), stmt->Text(1),
+                  static_cast<uint64_t>(stmt->Int(2)), stmt->Text(3));
     }
-    live->Reset();
+    stmt->Reset();
+    live = &queried;
   }
-  if (!needed) return Status::Ok();
+  if (!live->NeedsBackfill(cursor, peer_knowledge, reader.node_id)) return Status::Ok();
   // The record and, breadth first, every record hanging off it (by the refs
   // the policy follows; the versions_by_<ref> indexes).
   std::vector<std::string> records{std::string(record_id)};

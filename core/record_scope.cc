@@ -215,21 +215,8 @@ Result<const RecordScope*> Store::CachedScopeUnder(const SharingPolicy& policy,
       if (!row) break;
       ScopeRow scope_row{stmt->Text(0), std::nullopt, stmt->Int(2), stmt->Text(3), stmt->Text(4)};
       if (seen && scope_row.state > 0) {
-        seen->lowest_seq = std::min(seen->lowest_seq, static_cast<uint64_t>(stmt->Int(5)));
-        const uint64_t counter = static_cast<uint64_t>(stmt->Int(6));
-        auto& lowest = seen->lowest_counter;
-        auto entry = std::find_if(lowest.begin(), lowest.end(),
-                                  [&](const auto& e) { return e.first == scope_row.origin; });
-        if (entry == lowest.end()) {
-          lowest.emplace_back(scope_row.origin, counter);
-        } else {
-          entry->second = std::min(entry->second, counter);
-        }
-        std::string from = stmt->Text(7);
-        auto& senders = seen->received_from;
-        if (std::find(senders.begin(), senders.end(), from) == senders.end()) {
-          senders.push_back(std::move(from));
-        }
+        seen->Add(static_cast<uint64_t>(stmt->Int(5)), scope_row.origin,
+                  static_cast<uint64_t>(stmt->Int(6)), stmt->Text(7));
       }
       // Only live values decide a scope: superseded ones stay sealed.
       if (scope_row.state > 0) {

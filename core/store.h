@@ -33,6 +33,7 @@
 #include "core/attachment_files.h"
 #include "core/cell_cipher.h"
 #include "core/field_version.h"
+#include "core/live_versions_seen.h"
 #include "core/retention.h"
 #include "core/schema.h"
 #include "core/search.h"
@@ -1109,15 +1110,10 @@ class Store {
   std::map<std::string, std::optional<std::string>, std::less<>>* parties_in_read_ = nullptr;
   ScopeCache unchanged_scopes_;
   OwnerShortcut owner_shortcut_;  // emptied with unchanged_scopes_
-  // What AppendBackfill asks of a record's live versions, noted when its
+  // A record's live versions as AppendBackfill asks of them, noted when its
   // scope was judged into unchanged_scopes_ from the same rows, and emptied
   // with it: a pull for a reader of another party asked it again, in a
   // query of its own, for every case's scope field.
-  struct LiveVersionsSeen {
-    uint64_t lowest_seq = UINT64_MAX;
-    std::vector<std::pair<std::string, uint64_t>> lowest_counter;  // per origin
-    std::vector<std::string> received_from;                        // distinct
-  };
   std::unordered_map<std::string, LiveVersionsSeen, TransparentStringHash, std::equal_to<>>
       live_versions_seen_;
   int64_t scope_inputs_version_ = 0;
