@@ -209,10 +209,25 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
       // Another node's write kept from before writes were signed: nothing
       // here can prove it, so it is not passed on (its origin still can).
       if (v.origin != node_id_) continue;
-      stmt->Reset();
-      return FailedPrecondition("this node's write at log position " +
-                                std::to_string(page.next_cursor) +
-                                " is not sealed yet: seal before reading the log for a peer");
+      // This node's write, made after the seal that preceded this read (an
+      // officer at work during a sync). The page ends before it, never
+      // inside a write, and the caller seals and reads on. At the write's
+      // first row, every row between the last one scanned and this one is
+      // superseded: the page passes them too, or an officer saving one field
+      // again and again would leave every read after a seal with nothing
+      // before its newest, unsealed save. Only the row right after the
+      // cursor leaves no page to give.
+      const uint64_t before_write = same_write ? write.cursor : page.next_cursor - 1;
+      if (before_write == after_seq) {
+        stmt->Reset();
+        return FailedPrecondition("this node's write at log position " +
+                                  std::to_string(page.next_cursor) +
+                                  " is not sealed yet: seal before reading the log for a peer");
+      }
+      page.states.resize(write.first_state);
+      page.next_cursor = before_write;
+      page.ends_before_unsealed = true;
+      break;
     }
     // The record may have just come into the reader's scope: what its cursor
     // passed while the record was out of scope goes with this state

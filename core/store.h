@@ -175,7 +175,10 @@ struct ChangePage {
   std::vector<FieldVersion> states;
   uint64_t next_cursor = 0;  // the last sequence scanned (skipped states included)
   bool done = false;         // next_cursor reached the head of the log
-  VersionVector knowledge;   // with done: this node's knowledge in the same snapshot
+  // The page ends early, before a write of this node not sealed yet: seal
+  // and read again for a fuller page (sync::ReadSealedChanges).
+  bool ends_before_unsealed = false;
+  VersionVector knowledge;  // with done: this node's knowledge in the same snapshot
   // Records that left the reader's scope and that it may hold: the reader
   // decides by its own rule whether to purge them (docs/sharing.md,
   // "Leaving a scope").

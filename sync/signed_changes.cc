@@ -156,17 +156,21 @@ Store::WriteSealer SealerFor(std::shared_ptr<const NodeSigner> signer) {
 Result<ChangePage> ReadSealedChanges(Store& store, const NodeSigner& signer, uint64_t after_seq,
                                      size_t max_states, const VersionVector& peer_knowledge,
                                      const PageReader& reader) {
-  // Each retry needs a new write between the seal and the read, microseconds
-  // apart: three is plenty, and a bound keeps a runaway writer from pinning it.
+  // A write made between the seal and the read, microseconds apart, ends
+  // the page before it (Store::ReadChanges); sealing and reading again makes
+  // it fuller. A page that ends early is still a whole page: under an
+  // officer's steady writes the bound returns it rather than chase them.
+  // A read fails only when the very next row of the log is such a write,
+  // and never after a seal, which sealed that row (or another connection
+  // did: the read is simply made again).
   constexpr int kMaxReseals = 3;
   for (int reseal = 0;; ++reseal) {
     Result<ChangePage> page = store.ReadChanges(after_seq, max_states, peer_knowledge, reader);
-    if (page.ok() || page.status().code() != Code::kFailedPrecondition || reseal == kMaxReseals) {
-      return page;
-    }
+    const bool short_of_a_seal =
+        page.ok() ? page->ends_before_unsealed : page.status().code() == Code::kFailedPrecondition;
+    if (!short_of_a_seal || reseal == kMaxReseals) return page;
     ASSIGN_OR_RETURN(UnsealedBatch fresh, store.UnsealedWrites(1));
-    if (fresh.writes.empty()) return page;  // not a write that sealing would change
-    RETURN_IF_ERROR(SealPendingWrites(store, signer));
+    if (!fresh.writes.empty()) RETURN_IF_ERROR(SealPendingWrites(store, signer));
   }
 }
 

@@ -45,9 +45,10 @@ Result<bool> SealOldestPendingWrites(Store& store, const NodeSigner& signer, siz
 Store::WriteSealer SealerFor(std::shared_ptr<const NodeSigner> signer);
 // Store::ReadChanges for a peer or a bundle, from a log whose writes up to
 // now have been sealed. An officer's write can land between the seal and the
-// read (the node keeps working while it syncs); the read then meets a write
-// not sealed yet. This seals it and reads again, a few times at most; any
-// other failure, or one that sealing does not change, is returned as it is.
+// read (the node keeps working while it syncs); the page then ends before
+// that write (ChangePage::ends_before_unsealed), or the read fails when the
+// write is the log's next row. This seals it and reads again, a few times at
+// most, then returns the page it has; any other failure is returned as it is.
 Result<ChangePage> ReadSealedChanges(Store& store, const NodeSigner& signer, uint64_t after_seq,
                                      size_t max_states, const VersionVector& peer_knowledge,
                                      const PageReader& reader);
