@@ -123,6 +123,27 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
   } write;
   write.cursor = after_seq;
   size_t past_page = 0;
+  // This node's write at `unsealed_seq`, made after the seal that preceded
+  // this read (an officer at work during a sync), cannot go unproved: the
+  // page ends before the write of the row just read, never inside it, and
+  // the caller seals and reads on. At a write's first row, every row between
+  // the last one scanned and this one is superseded, and the page passes
+  // them too, or an officer saving one field again and again would leave
+  // every read after a seal with nothing before its newest, unsealed save.
+  // Only a write whose first row is the next after the cursor leaves no page.
+  auto end_before_unsealed = [&](bool first_row_of_write, uint64_t unsealed_seq) -> Status {
+    const uint64_t before_write = first_row_of_write ? page.next_cursor - 1 : write.cursor;
+    if (before_write == after_seq) {
+      stmt->Reset();
+      return FailedPrecondition("this node's write at log position " +
+                                std::to_string(unsealed_seq) +
+                                " is not sealed yet: seal before reading the log for a peer");
+    }
+    page.states.resize(write.first_state);
+    page.next_cursor = before_write;
+    page.ends_before_unsealed = true;
+    return Status::Ok();
+  };
   while (true) {
     ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (!row) {
@@ -209,24 +230,7 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
       // Another node's write kept from before writes were signed: nothing
       // here can prove it, so it is not passed on (its origin still can).
       if (v.origin != node_id_) continue;
-      // This node's write, made after the seal that preceded this read (an
-      // officer at work during a sync). The page ends before it, never
-      // inside a write, and the caller seals and reads on. At the write's
-      // first row, every row between the last one scanned and this one is
-      // superseded: the page passes them too, or an officer saving one field
-      // again and again would leave every read after a seal with nothing
-      // before its newest, unsealed save. Only the row right after the
-      // cursor leaves no page to give.
-      const uint64_t before_write = same_write ? write.cursor : page.next_cursor - 1;
-      if (before_write == after_seq) {
-        stmt->Reset();
-        return FailedPrecondition("this node's write at log position " +
-                                  std::to_string(page.next_cursor) +
-                                  " is not sealed yet: seal before reading the log for a peer");
-      }
-      page.states.resize(write.first_state);
-      page.next_cursor = before_write;
-      page.ends_before_unsealed = true;
+      RETURN_IF_ERROR(end_before_unsealed(!same_write, page.next_cursor));
       break;
     }
     // The record may have just come into the reader's scope: what its cursor
@@ -245,6 +249,12 @@ Result<ChangePage> Store::ReadChanges(uint64_t after_seq, size_t max_states,
       if (!st.ok()) {
         stmt->Reset();
         return st;
+      }
+      // It needs a write of this node made after the seal, which an earlier
+      // read of the same request passed while the record was out of scope.
+      if (backfill.ends_before_unsealed) {
+        RETURN_IF_ERROR(end_before_unsealed(!same_write, backfill.next_cursor));
+        break;
       }
       // Keep the page within what a peer takes: a large backfill starts a
       // page of its own, with the write it comes with.
@@ -351,7 +361,17 @@ Status Store::AppendBackfill(std::string_view record_id, uint64_t cursor,
         states->Reset();
         return st;
       }
-      if (v.salt.empty()) continue;  // never sealed: nothing here can prove it
+      if (v.salt.empty()) {
+        // Another node's write from before writes were signed: nothing here
+        // can prove it. This node's, made since the last seal: the reader
+        // must not miss it, so the page ends before the state that needs it
+        // (ReadChanges), `seq` named in next_cursor.
+        if (v.origin != node_id_) continue;
+        states->Reset();
+        page.ends_before_unsealed = true;
+        page.next_cursor = seq;
+        return Status::Ok();
+      }
       RestoreSignedBytes(v);
       // With the state that brought the record into scope, the page holds
       // at most kMaxStatesWithBackfill.

@@ -9,12 +9,20 @@
 //    from an office the reader had synced with, so it was not sent back and
 //    nothing sent the edit. The capital then vouched for the edit, and no
 //    office would ever send it.
+//  - A backfill never leaves out a write of the sender made since its last
+//    seal. A pull request reads on past pages the puller already holds; one
+//    such read passed the capital's new note on a case out of Viet Nam's
+//    scope, then Poi Pet's consent arrived, the next read backfilled the
+//    case without the note (not sealed yet, so passed over), and the page
+//    vouched for it: Viet Nam would never receive it.
 //  - A page never ends inside one record's write. A meeting's title reached
 //    Viet Nam in one page and its related plan (Cambodia–Viet Nam) in the
 //    next, which never came; meanwhile Viet Nam judged a meeting with no
 //    plan recorded, which goes to every node, and passed it to Bangkok.
 #include <gtest/gtest.h>
 
+#include "sync/signed_changes.h"
+#include "sync/transport.h"
 #include "tests/dump_lines.h"
 #include "tests/test_support.h"
 
@@ -137,6 +145,63 @@ TEST(ScopeRegressionTest, AMeetingHalfReceivedIsNotPassedOnAsIfItHadNoPlan) {
   SyncOk(*th, *o.vn);
   EXPECT_EQ(RecordDump(*o.vn, "mtg-khvn-8"), RecordDump(*o.kh, "mtg-khvn-8"));
   EXPECT_FALSE(th->Get("mtg-khvn-8").ok());
+}
+
+// Hands every request to `inner`, first running `before_push` once, when the
+// first push goes: a write that lands between the pull and the push.
+class WriteBeforePush : public sync::Transport {
+ public:
+  WriteBeforePush(sync::Transport& inner, std::function<void()> before_push)
+      : inner_(inner), before_push_(std::move(before_push)) {}
+  Result<std::string> RoundTrip(std::string_view op, const std::string& request) override {
+    if (op == sync::kOpPush && before_push_) std::exchange(before_push_, nullptr)();
+    return inner_.RoundTrip(op, request);
+  }
+
+ private:
+  sync::Transport& inner_;
+  std::function<void()> before_push_;
+};
+
+TEST(ScopeRegressionTest, ABackfillNeverLeavesOutTheSendersWriteMadeSinceItsSeal) {
+  CambodiaVietNam o;
+  OpenCaseAndEditItBeyondVietNamsCursor(o);  // the capital's writes are sealed
+  auto log = o.kh->ReadChanges(0, 100000, VersionVector());
+  ASSERT_TRUE(log.ok() && log->done) << log.status().ToString();
+  const uint64_t head = log->next_cursor;
+
+  // Poi Pet's consent reaches the capital just after an officer there adds
+  // a note: Poi Pet pulled (the capital sealed), the note, then the push.
+  const std::string note = "ឪពុកម្ដាយបានបញ្ជាក់អត្តសញ្ញាណតាមទូរស័ព្ទ";
+  PutOk(*o.poipet, {"case", std::string(kCase), {{"consent", "given"}}});
+  testing::InProcessTransport to_capital(*o.kh, o.poipet->node_id());
+  WriteBeforePush note_then_push(to_capital, [&] {
+    PutOk(*o.kh, {"case", std::string(kCase), {{"notes", note}}});
+  });
+  auto synced = testing::SyncWith(*o.poipet, note_then_push);
+  ASSERT_TRUE(synced.ok()) << synced.status().ToString();
+  auto note_row = o.kh->ReadChanges(head, 100, VersionVector());
+  ASSERT_FALSE(note_row.ok()) << "the note was sealed: the story needs it unsealed";
+  ASSERT_NE(note_row.status().message().find(std::to_string(head + 1)), std::string::npos)
+      << note_row.status().ToString();
+
+  // A read for Viet Nam that starts past the note, as one that passed it
+  // while the case was out of scope left it; the consent brings the case in.
+  auto vn_knowledge = o.vn->Knowledge();
+  ASSERT_TRUE(vn_knowledge.ok());
+  const PageReader vietnam{o.vn->node_id(), "VN", 0};
+  auto read = o.kh->ReadChanges(head + 1, 100, *vn_knowledge, vietnam);
+  ASSERT_FALSE(read.ok() && read->done) << "a page vouched for the note without sending it";
+
+  const auto& signer = *testing::CredentialsFor(*o.kh).signer;
+  auto page = sync::ReadSealedChanges(*o.kh, signer, head + 1, 100, *vn_knowledge, vietnam);
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  bool note_sent = false;
+  for (const FieldVersion& v : page->states) {
+    note_sent = note_sent || (v.record_id == kCase && v.field == "notes" && v.value == note);
+  }
+  EXPECT_TRUE(note_sent);
+  EXPECT_TRUE(page->done);
 }
 
 }  // namespace
