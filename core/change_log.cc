@@ -363,10 +363,14 @@ Status Store::AppendBackfill(std::string_view record_id, uint64_t cursor,
       }
       if (v.salt.empty()) {
         // Another node's write from before writes were signed: nothing here
-        // can prove it. This node's, made since the last seal: the reader
-        // must not miss it, so the page ends before the state that needs it
-        // (ReadChanges), `seq` named in next_cursor.
-        if (v.origin != node_id_) continue;
+        // can prove it. This node's, made since the last seal: one ahead of
+        // the scan is sent when the scan reaches it (or ends a page there);
+        // one behind it the reader must not miss, so the page ends before
+        // the state that needs it (ReadChanges), `seq` named in next_cursor.
+        // That one was there before the read's seal could have taken it: a
+        // write made after a seal lies ahead of every row read before it, so
+        // an officer saving the case again and again never fails the read.
+        if (v.origin != node_id_ || seq > current_seq) continue;
         states->Reset();
         page.ends_before_unsealed = true;
         page.next_cursor = seq;
