@@ -22,7 +22,6 @@ void LiveVersionsSeen::Add(uint64_t seq, std::string_view origin, uint64_t origi
 
 bool LiveVersionsSeen::NeedsBackfill(uint64_t cursor, const VersionVector& reader_knowledge,
                                      std::string_view reader_node) const {
-  if (empty()) return false;
   if (lowest_seq_ <= cursor) return true;
   for (const auto& [origin, lowest] : lowest_counter_) {
     if (!reader_node.empty() && origin == reader_node) return true;

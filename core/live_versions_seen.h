@@ -27,8 +27,6 @@ class LiveVersionsSeen {
   bool NeedsBackfill(uint64_t cursor, const VersionVector& reader_knowledge,
                      std::string_view reader_node) const;
 
-  bool empty() const { return lowest_seq_ == UINT64_MAX; }
-
  private:
   uint64_t lowest_seq_ = UINT64_MAX;
   std::vector<std::pair<std::string, uint64_t>> lowest_counter_;  // per origin
