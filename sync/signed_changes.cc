@@ -161,8 +161,9 @@ Result<ChangePage> ReadSealedChanges(Store& store, const NodeSigner& signer, uin
   // it fuller. A page that ends early is still a whole page: under an
   // officer's steady writes the bound returns it rather than chase them.
   // A read fails only when the very next row of the log is such a write,
-  // and never after a seal, which sealed that row (or another connection
-  // did: the read is simply made again).
+  // and never after a seal, which sealed that row. A short page whose write
+  // another connection sealed first is read again; a failure with nothing
+  // to seal is one sealing would not change, returned at once.
   constexpr int kMaxReseals = 3;
   for (int reseal = 0;; ++reseal) {
     Result<ChangePage> page = store.ReadChanges(after_seq, max_states, peer_knowledge, reader);
@@ -170,6 +171,7 @@ Result<ChangePage> ReadSealedChanges(Store& store, const NodeSigner& signer, uin
         page.ok() ? page->ends_before_unsealed : page.status().code() == Code::kFailedPrecondition;
     if (!short_of_a_seal || reseal == kMaxReseals) return page;
     ASSIGN_OR_RETURN(UnsealedBatch fresh, store.UnsealedWrites(1));
+    if (fresh.writes.empty() && !page.ok()) return page;
     if (!fresh.writes.empty()) RETURN_IF_ERROR(SealPendingWrites(store, signer));
   }
 }
