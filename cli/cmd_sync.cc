@@ -171,16 +171,23 @@ int RunServe(const Context& ctx, NetArgs& args) {
     if (!s.ok()) return json({{"error", s.status().message()}}).dump();
     return NodeStatusJson(*s).dump();
   };
+  // The handlers go in before the retention run and the listener: a SIGTERM
+  // from a service manager (or a test) that comes as soon as the port
+  // accepts, or during the run, stops the node cleanly instead of killing it.
+  std::signal(SIGTERM, OnSignal);
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGHUP, OnHangup);
   // Retention (docs/sharing.md) is applied before the node serves, then
   // hourly: a node that was off for months prunes what fell due meanwhile.
   PruneFromServe(stores);
+  if (g_stop) {
+    std::cerr << "accord: stopped before serving" << std::endl;
+    return kExitOk;
+  }
   auto next_prune = std::chrono::steady_clock::now() + std::chrono::hours(1);
   auto server = server::HttpsServer::Start(options, handler, status);
   if (!server.ok()) return Fail(server.status());
   if (!args.no_ui) server::InstallReviewRoutes(**server, stores);
-  std::signal(SIGTERM, OnSignal);
-  std::signal(SIGINT, OnSignal);
-  std::signal(SIGHUP, OnHangup);
   std::cerr << "accord: node " << node_id << " serving sync on https://" << args.listen;
   if (!args.no_ui) std::cerr << ", review page on http://" << args.ui_listen << "/";
   std::cerr << std::endl;

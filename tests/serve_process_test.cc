@@ -185,6 +185,23 @@ TEST_F(ServeProcessTest, SigtermFinishesThePageInFlightAndExitsCleanly) {
 
 // A stolen laptop's certificate is revoked while the capital serves: SIGHUP
 // makes it count at once, with no restart.
+// A service manager may stop the node the moment its port accepts (CI did,
+// through a test): the handlers are in before the listener, so the stop is
+// clean (exit 0), never the default action of SIGTERM (exit 143). The port is
+// probed without pause, so a listener opened before the handlers shows.
+TEST_F(ServeProcessTest, ASigtermTheMomentThePortAcceptsStopsTheNodeCleanly) {
+  for (int round = 0; round < 5; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    ServeProcess server(kh_, port_, dir_.File("kh-serve.log"), {}, /*wait_until_accepting=*/false);
+    auto give_up = std::chrono::steady_clock::now() + 20s;
+    while (!Accepts(port_) && std::chrono::steady_clock::now() < give_up) {
+    }
+    ASSERT_TRUE(Accepts(port_));
+    EXPECT_TRUE(testing::CatchesSignal(server.pid(), SIGTERM));
+    ASSERT_EQ(server.Signal(SIGTERM), 0) << testing::FileBytes(dir_.File("kh-serve.log"));
+  }
+}
+
 TEST_F(ServeProcessTest, SighupReloadsTheRevocationListWithoutARestart) {
   auto server = Serve();
   std::string put = Accord(th_, {"put", "party", "code=TH", "name=Thailand"}).out;

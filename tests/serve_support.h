@@ -30,12 +30,27 @@ inline bool Accepts(int port) {
   return ok;
 }
 
+// Whether process `pid` has a handler installed for `sig` (the SigCgt mask
+// of /proc/PID/status).
+inline bool CatchesSignal(pid_t pid, int sig) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("SigCgt:", 0) == 0) {
+      unsigned long long mask = std::stoull(line.substr(7), nullptr, 16);
+      return (mask >> (sig - 1)) & 1u;
+    }
+  }
+  return false;
+}
+
 // `accord --dir DIR serve --listen 127.0.0.1:PORT --no-ui`, stderr to `log`,
-// with `env` ("NAME=VALUE") added to its environment.
+// with `env` ("NAME=VALUE") added to its environment. The constructor waits
+// (up to 5 s) until the port accepts, unless `wait_until_accepting` is false.
 class ServeProcess {
  public:
   ServeProcess(const std::string& dir, int port, const std::string& log,
-               const std::vector<std::string>& env = {}) {
+               const std::vector<std::string>& env = {}, bool wait_until_accepting = true) {
     pid_ = fork();
     if (pid_ == 0) {
       FILE* f = std::freopen(log.c_str(), "a", stderr);
@@ -47,6 +62,7 @@ class ServeProcess {
       _exit(127);
     }
     using namespace std::chrono_literals;
+    if (!wait_until_accepting) return;
     for (int i = 0; i < 200 && !Accepts(port); ++i) std::this_thread::sleep_for(25ms);
   }
   ~ServeProcess() {
