@@ -93,7 +93,7 @@ int RunPurge(const Context& ctx, PurgeArgs& args) {
   return kExitOk;
 }
 
-int RunList(const Context& ctx) {
+int RunPurgeList(const Context& ctx) {
   auto store = ctx.OpenStore();
   if (!store.ok()) return Fail(store.status());
   auto orders = (*store)->PurgeOrders();
@@ -167,7 +167,7 @@ void AddPurgeCommands(CLI::App& app, Context& ctx, Runner& run) {
   AddJsonFlag(purge, ctx);
   auto* list = purge->add_subcommand("list", "The records purged here: who, where, when, why");
   AddJsonFlag(list, ctx);
-  OnRun(list, run, [&ctx] { return RunList(ctx); });
+  OnRun(list, run, [&ctx] { return RunPurgeList(ctx); });
   auto dry_run = std::make_shared<bool>(false);
   auto* collect = purge->add_subcommand(
       "collect",

@@ -11,13 +11,13 @@ set(ACCORD_LSAN_ENV "LSAN_OPTIONS=suppressions=${CMAKE_CURRENT_LIST_DIR}/lsan.su
 
 add_executable(identity_tests ${CMAKE_CURRENT_LIST_DIR}/identity_test.cc)
 target_link_libraries(identity_tests PRIVATE accord_net GTest::gmock GTest::gtest_main)
-accord_test_pch(identity_tests)
+accord_test_compile_setup(identity_tests)
 gtest_discover_tests(identity_tests DISCOVERY_TIMEOUT 60 PROPERTIES ENVIRONMENT "${ACCORD_LSAN_ENV}")
 
 add_executable(https_transport_tests ${CMAKE_CURRENT_LIST_DIR}/https_transport_test.cc)
 target_link_libraries(https_transport_tests PRIVATE accord_server accord_client_transport CURL::libcurl
                       GTest::gmock GTest::gtest_main)
-accord_test_pch(https_transport_tests)
+accord_test_compile_setup(https_transport_tests)
 gtest_discover_tests(https_transport_tests DISCOVERY_TIMEOUT 60
                      PROPERTIES ENVIRONMENT "${ACCORD_LSAN_ENV}" TIMEOUT 120)
 
@@ -33,7 +33,7 @@ add_executable(https_sync_tests ${CMAKE_CURRENT_LIST_DIR}/https_sync_test.cc
                                 ${CMAKE_CURRENT_LIST_DIR}/https_attachment_test.cc)
 target_link_libraries(https_sync_tests PRIVATE accord_server accord_client_transport
                       GTest::gmock GTest::gtest_main)
-accord_test_pch(https_sync_tests)
+accord_test_compile_setup(https_sync_tests)
 gtest_discover_tests(https_sync_tests DISCOVERY_TIMEOUT 60
                      PROPERTIES ENVIRONMENT "${ACCORD_LSAN_ENV}" TIMEOUT 300)
 
@@ -44,7 +44,7 @@ target_link_libraries(serve_process_tests PRIVATE accord_server nlohmann_json::n
                       GTest::gtest_main)
 target_compile_definitions(serve_process_tests PRIVATE ACCORD_BINARY="$<TARGET_FILE:accord>")
 add_dependencies(serve_process_tests accord)
-accord_test_pch(serve_process_tests)
+accord_test_compile_setup(serve_process_tests)
 gtest_discover_tests(serve_process_tests DISCOVERY_TIMEOUT 60
                      PROPERTIES ENVIRONMENT "${ACCORD_LSAN_ENV}" TIMEOUT 300 COST 500)
 
@@ -56,7 +56,7 @@ target_link_libraries(encryption_cli_tests PRIVATE accord_server nlohmann_json::
 target_compile_definitions(encryption_cli_tests PRIVATE ACCORD_BINARY="$<TARGET_FILE:accord>"
                            SAMPLE_DATA="${PROJECT_SOURCE_DIR}/data/sample.json")
 add_dependencies(encryption_cli_tests accord)
-accord_test_pch(encryption_cli_tests)
+accord_test_compile_setup(encryption_cli_tests)
 gtest_discover_tests(encryption_cli_tests DISCOVERY_TIMEOUT 60
                      PROPERTIES ENVIRONMENT "${ACCORD_LSAN_ENV}" TIMEOUT 300)
 
@@ -65,7 +65,7 @@ gtest_discover_tests(encryption_cli_tests DISCOVERY_TIMEOUT 60
 add_executable(connection_governor_tests ${CMAKE_CURRENT_LIST_DIR}/connection_governor_test.cc)
 target_link_libraries(connection_governor_tests PRIVATE accord_server accord_client_transport
                       CURL::libcurl OpenSSL::SSL GTest::gmock GTest::gtest_main)
-accord_test_pch(connection_governor_tests)
+accord_test_compile_setup(connection_governor_tests)
 gtest_discover_tests(connection_governor_tests DISCOVERY_TIMEOUT 60
                      PROPERTIES ENVIRONMENT "${ACCORD_LSAN_ENV}" TIMEOUT 120)
 
@@ -78,7 +78,7 @@ target_link_libraries(replay_tests PRIVATE accord_server accord_client_transport
                       nlohmann_json::nlohmann_json GTest::gmock GTest::gtest_main)
 target_compile_definitions(replay_tests PRIVATE ACCORD_BINARY="$<TARGET_FILE:accord>")
 add_dependencies(replay_tests accord)
-accord_test_pch(replay_tests)
+accord_test_compile_setup(replay_tests)
 gtest_discover_tests(replay_tests DISCOVERY_TIMEOUT 60
                      PROPERTIES ENVIRONMENT "${ACCORD_LSAN_ENV}" TIMEOUT 120)
 
@@ -88,7 +88,7 @@ target_link_libraries(rolling_upgrade_tests PRIVATE accord_server nlohmann_json:
                       GTest::gtest_main)
 target_compile_definitions(rolling_upgrade_tests PRIVATE ACCORD_BINARY="$<TARGET_FILE:accord>")
 add_dependencies(rolling_upgrade_tests accord)
-accord_test_pch(rolling_upgrade_tests)
+accord_test_compile_setup(rolling_upgrade_tests)
 gtest_discover_tests(rolling_upgrade_tests DISCOVERY_TIMEOUT 60
                      PROPERTIES ENVIRONMENT "${ACCORD_LSAN_ENV}" TIMEOUT 300)
 
@@ -101,7 +101,7 @@ target_link_libraries(attack_tests PRIVATE accord_server accord_client_transport
                       GTest::gmock GTest::gtest_main)
 target_compile_definitions(attack_tests PRIVATE ACCORD_BINARY="$<TARGET_FILE:accord>")
 add_dependencies(attack_tests accord)
-accord_test_pch(attack_tests)
+accord_test_compile_setup(attack_tests)
 gtest_discover_tests(attack_tests DISCOVERY_TIMEOUT 60
                      PROPERTIES ENVIRONMENT "${ACCORD_LSAN_ENV}" TIMEOUT 300)
 
@@ -110,5 +110,5 @@ add_executable(review_api_tests ${CMAKE_CURRENT_LIST_DIR}/review_api_test.cc)
 target_link_libraries(review_api_tests PRIVATE accord_server GTest::gtest_main)
 target_compile_definitions(review_api_tests PRIVATE
                            SAMPLE_DATA="${PROJECT_SOURCE_DIR}/data/sample.json")
-accord_test_pch(review_api_tests)
+accord_test_compile_setup(review_api_tests)
 gtest_discover_tests(review_api_tests DISCOVERY_TIMEOUT 60 PROPERTIES ENVIRONMENT "${ACCORD_LSAN_ENV}")

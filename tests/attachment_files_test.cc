@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "core/sha256.h"
+#include "tests/file_bytes.h"
 #include "tests/office_phrases.h"
 #include "tests/test_support.h"
 
@@ -25,18 +26,12 @@ void WriteFile(const std::string& path, const std::string& bytes) {
   out << bytes;
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 // Every regular file under `dir`, with its bytes.
 std::vector<std::pair<std::string, std::string>> FilesUnder(const std::string& dir) {
   std::vector<std::pair<std::string, std::string>> files;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
-    if (entry.is_regular_file()) files.emplace_back(entry.path().string(), ReadFile(entry.path()));
+    if (entry.is_regular_file())
+      files.emplace_back(entry.path().string(), testing::FileBytes(entry.path()));
   }
   return files;
 }
@@ -87,7 +82,7 @@ TEST(AttachmentFilesTest, SignedMinutesAreStoredOnceByContentOwnerOnly) {
   // Saved back out: the same bytes; never over an existing file.
   std::string out = dir.File("copy.pdf");
   ASSERT_TRUE(store->SaveAttachment(a->id, out, {}).ok());
-  EXPECT_EQ(ReadFile(out), scan);
+  EXPECT_EQ(testing::FileBytes(out), scan);
   Status again = store->SaveAttachment(a->id, out, {});
   EXPECT_EQ(again.code(), Code::kFailedPrecondition) << again.ToString();
 }
@@ -197,7 +192,7 @@ TEST(AttachmentFilesTest, ACaseScanIsSealedAtRestOnAnEncryptedNode) {
   // With the key, the officer reads it back whole.
   EXPECT_EQ(*kh.ReadAttachment(*scan, 0, form.size()), form);
   ASSERT_TRUE(kh.SaveAttachment(scan->id, dir.File("out.pdf"), {}).ok());
-  EXPECT_EQ(ReadFile(dir.File("out.pdf")), form);
+  EXPECT_EQ(testing::FileBytes(dir.File("out.pdf")), form);
 
   // Without it, the scan is locked; the minutes are not.
   store->reset();

@@ -9,6 +9,7 @@
 
 #include "sync/bundle.h"
 #include "sync/wire_codec.h"
+#include "tests/file_bytes.h"
 #include "tests/office_phrases.h"
 #include "tests/sharing_support.h"
 #include "tests/test_support.h"
@@ -21,13 +22,6 @@ using testing::ScanBytes;
 using testing::SharedCase;
 using testing::SyncWith;
 using testing::TempDir;
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // What a transport carried of attachments: the ids offered and fetched.
 class FileLog : public sync::Transport {
@@ -177,7 +171,7 @@ TEST_F(AttachmentSyncTest, ABundleCarriesTheMinutesAndAConsentedCaseScanEncrypte
   auto info = sync::CreateBundle(*kh, *deployment.For("KH-NCCT").signer, path, options);
   ASSERT_TRUE(info.ok()) << info.status().ToString();
   EXPECT_EQ(info->attachment_files, 2u);
-  EXPECT_EQ(ReadFile(path).find("ZX990-SCAN-MARKER"), std::string::npos);
+  EXPECT_EQ(testing::FileBytes(path).find("ZX990-SCAN-MARKER"), std::string::npos);
 
   std::vector<sync::BundleProgress> progress;
   auto applied = sync::ApplyBundle(*th, verifier, path, deployment.For("TH-MSDHS").signer,

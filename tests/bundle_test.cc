@@ -11,6 +11,7 @@
 #include "core/sha256.h"
 #include "sync/sync_session.h"
 #include "test_support.h"
+#include "tests/file_bytes.h"
 
 namespace accord {
 namespace {
@@ -21,12 +22,6 @@ using testing::InProcessTransport;
 using testing::NewStore;
 using testing::TempDir;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 void WriteFile(const std::string& path, const std::string& data) {
   std::ofstream(path, std::ios::binary | std::ios::trunc) << data;
 }
@@ -307,7 +302,7 @@ class BadBundleTest : public BundleTest {
 };
 
 TEST_F(BadBundleTest, Truncated) {
-  std::string data = ReadFile(good);
+  std::string data = testing::FileBytes(good);
   for (size_t cut : {size_t{5}, data.size() / 2, data.size() - 1}) {
     WriteFile(dir.File("cut.bundle"), data.substr(0, cut));
     ExpectRejected(dir.File("cut.bundle"), "truncated");
@@ -315,7 +310,7 @@ TEST_F(BadBundleTest, Truncated) {
 }
 
 TEST_F(BadBundleTest, BitFlipped) {
-  std::string data = ReadFile(good);
+  std::string data = testing::FileBytes(good);
   for (size_t at : {size_t{20}, data.size() / 2, data.size() - 200}) {
     std::string flipped = data;
     flipped[at] ^= 0x10;
@@ -343,7 +338,7 @@ TEST_F(BadBundleTest, MeantForAnotherNode) {
 // The file as a newer accord at KH-POIPET would write it: a format version
 // this build does not know, checksummed and signed like any other.
 TEST_F(BadBundleTest, FromAFutureFormatVersion) {
-  std::string data = ReadFile(good);
+  std::string data = testing::FileBytes(good);
   // The header's first field (format_version) sits right after magic and length.
   ASSERT_EQ(static_cast<unsigned char>(data[12]), 0x08u);
   data[13] = 9;
@@ -354,7 +349,7 @@ TEST_F(BadBundleTest, FromAFutureFormatVersion) {
 // A format-1 bundle (states not signed by their origin) from an older
 // accord: it verifies as a file, and is refused for what it carries.
 TEST_F(BadBundleTest, FromAnOlderFormatWithUnsignedStates) {
-  std::string data = ReadFile(good);
+  std::string data = testing::FileBytes(good);
   data[13] = 1;
   WriteFile(dir.File("old.bundle"), Resealed(data, Signer("KH-POIPET")));
   ExpectRejected(dir.File("old.bundle"), "the sender must upgrade");

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/file_bytes.h"
+
 namespace accord::testing {
 
 struct CommandResult {
@@ -57,14 +59,6 @@ inline CommandResult Accord(const std::string& dir, const std::vector<std::strin
 inline CommandResult AccordWithMessages(const std::string& dir,
                                         const std::vector<std::string>& args) {
   return RunShell(AccordCommandLine(dir, args) + " 2>&1");
-}
-
-// The bytes of a file ("" when it cannot be read).
-inline std::string FileBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
 }
 
 // Whether `marker` is anywhere in a node database or its WAL, byte for byte.

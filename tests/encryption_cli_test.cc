@@ -27,13 +27,6 @@ using testing::TempDir;
 
 constexpr const char* kPassphrase = "ស្ពានមិត្តភាព Friendship Bridge 2026";
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
 struct Ran {
   int code = -1;
   std::string out, err;
@@ -56,7 +49,7 @@ Ran AccordWith(const std::string& dir, const std::vector<std::string>& args,
   while (size_t n = fread(buffer, 1, sizeof buffer, pipe)) run.out.append(buffer, n);
   int status = pclose(pipe);
   run.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  run.err = ReadFile(err_file);
+  run.err = testing::FileBytes(err_file);
   std::remove(err_file.c_str());
   return run;
 }
@@ -79,7 +72,8 @@ std::vector<std::string> Markers() {
 }
 
 std::vector<std::string> FoundOnDisk(const std::string& dir, const std::vector<std::string>& m) {
-  std::string bytes = ReadFile(dir + "/accord.db") + ReadFile(dir + "/accord.db-wal");
+  std::string bytes =
+      testing::FileBytes(dir + "/accord.db") + testing::FileBytes(dir + "/accord.db-wal");
   std::vector<std::string> found;
   for (const auto& s : m) {
     if (bytes.find(s) != std::string::npos) found.push_back(s);
@@ -157,8 +151,8 @@ TEST_F(EncryptionCliTest, AWrongPassphraseGivesAClearErrorAndChangesNothing) {
   ASSERT_EQ(AccordWith(node_, {"init", "--node-id", "KH-NCCT", "--encrypt"}, kWithPassphrase).code,
             0);
   std::string case_id = PutCase(kWithPassphrase);
-  std::string db_before = ReadFile(node_ + "/accord.db");
-  std::string wal_before = ReadFile(node_ + "/accord.db-wal");
+  std::string db_before = testing::FileBytes(node_ + "/accord.db");
+  std::string wal_before = testing::FileBytes(node_ + "/accord.db-wal");
   std::string dump_before = AccordWith(node_, {"dump", "--json"}, kWithPassphrase).out;
   for (const auto& args : std::vector<std::vector<std::string>>{
            {"put", "plan", "title=WRONG-PASSPHRASE-PLAN"},
@@ -169,8 +163,8 @@ TEST_F(EncryptionCliTest, AWrongPassphraseGivesAClearErrorAndChangesNothing) {
     EXPECT_EQ(wrong.code, 1) << args[0];
     EXPECT_NE(wrong.err.find("wrong passphrase"), std::string::npos) << wrong.err;
   }
-  EXPECT_EQ(ReadFile(node_ + "/accord.db"), db_before);
-  EXPECT_EQ(ReadFile(node_ + "/accord.db-wal"), wal_before);
+  EXPECT_EQ(testing::FileBytes(node_ + "/accord.db"), db_before);
+  EXPECT_EQ(testing::FileBytes(node_ + "/accord.db-wal"), wal_before);
   EXPECT_EQ(AccordWith(node_, {"dump", "--json"}, kWithPassphrase).out, dump_before);
 }
 
@@ -191,11 +185,11 @@ TEST_F(EncryptionCliTest, EncryptingAnOfficeWithDataKeepsEveryRecordAndRemovesTh
   EXPECT_EQ(json::parse(again.out)["cells_sealed"], 0);
 
   // A new passphrase re-wraps the key only: the database is not touched.
-  std::string db_before = ReadFile(node_ + "/accord.db");
+  std::string db_before = testing::FileBytes(node_ + "/accord.db");
   Ran change = AccordWith(node_, {"passphrase", "change"},
                           {kWithPassphrase[0], "ACCORD_NEW_PASSPHRASE=a new passphrase"});
   ASSERT_EQ(change.code, 0) << change.err;
-  EXPECT_EQ(ReadFile(node_ + "/accord.db"), db_before);
+  EXPECT_EQ(testing::FileBytes(node_ + "/accord.db"), db_before);
   EXPECT_EQ(AccordWith(node_, {"get", case_id}, kWithPassphrase).code, 1);
   EXPECT_EQ(AccordWith(node_, {"get", case_id}, {"ACCORD_PASSPHRASE=a new passphrase"}).code, 0);
 }
@@ -227,7 +221,7 @@ TEST_F(EncryptionCliTest, ServeWithAKeyFileSyncsOverHttpsWithAClearOffice) {
   std::string url = "https://127.0.0.1:" + std::to_string(*port);
   {
     ServeProcess server(node_, *port, dir_.File("serve.log"), {"ACCORD_KEY_FILE=" + key_file});
-    ASSERT_TRUE(testing::Accepts(*port)) << ReadFile(dir_.File("serve.log"));
+    ASSERT_TRUE(testing::Accepts(*port)) << testing::FileBytes(dir_.File("serve.log"));
     Ran sync = AccordWith(th, {"sync", url});
     ASSERT_EQ(sync.code, 0) << sync.out << sync.err;
     EXPECT_EQ(server.Signal(SIGTERM), 0);
@@ -282,7 +276,7 @@ TEST_F(EncryptionCliTest, ALostLaptopLocksItsCasesAtItsNextSyncUntilAnAdministra
   const std::string url = "https://127.0.0.1:" + std::to_string(*port);
   {
     ServeProcess office(node_, *port, dir_.File("serve.log"));
-    ASSERT_TRUE(testing::Accepts(*port)) << ReadFile(dir_.File("serve.log"));
+    ASSERT_TRUE(testing::Accepts(*port)) << testing::FileBytes(dir_.File("serve.log"));
     Ran sync = AccordWith(laptop, {"sync", url}, kWithPassphrase);
     ASSERT_EQ(sync.code, 0) << sync.out << sync.err;
     EXPECT_EQ(office.Signal(SIGTERM), 0);
@@ -297,7 +291,7 @@ TEST_F(EncryptionCliTest, ALostLaptopLocksItsCasesAtItsNextSyncUntilAnAdministra
   std::filesystem::copy_file(crl, node_ + "/tls/revoked.crl");
   {
     ServeProcess office(node_, *port, dir_.File("serve.log"));
-    ASSERT_TRUE(testing::Accepts(*port)) << ReadFile(dir_.File("serve.log"));
+    ASSERT_TRUE(testing::Accepts(*port)) << testing::FileBytes(dir_.File("serve.log"));
     // Whoever holds the laptop, and its passphrase, syncs.
     Ran sync = AccordWith(laptop, {"sync", url}, kWithPassphrase);
     EXPECT_EQ(sync.code, 1) << sync.out << sync.err;
@@ -305,7 +299,7 @@ TEST_F(EncryptionCliTest, ALostLaptopLocksItsCasesAtItsNextSyncUntilAnAdministra
     EXPECT_NE(sync.err.find("personal data locked"), std::string::npos) << sync.err;
     EXPECT_EQ(office.Signal(SIGTERM), 0);
   }
-  EXPECT_NE(ReadFile(dir_.File("serve.log")).find("revocation list"), std::string::npos);
+  EXPECT_NE(testing::FileBytes(dir_.File("serve.log")).find("revocation list"), std::string::npos);
   EXPECT_FALSE(std::filesystem::exists(laptop + "/keys/data-key"));
 
   Ran get = AccordWith(laptop, {"get", case_id}, kWithPassphrase);
@@ -365,7 +359,7 @@ TEST_F(EncryptionCliTest, ALostLaptopLocksItsCasesAtItsNextSyncUntilAnAdministra
   EXPECT_NE(unlocked.out.find("ញញ-ឈ្មោះសម្ងាត់"), std::string::npos);
   {
     ServeProcess office(node_, *port, dir_.File("serve.log"));
-    ASSERT_TRUE(testing::Accepts(*port)) << ReadFile(dir_.File("serve.log"));
+    ASSERT_TRUE(testing::Accepts(*port)) << testing::FileBytes(dir_.File("serve.log"));
     Ran sync = AccordWith(laptop, {"sync", url}, kNewPassphrase);
     EXPECT_EQ(sync.code, 0) << sync.out << sync.err;
     EXPECT_EQ(office.Signal(SIGTERM), 0);

@@ -12,6 +12,7 @@
 #include "core/hex.h"
 #include "sync/bundle.h"
 #include "test_support.h"
+#include "tests/file_bytes.h"
 
 namespace accord {
 namespace {
@@ -20,13 +21,6 @@ using testing::FakeClock;
 using testing::SharedCase;
 using testing::SyncOk;
 using testing::TempDir;
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
 
 // Unique words in the offices' scripts, each written into one place of a
 // case: if a byte search finds one, that place is stored in clear.
@@ -57,7 +51,7 @@ std::vector<std::string> AllCaseMarkers() {
 // its WAL finds.
 std::vector<std::string> FoundOnDisk(const std::string& db_path,
                                      const std::vector<std::string>& markers) {
-  std::string bytes = ReadFile(db_path) + ReadFile(db_path + "-wal");
+  std::string bytes = testing::FileBytes(db_path) + testing::FileBytes(db_path + "-wal");
   std::vector<std::string> found;
   for (const auto& m : markers) {
     if (bytes.find(m) != std::string::npos) found.push_back(m);
@@ -174,7 +168,7 @@ TEST(EncryptionAtRest, WithoutTheKeyPersonalDataIsLockedAndPlansStillWork) {
   Offices o;
   o.WriteCaseWork();
   o.kh.reset();
-  std::string before = ReadFile(o.KhPath());
+  std::string before = testing::FileBytes(o.KhPath());
   auto locked = Store::Open(o.KhPath(), StoreOptions{o.clock.Fn(), nullptr});
   ASSERT_TRUE(locked.ok()) << locked.status().ToString();
   Store& kh = **locked;
@@ -194,7 +188,7 @@ TEST(EncryptionAtRest, WithoutTheKeyPersonalDataIsLockedAndPlansStillWork) {
   ASSERT_FALSE(write.ok());
   EXPECT_NE(write.status().message().find("personal data is locked"), std::string::npos);
   EXPECT_EQ(FoundOnDisk(o.KhPath(), {"LOCKED-WRITE-MARKER"}), std::vector<std::string>());
-  EXPECT_EQ(ReadFile(o.KhPath()), before);
+  EXPECT_EQ(testing::FileBytes(o.KhPath()), before);
   auto status = kh.GetStatus();
   ASSERT_TRUE(status.ok());
   EXPECT_EQ(status->records_per_type["case"], 1);
@@ -207,12 +201,12 @@ TEST(EncryptionAtRest, AWrongKeyIsRefusedAndChangesNothing) {
   Offices o;
   o.WriteCaseWork();
   o.kh.reset();
-  std::string before = ReadFile(o.KhPath());
+  std::string before = testing::FileBytes(o.KhPath());
   auto wrong = Store::Open(o.KhPath(), StoreOptions{o.clock.Fn(), NewKey()});
   ASSERT_FALSE(wrong.ok());
   EXPECT_EQ(wrong.status().code(), Code::kPermissionDenied);
   EXPECT_NE(wrong.status().message().find("not this node's data key"), std::string::npos);
-  EXPECT_EQ(ReadFile(o.KhPath()), before);
+  EXPECT_EQ(testing::FileBytes(o.KhPath()), before);
 }
 
 // Runs one SQL statement on the database file behind the store's back.

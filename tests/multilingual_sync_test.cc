@@ -26,8 +26,8 @@ const std::string kThaiVenue = "ศาลากลางจังหวัดส
 
 // Two capitals and Poi Pet, all holding the working group's meeting as the
 // Cambodian secretariat typed it.
-struct Offices : testing::ThreeOffices {
-  Offices() {
+struct MeetingOffices : testing::ThreeOffices {
+  MeetingOffices() {
     PutOk(*kh, {"meeting",
                 std::string("mtg-poipet"),
                 {{"title", kKhmerTitle},
@@ -52,7 +52,7 @@ std::string ValueOf(Store& store, const std::string& record, const std::string& 
 }
 
 TEST(MultilingualSyncTest, KhmerAndThaiVenuesTypedApartAreOneConflictWithOneWinnerEverywhere) {
-  Offices o;
+  MeetingOffices o;
   // Phnom Penh keeps the Poi Pet transit centre; Bangkok, offline, moves the
   // meeting to the Sa Kaeo provincial hall.
   PutOk(*o.kh, {"meeting", std::string("mtg-poipet"), {{"venue", kKhmerVenue}}});
@@ -104,7 +104,7 @@ TEST(MultilingualSyncTest, KhmerAndThaiVenuesTypedApartAreOneConflictWithOneWinn
 // with combining marks (NFD) in Bangkok, at the same time. The text rule
 // normalises at entry, so both offices wrote the same value: no conflict.
 TEST(MultilingualSyncTest, VietnameseTypedInNfcAndNfdConcurrentlyIsNoConflict) {
-  Offices o;
+  MeetingOffices o;
   const std::string nfc = "Cuộc họp song phương về hồi hương nạn nhân";
   const std::string nfd =
       "Cuo\u0323\u0302c ho\u0323p song phu\u031bo\u031bng ve\u0302\u0300 ho\u0302\u0300i "
@@ -128,7 +128,7 @@ TEST(MultilingualSyncTest, VietnameseTypedInNfcAndNfdConcurrentlyIsNoConflict) {
 // Two different Chinese edits of one long text field: a conflict whose
 // three-way suggestion keeps both offices' lines.
 TEST(MultilingualSyncTest, ChineseMinutesEditedOnBothSidesGetAMergedSuggestion) {
-  Offices o;
+  MeetingOffices o;
   const std::string ancestor = "起草行动计划草案\n审议行动计划草案\n召开会议，最终确定行动计划草案";
   PutOk(*o.kh, {"minute",
                 std::string("min-1"),

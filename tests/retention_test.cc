@@ -11,6 +11,7 @@
 #include "core/retention.h"
 #include "sync/signed_changes.h"
 #include "sync/signed_policy.h"
+#include "tests/file_bytes.h"
 #include "tests/store_peek.h"
 #include "tests/test_support.h"
 
@@ -38,18 +39,11 @@ const std::string kSiblingKhmer = "អ្នកគ្រប់គ្រងករ
 const std::string kOldPlanTitle = "PLAN-TITLE-HISTORY-MARKER-6021";
 const std::string kOldMeetingTitle = "Cuộc họp cũ-LỊCH SỬ-MEETING-5530";
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
 // The markers a byte search of the database file (free pages included) and
 // its WAL finds.
 std::vector<std::string> FoundOnDisk(const std::string& db_path,
                                      const std::vector<std::string>& markers) {
-  std::string bytes = ReadFile(db_path) + ReadFile(db_path + "-wal");
+  std::string bytes = testing::FileBytes(db_path) + testing::FileBytes(db_path + "-wal");
   std::vector<std::string> found;
   for (const auto& m : markers) {
     if (bytes.find(m) != std::string::npos) found.push_back(m);

@@ -29,7 +29,7 @@ using testing::RecordDump;
 
 // A case the Cambodian capital opens with the victim's consent to share it
 // with Thailand, a family tracing of it, and a review Bangkok writes.
-constexpr char kCase[] = "case-kh-2026-077";
+constexpr char kLeavingCase[] = "case-kh-2026-077";
 constexpr char kTracing[] = "ft-kh-2026-077";
 constexpr char kReview[] = "review-th-2026-077";
 constexpr char kReference[] = "KH-2026-077";
@@ -45,25 +45,25 @@ const std::vector<std::string> kMarkers = {
 };
 
 void OpenSharedCase(Store& kh) {
-  PutOk(kh, {"case", std::string(kCase),
+  PutOk(kh, {"case", std::string(kLeavingCase),
              testing::SharedCase("KH-TH", {{"reference", kReference},
                                            {"initials", "N.S."},
                                            {"age_group", "child"},
                                            {"notes", kMarkers[1] + "\n" + kMarkers[3]}})});
   PutOk(kh, {"family_tracing",
              std::string(kTracing),
-             {{"case", kCase}, {"family_found", "yes"}, {"assessment_notes", kMarkers[4]}}});
+             {{"case", kLeavingCase}, {"family_found", "yes"}, {"assessment_notes", kMarkers[4]}}});
 }
 
 void WithdrawConsent(Store& kh) {
   PutOk(kh, {"case",
-             std::string(kCase),
+             std::string(kLeavingCase),
              {{"consent", "refused"},
               {"consent_recorded_by", "Case manager, MoSVY"},
               {"consent_recorded_on", "2026-05-04"}}});
 }
 
-sync::SyncSummary SyncOk(Store& client, Store& server) {
+sync::SyncSummary SyncOkSummary(Store& client, Store& server) {
   testing::InProcessTransport transport(server, client.node_id());
   auto summary = testing::SyncWith(client, transport);
   EXPECT_TRUE(summary.ok()) << client.node_id() << " with " << server.node_id() << ": "
@@ -124,7 +124,7 @@ std::string BundleBytes(const std::string& path, const sync::NodeSigner& receive
 
 // The case's step at `s` ("" when none).
 std::string StepOf(Store& s) {
-  auto record = s.Get(kCase);
+  auto record = s.Get(kLeavingCase);
   if (!record.ok() || !record->Value("step")) return "";
   return record->Value("step")->value_or("");
 }
@@ -132,34 +132,35 @@ std::string StepOf(Store& s) {
 // Bangkok holds the whole case, a conflict on its notes and its own review.
 void BangkokHoldsTheCase(FiveOffices& o) {
   OpenSharedCase(*o.kh);
-  SyncOk(*o.th, *o.kh);
-  ASSERT_TRUE(Holds(*o.th, kCase));
-  PutOk(*o.th,
-        {"case_review", std::string(kReview), {{"case", kCase}, {"discussion", kMarkers[5]}}});
+  SyncOkSummary(*o.th, *o.kh);
+  ASSERT_TRUE(Holds(*o.th, kLeavingCase));
+  PutOk(
+      *o.th,
+      {"case_review", std::string(kReview), {{"case", kLeavingCase}, {"discussion", kMarkers[5]}}});
   // Both capitals edit the notes apart: a conflict, on both sides.
-  PutOk(*o.th, {"case", std::string(kCase), {{"notes", kMarkers[2]}}});
-  PutOk(*o.kh, {"case", std::string(kCase), {{"notes", kMarkers[1] + " (ต่อ)"}}});
-  SyncOk(*o.th, *o.kh);
-  ASSERT_EQ(o.th->Get(kCase)->conflicts.count("notes"), 1u);
-  ASSERT_EQ(o.kh->Get(kCase)->conflicts.count("notes"), 1u);
+  PutOk(*o.th, {"case", std::string(kLeavingCase), {{"notes", kMarkers[2]}}});
+  PutOk(*o.kh, {"case", std::string(kLeavingCase), {{"notes", kMarkers[1] + " (ต่อ)"}}});
+  SyncOkSummary(*o.th, *o.kh);
+  ASSERT_EQ(o.th->Get(kLeavingCase)->conflicts.count("notes"), 1u);
+  ASSERT_EQ(o.kh->Get(kLeavingCase)->conflicts.count("notes"), 1u);
   ASSERT_TRUE(Holds(*o.kh, kReview));
 }
 
 // What a node out of scope keeps after the purge: nothing of the case but
 // the entry saying it held it.
 void ExpectPurged(Store& s, const std::string& db_path, const std::string& told_by) {
-  for (const char* id : {kCase, kTracing, kReview}) {
+  for (const char* id : {kLeavingCase, kTracing, kReview}) {
     EXPECT_FALSE(Holds(s, id)) << id << " at " << s.node_id();
     EXPECT_EQ(RowsAbout(s, id), 0) << id << " at " << s.node_id();
   }
-  auto history = s.History(kCase, std::nullopt);
+  auto history = s.History(kLeavingCase, std::nullopt);
   EXPECT_TRUE(!history.ok() || history->empty());
   auto conflicts = s.ListConflicts({});
   ASSERT_TRUE(conflicts.ok());
-  for (const auto& c : conflicts->conflicts) EXPECT_NE(c.record_id, kCase);
+  for (const auto& c : conflicts->conflicts) EXPECT_NE(c.record_id, kLeavingCase);
   auto purged = s.PurgedRecords();
   ASSERT_TRUE(purged.ok());
-  EXPECT_EQ(PurgedIds(*purged), (std::vector<std::string>{kCase, kTracing, kReview}));
+  EXPECT_EQ(PurgedIds(*purged), (std::vector<std::string>{kLeavingCase, kTracing, kReview}));
   for (const auto& p : *purged) {
     EXPECT_EQ(p.notice_from, told_by);
     EXPECT_GT(p.purged_at_ms, 0);
@@ -169,20 +170,20 @@ void ExpectPurged(Store& s, const std::string& db_path, const std::string& told_
 
 // The offices still in scope keep every value: the purge is not a delete.
 void ExpectKeptInScope(Store& s) {
-  for (const char* id : {kCase, kTracing, kReview}) {
+  for (const char* id : {kLeavingCase, kTracing, kReview}) {
     auto record = s.Get(id);
     ASSERT_TRUE(record.ok()) << id << " at " << s.node_id();
     EXPECT_FALSE(record->deleted);
   }
-  EXPECT_EQ(s.Get(kCase)->conflicts.count("notes"), 1u);
+  EXPECT_EQ(s.Get(kLeavingCase)->conflicts.count("notes"), 1u);
 }
 
 TEST(ScopeExitTest, ConsentWithdrawnAtTheCapitalIsPurgedInBangkokAtItsNextSync) {
   FiveOffices o;
   BangkokHoldsTheCase(o);
   WithdrawConsent(*o.kh);
-  sync::SyncSummary summary = SyncOk(*o.th, *o.kh);
-  EXPECT_EQ(PurgedIds(summary.purged), (std::vector<std::string>{kCase, kTracing, kReview}));
+  sync::SyncSummary summary = SyncOkSummary(*o.th, *o.kh);
+  EXPECT_EQ(PurgedIds(summary.purged), (std::vector<std::string>{kLeavingCase, kTracing, kReview}));
   EXPECT_TRUE(summary.notices_ignored.empty());
   ExpectPurged(*o.th, o.DbPath(*o.th), "KH-NCCT");
   // Bangkok writes on and syncs again, and Poi Pet (in scope) with the
@@ -190,22 +191,22 @@ TEST(ScopeExitTest, ConsentWithdrawnAtTheCapitalIsPurgedInBangkokAtItsNextSync) 
   // whole case, and Bangkok's new write reaches the capital (the purge freed
   // the head of Bangkok's log: no position is used twice).
   PutOk(*o.th, {"office", std::string("office-th-aranya"), {{"name", "สำนักงานอรัญประเทศ"}}});
-  SyncOk(*o.th, *o.kh);
+  SyncOkSummary(*o.th, *o.kh);
   EXPECT_TRUE(Holds(*o.kh, "office-th-aranya"));
-  SyncOk(*o.poipet, *o.kh);
+  SyncOkSummary(*o.poipet, *o.kh);
   ExpectKeptInScope(*o.kh);
   ExpectKeptInScope(*o.poipet);
-  EXPECT_EQ(RecordDump(*o.poipet, kCase), RecordDump(*o.kh, kCase));
+  EXPECT_EQ(RecordDump(*o.poipet, kLeavingCase), RecordDump(*o.kh, kLeavingCase));
 }
 
 TEST(ScopeExitTest, ConsentWithdrawnAtTheCapitalIsPurgedInBangkokThroughPoipet) {
   FiveOffices o;
   BangkokHoldsTheCase(o);  // Bangkok had the case from the capital, not from Poi Pet
-  SyncOk(*o.poipet, *o.kh);
+  SyncOkSummary(*o.poipet, *o.kh);
   WithdrawConsent(*o.kh);
-  SyncOk(*o.poipet, *o.kh);  // the withdrawal reaches Poi Pet
-  sync::SyncSummary summary = SyncOk(*o.th, *o.poipet);
-  EXPECT_EQ(PurgedIds(summary.purged), (std::vector<std::string>{kCase, kTracing, kReview}));
+  SyncOkSummary(*o.poipet, *o.kh);  // the withdrawal reaches Poi Pet
+  sync::SyncSummary summary = SyncOkSummary(*o.th, *o.poipet);
+  EXPECT_EQ(PurgedIds(summary.purged), (std::vector<std::string>{kLeavingCase, kTracing, kReview}));
   ExpectPurged(*o.th, o.DbPath(*o.th), "KH-POIPET");
   ExpectKeptInScope(*o.poipet);
 }
@@ -224,17 +225,17 @@ TEST(ScopeExitTest, ConsentWithdrawnAtTheCapitalIsPurgedInBangkokByBundle) {
                                    CredentialsFor(*o.th).signer);
   ASSERT_TRUE(applied.ok()) << applied.status().ToString();
   EXPECT_EQ(PurgedIds(applied->applied.purged),
-            (std::vector<std::string>{kCase, kTracing, kReview}));
+            (std::vector<std::string>{kLeavingCase, kTracing, kReview}));
   ExpectPurged(*o.th, o.DbPath(*o.th), "KH-NCCT");
   // Applying the same file again changes nothing.
   auto again = sync::ApplyBundle(*o.th, *CredentialsFor(*o.th).verifier, bundle,
                                  CredentialsFor(*o.th).signer);
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_TRUE(again->applied.purged.empty());
-  EXPECT_FALSE(Holds(*o.th, kCase));
+  EXPECT_FALSE(Holds(*o.th, kLeavingCase));
 }
 
-constexpr char kRefusedNotes[] = "ไม่ยินยอมให้ส่งต่อข้อมูล-refused-J3V";
+constexpr char kWithdrawnConsentNotes[] = "ไม่ยินยอมให้ส่งต่อข้อมูล-refused-J3V";
 
 TEST(ScopeExitTest, AThaiOfficeThatNeverHeldARefusedCaseHearsNothingOfIt) {
   FiveOffices o;
@@ -244,18 +245,18 @@ TEST(ScopeExitTest, AThaiOfficeThatNeverHeldARefusedCaseHearsNothingOfIt) {
                     {{"reference", "KH-2026-090"},
                      {"direction", "TH-KH"},
                      {"consent", "refused"},
-                     {"notes", kRefusedNotes}}});
+                     {"notes", kWithdrawnConsentNotes}}});
   // ...and one Aranyaprathet held until consent was withdrawn.
   OpenSharedCase(*o.kh);
-  SyncOk(*o.poipet, *o.kh);
-  SyncOk(*o.aranya, *o.kh);
-  ASSERT_TRUE(Holds(*o.aranya, kCase));
+  SyncOkSummary(*o.poipet, *o.kh);
+  SyncOkSummary(*o.aranya, *o.kh);
+  ASSERT_TRUE(Holds(*o.aranya, kLeavingCase));
   ASSERT_FALSE(Holds(*o.aranya, "case-kh-2026-090"));
   WithdrawConsent(*o.kh);
   // Scope fields of the refused case change after Aranyaprathet's cursor:
   // it is marked national-only.
   PutOk(*o.poipet, {"case", std::string("case-kh-2026-090"), {{"direction", "KH"}}});
-  SyncOk(*o.poipet, *o.kh);
+  SyncOkSummary(*o.poipet, *o.kh);
   std::string received = testing::RecordedSync(*o.aranya, *o.kh);
   received += testing::RecordedSync(*o.aranya, *o.poipet);
   received += testing::RecordedSync(*o.th, *o.kh);  // Bangkok never held either
@@ -272,15 +273,15 @@ TEST(ScopeExitTest, AThaiOfficeThatNeverHeldARefusedCaseHearsNothingOfIt) {
                                 CredentialsFor(*o.aranya).signer)
                   .ok());
 
-  EXPECT_FALSE(Holds(*o.aranya, kCase)) << "the case it held was purged";
+  EXPECT_FALSE(Holds(*o.aranya, kLeavingCase)) << "the case it held was purged";
   // The notice named the case Aranyaprathet held, and nothing of the other.
-  EXPECT_NE(received.find(kCase), std::string::npos);
+  EXPECT_NE(received.find(kLeavingCase), std::string::npos);
   EXPECT_EQ(received.find("case-kh-2026-090"), std::string::npos);
   EXPECT_EQ(received.find("KH-2026-090"), std::string::npos);
-  EXPECT_EQ(received.find(kRefusedNotes), std::string::npos);
+  EXPECT_EQ(received.find(kWithdrawnConsentNotes), std::string::npos);
   auto purged = o.aranya->PurgedRecords();
   ASSERT_TRUE(purged.ok());
-  EXPECT_EQ(PurgedIds(*purged), (std::vector<std::string>{kCase, kTracing}));
+  EXPECT_EQ(PurgedIds(*purged), (std::vector<std::string>{kLeavingCase, kTracing}));
   auto none = o.th->PurgedRecords();
   ASSERT_TRUE(none.ok());
   EXPECT_TRUE(none->empty());
@@ -328,51 +329,53 @@ class ForgedNoticeTransport : public sync::Transport {
 TEST(ScopeExitTest, ANoticeFromAPeerNotEntitledToSendItIsIgnoredReportedAndTheLinkKeepsWorking) {
   FiveOffices o;
   OpenSharedCase(*o.kh);
-  SyncOk(*o.th, *o.kh);
-  SyncOk(*o.aranya, *o.th);
-  SyncOk(*o.poipet, *o.kh);
-  ASSERT_TRUE(Holds(*o.th, kCase));
+  SyncOkSummary(*o.th, *o.kh);
+  SyncOkSummary(*o.aranya, *o.th);
+  SyncOkSummary(*o.poipet, *o.kh);
+  ASSERT_TRUE(Holds(*o.th, kLeavingCase));
   // A Thai office tells Bangkok the Cambodian case left its scope: by
   // Bangkok's own values it is still shared, and Aranyaprathet does not
   // speak for Cambodia.
   {
-    ForgedNoticeTransport transport(*o.aranya, "TH-MSDHS", kCase,
+    ForgedNoticeTransport transport(*o.aranya, "TH-MSDHS", kLeavingCase,
                                     ForgedNoticeTransport::From::kServer);
     auto summary = testing::SyncWith(*o.th, transport);
     ASSERT_TRUE(summary.ok()) << summary.status().ToString();
     EXPECT_TRUE(summary->purged.empty());
     ASSERT_EQ(summary->notices_ignored.size(), 1u);
     EXPECT_NE(summary->notices_ignored[0].find("TH-ARANYA"), std::string::npos);
-    EXPECT_NE(summary->notices_ignored[0].find(kCase), std::string::npos);
+    EXPECT_NE(summary->notices_ignored[0].find(kLeavingCase), std::string::npos);
   }
-  EXPECT_TRUE(Holds(*o.th, kCase));
+  EXPECT_TRUE(Holds(*o.th, kLeavingCase));
   EXPECT_TRUE(Holds(*o.th, kTracing));
   // Bangkok tells the capital to purge the capital's own case, and Poi Pet,
   // of the same party, too: never, whoever says it, pulled or pushed.
   for (Store* teller : {o.th.get(), o.poipet.get()}) {
-    ForgedNoticeTransport pulled(*teller, "KH-NCCT", kCase, ForgedNoticeTransport::From::kServer);
+    ForgedNoticeTransport pulled(*teller, "KH-NCCT", kLeavingCase,
+                                 ForgedNoticeTransport::From::kServer);
     auto summary = testing::SyncWith(*o.kh, pulled);
     ASSERT_TRUE(summary.ok()) << summary.status().ToString();
     EXPECT_TRUE(summary->purged.empty());
     ASSERT_EQ(summary->notices_ignored.size(), 1u);
     EXPECT_NE(summary->notices_ignored[0].find("own party"), std::string::npos);
   }
-  PutOk(*o.th, {"case", std::string(kCase), {{"step", "family_assessment"}}});
+  PutOk(*o.th, {"case", std::string(kLeavingCase), {{"step", "family_assessment"}}});
   {
-    ForgedNoticeTransport pushed(*o.kh, "TH-MSDHS", kCase, ForgedNoticeTransport::From::kClient);
+    ForgedNoticeTransport pushed(*o.kh, "TH-MSDHS", kLeavingCase,
+                                 ForgedNoticeTransport::From::kClient);
     auto summary = testing::SyncWith(*o.th, pushed);
     ASSERT_TRUE(summary.ok()) << summary.status().ToString();
   }
-  ASSERT_TRUE(Holds(*o.kh, kCase));
+  ASSERT_TRUE(Holds(*o.kh, kLeavingCase));
   EXPECT_EQ(StepOf(*o.kh), "family_assessment")
       << "the push went in with the forged notice beside it";
   auto purged = o.kh->PurgedRecords();
   ASSERT_TRUE(purged.ok());
   EXPECT_TRUE(purged->empty());
   // The links keep working: the next honest syncs move data both ways.
-  PutOk(*o.kh, {"case", std::string(kCase), {{"next_review", "2026-06-01"}}});
-  SyncOk(*o.th, *o.kh);
-  auto record = o.th->Get(kCase);
+  PutOk(*o.kh, {"case", std::string(kLeavingCase), {{"next_review", "2026-06-01"}}});
+  SyncOkSummary(*o.th, *o.kh);
+  auto record = o.th->Get(kLeavingCase);
   ASSERT_TRUE(record.ok());
   ASSERT_NE(record->Value("next_review"), nullptr);
   EXPECT_EQ(*record->Value("next_review"), std::optional<std::string>("2026-06-01"));
@@ -381,27 +384,27 @@ TEST(ScopeExitTest, ANoticeFromAPeerNotEntitledToSendItIsIgnoredReportedAndTheLi
 TEST(ScopeExitTest, ConsentGivenAgainBringsTheWholeCaseBackWithItsConflictAndBangkoksReview) {
   FiveOffices o;
   BangkokHoldsTheCase(o);
-  std::string before_case = RecordDump(*o.kh, kCase);
+  std::string before_case = RecordDump(*o.kh, kLeavingCase);
   WithdrawConsent(*o.kh);
-  SyncOk(*o.th, *o.kh);
-  ASSERT_FALSE(Holds(*o.th, kCase));
+  SyncOkSummary(*o.th, *o.kh);
+  ASSERT_FALSE(Holds(*o.th, kLeavingCase));
   // The victim agrees again, at Poi Pet; the capital hears of it first.
-  SyncOk(*o.poipet, *o.kh);
+  SyncOkSummary(*o.poipet, *o.kh);
   PutOk(*o.poipet, {"case",
-                    std::string(kCase),
+                    std::string(kLeavingCase),
                     {{"consent", "given"},
                      {"consent_recorded_by", "Social worker, Poi Pet Transit Center"},
                      {"consent_recorded_on", "2026-07-10"}}});
-  SyncOk(*o.poipet, *o.kh);
-  sync::SyncSummary summary = SyncOk(*o.th, *o.kh);
+  SyncOkSummary(*o.poipet, *o.kh);
+  sync::SyncSummary summary = SyncOkSummary(*o.th, *o.kh);
   EXPECT_TRUE(summary.purged.empty());
-  for (const char* id : {kCase, kTracing, kReview}) {
+  for (const char* id : {kLeavingCase, kTracing, kReview}) {
     ASSERT_TRUE(Holds(*o.th, id)) << id;
     EXPECT_EQ(RecordDump(*o.th, id), RecordDump(*o.kh, id)) << id;
   }
-  EXPECT_EQ(o.th->Get(kCase)->conflicts.count("notes"), 1u)
+  EXPECT_EQ(o.th->Get(kLeavingCase)->conflicts.count("notes"), 1u)
       << "the conflict made before the withdrawal is back";
-  auto notes = o.th->History(kCase, std::string("notes"));
+  auto notes = o.th->History(kLeavingCase, std::string("notes"));
   ASSERT_TRUE(notes.ok());
   EXPECT_EQ(notes->size(), 2u) << "both live values of the notes, with who wrote them";
   // The entry that it was purged stays: the office held it, and purged it once.
@@ -409,8 +412,8 @@ TEST(ScopeExitTest, ConsentGivenAgainBringsTheWholeCaseBackWithItsConflictAndBan
   ASSERT_TRUE(purged.ok());
   EXPECT_EQ(purged->size(), 3u);
   // And it keeps working both ways: Bangkok's next edit reaches the capital.
-  PutOk(*o.th, {"case", std::string(kCase), {{"step", "repatriation_approved"}}});
-  SyncOk(*o.th, *o.kh);
+  PutOk(*o.th, {"case", std::string(kLeavingCase), {{"step", "repatriation_approved"}}});
+  SyncOkSummary(*o.th, *o.kh);
   EXPECT_EQ(StepOf(*o.kh), "repatriation_approved");
   EXPECT_NE(before_case, "");
 }
@@ -418,18 +421,18 @@ TEST(ScopeExitTest, ConsentGivenAgainBringsTheWholeCaseBackWithItsConflictAndBan
 TEST(ScopeExitTest, StatesOfAPurgedCaseFromAnOfficeThatHasNotHeardAreNotKept) {
   FiveOffices o;
   BangkokHoldsTheCase(o);
-  SyncOk(*o.poipet, *o.kh);
+  SyncOkSummary(*o.poipet, *o.kh);
   WithdrawConsent(*o.kh);
-  SyncOk(*o.th, *o.kh);
-  ASSERT_FALSE(Holds(*o.th, kCase));
+  SyncOkSummary(*o.th, *o.kh);
+  ASSERT_FALSE(Holds(*o.th, kLeavingCase));
   // Poi Pet has not heard of the withdrawal, edits the case and syncs with
   // Bangkok: what it sends of the case does not stay.
   const std::string shelter = "ศูนย์คุ้มครองเด็กสระแก้ว-Y8T";
-  PutOk(*o.poipet, {"case", std::string(kCase), {{"shelter", shelter}}});
-  sync::SyncSummary summary = SyncOk(*o.th, *o.poipet);
-  EXPECT_FALSE(Holds(*o.th, kCase));
-  EXPECT_EQ(RowsAbout(*o.th, kCase), 0);
-  EXPECT_EQ(PurgedIds(summary.purged), std::vector<std::string>{kCase});
+  PutOk(*o.poipet, {"case", std::string(kLeavingCase), {{"shelter", shelter}}});
+  sync::SyncSummary summary = SyncOkSummary(*o.th, *o.poipet);
+  EXPECT_FALSE(Holds(*o.th, kLeavingCase));
+  EXPECT_EQ(RowsAbout(*o.th, kLeavingCase), 0);
+  EXPECT_EQ(PurgedIds(summary.purged), std::vector<std::string>{kLeavingCase});
   std::string bytes = ReadAll(o.DbPath(*o.th)) + ReadAll(o.DbPath(*o.th) + "-wal");
   // (Whole strings: a few bytes could turn up by chance among salts and signatures.)
   EXPECT_EQ(bytes.find(shelter), std::string::npos);
@@ -438,23 +441,23 @@ TEST(ScopeExitTest, StatesOfAPurgedCaseFromAnOfficeThatHasNotHeardAreNotKept) {
 TEST(ScopeExitTest, ACopyArrivingAfterTheOwnerSaidTheCaseLeftIsNotKept) {
   FiveOffices o;
   OpenSharedCase(*o.kh);
-  SyncOk(*o.th, *o.kh);
+  SyncOkSummary(*o.th, *o.kh);
   WithdrawConsent(*o.kh);
   // Aranyaprathet, of a party the case was shared with, hears it left
   // before any copy reaches it...
-  sync::SyncSummary told = SyncOk(*o.aranya, *o.kh);
+  sync::SyncSummary told = SyncOkSummary(*o.aranya, *o.kh);
   EXPECT_TRUE(told.purged.empty());
-  ASSERT_FALSE(Holds(*o.aranya, kCase));
+  ASSERT_FALSE(Holds(*o.aranya, kLeavingCase));
   // ...from Bangkok, which has not heard yet.
-  sync::SyncSummary summary = SyncOk(*o.aranya, *o.th);
-  EXPECT_FALSE(Holds(*o.aranya, kCase));
+  sync::SyncSummary summary = SyncOkSummary(*o.aranya, *o.th);
+  EXPECT_FALSE(Holds(*o.aranya, kLeavingCase));
   EXPECT_FALSE(Holds(*o.aranya, kTracing));
-  EXPECT_EQ(RowsAbout(*o.aranya, kCase), 0);
-  EXPECT_EQ(PurgedIds(summary.purged), (std::vector<std::string>{kCase, kTracing}));
+  EXPECT_EQ(RowsAbout(*o.aranya, kLeavingCase), 0);
+  EXPECT_EQ(PurgedIds(summary.purged), (std::vector<std::string>{kLeavingCase, kTracing}));
   EXPECT_EQ(MarkersOnDisk(o.DbPath(*o.aranya)), std::vector<std::string>{});
   // Bangkok hears it from the capital in turn.
-  SyncOk(*o.th, *o.kh);
-  EXPECT_FALSE(Holds(*o.th, kCase));
+  SyncOkSummary(*o.th, *o.kh);
+  EXPECT_FALSE(Holds(*o.th, kLeavingCase));
 }
 
 // An office edits a record so that its own party may no longer hold it (the
@@ -466,13 +469,13 @@ TEST(ScopeExitTest, AnOfficeThatTakesAPlanOutOfItsOwnScopePurgesItAtItsNextSync)
   PutOk(*o.aranya, {"plan",
                     std::string("plan-thvn-2026"),
                     {{"title", "แผนไตรภาคี ไทย–กัมพูชา–เวียดนาม"}, {"parties", "KH,TH,VN"}}});
-  SyncOk(*o.kh, *o.aranya);
-  SyncOk(*o.vn, *o.kh);
+  SyncOkSummary(*o.kh, *o.aranya);
+  SyncOkSummary(*o.vn, *o.kh);
   ASSERT_TRUE(Holds(*o.kh, "plan-thvn-2026"));
   PutOk(*o.kh, {"plan", std::string("plan-thvn-2026"), {{"parties", "TH,VN"}}});
-  SyncOk(*o.kh, *o.vn);      // the change reaches Viet Nam
-  SyncOk(*o.aranya, *o.vn);  // and the Thai office that opened the plan
-  sync::SyncSummary summary = SyncOk(*o.kh, *o.vn);
+  SyncOkSummary(*o.kh, *o.vn);      // the change reaches Viet Nam
+  SyncOkSummary(*o.aranya, *o.vn);  // and the Thai office that opened the plan
+  sync::SyncSummary summary = SyncOkSummary(*o.kh, *o.vn);
   EXPECT_FALSE(Holds(*o.kh, "plan-thvn-2026"));
   EXPECT_TRUE(summary.notices_ignored.empty());
   auto purged = o.kh->PurgedRecords();

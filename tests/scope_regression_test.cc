@@ -45,7 +45,7 @@ struct CambodiaVietNam {
 
 constexpr const char* kCase = "case-kh-2026-077";
 
-std::string RecordDump(Store& store, const std::string& id) {
+std::string CaseDumpLine(Store& store, const std::string& id) {
   auto lines = testing::DumpLines::Parse(DumpOf(store)).records;
   auto it = lines.find(id);
   return it == lines.end() ? "" : it->second;
@@ -53,7 +53,7 @@ std::string RecordDump(Store& store, const std::string& id) {
 
 // `office` holds the case as the capital does: every value, vector and sibling.
 void ExpectCaseAsAtTheCapital(CambodiaVietNam& o, Store& office) {
-  std::string want = RecordDump(*o.kh, kCase), got = RecordDump(office, kCase);
+  std::string want = CaseDumpLine(*o.kh, kCase), got = CaseDumpLine(office, kCase);
   EXPECT_TRUE(want == got) << office.node_id() << "\n  want " << want << "\n  got  " << got;
 }
 
@@ -143,7 +143,7 @@ TEST(ScopeRegressionTest, AMeetingHalfReceivedIsNotPassedOnAsIfItHadNoPlan) {
   // The link is back: Viet Nam gets the rest, Bangkok still nothing of it.
   SyncOk(*o.vn, *o.kh);
   SyncOk(*th, *o.vn);
-  EXPECT_EQ(RecordDump(*o.vn, "mtg-khvn-8"), RecordDump(*o.kh, "mtg-khvn-8"));
+  EXPECT_EQ(CaseDumpLine(*o.vn, "mtg-khvn-8"), CaseDumpLine(*o.kh, "mtg-khvn-8"));
   EXPECT_FALSE(th->Get("mtg-khvn-8").ok());
 }
 

@@ -41,7 +41,7 @@ Result<sync::SyncSummary> Sync(Store& client, Store& server,
   return testing::SyncWith(client, transport, options);
 }
 
-void SyncOk(Store& client, Store& server) {
+void SyncOkSmallPages(Store& client, Store& server) {
   auto summary = Sync(client, server);
   ASSERT_TRUE(summary.ok()) << summary.status().ToString();
 }
@@ -75,7 +75,7 @@ TEST(SyncTest, ASecondSyncSendsNothingBack) {
   Offices o;
   for (int i = 0; i < 20; ++i)
     Put(*o.kh, {"party", "p" + std::to_string(i), {{"code", "KH"}, {"name", "n"}}});
-  SyncOk(*o.th, *o.kh);
+  SyncOkSmallPages(*o.th, *o.kh);
   auto again = Sync(*o.th, *o.kh);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->states_received, 0u);
@@ -129,7 +129,7 @@ TEST(SyncTest, ConcurrentEditsOfOneFieldBecomeAConflictWithTheSameWinnerEverywhe
                                {"description", "d"},
                                {"timeframe", "2024"}}}})
                   .ok());
-  SyncOk(*o.th, *o.kh);
+  SyncOkSmallPages(*o.th, *o.kh);
   Put(*o.kh, {"activity", std::string("act-1.3"), {{"timeframe", "2024-Q2"}}});
   Put(*o.th, {"activity", std::string("act-1.3"), {{"timeframe", "2024-Q3"}}});
   auto summary = Sync(*o.th, *o.kh);
@@ -149,7 +149,7 @@ TEST(SyncTest, ConcurrentEditsOfOneFieldBecomeAConflictWithTheSameWinnerEverywhe
   // A reviewer's write dominates both values and closes the conflict everywhere.
   ASSERT_TRUE(
       o.th->WriteResolution("act-1.3", "timeframe", std::string("2024-Q3"), "kept TH-MSDHS").ok());
-  SyncOk(*o.th, *o.kh);
+  SyncOkSmallPages(*o.th, *o.kh);
   EXPECT_EQ(o.kh->GetStatus()->open_conflicts, 0);
   EXPECT_EQ(*o.kh->Get("act-1.3")->fields.at("timeframe").value, "2024-Q3");
   EXPECT_EQ(DumpOf(*o.kh), DumpOf(*o.th));
@@ -158,10 +158,10 @@ TEST(SyncTest, ConcurrentEditsOfOneFieldBecomeAConflictWithTheSameWinnerEverywhe
 TEST(SyncTest, ConcurrentWritesOfTheSameValueAreNotAConflict) {
   Offices o;
   Put(*o.kh, {"plan", std::string("plan-1"), {{"title", "P"}}});
-  SyncOk(*o.th, *o.kh);
+  SyncOkSmallPages(*o.th, *o.kh);
   Put(*o.kh, {"plan", std::string("plan-1"), {{"status", "signed"}}});
   Put(*o.th, {"plan", std::string("plan-1"), {{"status", "signed"}}});
-  SyncOk(*o.th, *o.kh);
+  SyncOkSmallPages(*o.th, *o.kh);
   EXPECT_EQ(o.kh->GetStatus()->open_conflicts, 0);
   EXPECT_EQ(DumpOf(*o.kh), DumpOf(*o.th));
 }
@@ -172,14 +172,14 @@ TEST(SyncTest, BorderOfficeEditsReachTheOtherCapitalThroughItsOwnCapital) {
                   testing::SharedCase("TH-KH", {{"reference", "KH-2023-014"},
                                                 {"step", "returned"},
                                                 {"return_checkpoint", "Poi Pet"}})});
-  SyncOk(*o.border, *o.kh);
-  SyncOk(*o.kh, *o.th);
+  SyncOkSmallPages(*o.border, *o.kh);
+  SyncOkSmallPages(*o.kh, *o.th);
   auto at_th = o.th->Get("case-KH-2023-014");
   ASSERT_TRUE(at_th.ok());
   EXPECT_EQ(at_th->fields.at("step").origin, "KH-POIPET");
   Put(*o.th, {"case", std::string("case-KH-2023-014"), {{"step", "transit_centre"}}});
-  SyncOk(*o.kh, *o.th);
-  SyncOk(*o.border, *o.kh);
+  SyncOkSmallPages(*o.kh, *o.th);
+  SyncOkSmallPages(*o.border, *o.kh);
   EXPECT_EQ(*o.border->Get("case-KH-2023-014")->fields.at("step").value, "transit_centre");
   EXPECT_EQ(DumpOf(*o.border), DumpOf(*o.th));
   EXPECT_EQ(DumpOf(*o.kh), DumpOf(*o.th));
@@ -188,7 +188,7 @@ TEST(SyncTest, BorderOfficeEditsReachTheOtherCapitalThroughItsOwnCapital) {
 TEST(SyncTest, DeleteAgainstAConcurrentEditIsAConflictAndKeepsTheRecordVisible) {
   Offices o;
   Put(*o.kh, {"plan", std::string("plan-1"), {{"title", "P"}}});
-  SyncOk(*o.th, *o.kh);
+  SyncOkSmallPages(*o.th, *o.kh);
   ASSERT_TRUE(o.kh->Delete("plan-1").ok());
   Put(*o.th, {"plan", std::string("plan-1"), {{"status", "finalized"}}});
   auto summary = Sync(*o.th, *o.kh);
@@ -204,7 +204,7 @@ TEST(SyncTest, DeleteAgainstAConcurrentEditIsAConflictAndKeepsTheRecordVisible) 
   // Confirming the delete dominates the edit: deleted everywhere.
   ASSERT_TRUE(
       o.kh->WriteResolution("plan-1", kDeletedField, std::string("1"), "delete confirmed").ok());
-  SyncOk(*o.th, *o.kh);
+  SyncOkSmallPages(*o.th, *o.kh);
   EXPECT_TRUE(o.th->Get("plan-1")->deleted);
   EXPECT_EQ(o.th->GetStatus()->open_conflicts, 0);
   EXPECT_EQ(DumpOf(*o.kh), DumpOf(*o.th));
@@ -213,11 +213,11 @@ TEST(SyncTest, DeleteAgainstAConcurrentEditIsAConflictAndKeepsTheRecordVisible) 
 TEST(SyncTest, ADeleteThatSawTheEditWins) {
   Offices o;
   Put(*o.kh, {"plan", std::string("plan-1"), {{"title", "P"}}});
-  SyncOk(*o.th, *o.kh);
+  SyncOkSmallPages(*o.th, *o.kh);
   Put(*o.th, {"plan", std::string("plan-1"), {{"status", "finalized"}}});
-  SyncOk(*o.th, *o.kh);
+  SyncOkSmallPages(*o.th, *o.kh);
   ASSERT_TRUE(o.kh->Delete("plan-1").ok());
-  SyncOk(*o.th, *o.kh);
+  SyncOkSmallPages(*o.th, *o.kh);
   EXPECT_TRUE(o.th->Get("plan-1")->deleted);
   EXPECT_EQ(o.th->GetStatus()->open_conflicts, 0);
 }
@@ -296,7 +296,7 @@ TEST(SyncTest, AWriteMadeBetweenTheSealAndThePageReadIsSealedAndSent) {
   ASSERT_TRUE(left.ok());
   EXPECT_TRUE(left->writes.empty());
 
-  SyncOk(*o.th, *o.kh);
+  SyncOkSmallPages(*o.th, *o.kh);
   EXPECT_EQ(DumpOf(*o.th), DumpOf(*o.kh));
 }
 
@@ -367,7 +367,7 @@ TEST(SyncTest, AnOfficerSavingThroughoutThePullsNeverFailsThemAndNothingIsLost) 
     EXPECT_TRUE(pulled.ok()) << "round " << rounds << ": " << pulled.status().ToString();
   } while (!saving_done);
   saving.join();
-  SyncOk(*o.th, *o.kh);
+  SyncOkSmallPages(*o.th, *o.kh);
   EXPECT_EQ(DumpOf(*o.th), DumpOf(*o.kh)) << rounds << " syncs while the officer saved";
   auto p0 = o.th->Get("p0");
   ASSERT_TRUE(p0.ok()) << p0.status().ToString();
@@ -444,7 +444,7 @@ TEST(SyncTest, SealersOnManyConnectionsAtOnceAllSucceedAndSealEveryWriteOnce) {
   EXPECT_EQ((*members)->Int(0), (*members)->Int(1));
   EXPECT_EQ((*members)->Int(1), 600);
   (*members)->Reset();
-  SyncOk(*o.th, *o.kh);
+  SyncOkSmallPages(*o.th, *o.kh);
   EXPECT_EQ(DumpOf(*o.th), DumpOf(*o.kh));
   auto th_party = o.th->Get("p299");
   ASSERT_TRUE(th_party.ok()) << th_party.status().ToString();
@@ -477,7 +477,7 @@ TEST(SyncTest, WritesSealedAsTheyAreMadeNeedNoSealingStepAndAFailedSealLosesNoWr
   EXPECT_EQ(left->writes.size(), 1u) << "the delete is in, waiting for its seal";
   EXPECT_TRUE(o.border->Get("case-7")->deleted);
 
-  SyncOk(*o.kh, *o.border);
+  SyncOkSmallPages(*o.kh, *o.border);
   EXPECT_TRUE(o.kh->Get("case-7")->deleted);
   EXPECT_EQ(DumpOf(*o.kh), DumpOf(*o.border));
 }
@@ -488,14 +488,14 @@ TEST(SyncTest, WritesSealedAsTheyAreMadeNeedNoSealingStepAndAFailedSealLosesNoWr
 TEST(SyncTest, AConflictReachesANodeThatNeverHeldItsRecordAsAConflict) {
   Offices o;
   Put(*o.kh, {"plan", std::string("plan-1"), {{"title", "ផែនការសកម្មភាពរួម"}}});
-  SyncOk(*o.th, *o.kh);
+  SyncOkSmallPages(*o.th, *o.kh);
   Put(*o.kh,
       {"plan", std::string("plan-1"), {{"general_objective", "កាត់បន្ថយការជួញដូរមនុស្សនៅតាមព្រំដែន"}}});
   Put(*o.th, {"plan", std::string("plan-1"), {{"general_objective", "ลดการค้ามนุษย์ตามแนวชายแดน"}}});
-  SyncOk(*o.th, *o.kh);
+  SyncOkSmallPages(*o.th, *o.kh);
   ASSERT_EQ(o.kh->GetStatus()->open_conflicts, 1);
 
-  SyncOk(*o.border, *o.kh);
+  SyncOkSmallPages(*o.border, *o.kh);
   auto record = o.border->Get("plan-1");
   ASSERT_TRUE(record.ok()) << record.status().ToString();
   ASSERT_EQ(record->conflicts.count("general_objective"), 1u);
@@ -513,7 +513,7 @@ TEST(SyncTest, AStoredVersionStillProvesItsOriginAndAnAlteredOneDoesNot) {
   Put(*o.kh, {"case", std::string("case-1"),
               testing::SharedCase(
                   "TH-KH", {{"reference", "KH-2026-001"}, {"notes", "ស្វែងរកគ្រួសារនៅខេត្តបាត់ដំបង"}})});
-  SyncOk(*o.th, *o.kh);
+  SyncOkSmallPages(*o.th, *o.kh);
   const sync::PeerVerifier& verifier = *testing::CredentialsFor(*o.th).verifier;
   auto history = o.th->History("case-1", std::string("notes"));
   ASSERT_TRUE(history.ok()) << history.status().ToString();
@@ -560,8 +560,8 @@ TEST(SyncTest, WritesMadeOneRecordAtATimeShareSignaturesAndAreProvedInPieces) {
   EXPECT_EQ(static_cast<size_t>((*units)->Int(0)), (states + 63) / 64);
   (*units)->Reset();
 
-  SyncOk(*o.th, *o.kh);      // TH-MSDHS: the shared cases only
-  SyncOk(*o.border, *o.th);  // KH-POIPET: the same, relayed by TH-MSDHS
+  SyncOkSmallPages(*o.th, *o.kh);      // TH-MSDHS: the shared cases only
+  SyncOkSmallPages(*o.border, *o.th);  // KH-POIPET: the same, relayed by TH-MSDHS
   for (Store* node : {o.th.get(), o.border.get()}) {
     SCOPED_TRACE(node->node_id());
     const sync::PeerVerifier& verifier = *testing::CredentialsFor(*node).verifier;
@@ -738,7 +738,7 @@ std::map<std::string, std::string> StoredSignedCopies(Store& store) {
 TEST(SyncTest, SignedBytesAreKeptOnlyWhenTheColumnsCannotSayThem) {
   Offices o;
   Put(*o.kh, {"party", "p-kh", {{"code", "KH"}, {"name", "ក្រសួងសង្គមកិច្ច"}}});
-  SyncOk(*o.th, *o.kh);
+  SyncOkSmallPages(*o.th, *o.kh);
   EXPECT_TRUE(StoredSignedCopies(*o.kh).empty());
   EXPECT_TRUE(StoredSignedCopies(*o.th).empty());
 
@@ -758,7 +758,7 @@ TEST(SyncTest, SignedBytesAreKeptOnlyWhenTheColumnsCannotSayThem) {
   EXPECT_EQ(StoredSignedCopies(*o.th),
             (std::map<std::string, std::string>{{"p-kh/name", changes.states(0)}}));
 
-  SyncOk(*o.border, *o.th);  // relayed to KH-POIPET
+  SyncOkSmallPages(*o.border, *o.th);  // relayed to KH-POIPET
   EXPECT_EQ(StoredSignedCopies(*o.border),
             (std::map<std::string, std::string>{{"p-kh/name", changes.states(0)}}));
   for (Store* node : {o.th.get(), o.border.get()}) {
@@ -825,7 +825,7 @@ TEST(SyncTest, AUnitWhoseKeyTheSessionCheckedIsVerifiedWhereThePageIsPrepared) {
 TEST(SyncTest, AUnitNamedFarBeyondItsOriginsWritesIsRefusedAndTheLinksGoOn) {
   Offices o;
   Put(*o.kh, {"party", "p-kh", {{"code", "KH"}, {"name", "ក្រសួងមហាផ្ទៃ"}}});
-  SyncOk(*o.th, *o.kh);
+  SyncOkSmallPages(*o.th, *o.kh);
   const sync::PeerVerifier& verifier = *testing::CredentialsFor(*o.th).verifier;
   for (uint64_t named : {uint64_t{30'000'000}, uint64_t{1} << 60}) {
     SCOPED_TRACE(named);
@@ -853,7 +853,7 @@ TEST(SyncTest, AUnitNamedFarBeyondItsOriginsWritesIsRefusedAndTheLinksGoOn) {
     EXPECT_EQ((*seals)->Int(0), 0);
     (*seals)->Reset();
   }
-  SyncOk(*o.border, *o.th);
+  SyncOkSmallPages(*o.border, *o.th);
   EXPECT_EQ(o.border->Get("p-kh")->fields.at("name").value, "ក្រសួងមហាផ្ទៃ");
 }
 
@@ -931,8 +931,8 @@ TEST(SyncTest, AWriteRelayedTwoHopsIsNotSentBackToTheRelay) {
                                                      {"step", "identified"}})});
   }
   ASSERT_TRUE(aranya->PutMany(returns).ok());
-  SyncOk(*aranya, *o.th);
-  SyncOk(*o.th, *o.kh);
+  SyncOkSmallPages(*aranya, *o.th);
+  SyncOkSmallPages(*o.th, *o.kh);
   auto border = Sync(*o.border, *o.kh);
   ASSERT_TRUE(border.ok()) << border.status().ToString();
   EXPECT_EQ(border->states_received, 50u * (2 + testing::kConsentFields));
@@ -955,7 +955,7 @@ TEST(SyncTest, ARelayThatAltersAWriteCannotMakeTheCapitalSkipIt) {
   Put(*o.border, {"case", std::string("case-KH-2026-031"), {{"notes", notes}}});
   Put(*o.border, {"case", std::string("case-KH-2026-032"),
                   testing::SharedCase("KH-TH", {{"reference", "KH-2026-032"}})});
-  SyncOk(*o.th, *o.border);
+  SyncOkSmallPages(*o.th, *o.border);
   // Each push page is altered on its way out of TH-MSDHS.
   class Altering : public sync::Transport {
    public:
@@ -985,7 +985,7 @@ TEST(SyncTest, ARelayThatAltersAWriteCannotMakeTheCapitalSkipIt) {
   EXPECT_NE(relayed->refused_by_peer[0].reason.find("does not match"), std::string::npos);
   EXPECT_EQ(o.kh->Knowledge()->Get("KH-POIPET"), 0u);
   // The write arrives from its origin.
-  SyncOk(*o.kh, *o.border);
+  SyncOkSmallPages(*o.kh, *o.border);
   EXPECT_EQ(*o.kh->Get("case-KH-2026-031")->fields.at("notes").value, notes);
   EXPECT_EQ(DumpOf(*o.kh), DumpOf(*o.border));
 }
