@@ -24,7 +24,7 @@ void OriginKeyCache::Add(const OriginKey& key) {
 
 namespace {
 
-UnitKey UnitOf(const FieldVersion& v) {
+UnitKey UnitOfState(const FieldVersion& v) {
   return {v.origin, v.UnitCounter(), v.unit};
 }
 
@@ -172,7 +172,7 @@ Result<PreparedChanges> PrepareSignedChanges(const wire::SignedChanges& changes,
   }
   for (size_t i = 0; i < parsed.size(); ++i) {
     const FieldVersion& v = parsed[i];
-    auto it = units.find(UnitOf(v));
+    auto it = units.find(UnitOfState(v));
     if (it == units.end()) {
       checked.refused.push_back(Refusal(v, "no proof that " + v.origin + " wrote it"));
       continue;
