@@ -279,7 +279,7 @@ TEST_F(EncryptionCliTest, ALostLaptopLocksItsCasesAtItsNextSyncUntilAnAdministra
     ASSERT_TRUE(testing::Accepts(*port)) << testing::FileBytes(dir_.File("serve.log"));
     Ran sync = AccordWith(laptop, {"sync", url}, kWithPassphrase);
     ASSERT_EQ(sync.code, 0) << sync.out << sync.err;
-    EXPECT_EQ(office.Signal(SIGTERM), 0);
+    EXPECT_EQ(office.Signal(SIGTERM), 0) << testing::FileBytes(dir_.File("serve.log"));
   }
 
   // The laptop is lost: the CA revokes its certificate, the office gets the list.
@@ -297,7 +297,7 @@ TEST_F(EncryptionCliTest, ALostLaptopLocksItsCasesAtItsNextSyncUntilAnAdministra
     EXPECT_EQ(sync.code, 1) << sync.out << sync.err;
     EXPECT_NE(sync.err.find("was revoked by the deployment CA"), std::string::npos) << sync.err;
     EXPECT_NE(sync.err.find("personal data locked"), std::string::npos) << sync.err;
-    EXPECT_EQ(office.Signal(SIGTERM), 0);
+    EXPECT_EQ(office.Signal(SIGTERM), 0) << testing::FileBytes(dir_.File("serve.log"));
   }
   EXPECT_NE(testing::FileBytes(dir_.File("serve.log")).find("revocation list"), std::string::npos);
   EXPECT_FALSE(std::filesystem::exists(laptop + "/keys/data-key"));
@@ -362,7 +362,7 @@ TEST_F(EncryptionCliTest, ALostLaptopLocksItsCasesAtItsNextSyncUntilAnAdministra
     ASSERT_TRUE(testing::Accepts(*port)) << testing::FileBytes(dir_.File("serve.log"));
     Ran sync = AccordWith(laptop, {"sync", url}, kNewPassphrase);
     EXPECT_EQ(sync.code, 0) << sync.out << sync.err;
-    EXPECT_EQ(office.Signal(SIGTERM), 0);
+    EXPECT_EQ(office.Signal(SIGTERM), 0) << testing::FileBytes(dir_.File("serve.log"));
   }
 }
 
