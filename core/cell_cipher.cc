@@ -14,8 +14,10 @@ namespace {
 // A sealed cell starts with a 0 byte, which neither a value (text without
 // NUL) nor the wire bytes (a protobuf: field number 0 does not exist) do.
 constexpr std::string_view kCellPrefix("\0AC1", 4);
-constexpr size_t kNonceBytes = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
-constexpr size_t kTagBytes = crypto_aead_xchacha20poly1305_ietf_ABYTES;
+constexpr size_t kNonceBytes = kXChaChaNonceBytes;
+constexpr size_t kTagBytes = kXChaChaTagBytes;
+static_assert(kNonceBytes == crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+static_assert(kTagBytes == crypto_aead_xchacha20poly1305_ietf_ABYTES);
 
 const char* ColumnName(CellColumn column) {
   switch (column) {

@@ -55,6 +55,11 @@ class DataKey {
 // Initialises libsodium once; false if it cannot be used.
 bool SodiumReady();
 
+// XChaCha20-Poly1305 (libsodium's crypto_aead_xchacha20poly1305_ietf), which
+// seals both cells and wrapped key files: its nonce and tag sizes.
+inline constexpr size_t kXChaChaNonceBytes = 24;
+inline constexpr size_t kXChaChaTagBytes = 16;
+
 // Which column of `versions` a cell is.
 enum class CellColumn { kValue, kNote, kWire };
 

@@ -22,8 +22,6 @@ namespace {
 
 constexpr std::string_view kMagic = "accord-wrapped-key-v1";
 constexpr size_t kSaltBytes = crypto_pwhash_SALTBYTES;
-constexpr size_t kKeyFileNonceBytes = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
-constexpr size_t kKeyFileTagBytes = crypto_aead_xchacha20poly1305_ietf_ABYTES;
 
 std::optional<std::string> HexDecode(std::string_view hex) {
   if (hex.size() % 2 != 0) return std::nullopt;
@@ -97,7 +95,7 @@ Result<WrappedKey> ParseWrapped(const std::string& path) {
   auto salt = HexDecode(fields["salt"]);
   if (!salt || salt->size() != kSaltBytes) return bad("salt");
   auto sealed = HexDecode(fields["sealed"]);
-  if (!sealed || sealed->size() != kKeyFileNonceBytes + DataKey::kBytes + kKeyFileTagBytes)
+  if (!sealed || sealed->size() != kXChaChaNonceBytes + DataKey::kBytes + kXChaChaTagBytes)
     return bad("sealed");
   w.salt = *salt;
   w.sealed = *sealed;
@@ -121,11 +119,11 @@ Status WriteWrappedKey(const std::string& path, const DataKey& key, const std::s
                    DeriveWrappingKey(passphrase, salt, cost.opslimit, cost.memlimit));
   std::string key_id = key.KeyId();
   std::string ad = WrapAssociatedData(key_id);
-  std::string sealed(kKeyFileNonceBytes + DataKey::kBytes + kKeyFileTagBytes, '\0');
+  std::string sealed(kXChaChaNonceBytes + DataKey::kBytes + kXChaChaTagBytes, '\0');
   auto* nonce = reinterpret_cast<unsigned char*>(sealed.data());
-  randombytes_buf(nonce, kKeyFileNonceBytes);
+  randombytes_buf(nonce, kXChaChaNonceBytes);
   crypto_aead_xchacha20poly1305_ietf_encrypt(
-      nonce + kKeyFileNonceBytes, nullptr, key.data(), DataKey::kBytes,
+      nonce + kXChaChaNonceBytes, nullptr, key.data(), DataKey::kBytes,
       reinterpret_cast<const unsigned char*>(ad.data()), ad.size(), nullptr, nonce,
       reinterpret_cast<const unsigned char*>(wrapping.data()));
   sodium_memzero(wrapping.data(), wrapping.size());
@@ -147,8 +145,8 @@ Result<DataKey> UnwrapKey(const std::string& path, const std::string& passphrase
   std::string plain(DataKey::kBytes, '\0');
   const auto* nonce = reinterpret_cast<const unsigned char*>(w.sealed.data());
   int rc = crypto_aead_xchacha20poly1305_ietf_decrypt(
-      reinterpret_cast<unsigned char*>(plain.data()), nullptr, nullptr, nonce + kKeyFileNonceBytes,
-      w.sealed.size() - kKeyFileNonceBytes, reinterpret_cast<const unsigned char*>(ad.data()),
+      reinterpret_cast<unsigned char*>(plain.data()), nullptr, nullptr, nonce + kXChaChaNonceBytes,
+      w.sealed.size() - kXChaChaNonceBytes, reinterpret_cast<const unsigned char*>(ad.data()),
       ad.size(), nonce, reinterpret_cast<const unsigned char*>(wrapping.data()));
   sodium_memzero(wrapping.data(), wrapping.size());
   if (rc != 0) {

@@ -24,10 +24,6 @@ void OriginKeyCache::Add(const OriginKey& key) {
 
 namespace {
 
-UnitKey UnitOfState(const FieldVersion& v) {
-  return {v.origin, v.UnitCounter(), v.unit};
-}
-
 // Finds and verifies the key a unit names, once per (origin, key id) per page.
 class KeyRing {
  public:
@@ -151,7 +147,7 @@ Result<PreparedChanges> PrepareSignedChanges(const wire::SignedChanges& changes,
   }
   std::map<UnitKey, PreparedUnit>& units = prepared.units;
   for (const auto& proof : changes.units()) {
-    UnitKey key{proof.seal().origin(), proof.seal().counter(), proof.seal().unit()};
+    UnitKey key = KeyOf(proof.seal());
     PreparedUnit& check = units[key];
     if (check.proof) {
       check.failure = "unit " + key.ToString() + " is proved twice in one page";
@@ -172,7 +168,7 @@ Result<PreparedChanges> PrepareSignedChanges(const wire::SignedChanges& changes,
   }
   for (size_t i = 0; i < parsed.size(); ++i) {
     const FieldVersion& v = parsed[i];
-    auto it = units.find(UnitOfState(v));
+    auto it = units.find(KeyOf(v));
     if (it == units.end()) {
       checked.refused.push_back(Refusal(v, "no proof that " + v.origin + " wrote it"));
       continue;

@@ -25,10 +25,6 @@ namespace {
 // Writes sealed per transaction.
 constexpr size_t kSealBatch = 128 * kMaxUnitSize;
 
-UnitKey UnitOf(const FieldVersion& v) {
-  return {v.origin, v.UnitCounter(), v.unit};
-}
-
 Result<std::string> RandomBytes(size_t n) {
   std::string bytes(n, '\0');
   if (RAND_bytes(reinterpret_cast<unsigned char*>(bytes.data()), static_cast<int>(bytes.size())) !=
@@ -257,7 +253,7 @@ Status ProveStates(Store& store, const std::vector<FieldVersion>& states,
       return Internal("record " + v.record_id + " field " + v.field + " by " + v.origin +
                       " is not sealed: seal this node's writes before sending");
     }
-    present[UnitOf(v)].insert(v.unit_position);
+    present[KeyOf(v)].insert(v.unit_position);
   }
   // A state whose seal is not held here cannot be proved: it stays behind
   // (the link goes on; its origin can still send it), never the whole page.
@@ -270,7 +266,7 @@ Status ProveStates(Store& store, const std::vector<FieldVersion>& states,
   // claims beyond what the receiver holds: a witness must prove it.
   std::map<std::string, uint64_t> claimed;
   for (const FieldVersion& v : states) {
-    if (!proofs.count(UnitOf(v))) continue;
+    if (!proofs.count(KeyOf(v))) continue;
     out->add_states(v.wire);
     for (const auto& [node, counter] : v.version.entries()) {
       if (node == v.origin || counter <= receiver_knowledge.Get(node)) continue;
@@ -355,7 +351,7 @@ PageReader ReaderFor(Store& store, const std::string& peer) {
 
 Status VerifyStoredProof(Store& store, const PeerVerifier& verifier, const FieldVersion& v) {
   if (v.wire.empty()) return NotFound("no proof of origin held for this version");
-  UnitKey key = UnitOf(v);
+  UnitKey key = KeyOf(v);
   ASSIGN_OR_RETURN(std::optional<ProvenUnit> unit, store.FindProvenUnit(key));
   if (!unit) return NotFound("the seal of unit " + key.ToString() + " is not held");
   ASSIGN_OR_RETURN(std::string hash, Sha256Of(v.wire));

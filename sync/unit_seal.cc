@@ -6,6 +6,10 @@ UnitKey KeyOf(const wire::UnitSeal& seal) {
   return {seal.origin(), seal.counter(), seal.unit()};
 }
 
+UnitKey KeyOf(const FieldVersion& state) {
+  return {state.origin, state.UnitCounter(), state.unit};
+}
+
 std::string UnitSigningInput(const UnitKey& key, const std::vector<std::string>& member_hashes) {
   std::string input = "accord-unit-v1\n";
   input.append(key.origin).append("\n");

@@ -32,6 +32,8 @@ inline constexpr uint32_t kMaxUnitSize = 64;
 inline constexpr size_t kSaltBytes = 16;
 
 UnitKey KeyOf(const wire::UnitSeal& seal);
+// The unit a sealed state belongs to.
+UnitKey KeyOf(const FieldVersion& state);
 
 // The bytes an origin signs for a unit: "accord-unit-v1\n<origin>\n<counter>\n
 // <unit>\n<size>\n" followed by the `size` raw 32-byte member hashes in order.
