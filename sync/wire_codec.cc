@@ -1,6 +1,9 @@
 #include "sync/wire_codec.h"
 
 #include <zstd.h>
+#include <zstd_errors.h>
+
+#include <memory>
 
 #include "core/state_bytes.h"
 #include "sync/error_codes.h"
@@ -51,27 +54,43 @@ Result<std::string> Compress(std::string_view data, int level) {
   return out;
 }
 
-Result<std::string> Decompress(std::string_view data, size_t max_bytes) {
-  // A declared size over the limit is refused before anything is allocated;
-  // streaming decompression then keeps a frame that lies about (or omits)
-  // its size from growing past max_bytes.
-  unsigned long long declared = ZSTD_getFrameContentSize(data.data(), data.size());
-  if (declared == ZSTD_CONTENTSIZE_ERROR) return Corruption("compressed data is damaged");
-  if (declared != ZSTD_CONTENTSIZE_UNKNOWN && declared > max_bytes) {
-    return Corruption("compressed data declares " + std::to_string(declared) +
-                      " bytes, over the limit of " + std::to_string(max_bytes));
+namespace {
+
+using DecompressionContext = std::unique_ptr<ZSTD_DCtx, size_t (*)(ZSTD_DCtx*)>;
+
+// A frame that declares its size (every frame Accord writes) decompresses in
+// one call straight into a string of that size: no window buffer and no
+// zero-filled staging chunk per message, which were a quarter of the
+// sanitized tests' time and showed in every small sync (docs/PERFORMANCE.md,
+// stop 27). zstd refuses a frame whose content is not the size it declares.
+Result<std::string> DecompressDeclared(ZSTD_DCtx* context, std::string_view data, size_t declared) {
+  std::string out(declared, '\0');
+  size_t n = ZSTD_decompressDCtx(context, out.data(), out.size(), data.data(), data.size());
+  if (ZSTD_isError(n)) {
+    if (ZSTD_getErrorCode(n) == ZSTD_error_dstSize_tooSmall) {
+      return Corruption("compressed data holds more than the " + std::to_string(declared) +
+                        " bytes it declares");
+    }
+    if (ZSTD_getErrorCode(n) == ZSTD_error_srcSize_wrong) {
+      return Corruption("compressed data is truncated or has trailing bytes");
+    }
+    return Corruption(std::string("compressed data is damaged: ") + ZSTD_getErrorName(n));
   }
-  std::unique_ptr<ZSTD_DStream, size_t (*)(ZSTD_DStream*)> stream(ZSTD_createDStream(),
-                                                                  ZSTD_freeDStream);
-  if (!stream) return Internal("cannot allocate a zstd stream");
+  if (n != declared) return Corruption("compressed data holds less than it declares");
+  return out;
+}
+
+// A frame that does not declare its size streams, stopped as soon as it grows
+// past max_bytes.
+Result<std::string> DecompressUndeclared(ZSTD_DCtx* context, std::string_view data,
+                                         size_t max_bytes) {
   std::string out;
-  if (declared != ZSTD_CONTENTSIZE_UNKNOWN) out.reserve(declared);
   ZSTD_inBuffer in{data.data(), data.size(), 0};
   std::string chunk(ZSTD_DStreamOutSize(), '\0');
   size_t last = 1;
   while (in.pos < in.size) {
     ZSTD_outBuffer buffer{chunk.data(), chunk.size(), 0};
-    last = ZSTD_decompressStream(stream.get(), &buffer, &in);
+    last = ZSTD_decompressStream(context, &buffer, &in);
     if (ZSTD_isError(last)) {
       return Corruption(std::string("compressed data is damaged: ") + ZSTD_getErrorName(last));
     }
@@ -86,6 +105,24 @@ Result<std::string> Decompress(std::string_view data, size_t max_bytes) {
   }
   if (last != 0) return Corruption("compressed data is truncated");
   return out;
+}
+
+}  // namespace
+
+Result<std::string> Decompress(std::string_view data, size_t max_bytes) {
+  // A declared size over the limit is refused before anything is allocated.
+  unsigned long long declared = ZSTD_getFrameContentSize(data.data(), data.size());
+  if (declared == ZSTD_CONTENTSIZE_ERROR) return Corruption("compressed data is damaged");
+  if (declared != ZSTD_CONTENTSIZE_UNKNOWN && declared > max_bytes) {
+    return Corruption("compressed data declares " + std::to_string(declared) +
+                      " bytes, over the limit of " + std::to_string(max_bytes));
+  }
+  DecompressionContext context(ZSTD_createDCtx(), ZSTD_freeDCtx);
+  if (!context) return Internal("cannot allocate a zstd context");
+  if (declared == ZSTD_CONTENTSIZE_UNKNOWN) {
+    return DecompressUndeclared(context.get(), data, max_bytes);
+  }
+  return DecompressDeclared(context.get(), data, static_cast<size_t>(declared));
 }
 
 Status CheckEnvelopeBounds(std::string_view bytes) {

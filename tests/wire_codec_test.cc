@@ -189,6 +189,33 @@ TEST(WireCodecTest, DecompressionStopsAtTheLimit) {
       << refused.status().message();
 }
 
+// A frame's declared size is what it is decompressed into: content that is
+// longer or shorter than declared, cut short, or followed by other bytes is
+// refused, never half-read.
+TEST(WireCodecTest, AFrameWhoseContentIsNotTheSizeItDeclaresIsRefused) {
+  const std::string text = "ប្រជុំទ្វេភាគី การประชุมทวิภาคี Cuộc họp song phương 双边会议";
+  std::string frame = Compress(text).value();
+  ASSERT_EQ(Decompress(frame, 1 << 20).value(), text);
+  // A short frame's header: magic (4 bytes), descriptor 0x20 (one segment,
+  // no checksum, no dictionary), then its content size in one byte.
+  ASSERT_LT(text.size(), 256u);
+  ASSERT_EQ(static_cast<unsigned char>(frame[4]), 0x20);
+  ASSERT_EQ(static_cast<unsigned char>(frame[5]), text.size());
+  const size_t field = 5;
+  for (int delta : {-1, +1}) {
+    std::string lying = frame;
+    lying[field] = static_cast<char>(text.size() + delta);
+    auto refused = Decompress(lying, 1 << 20);
+    EXPECT_EQ(refused.status().code(), Code::kCorruption) << delta;
+  }
+  auto cut = Decompress(frame.substr(0, frame.size() - 3), 1 << 20);
+  EXPECT_EQ(cut.status().code(), Code::kCorruption);
+  auto trailing = Decompress(frame + "xx", 1 << 20);
+  EXPECT_EQ(trailing.status().code(), Code::kCorruption);
+  auto garbage = Decompress(frame + frame.substr(0, 4) + "not a frame", 1 << 20);
+  EXPECT_EQ(garbage.status().code(), Code::kCorruption);
+}
+
 // A frame of a few kilobytes that would parse into millions of tiny states is
 // refused by counting, before protobuf allocates anything.
 TEST(WireCodecTest, TooManyStatesAreRefusedBeforeParsing) {
