@@ -9,7 +9,7 @@
 
 namespace accord::cli {
 
-using json = nlohmann::json;
+using nlohmann::json;
 
 json RetentionReportJson(const RetentionReport& report) {
   json types = json::array();

@@ -13,7 +13,9 @@
 // GCC 12 with the sanitizers sees boost::optional's storage as possibly
 // uninitialised inside Beast's parser (a known false positive).
 #pragma GCC diagnostic push
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/write.hpp>

@@ -34,7 +34,7 @@ using namespace std::chrono_literals;
 
 // AddressSanitizer's shadow memory and quarantine of freed blocks (256 MB by
 // default) inflate every process's resident set several times over.
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(ACCORD_SANITIZED)
 constexpr long kGenerousPeakKb = 1500 * 1024;
 #else
 constexpr long kGenerousPeakKb = 500 * 1024;

@@ -22,7 +22,7 @@ using testing::TempDir;
 
 // Sanitizer builds start processes several times slower: fewer runs keep the
 // test short, and the kill window follows how long an init takes.
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(ACCORD_SANITIZED)
 // 40 runs still meet the old failure (39 in 200) all but surely: 1 - 0.8^40.
 constexpr int kRuns = 40;
 #else

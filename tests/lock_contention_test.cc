@@ -34,7 +34,7 @@ using testing::TempDir;
 // Sanitizer builds run several times slower: a smaller bundle still spans
 // thirty-six chunks and several seconds, long enough to contend with and to
 // kill midway (90,000 states took 33-46 s of CI's sanitized run).
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(ACCORD_SANITIZED)
 constexpr int kRecords = 12000;  // x 3 fields: 36,000 field states
 #else
 constexpr int kRecords = 100000;  // x 3 fields: 300,000 field states

@@ -282,7 +282,7 @@ void ExpectSyncsAndIsToldItsClock(Office& capital, Office& office,
 TEST_F(ReplayTest, AnOfficeWhoseClockIsHoursBehindSyncsAndIsToldSo) {
   // Half a minute past the mark: the measured skew is off by half a round trip.
   const int64_t offset = -(3 * kHour + 12 * kMinute + 30 * 1000);
-  auto wrong_clock = [offset] { return testing::NowMs() + offset; };
+  auto wrong_clock = [] { return testing::NowMs() + offset; };
   Office& kh = AddOffice("KH-NCCT");
   Office& poipet = AddOffice("KH-POIPET", wrong_clock);
   Serve(kh);
@@ -299,7 +299,7 @@ TEST_F(ReplayTest, AnOfficeWhoseClockIsHoursBehindSyncsAndIsToldSo) {
 
 TEST_F(ReplayTest, AnOfficeWhoseClockIsADayAheadSyncsAndIsToldSo) {
   const int64_t offset = 26 * kHour + 5 * kMinute;
-  auto wrong_clock = [offset] { return testing::NowMs() + offset; };
+  auto wrong_clock = [] { return testing::NowMs() + offset; };
   Office& kh = AddOffice("KH-NCCT");
   Office& poipet = AddOffice("KH-POIPET", wrong_clock);
   Serve(kh);

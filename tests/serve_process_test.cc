@@ -33,7 +33,7 @@ using namespace std::chrono_literals;
 
 // x 3 fields: 60,000 field states (30,000 under the sanitizers, where loading
 // and syncing them is several times slower; still seven pages and a half to stop in).
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(ACCORD_SANITIZED)
 constexpr int kRecords = 10000;
 #else
 constexpr int kRecords = 20000;

@@ -56,7 +56,7 @@ TEST_F(TextRuleCliTest, AValueOverTheLimitIsRefusedAtEntry) {
   // 45 MB of minutes text (the size that prompted the limit): large documents
   // are attachments, not values. The sanitized build, whose JSON parsing runs
   // several times slower, sends 4 MB, still 16 times the limit.
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(ACCORD_SANITIZED)
   std::string huge(4u << 20, 'x');
 #else
   std::string huge(45u << 20, 'x');
