@@ -14,10 +14,8 @@ namespace {
 // A sealed cell starts with a 0 byte, which neither a value (text without
 // NUL) nor the wire bytes (a protobuf: field number 0 does not exist) do.
 constexpr std::string_view kCellPrefix("\0AC1", 4);
-constexpr size_t kNonceBytes = kXChaChaNonceBytes;
-constexpr size_t kTagBytes = kXChaChaTagBytes;
-static_assert(kNonceBytes == crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
-static_assert(kTagBytes == crypto_aead_xchacha20poly1305_ietf_ABYTES);
+static_assert(kXChaChaNonceBytes == crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+static_assert(kXChaChaTagBytes == crypto_aead_xchacha20poly1305_ietf_ABYTES);
 
 const char* ColumnName(CellColumn column) {
   switch (column) {
@@ -139,16 +137,16 @@ Result<std::string> CellCipher::Seal(CellColumn column, const CellRow& row,
   if (!key_) return FailedPrecondition(locked_message_);
   if (!SodiumReady()) return Internal("libsodium cannot be initialised");
   std::string ad = AssociatedData(column, row);
-  std::string cell(kCellPrefix.size() + kNonceBytes + plain.size() + kTagBytes, '\0');
+  std::string cell(kCellPrefix.size() + kXChaChaNonceBytes + plain.size() + kXChaChaTagBytes, '\0');
   std::copy(kCellPrefix.begin(), kCellPrefix.end(), cell.begin());
   auto* nonce = reinterpret_cast<unsigned char*>(cell.data() + kCellPrefix.size());
-  randombytes_buf(nonce, kNonceBytes);
+  randombytes_buf(nonce, kXChaChaNonceBytes);
   unsigned long long sealed_size = 0;
   crypto_aead_xchacha20poly1305_ietf_encrypt(
-      nonce + kNonceBytes, &sealed_size, reinterpret_cast<const unsigned char*>(plain.data()),
-      plain.size(), reinterpret_cast<const unsigned char*>(ad.data()), ad.size(), nullptr, nonce,
-      key_->data());
-  cell.resize(kCellPrefix.size() + kNonceBytes + sealed_size);
+      nonce + kXChaChaNonceBytes, &sealed_size,
+      reinterpret_cast<const unsigned char*>(plain.data()), plain.size(),
+      reinterpret_cast<const unsigned char*>(ad.data()), ad.size(), nullptr, nonce, key_->data());
+  cell.resize(kCellPrefix.size() + kXChaChaNonceBytes + sealed_size);
   return cell;
 }
 
@@ -156,14 +154,14 @@ Result<std::string> CellCipher::Open(CellColumn column, const CellRow& row,
                                      std::string_view cell) const {
   if (!key_) return FailedPrecondition(locked_message_);
   if (!SodiumReady()) return Internal("libsodium cannot be initialised");
-  if (!IsSealed(cell) || cell.size() < kCellPrefix.size() + kNonceBytes + kTagBytes) {
+  if (!IsSealed(cell) || cell.size() < kCellPrefix.size() + kXChaChaNonceBytes + kXChaChaTagBytes) {
     return Corruption(Where(column, row) + ": not a sealed cell");
   }
   std::string ad = AssociatedData(column, row);
   const auto* nonce = reinterpret_cast<const unsigned char*>(cell.data() + kCellPrefix.size());
-  const unsigned char* sealed = nonce + kNonceBytes;
-  size_t sealed_size = cell.size() - kCellPrefix.size() - kNonceBytes;
-  std::string plain(sealed_size - kTagBytes, '\0');
+  const unsigned char* sealed = nonce + kXChaChaNonceBytes;
+  size_t sealed_size = cell.size() - kCellPrefix.size() - kXChaChaNonceBytes;
+  std::string plain(sealed_size - kXChaChaTagBytes, '\0');
   unsigned long long plain_size = 0;
   if (crypto_aead_xchacha20poly1305_ietf_decrypt(
           reinterpret_cast<unsigned char*>(plain.data()), &plain_size, nullptr, sealed, sealed_size,
@@ -190,15 +188,15 @@ Result<std::string> CellCipher::SealFileBlock(std::string_view name, uint64_t in
   if (!key_) return FailedPrecondition(locked_message_);
   if (!SodiumReady()) return Internal("libsodium cannot be initialised");
   std::string ad = FileBlockData(name, index, last);
-  std::string block(kNonceBytes + plain.size() + kTagBytes, '\0');
+  std::string block(kXChaChaNonceBytes + plain.size() + kXChaChaTagBytes, '\0');
   auto* nonce = reinterpret_cast<unsigned char*>(block.data());
-  randombytes_buf(nonce, kNonceBytes);
+  randombytes_buf(nonce, kXChaChaNonceBytes);
   unsigned long long sealed_size = 0;
   crypto_aead_xchacha20poly1305_ietf_encrypt(
-      nonce + kNonceBytes, &sealed_size, reinterpret_cast<const unsigned char*>(plain.data()),
-      plain.size(), reinterpret_cast<const unsigned char*>(ad.data()), ad.size(), nullptr, nonce,
-      key_->data());
-  block.resize(kNonceBytes + sealed_size);
+      nonce + kXChaChaNonceBytes, &sealed_size,
+      reinterpret_cast<const unsigned char*>(plain.data()), plain.size(),
+      reinterpret_cast<const unsigned char*>(ad.data()), ad.size(), nullptr, nonce, key_->data());
+  block.resize(kXChaChaNonceBytes + sealed_size);
   return block;
 }
 
@@ -206,18 +204,18 @@ Result<std::string> CellCipher::OpenFileBlock(std::string_view name, uint64_t in
                                               std::string_view sealed) const {
   if (!key_) return FailedPrecondition(locked_message_);
   if (!SodiumReady()) return Internal("libsodium cannot be initialised");
-  if (sealed.size() < kNonceBytes + kTagBytes) {
+  if (sealed.size() < kXChaChaNonceBytes + kXChaChaTagBytes) {
     return Corruption("file " + std::string(name) + " block " + std::to_string(index) +
                       ": too short to be sealed");
   }
   std::string ad = FileBlockData(name, index, last);
   const auto* nonce = reinterpret_cast<const unsigned char*>(sealed.data());
-  std::string plain(sealed.size() - kNonceBytes - kTagBytes, '\0');
+  std::string plain(sealed.size() - kXChaChaNonceBytes - kXChaChaTagBytes, '\0');
   unsigned long long plain_size = 0;
   if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-          reinterpret_cast<unsigned char*>(plain.data()), &plain_size, nullptr, nonce + kNonceBytes,
-          sealed.size() - kNonceBytes, reinterpret_cast<const unsigned char*>(ad.data()), ad.size(),
-          nonce, key_->data()) != 0) {
+          reinterpret_cast<unsigned char*>(plain.data()), &plain_size, nullptr,
+          nonce + kXChaChaNonceBytes, sealed.size() - kXChaChaNonceBytes,
+          reinterpret_cast<const unsigned char*>(ad.data()), ad.size(), nonce, key_->data()) != 0) {
     return Corruption("file " + std::string(name) + " block " + std::to_string(index) +
                       " does not open: it was altered, moved or cut short");
   }
