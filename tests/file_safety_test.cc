@@ -128,12 +128,13 @@ TEST_F(FileSafetyTest, OutputOntoTheNodesOwnFilesIsRefused) {
 TEST_F(FileSafetyTest, AFullDiskNamesTheReasonAndLeavesNoPartialFile) {
   // Enough records that the bundle outgrows a 64 KiB file size limit, which
   // then fails the write as a full USB stick would (SQLite's own files, only
-  // read here, stay within it).
+  // read here, stay within it). Names that compress poorly keep the load
+  // small: 2,500 records make a bundle of ~165 KB.
   std::string records;
-  for (int i = 0; i < 20000; ++i) {
+  for (int i = 0; i < 2500; ++i) {
     records += std::string(i ? "," : "") + "{\"type\":\"party\",\"id\":\"p" + std::to_string(i) +
                "\",\"code\":\"P" + std::to_string(i) + "\",\"name\":\"Provincial office " +
-               std::to_string(i * 7919) + "\"}";
+               std::to_string(i * 2654435761ULL % 1000000007) + "\"}";
   }
   std::ofstream(dir.File("more.json")) << "{\"records\":[" << records << "]}";
   ASSERT_EQ(Accord(node, {"load", dir.File("more.json")}).code, 0);

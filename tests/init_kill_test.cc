@@ -22,11 +22,12 @@ using testing::TempDir;
 
 // Sanitizer builds start processes several times slower: fewer runs keep the
 // test short, and the kill window follows how long an init takes.
+// 100 runs meet the old failure (39 in 200) all but surely (1 - 0.8^100), 40
+// nearly so (1 - 0.8^40, 0.99987).
 #if defined(ACCORD_SANITIZED)
-// 40 runs still meet the old failure (39 in 200) all but surely: 1 - 0.8^40.
 constexpr int kRuns = 40;
 #else
-constexpr int kRuns = 200;
+constexpr int kRuns = 100;
 #endif
 
 TEST(InitKillTest, AKilledInitLeavesADirectoryThatOpensOrInitialisesAgain) {

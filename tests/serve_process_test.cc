@@ -31,10 +31,10 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-// x 3 fields: 60,000 field states (30,000 under the sanitizers, where loading
-// and syncing them is several times slower; still seven pages and a half to stop in).
+// x 3 fields: 60,000 field states (18,000 under the sanitizers, where loading
+// and syncing them is several times slower; still four pages and a half to stop in).
 #if defined(ACCORD_SANITIZED)
-constexpr int kRecords = 10000;
+constexpr int kRecords = 6000;
 #else
 constexpr int kRecords = 20000;
 #endif

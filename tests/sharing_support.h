@@ -7,6 +7,7 @@
 
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -69,13 +70,19 @@ inline bool Holds(Store& store, const std::string& id) {
   return store.Get(id).ok();
 }
 
+// Each record's dump, as JSON text, by record id, from one dump of the store.
+inline std::map<std::string, std::string> RecordDumps(Store& store) {
+  std::map<std::string, std::string> by_id;
+  auto doc = nlohmann::json::parse(DumpOf(store));
+  for (const auto& r : doc["records"]) by_id.emplace(r["id"].get<std::string>(), r.dump());
+  return by_id;
+}
+
 // The dump of one record, as JSON text, from a store's dump ("" if absent).
 inline std::string RecordDump(Store& store, const std::string& id) {
-  auto doc = nlohmann::json::parse(DumpOf(store));
-  for (const auto& r : doc["records"]) {
-    if (r["id"] == id) return r.dump();
-  }
-  return "";
+  auto by_id = RecordDumps(store);
+  auto it = by_id.find(id);
+  return it == by_id.end() ? "" : it->second;
 }
 
 }  // namespace accord::testing

@@ -37,6 +37,9 @@ import time
 import unicodedata
 import urllib.request
 
+# How often a wait looks again: Selenium's default, half a second, added up to
+# seconds of this test's run.
+POLL = 0.05
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -176,7 +179,7 @@ def check_conflicts(accord, kh, browser, base, conflict, venue_conflict, shots):
     from selenium.webdriver.support.ui import WebDriverWait
 
     browser.get(base)
-    wait = WebDriverWait(browser, 20)
+    wait = WebDriverWait(browser, 20, poll_frequency=POLL)
     card = wait.until(EC.presence_of_element_located(
         (By.CSS_SELECTOR, f"[data-conflict='{conflict['id']}']")))
     page_text = card.text
@@ -239,7 +242,7 @@ def open_view(browser, base, fragment, ready_css):
     # A fresh load: nothing from the view before can satisfy the wait.
     browser.get("about:blank")
     browser.get(f"{base}#{fragment}")
-    return WebDriverWait(browser, 20).until(EC.presence_of_element_located((By.CSS_SELECTOR, ready_css)))
+    return WebDriverWait(browser, 20, poll_frequency=POLL).until(EC.presence_of_element_located((By.CSS_SELECTOR, ready_css)))
 
 
 def check_actions(accord, kh, browser, base, shots):
@@ -254,7 +257,7 @@ def check_actions(accord, kh, browser, base, shots):
         assert browser.find_element(By.ID, "actions-today").get_attribute("value"), "today by default"
         browser.execute_script("const d = document.getElementById('actions-today'); d.value = arguments[0];"
                                "d.dispatchEvent(new Event('change'));", day)
-        WebDriverWait(browser, 20).until(EC.text_to_be_present_in_element((By.ID, "actions-summary"), "as of " + day))
+        WebDriverWait(browser, 20, poll_frequency=POLL).until(EC.text_to_be_present_in_element((By.ID, "actions-summary"), "as of " + day))
 
     today = ACTIONS_AS_OF
     show_as_of(today)
@@ -290,7 +293,7 @@ def check_actions(accord, kh, browser, base, shots):
         return b.execute_script("return [...document.querySelectorAll('tr[data-action]')].map(r => r.dataset.action)")
 
     browser.find_element(By.ID, "actions-overdue").click()
-    WebDriverWait(browser, 20).until(lambda b: shown_items(b) == overdue)
+    WebDriverWait(browser, 20, poll_frequency=POLL).until(lambda b: shown_items(b) == overdue)
     Select(browser.find_element(By.ID, "actions-meeting")).select_by_value("mtg-2023-03-15-sakaeo")
     party = browser.find_element(By.ID, "actions-party")
     party.send_keys("TH")
@@ -299,7 +302,7 @@ def check_actions(accord, kh, browser, base, shots):
                               "--meeting", "mtg-2023-03-15-sakaeo", "--today", today, "--json"))["action_items"]
     assert expected and len(expected) < len(overdue), expected
     wanted = [a["id"] for a in expected]
-    WebDriverWait(browser, 20).until(lambda b: shown_items(b) == wanted)
+    WebDriverWait(browser, 20, poll_frequency=POLL).until(lambda b: shown_items(b) == wanted)
     # The item reviewed at a later meeting names that meeting and its minute.
     reviewed = [a for a in cli["action_items"] if a["last_reviewed"]]
     assert reviewed, "the sample follows items up"
@@ -370,7 +373,7 @@ def check_search(accord, kh, browser, base, shots):
         shoot(browser, shots, "office-search-km.png" if word == KHMER_WORD else "office-search-th.png")
     # A click on a hit opens the record.
     browser.find_element(By.CSS_SELECTOR, f"#search-hits li a[data-record='{opened['record_id']}']").click()
-    WebDriverWait(browser, 20).until(EC.presence_of_element_located(
+    WebDriverWait(browser, 20, poll_frequency=POLL).until(EC.presence_of_element_located(
         (By.CSS_SELECTOR, f"#record[data-record='{opened['record_id']}']")))
     record = json.loads(run(accord, kh, "get", opened["record_id"], "--json"))
     shown = browser.find_element(By.CSS_SELECTOR, f"#record tr[data-field='{opened['field']}']").text
