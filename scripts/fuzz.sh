@@ -2,12 +2,15 @@
 # Builds the libFuzzer targets in fuzz/ with clang (build-fuzz/, every library
 # instrumented, ASan + UBSan) and runs each one briefly from the committed seed
 # corpus. Fails if a target crashes, leaks, hangs or trips a sanitizer; the
-# input that did it is left in build-fuzz/fuzz-artifacts/.
+# input that did it is left in <build dir>/fuzz-artifacts/.
 #   scripts/fuzz.sh                  every target, FUZZ_SECONDS (default 20) each
 #   scripts/fuzz.sh frame bundle     only these targets
 #   FUZZ_SECONDS=900 scripts/fuzz.sh a long run (docs/fuzzing.md)
-# New inputs found go to build-fuzz/fuzz-corpus/<target>/, not into fuzz/corpus/:
-# merge the ones worth keeping with -merge=1 (docs/fuzzing.md).
+#   FUZZ_BUILD_DIR=build-asan scripts/fuzz.sh
+#                                    the targets scripts/test.sh --sanitize built
+#                                    beside the tests (lighter instrumentation; CI)
+# New inputs found go to <build dir>/fuzz-corpus/<target>/, not into fuzz/corpus/:
+# merge the ones worth keeping with -set_cover_merge=1 (docs/fuzzing.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,8 +22,19 @@ if ((${#targets[@]} == 0)); then targets=("${all[@]}"); fi
 
 start=$(date +%s)
 bash scripts/setup.sh
-CC=clang-14 CXX=clang++-14 cmake -S . -B "$build_dir" -G Ninja -DACCORD_FUZZ=ON \
-  -DACCORD_TESTS=OFF -DACCORD_BENCH=OFF >/dev/null
+cache=$build_dir/CMakeCache.txt
+if [[ -f $cache ]] && grep -q '^ACCORD_SANITIZE:BOOL=ON$' "$cache"; then
+  # The sanitized test build: it is used as scripts/test.sh configured it.
+  if ! grep -q '^ACCORD_FUZZ:BOOL=ON$' "$cache"; then
+    echo "fuzz: $build_dir/ is a sanitized build without the fuzz targets;" \
+      "scripts/test.sh --sanitize configures it with them" >&2
+    exit 1
+  fi
+  echo "fuzz: the targets of the sanitized test build $build_dir/ (coverage counters only)"
+else
+  CC=clang-14 CXX=clang++-14 cmake -S . -B "$build_dir" -G Ninja -DACCORD_FUZZ=ON \
+    -DACCORD_TESTS=OFF -DACCORD_BENCH=OFF >/dev/null
+fi
 cmake --build "$build_dir" -j "$(nproc)" --target "${targets[@]/%/_fuzz}"
 built=$(date +%s)
 

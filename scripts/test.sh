@@ -30,9 +30,11 @@ if [[ $sanitize == ON ]]; then
     rm -rf "$build_dir"
   fi
 fi
+# The sanitized build also builds the fuzz targets (scripts/fuzz.sh runs them
+# from it in CI: FUZZ_BUILD_DIR=build-asan); the normal build has neither.
 cmake -S . -B "$build_dir" -G Ninja "${compilers[@]}" -DACCORD_WERROR=ON \
-  -DACCORD_SANITIZE="$sanitize" -DACCORD_BENCH="$([[ $sanitize == ON ]] && echo OFF || echo ON)" \
-  >/dev/null
+  -DACCORD_SANITIZE="$sanitize" -DACCORD_FUZZ="$sanitize" \
+  -DACCORD_BENCH="$([[ $sanitize == ON ]] && echo OFF || echo ON)" >/dev/null
 cmake --build "$build_dir" -j "$jobs"
 
 if [[ $sanitize == ON ]]; then
