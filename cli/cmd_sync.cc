@@ -185,9 +185,10 @@ int RunServe(const Context& ctx, NetArgs& args) {
     return kExitOk;
   }
   auto next_prune = std::chrono::steady_clock::now() + std::chrono::hours(1);
+  // The review page's routes are in before its port opens (never a 404).
+  if (!args.no_ui) options.ui_routes = server::ReviewRoutes(stores);
   auto server = server::HttpsServer::Start(options, handler, status);
   if (!server.ok()) return Fail(server.status());
-  if (!args.no_ui) server::InstallReviewRoutes(**server, stores);
   std::cerr << "accord: node " << node_id << " serving sync on https://" << args.listen;
   if (!args.no_ui) std::cerr << ", review page on http://" << args.ui_listen << "/";
   std::cerr << std::endl;

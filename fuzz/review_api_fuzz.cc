@@ -40,7 +40,7 @@ struct Harness {
       for (const Conflict& c : *conflicts) conflict_ids.push_back(c.id);
     });
     Reset();
-    // As InstallReviewRoutes registers them; only which route matches
+    // As ReviewRoutes lists them; only which route matches
     // matters here.
     routes.Add("GET", "/", nullptr);
     routes.Add("POST", "/api/", nullptr);

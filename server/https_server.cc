@@ -108,7 +108,11 @@ class HttpsServer::Impl : public TlsPolicy {
         status_handler_(std::move(status_handler)),
         tls_(std::move(tls)),
         verifier_(std::make_shared<const sync::PeerVerifier>(std::move(verifier))),
-        sessions_(tls_.node_id(), options_.sessions) {}
+        sessions_(tls_.node_id(), options_.sessions) {
+    for (const UiRoute& route : options_.ui_routes) {
+      routes_.Add(route.method, route.prefix, route.handler);
+    }
+  }
 
   ~Impl() override { Stop(); }
 

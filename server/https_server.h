@@ -41,6 +41,31 @@
 
 namespace accord::server {
 
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string path;    // as sent, percent-encoding intact, without the query
+  std::string query;   // after '?', raw
+  std::map<std::string, std::string> headers;  // names lowercased
+  std::string body;
+  std::string remote;  // peer IP address
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // extra, e.g. Cache-Control
+};
+
+using RouteHandler = std::function<HttpResponse(const HttpRequest&)>;
+
+// A staff page's route: `method` requests whose path starts with `prefix`.
+struct UiRoute {
+  std::string method;
+  std::string prefix;
+  RouteHandler handler;
+};
+
 struct ServerOptions {
   std::string listen_host = "127.0.0.1";
   int port = 8443;
@@ -60,6 +85,11 @@ struct ServerOptions {
   // certificates; 0 = not served.
   int ui_port = 0;
   size_t ui_max_body_bytes = size_t{1} << 20;
+  // The staff pages' routes, in place before either port accepts a
+  // connection: a browser (or a service manager's probe) that comes the
+  // moment the port opens finds the pages, never a 404. More can be added
+  // while serving (AddRoute).
+  std::vector<UiRoute> ui_routes;
   // Sessions a hello opens: how many are kept per node and in all, and how
   // long an unused one lives (session_table.h).
   SessionLimits sessions;
@@ -80,24 +110,6 @@ using SyncHandler = std::function<sync::ServiceReply(std::string_view op, std::s
                                                      const std::string& authenticated_node_id)>;
 // JSON for GET /status (both listeners). May be empty: then /status is 404.
 using StatusHandler = std::function<std::string()>;
-
-struct HttpRequest {
-  std::string method;  // "GET", "POST", ...
-  std::string path;    // as sent, percent-encoding intact, without the query
-  std::string query;   // after '?', raw
-  std::map<std::string, std::string> headers;  // names lowercased
-  std::string body;
-  std::string remote;  // peer IP address
-};
-
-struct HttpResponse {
-  int status = 200;
-  std::string content_type = "application/json";
-  std::string body;
-  std::vector<std::pair<std::string, std::string>> headers;  // extra, e.g. Cache-Control
-};
-
-using RouteHandler = std::function<HttpResponse(const HttpRequest&)>;
 
 // Decodes "a=1&b=x%20y+z" (a query or a form body) into {a: "1", b: "x y z"}.
 std::map<std::string, std::string> ParseFormEncoded(std::string_view text);

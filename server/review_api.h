@@ -16,6 +16,8 @@
 // who becomes its author; "by" is only read on a node without users.
 #pragma once
 
+#include <vector>
+
 #include "server/https_server.h"
 #include "server/review_sessions.h"
 #include "server/store_pool.h"
@@ -26,7 +28,9 @@ namespace accord::server {
 HttpResponse HandleReviewRequest(StorePool& stores, ReviewSessions& sessions,
                                  const HttpRequest& request);
 
-void InstallReviewRoutes(HttpsServer& server, StorePool& stores);
+// The page's and its API's routes, for ServerOptions::ui_routes. `stores`
+// must outlive the server; sign-ins live as long as the routes.
+std::vector<UiRoute> ReviewRoutes(StorePool& stores);
 
 // The page itself (HTML, CSS and script in one document).
 const char* ReviewPageHtml();

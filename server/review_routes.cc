@@ -1,4 +1,4 @@
-// InstallReviewRoutes, apart from review_api.cc: the handlers need no
+// ReviewRoutes, apart from review_api.cc: the handlers need no
 // server, so the fuzz targets link them without the HTTPS front.
 #include "server/review_api.h"
 
@@ -6,14 +6,13 @@
 
 namespace accord::server {
 
-void InstallReviewRoutes(HttpsServer& server, StorePool& stores) {
+std::vector<UiRoute> ReviewRoutes(StorePool& stores) {
   // Sign-ins live as long as the routes (the server).
   auto sessions = std::make_shared<ReviewSessions>();
-  auto handler = [&stores, sessions](const HttpRequest& request) {
+  RouteHandler handler = [&stores, sessions](const HttpRequest& request) {
     return HandleReviewRequest(stores, *sessions, request);
   };
-  server.AddRoute("GET", "/", handler);
-  server.AddRoute("POST", "/api/", handler);
+  return {{"GET", "/", handler}, {"POST", "/api/", handler}};
 }
 
 }  // namespace accord::server

@@ -364,6 +364,32 @@ TEST_F(HttpsTransportTest, StaffPageIsServedOnLoopbackOnly) {
   EXPECT_EQ(on_tls.status, 404);
 }
 
+// `accord serve` gives the review page's routes with the options: the very
+// first request, sent the moment Start returns, finds them (no 404 window
+// between the port opening and the routes going in).
+TEST_F(HttpsTransportTest, StaffRoutesGivenAtStartAnswerTheFirstRequest) {
+  auto ui_port = server::PickFreeLoopbackPort();
+  ASSERT_TRUE(ui_port.ok());
+  auto o = Options();
+  o.ui_port = *ui_port;
+  o.ui_routes.push_back({"GET", "/", [](const server::HttpRequest& r) {
+                           return server::HttpResponse{200, "text/plain", "ទំព័រ " + r.path, {}};
+                         }});
+  StartServer(o);
+  std::string base = "http://127.0.0.1:" + std::to_string(*ui_port);
+  RawReply page = RawRequest(base + "/conflicts", "GET", "", {});
+  EXPECT_EQ(page.status, 200);
+  EXPECT_EQ(page.body, "ទំព័រ /conflicts");
+  // Routes added while serving join them.
+  server_->AddRoute("POST", "/api/", [](const server::HttpRequest& r) {
+    return server::HttpResponse{200, "application/json", "resolved " + r.body, {}};
+  });
+  RawReply resolve =
+      RawRequest(base + "/api/conflicts/7/resolve", "POST", "{}", {"Origin: " + base});
+  EXPECT_EQ(resolve.body, "resolved {}");
+  EXPECT_EQ(RawRequest(base + "/conflicts", "GET", "", {}).status, 200);
+}
+
 TEST_F(HttpsTransportTest, StopLetsTheRequestInFlightFinish) {
   std::promise<void> entered;
   std::atomic<bool> finished{false};
