@@ -49,8 +49,11 @@ class BenchDeployment {
   std::map<std::string, std::unique_ptr<sync::NodeSigner>> signers_;
 };
 
+inline sync::Credentials CredentialsFor(const std::string& node_id) {
+  return BenchDeployment::Get().For(node_id);
+}
 inline sync::Credentials CredentialsFor(const Store& store) {
-  return BenchDeployment::Get().For(store.node_id());
+  return CredentialsFor(store.node_id());
 }
 
 }  // namespace accord::bench

@@ -93,17 +93,21 @@ class PlainRowsTarget : public Target {
  public:
   explicit PlainRowsTarget(const std::string& path)
       : db_(Check(Database::Open(path, true), "opening plain database")) {
-    Check(
-        db_->Exec("CREATE TABLE case_rows(id TEXT PRIMARY KEY, type TEXT NOT NULL, reference TEXT, "
-                  "direction TEXT, initials TEXT, case_manager TEXT, notes TEXT) WITHOUT ROWID"),
-        "creating case_rows");
+    // A column per field the synthetic cases write (bench_support.h).
+    std::string columns, names, places;
+    for (const std::string& field : CaseFieldNames()) {
+      columns += ", " + field + " TEXT";
+      names += ", " + field;
+      places += ", ?";
+    }
+    Check(db_->Exec("CREATE TABLE case_rows(id TEXT PRIMARY KEY, type TEXT NOT NULL" + columns +
+                    ") WITHOUT ROWID"),
+          "creating case_rows");
+    insert_sql_ = "INSERT INTO case_rows(id, type" + names + ") VALUES(?, ?" + places + ")";
   }
   void InsertBatch(const std::vector<RecordWrite>& batch) override {
     auto txn = Check(Transaction::Begin(*db_, Transaction::Mode::kWrite), "BEGIN");
-    Statement* insert =
-        Check(db_->Prepare("INSERT INTO case_rows(id, type, reference, direction, "
-                           "initials, case_manager, notes) VALUES(?, ?, ?, ?, ?, ?, ?)"),
-              "prepare");
+    Statement* insert = Check(db_->Prepare(insert_sql_), "prepare");
     for (const RecordWrite& w : batch) {
       insert->Bind(1, *w.id).Bind(2, w.type);
       for (size_t f = 0; f < w.writes.size(); ++f)
@@ -128,6 +132,7 @@ class PlainRowsTarget : public Target {
 
  private:
   std::unique_ptr<Database> db_;
+  std::string insert_sql_;
 };
 
 enum class Kind { kVersioned, kPlainFields, kPlainRows };

@@ -212,6 +212,10 @@ void WaitFor(pid_t pid, const std::string& what) {
 
 void ForkedTransfer(int records) {
   std::cout << "\n== (a) the same pull, each side in a process of its own\n";
+  // The deployment and both nodes' certificates are made here, before any
+  // fork: made in a child, each process would have a CA of its own.
+  CredentialsFor(kWriter);
+  CredentialsFor(kCapital);
   TempDir dir;
   WaitFor(Spawn([&] { FillCases(*NewStore(dir, kWriter), 0, records, 1000); }),
           "building " + kWriter);
