@@ -32,8 +32,10 @@ if [[ $sanitize == ON ]]; then
 fi
 # The sanitized build also builds the fuzz targets (scripts/fuzz.sh runs them
 # from it in CI: FUZZ_BUILD_DIR=build-asan); the normal build has neither.
+# The tests and their hooks on, in case scripts/fuzz.sh configured this
+# directory first (its builds have neither).
 cmake -S . -B "$build_dir" -G Ninja "${compilers[@]}" -DACCORD_WERROR=ON \
-  -DACCORD_SANITIZE="$sanitize" -DACCORD_FUZZ="$sanitize" \
+  -DACCORD_SANITIZE="$sanitize" -DACCORD_FUZZ="$sanitize" -DACCORD_TESTS=ON -DACCORD_TEST_HOOKS=ON \
   -DACCORD_BENCH="$([[ $sanitize == ON ]] && echo OFF || echo ON)" >/dev/null
 cmake --build "$build_dir" -j "$jobs"
 
