@@ -20,6 +20,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sync/bundle.h"
@@ -156,8 +157,8 @@ class ScopedConvergenceTest : public testing::HttpsNodesTest,
   // change no office's dump. Returns the passes it took.
   int Quiesce(Quiet how) {
     int still = 0;
+    auto before = Dumps();
     for (int pass = 1; pass <= 10; ++pass) {
-      auto before = Dumps();
       for (Node* a : offices_) {
         for (Node* b : offices_) {
           if (a == b) continue;
@@ -166,8 +167,10 @@ class ScopedConvergenceTest : public testing::HttpsNodesTest,
           if (::testing::Test::HasFatalFailure()) return pass;
         }
       }
-      still = Dumps() == before ? still + 1 : 0;
+      auto after = Dumps();  // also the next pass's "before": nothing runs in between
+      still = after == before ? still + 1 : 0;
       if (still == 2) return pass;
+      before = std::move(after);
     }
     ADD_FAILURE() << "the offices still exchange changes after 10 passes";
     return 10;
