@@ -80,9 +80,11 @@ inline std::map<std::string, std::string> RecordDumps(Store& store) {
 
 // The dump of one record, as JSON text, from a store's dump ("" if absent).
 inline std::string RecordDump(Store& store, const std::string& id) {
-  auto by_id = RecordDumps(store);
-  auto it = by_id.find(id);
-  return it == by_id.end() ? "" : it->second;
+  auto doc = nlohmann::json::parse(DumpOf(store));
+  for (const auto& r : doc["records"]) {
+    if (r["id"].get<std::string>() == id) return r.dump();
+  }
+  return "";
 }
 
 }  // namespace accord::testing
