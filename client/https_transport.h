@@ -91,6 +91,7 @@ class HttpsTransport : public sync::Transport {
   // The server node requests are signed for: expected_server_node, or the
   // node the server's certificate named at the first handshake ("" before).
   const std::string& server_node() const;
+  std::string AuthenticatedPeer() const override { return server_node(); }
   // The server's clock minus this node's, from the last reply that carried
   // the server's time, taken at the middle of the round trip. Positive: this
   // node's clock is behind. nullopt until such a reply arrived.

@@ -118,6 +118,15 @@ Result<Hello> SayHello(Store& store, Transport& transport, const SyncOptions& op
                                                   wire::Envelope::kHelloReply));
   Hello hello;
   hello.peer_id = reply.node_id();
+  // Everything below is filed under this id (knowledge, cursors, party,
+  // what may be pushed), so it must be the node the transport proved, not
+  // whatever the reply says (docs/security.md, "The peer's node id").
+  const std::string authenticated = transport.AuthenticatedPeer();
+  if (!authenticated.empty() && hello.peer_id != authenticated) {
+    return PermissionDenied("the hello reply names node " + hello.peer_id +
+                            " but the server's certificate names " + authenticated +
+                            ": nothing was synced");
+  }
   if (hello.peer_id == store.node_id()) {
     return FailedPrecondition("the peer is this node itself (" + hello.peer_id + ")");
   }

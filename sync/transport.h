@@ -29,6 +29,12 @@ class Transport {
   // page (never two calls at once): an implementation must not use the
   // syncing node's Store.
   virtual Result<std::string> RoundTrip(std::string_view op, const std::string& request) = 0;
+  // The node the transport itself authenticated the peer as (over HTTPS, the
+  // name in the server's certificate, pinned at the first handshake), or ""
+  // when it authenticates none (in-process transports). A sync refuses a
+  // reply that names any other node: the node id in a frame is the peer's
+  // say-so, the certificate is proof.
+  virtual std::string AuthenticatedPeer() const { return ""; }
 };
 
 // What a server-side handler answers: a frame (maybe an ErrorReply) and the

@@ -439,5 +439,74 @@ TEST_F(HttpsAttackTest, ARelayThatAltersAWriteInItsBundleIsCaughtWhenItIsApplied
   EXPECT_EQ(DumpOf(*aranya.store), DumpOf(*kh_->store));
 }
 
+// ---- A server that answers in another office's name.
+
+// Old behaviour: Poi Pet, meeting a server for the first time by its URL (no
+// peer id bound yet), took the node id in the hello reply for the peer's.
+// TH-MSDHS's server, answering as KH-NCCT, was pushed Poi Pet's
+// Cambodian-only case as if it were the capital, and Poi Pet filed its
+// knowledge and cursor under the capital's name. Here: the reply must name
+// the node the server's certificate names.
+TEST_F(HttpsAttackTest, AServerAnsweringInTheCapitalsNameIsRefusedAtHello) {
+  constexpr char kKhOnly[] = "case-KH-2026-031";  // no direction, no consent: Cambodia only
+  Put(*poipet_, {"case",
+                 std::string(kKhOnly),
+                 {{"reference", "KH-2026-031"}, {"notes", "កំពុងស្វែងរកគ្រួសារនៅខេត្តព្រៃវែង"}}});
+  const std::string poipet_before = DumpOf(*poipet_->store);
+  const std::string poipet_knowledge = poipet_->store->Knowledge()->ToText();
+  const std::string th_before = DumpOf(*th_->store);
+
+  server::StorePool pool(dir_ / "TH-MSDHS.db");
+  auto as_the_capital = [this, &pool](std::string_view op, std::string_view body,
+                                      const std::string& peer) {
+    auto lease = pool.Acquire();
+    if (!lease.ok()) return sync::ServiceReply{Code::kUnavailable, ""};
+    sync::SyncService service(**lease, Credentials("TH-MSDHS"));
+    sync::ServiceReply reply = service.Handle(op, body, peer);
+    auto envelope = sync::DecodeFrame(reply.body);
+    if (envelope.ok()) reply.body = testing::Encoded(*envelope, "KH-NCCT");
+    return reply;
+  };
+  server::ServerOptions options;
+  options.ca_path = ca_pem();
+  options.cert_path = cert("TH-MSDHS");
+  options.key_path = key("TH-MSDHS");
+  options.threads = 2;
+  std::unique_ptr<server::HttpsServer> impostor;
+  for (int attempt = 0; attempt < 5 && !impostor; ++attempt) {
+    auto port = server::PickFreeLoopbackPort();
+    ASSERT_TRUE(port.ok());
+    options.port = *port;
+    auto started = server::HttpsServer::Start(options, as_the_capital, nullptr);
+    if (started.ok()) impostor = std::move(started).value();
+  }
+  ASSERT_TRUE(impostor);
+
+  // As `accord sync https://...` does on a first meeting: nobody expected.
+  client::HttpsTransportOptions o;
+  o.base_url = "https://127.0.0.1:" + std::to_string(options.port);
+  o.ca_path = ca_pem();
+  o.cert_path = cert("KH-POIPET");
+  o.key_path = key("KH-POIPET");
+  auto transport = client::HttpsTransport::Create(o);
+  ASSERT_TRUE(transport.ok()) << transport.status().ToString();
+  auto synced = sync::RunSync(*poipet_->store, **transport, Credentials("KH-POIPET"));
+  ASSERT_FALSE(synced.ok());
+  EXPECT_EQ(synced.status().code(), Code::kPermissionDenied);
+  EXPECT_THAT(synced.status().message(),
+              HasSubstr("names node KH-NCCT but the server's certificate names TH-MSDHS"));
+  impostor.reset();
+
+  EXPECT_EQ(DumpOf(*poipet_->store), poipet_before);
+  EXPECT_EQ(poipet_->store->Knowledge()->ToText(), poipet_knowledge);
+  EXPECT_EQ(DumpOf(*th_->store), th_before) << "nothing was pushed to the impostor";
+  EXPECT_FALSE(th_->store->Get(kKhOnly).ok());
+  // Poi Pet's link with the real capital is intact, and the case goes there.
+  SyncOk(*poipet_, *kh_);
+  EXPECT_EQ(Current(*kh_, kKhOnly, "reference"), "KH-2026-031");
+  SyncOk(*th_, *kh_);
+  EXPECT_FALSE(th_->store->Get(kKhOnly).ok()) << "Thailand may not hold it";
+}
+
 }  // namespace
 }  // namespace accord

@@ -7,7 +7,8 @@
 // others never made, vouches for knowledge it cannot have (theirs, the
 // receiver's, made-up offices'), and replays pages it sent before; as a
 // server it does the same to the pages and knowledge it answers with. All at
-// random, from a fixed seed, in process.
+// random, from a fixed seed, in process. And as a server it sometimes
+// answers in an honest office's name.
 //
 // The four honest offices must end with identical dumps, every honest write
 // kept, nothing that XX-STOLEN forged or altered anywhere in their stores,
@@ -87,6 +88,17 @@ class Malice {
       e->set_counter(counter);
     }
     ++done["over-claimed knowledge"];
+  }
+
+  // As a server, answers a hello now and then in an honest office's name,
+  // to be taken for it: to be pushed that office's data, to vouch for its
+  // writes and to move its cursor.
+  // Every fifth hello, by count: drawing from rng_ would change the other
+  // tricks' sequence.
+  void Impersonate(wire::Envelope& reply) {
+    if (++hellos_ % 5 != 0) return;
+    reply.set_node_id(honest_[(hellos_ / 5) % honest_.size()]);
+    ++done["answered in another office's name"];
   }
 
   // A genuine push frame it sent before, to replay later (the latest 20).
@@ -178,6 +190,7 @@ class Malice {
   Store& self_;
   std::vector<std::string> honest_;
   std::mt19937 rng_;
+  int hellos_ = 0;
   std::vector<std::string> captured_;
   int serial_ = 0;
 };
@@ -216,6 +229,7 @@ class StolenServer : public sync::Transport {
     wire::Envelope envelope = testing::Decoded(*reply);
     if (envelope.has_hello_reply()) {
       malice_.Overclaim(envelope.mutable_hello_reply()->mutable_knowledge(), client_);
+      malice_.Impersonate(envelope);
     } else if (envelope.has_pull_reply()) {
       auto* pull = envelope.mutable_pull_reply();
       malice_.Tamper(pull->mutable_signed_changes());
@@ -225,6 +239,8 @@ class StolenServer : public sync::Transport {
     }
     return testing::Encoded(envelope, envelope.node_id());
   }
+
+  std::string AuthenticatedPeer() const override { return inner_.AuthenticatedPeer(); }
 
  private:
   sync::Transport& inner_;
@@ -354,7 +370,7 @@ void RunWithAStolenCertificate(uint32_t seed, int rounds) {
   for (const char* trick :
        {"altered a relayed write", "renumbered a relayed write",
         "forged a write in another office's name", "claimed unseen writes (shadowing)",
-        "over-claimed knowledge", "replayed a page"}) {
+        "over-claimed knowledge", "replayed a page", "answered in another office's name"}) {
     EXPECT_GT(malice.done[trick], 0) << trick;
   }
   EXPECT_GT(refusals, 0u);

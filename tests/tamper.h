@@ -256,6 +256,8 @@ class AlteringTransport : public sync::Transport {
     return inner_.RoundTrip(op, Encoded(envelope, envelope.node_id()));
   }
 
+  std::string AuthenticatedPeer() const override { return inner_.AuthenticatedPeer(); }
+
  private:
   sync::Transport& inner_;
   Alter alter_;

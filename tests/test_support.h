@@ -136,7 +136,9 @@ class InProcessTransport : public sync::Transport {
   enum class Fault { kNone, kDropRequest, kDropReply };
 
   InProcessTransport(Store& server, std::string client_node)
-      : service_(server, CredentialsFor(server)), client_node_(std::move(client_node)) {}
+      : service_(server, CredentialsFor(server)),
+        client_node_(std::move(client_node)),
+        server_node_(server.node_id()) {}
 
   std::function<Fault()> fault;
   int calls = 0;
@@ -153,10 +155,13 @@ class InProcessTransport : public sync::Transport {
     bytes_received += reply.body.size();
     return reply.body;
   }
+  // The test chose the server's store: that is the proof of who answers.
+  std::string AuthenticatedPeer() const override { return server_node_; }
 
  private:
   sync::SyncService service_;
   std::string client_node_;
+  std::string server_node_;
 };
 
 // Wraps any transport (HTTPS included) with the same two faults.
@@ -173,6 +178,7 @@ class FaultyTransport : public sync::Transport {
     if (f == Fault::kDropReply && reply.ok()) return Unavailable("injected: reply lost");
     return reply;
   }
+  std::string AuthenticatedPeer() const override { return inner_.AuthenticatedPeer(); }
 
  private:
   sync::Transport& inner_;
