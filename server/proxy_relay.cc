@@ -123,8 +123,10 @@ void Session<Stream>::RelayReplyHead() {
   auto& parser = *upstream_->parser;
   const auto& head = parser.get();
   unsigned status = head.result_int();
+  upstream_reusable_ = true;
   if (method_ == "HEAD" || status / 100 == 1 || status == 204 || status == 304) {
     framing_ = ResponseFraming::kNone;
+    upstream_reusable_ = false;
   } else if (parser.content_length()) {
     framing_ = ResponseFraming::kLength;
   } else if (parser.chunked() && request_->get().version() >= 11) {
@@ -180,8 +182,8 @@ void Session<Stream>::FinishReply() {
     return WriteClient(asio::buffer(kLastChunk, sizeof(kLastChunk) - 1), [this] { FinishReply(); });
   }
   const auto& parser = *upstream_->parser;
-  if (parser.is_done() && parser.keep_alive() && upstream_->buffer.size() == 0 &&
-      !shared_.stopping) {
+  if (upstream_reusable_ && parser.is_done() && parser.keep_alive() &&
+      upstream_->buffer.size() == 0 && !shared_.stopping) {
     pool_.Give(upstream_->stream.release_socket());
   }
   upstream_.reset();

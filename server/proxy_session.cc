@@ -168,6 +168,14 @@ void Session<Stream>::OnHead(const error_code& ec) {
   if (target.empty() || target[0] != '/') {
     return Refuse(400, "the request target must be a path", true);
   }
+  // Accord serves GET and POST only. Anything else stops here: cpprestsdk
+  // answers TRACE itself, echoing the head the governor forwards, internal
+  // hop secret included; and a HEAD's reply leaves cpprestsdk's body on the
+  // pooled internal connection.
+  if (head.method() != http::verb::get && head.method() != http::verb::post) {
+    return Refuse(405, method_ + " is not served here: use GET or POST", true,
+                  {{"Allow", "GET, POST"}});
+  }
   if (shared_.stopping || close_after_reply_) {
     return Refuse(503, "server is shutting down", true, {{"Retry-After", "5"}});
   }

@@ -186,6 +186,11 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   std::string out_;  // a head being written
   ResponseFraming framing_ = ResponseFraming::kNone;
   bool close_after_ = false;
+  // Whether the upstream connection may serve another request once this
+  // reply is read: not after a reply that has no body by its status, as
+  // cpprestsdk may still send one (bytes that would be taken for the next
+  // client's reply).
+  bool upstream_reusable_ = false;
 };
 
 template <class Stream>

@@ -351,6 +351,42 @@ TEST_F(ConnectionGovernorTest, InternalPortsRefuseRequestsWithoutTheGovernorsSec
   EXPECT_TRUE(Logged("internal hop without the governor's secret"));
 }
 
+// Old behaviour: TRACE reached cpprestsdk, which answers it itself with the
+// request head it was given: the governor's internal hop secret, to anyone on
+// the machine (review page) or any certificate holder (sync port). HEAD left
+// the reply body cpprestsdk sends anyway on a pooled internal connection,
+// where the next client's request read it as its reply (502).
+TEST_F(ConnectionGovernorTest, OnlyGetAndPostAreServedAndTraceShowsNoInternalHeader) {
+  auto o = Options();
+  o.ui_port = FreePort();
+  StartServer(o);
+  server_->AddRoute("GET", "/", [](const server::HttpRequest&) {
+    return server::HttpResponse{200, "text/plain", "ទំព័រពិនិត្យ", {}};
+  });
+  std::string ui = "http://127.0.0.1:" + std::to_string(o.ui_port);
+  const std::vector<std::string> methods = {"TRACE", "HEAD", "PUT", "DELETE", "OPTIONS"};
+  for (const std::string& method : methods) {
+    RawReply page = RawRequest(ui + "/", method, "", {});
+    EXPECT_EQ(page.status, 405) << method << " on the review page";
+    EXPECT_EQ(page.Header("Allow"), "GET, POST") << method;
+    EXPECT_THAT(page.body, Not(HasSubstr("X-Accord-Internal"))) << method;
+    RawReply sync =
+        RawRequest(Url("/status"), method, "", {}, ca_pem(), cert("KH-POIPET"), key("KH-POIPET"));
+    EXPECT_EQ(sync.status, 405) << method << " on the sync port";
+    EXPECT_THAT(sync.body, Not(HasSubstr("X-Accord-Internal"))) << method;
+  }
+  // GETs on both ports still answer, whatever came before on the same
+  // internal connections.
+  for (int i = 0; i < 20; ++i) {
+    RawReply page = RawRequest(ui + "/", "GET", "", {});
+    EXPECT_EQ(page.status, 200);
+    EXPECT_EQ(page.body, "ទំព័រពិនិត្យ");
+    RawReply status =
+        RawRequest(Url("/status"), "GET", "", {}, ca_pem(), cert("KH-POIPET"), key("KH-POIPET"));
+    EXPECT_EQ(status.status, 200);
+  }
+}
+
 TEST_F(ConnectionGovernorTest, ForgedInternalHeadersAreDroppedAndTheSignerMustOwnTheConnection) {
   auto o = Options();
   o.ui_port = FreePort();
