@@ -94,6 +94,9 @@ Status Fetch(Store& store, Transport& transport, const AttachmentInfo& file,
 Status Send(Store& store, Transport& transport, const AttachmentInfo& file, uint64_t held,
             const FileTransferOptions& options, FileTransferSummary& summary) {
   Report(options, true, file, held);
+  // A peer may lose part of a file once (a partial file cleaned up); one
+  // that keeps going back would keep this loop sending for ever.
+  bool went_back = false;
   while (held < file.size || (file.size == 0 && held == 0)) {
     auto bytes =
         store.ReadAttachment(file, held, std::min(options.piece_bytes, kMaxFilePieceBytes));
@@ -118,9 +121,17 @@ Status Send(Store& store, Transport& transport, const AttachmentInfo& file, uint
       return Status::Ok();
     }
     if (now.bytes() <= held && !(file.size == 0 && now.bytes() == 0 && bytes->empty())) {
-      if (now.bytes() < held) {
+      if (now.bytes() < held && !went_back) {
+        went_back = true;
         held = now.bytes();  // the peer lost part of it: send from where it is
         continue;
+      }
+      if (now.bytes() < held) {
+        summary.problems.push_back(file.file_name + " (" + file.id +
+                                   ") at the peer: it went back to byte " +
+                                   std::to_string(now.bytes()) + " from " + std::to_string(held) +
+                                   " a second time; not sent further this sync");
+        return Status::Ok();
       }
       return Corruption("the peer takes no more of " + file.file_name + " at byte " +
                         std::to_string(held));

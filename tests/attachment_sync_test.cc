@@ -99,6 +99,47 @@ TEST_F(AttachmentSyncTest, SignedMinutesReachTheOtherCapitalAndItsSlidesComeBack
   EXPECT_TRUE((*listed)[0].held && (*listed)[1].held);
 }
 
+// A peer that says, every other piece, that it holds none of the file:
+// once is a partial file it lost, and the rest is sent again; twice ends
+// the file's sending for this sync, with the reason, and the sync goes on.
+// (It used to send for ever.)
+class ForgetfulPeer : public sync::Transport {
+ public:
+  explicit ForgetfulPeer(sync::Transport& inner) : inner_(inner) {}
+  int pushes = 0;
+  Result<std::string> RoundTrip(std::string_view op, const std::string& request) override {
+    ASSIGN_OR_RETURN(std::string reply, inner_.RoundTrip(op, request));
+    if (op != sync::kOpFilePush || ++pushes % 2 != 0 || pushes > 100) return reply;
+    auto frame = sync::DecodeFrame(reply);
+    if (!frame.ok() || !frame->has_file_push_reply()) return reply;
+    frame->mutable_file_push_reply()->mutable_held()->set_bytes(0);
+    return sync::EncodeFrame(*frame, frame->node_id()).value();
+  }
+
+ private:
+  sync::Transport& inner_;
+};
+
+TEST_F(AttachmentSyncTest, APeerThatKeepsLosingAFileIsSentItTwiceAtMostAndTheSyncGoesOn) {
+  std::string meeting = Meeting(*th);
+  const std::string slides = ScanBytes(60000, "slides");
+  AttachBytes(*th, meeting, "สไลด์นำเสนอ.pptx", slides);
+  InProcessTransport direct(*kh, th->node_id());
+  ForgetfulPeer transport(direct);
+  sync::SyncOptions options;
+  options.files.piece_bytes = 16 * 1024;
+  auto summary = SyncWith(*th, transport, options);
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  EXPECT_EQ(summary->files.files_sent, 0u);
+  ASSERT_EQ(summary->files.problems.size(), 1u);
+  EXPECT_NE(summary->files.problems[0].find("สไลด์นำเสนอ.pptx"), std::string::npos);
+  EXPECT_NE(summary->files.problems[0].find("a second time"), std::string::npos)
+      << summary->files.problems[0];
+  EXPECT_LE(transport.pushes, 4) << "piece, back to 0, piece, back to 0 again: stop";
+  // The records went in all the same.
+  EXPECT_TRUE(kh->Get(meeting).ok());
+}
+
 TEST_F(AttachmentSyncTest, ACaseScanStaysWithTheCaseBySyncAndByBundle) {
   std::string meeting = Meeting(*kh);
   AttachmentInfo minutes = AttachBytes(*kh, meeting, "minutes.pdf", ScanBytes(3000, "minutes"));
