@@ -660,14 +660,19 @@ Status Store::RemoteBatch::MergeKnowledge(const VersionVector& vouched) {
   return Status::Ok();
 }
 
-Status Store::RemoteBatch::SetCursor(uint64_t new_inbound_cursor) {
+Status Store::RemoteBatch::SetCursor(uint64_t new_inbound_cursor, bool restart) {
   // The cursor moves in the same transaction as the page: a crash loses both or neither.
   ASSIGN_OR_RETURN(
       Statement * cursor,
-      store_.db_->Prepare("INSERT INTO peer_state(peer_id, inbound_cursor, last_contact_at) "
-                          "VALUES(?, ?, ?) ON CONFLICT(peer_id) DO UPDATE SET "
-                          "inbound_cursor = max(inbound_cursor, excluded.inbound_cursor), "
-                          "last_contact_at = excluded.last_contact_at"));
+      store_.db_->Prepare(restart ? "INSERT INTO peer_state(peer_id, inbound_cursor, "
+                                    "last_contact_at) VALUES(?, ?, ?) ON CONFLICT(peer_id) DO "
+                                    "UPDATE SET inbound_cursor = excluded.inbound_cursor, "
+                                    "last_contact_at = excluded.last_contact_at"
+                                  : "INSERT INTO peer_state(peer_id, inbound_cursor, "
+                                    "last_contact_at) VALUES(?, ?, ?) ON CONFLICT(peer_id) DO "
+                                    "UPDATE SET inbound_cursor = max(inbound_cursor, "
+                                    "excluded.inbound_cursor), "
+                                    "last_contact_at = excluded.last_contact_at"));
   return cursor->Bind(1, from_peer_)
       .Bind(2, static_cast<int64_t>(new_inbound_cursor))
       .Bind(3, now_)

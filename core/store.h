@@ -791,7 +791,10 @@ class Store {
     // The others are ignored, with the reason, into the result. A notice
     // about a record not held here is kept, to judge it if it arrives later.
     Status ApplyScopeExits(const std::vector<ScopeExit>& exits);
-    Status SetCursor(uint64_t new_inbound_cursor);
+    // Moves the cursor of the peer's log forward (never back), or, with
+    // `restart`, to exactly `new_inbound_cursor`: the peer's log was found
+    // shorter than where this node had read it (restored from a backup).
+    Status SetCursor(uint64_t new_inbound_cursor, bool restart = false);
     // Bundles, applied a chunk per batch (docs/bundle-format.md). Claims chunk
     // `index` (from 0) of the bundle whose checksum is `checksum_hex`: false
     // when an earlier transaction applied it (drop this batch, skip the

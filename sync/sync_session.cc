@@ -216,12 +216,34 @@ Status Pull(Store& store, Transport& transport, const SyncOptions& options,
   // store is used only here. Refusals of a page go with a later request (or
   // with the push).
   OriginKeyCache keys;  // declared first: the prefetcher uses it until joined
-  PullPrefetcher prefetcher(transport, store.node_id(), hello.peer_id,
-                            FirstPullRequest(cursor, options, knowledge, hello), keys);
+  std::optional<PullPrefetcher> prefetcher;
+  prefetcher.emplace(transport, store.node_id(), hello.peer_id,
+                     FirstPullRequest(cursor, options, knowledge, hello), keys);
   bool first = true;
+  bool first_page = true;  // of this pass over the peer's log
+  bool restarted = false;
   while (true) {
-    ASSIGN_OR_RETURN(PullPrefetcher::Page pulled, prefetcher.Next());
+    ASSIGN_OR_RETURN(PullPrefetcher::Page pulled, prefetcher->Next());
     const auto& page = pulled.reply->pull_reply();
+    if (page.next_cursor() < cursor && first_page && !restarted) {
+      // The peer's log ends before where this node had read it: restored
+      // from a backup, or its file replaced. Read it again from its start,
+      // once: the requests carry this node's knowledge, so what it holds
+      // already is not sent again.
+      restarted = true;
+      summary.warnings.push_back(hello.peer_id + "'s log ends at " +
+                                 std::to_string(page.next_cursor()) + ", before " +
+                                 std::to_string(cursor) +
+                                 " where this node had read it (restored from a backup?): read "
+                                 "again from its start");
+      cursor = 0;
+      prefetcher.reset();  // joins its threads before the transport is used again
+      prefetcher.emplace(transport, store.node_id(), hello.peer_id,
+                         FirstPullRequest(cursor, options, knowledge, hello), keys);
+      continue;
+    }
+    const bool restart_cursor = restarted && first_page;
+    first_page = false;
     if (first) {
       first = false;
       for (const auto& r : page.purge_orders_refused()) {
@@ -258,18 +280,18 @@ Status Pull(Store& store, Transport& transport, const SyncOptions& options,
     ASSIGN_OR_RETURN(auto batch, store.BeginRemoteBatch(hello.peer_id));
     RETURN_IF_ERROR(AddChecked(*batch, checked));
     if (vouched) RETURN_IF_ERROR(batch->MergeKnowledge(*vouched));
-    RETURN_IF_ERROR(batch->SetCursor(page.next_cursor()));
+    RETURN_IF_ERROR(batch->SetCursor(page.next_cursor(), restart_cursor));
     ASSIGN_OR_RETURN(ApplyResult applied, batch->Commit());
     summary.pages_pulled++;
     Note(summary, applied);
-    prefetcher.Report(applied.refused);
+    prefetcher->Report(applied.refused);
     if (options.on_progress) {
       options.on_progress(
           {SyncProgress::Phase::kPull, summary.pages_pulled, summary.states_received});
     }
     cursor = page.next_cursor();
     if (page.done()) {
-      std::vector<RefusedState> unreported = prefetcher.TakeUnreported();
+      std::vector<RefusedState> unreported = prefetcher->TakeUnreported();
       hello.to_report.insert(hello.to_report.end(), unreported.begin(), unreported.end());
       // The peer holds what it vouched for, including writes it made while
       // we pulled: the push leaves those out instead of echoing them back.

@@ -1,6 +1,8 @@
 // Sync between nodes, in process: offices editing offline, then exchanging.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include <atomic>
 #include <map>
 #include <random>
@@ -1139,6 +1141,70 @@ TEST(ConvergenceTest, ThreeNodesRandomEditsDeletesAndCutSyncs) {
 
 TEST(ConvergenceTest, FiveNodesManyRounds) {
   for (uint32_t seed : {11u, 12u}) RunConvergence(seed, 5, 600);
+}
+
+// The capital's server restored from a backup: its log now ends before where
+// Bangkok had read it. Bangkok used to refuse every pull from it for good
+// ("moved the cursor backwards"), so a write Viet Nam gave the restored
+// capital never reached Bangkok by it. It reads the log again from its start,
+// once, says so, and goes on from there.
+TEST(SyncTest, AServerRestoredFromABackupIsReadAgainFromItsStart) {
+  TempDir dir;
+  FakeClock clock;
+  std::unique_ptr<Store> kh = NewStore(dir, "KH-NCCT", clock);
+  std::unique_ptr<Store> th = NewStore(dir, "TH-MSDHS", clock);
+  std::unique_ptr<Store> vn = NewStore(dir, "VN-MOLISA", clock);
+  Put(*kh, {"plan", std::string("plan-khth-2026"), {{"title", "ផែនការសកម្មភាពរួម ២០២៦"}}});
+  const std::string backup = dir.File("KH-NCCT-backup.db");
+  std::filesystem::copy_file(dir.File("KH-NCCT.db"), backup);
+  if (std::filesystem::exists(dir.File("KH-NCCT.db-wal"))) {
+    std::filesystem::copy_file(dir.File("KH-NCCT.db-wal"), backup + "-wal");
+  }
+  for (int i = 0; i < 5; ++i) {
+    Put(*kh, {"meeting",
+              std::nullopt,
+              {{"title", "កិច្ចប្រជុំគ្រប់គ្រងករណី លើកទី " + std::to_string(i + 1)},
+               {"start_date", "2026-03-1" + std::to_string(i)},
+               {"city", "ភ្នំពេញ"}}});
+  }
+  SyncOkSmallPages(*th, *kh);
+  const uint64_t read_before = th->GetPeer("KH-NCCT")->inbound_cursor;
+
+  kh.reset();
+  auto restored = Store::Open(backup, StoreOptions{clock.Fn()});
+  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+  kh = std::move(restored).value();
+  const std::string hanoi = Put(*vn, {"meeting",
+                                      std::nullopt,
+                                      {{"title", "Cuộc họp song phương về hồi hương nạn nhân"},
+                                       {"start_date", "2026-04-02"},
+                                       {"city", "Hà Nội"}}});
+  SyncOkSmallPages(*vn, *kh);
+  auto head = PeekDb(*kh).Prepare("SELECT max(seq) FROM versions");
+  ASSERT_TRUE(head.ok());
+  ASSERT_TRUE(*(*head)->Step());
+  ASSERT_LT((*head)->Int(0), static_cast<int64_t>(read_before)) << "the restored log is shorter";
+  (*head)->Reset();
+
+  auto summary = Sync(*th, *kh);
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  ASSERT_EQ(summary->warnings.size(), 1u);
+  EXPECT_NE(summary->warnings[0].find("read again from its start"), std::string::npos)
+      << summary->warnings[0];
+  EXPECT_TRUE(th->Get(hanoi).ok()) << "Viet Nam's meeting reached Bangkok through the capital";
+  EXPECT_LT(th->GetPeer("KH-NCCT")->inbound_cursor, read_before) << "the cursor went back";
+
+  // From there on, as usual: no warning, and the next write arrives.
+  const std::string saigon = Put(*vn, {"meeting",
+                                       std::nullopt,
+                                       {{"title", "Họp rà soát tiến độ kế hoạch hành động chung"},
+                                        {"start_date", "2026-05-06"},
+                                        {"city", "Thành phố Hồ Chí Minh"}}});
+  SyncOkSmallPages(*vn, *kh);
+  auto again = Sync(*th, *kh);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_TRUE(again->warnings.empty()) << again->warnings[0];
+  EXPECT_TRUE(th->Get(saigon).ok());
 }
 
 }  // namespace
