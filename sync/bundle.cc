@@ -1,8 +1,10 @@
 #include "sync/bundle.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <optional>
 #include <set>
 
@@ -71,9 +73,24 @@ class BundleWriter {
 class BundleScanner {
  public:
   explicit BundleScanner(const std::string& path)
-      : in_(path, std::ios::binary), hash_(Sha256::Start()) {}
+      : in_(path, std::ios::binary), hash_(Sha256::Start()) {
+    // Unknown (a pipe, say): every claim up to the section limits is read.
+    if (in_.seekg(0, std::ios::end)) {
+      std::streamoff end = in_.tellg();
+      if (end >= 0) file_size_ = static_cast<uint64_t>(end);
+    }
+    in_.clear();
+    in_.seekg(0);
+  }
   bool ok() const { return static_cast<bool>(in_); }
   Result<std::string> Raw(size_t size, const char* what) {
+    // What a length claims is checked against what the file holds before
+    // anything is allocated for it.
+    if (size > file_size_ - std::min(offset_, file_size_)) {
+      return Corruption(std::string("the file is truncated (in the ") + what + " at byte " +
+                        std::to_string(offset_) + ": " + std::to_string(size) + " bytes claimed, " +
+                        std::to_string(file_size_ - offset_) + " left)");
+    }
     std::string data(size, '\0');
     in_.read(data.data(), static_cast<std::streamsize>(size));
     if (static_cast<size_t>(in_.gcount()) != size) {
@@ -87,18 +104,19 @@ class BundleScanner {
     }
     return data;
   }
-  Result<uint32_t> Length(const char* what) {
+  Result<uint32_t> Length(const char* what, uint32_t max) {
     ASSIGN_OR_RETURN(std::string bytes, Raw(4, what));
     uint32_t n = 0;
     for (int i = 3; i >= 0; --i) n = (n << 8) | static_cast<unsigned char>(bytes[i]);
-    if (n > kMaxSection) {
+    if (n > max) {
       return Corruption(std::string("the ") + what + " at byte " + std::to_string(offset_ - 4) +
-                        " claims " + std::to_string(n) + " bytes, over the 64 MiB limit");
+                        " claims " + std::to_string(n) + " bytes, over the limit of " +
+                        std::to_string(max));
     }
     return n;
   }
-  Result<std::string> Section(const char* what) {
-    ASSIGN_OR_RETURN(uint32_t n, Length(what));
+  Result<std::string> Section(const char* what, uint32_t max = kMaxSection) {
+    ASSIGN_OR_RETURN(uint32_t n, Length(what, max));
     return Raw(n, what);
   }
   Result<std::string> StopHashing() {
@@ -114,6 +132,7 @@ class BundleScanner {
   Result<Sha256> hash_;
   bool hashing_ = true;
   uint64_t offset_ = 0;
+  uint64_t file_size_ = std::numeric_limits<uint64_t>::max();
 };
 
 void Report(const BundleProgressFn& fn, uint64_t states, uint64_t total) {
@@ -335,8 +354,7 @@ Result<VerifiedFile> VerifyFile(const std::string& path, const PeerVerifier* ver
   if (magic != std::string_view(kMagic, sizeof kMagic)) {
     return Corruption(path + " is not an Accord bundle (no ACCORDB1 magic)");
   }
-  ASSIGN_OR_RETURN(std::string header_bytes, scan.Section("header"));
-  if (header_bytes.size() > kMaxSmallSection) return Corruption("the bundle header is too large");
+  ASSIGN_OR_RETURN(std::string header_bytes, scan.Section("header", kMaxSmallSection));
   VerifiedFile file;
   while (true) {
     ASSIGN_OR_RETURN(std::string chunk, scan.Section("chunk"));
@@ -344,12 +362,10 @@ Result<VerifiedFile> VerifyFile(const std::string& path, const PeerVerifier* ver
     ASSIGN_OR_RETURN(std::string digest, Sha256Of(chunk));
     file.chunk_digests.push_back(std::move(digest));
   }
-  ASSIGN_OR_RETURN(std::string summary_bytes, scan.Section("summary"));
-  if (summary_bytes.size() > kMaxSmallSection) return Corruption("the bundle summary is too large");
+  ASSIGN_OR_RETURN(std::string summary_bytes, scan.Section("summary", kMaxSmallSection));
   ASSIGN_OR_RETURN(std::string computed, scan.StopHashing());
   ASSIGN_OR_RETURN(std::string stored, scan.Raw(32, "checksum"));
-  ASSIGN_OR_RETURN(std::string seal_bytes, scan.Section("seal"));
-  if (seal_bytes.size() > kMaxSmallSection) return Corruption("the bundle seal is too large");
+  ASSIGN_OR_RETURN(std::string seal_bytes, scan.Section("seal", kMaxSmallSection));
   BundleInfo& info = file.info;
   info.file_bytes = scan.offset();
   info.checksum_hex = HexEncode(stored);

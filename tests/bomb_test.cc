@@ -10,6 +10,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include <chrono>
 #include <cstdio>
 #include <functional>
@@ -301,6 +303,40 @@ TEST_F(BombTest, ABundleThatDoesNotVerifyIsNeverDecompressed) {
   EXPECT_THAT(apply.err, HasSubstr("the bundle's signature does not verify"));
   EXPECT_THAT(apply.err, HasSubstr("nothing applied"));
   EXPECT_EQ(Dump(), before);
+}
+
+// Sections whose lengths claim more than the limits or than the file holds:
+// each is refused by its length, before anything is allocated for it. Old
+// behaviour: a 60 MiB header length was within the 64 MiB section limit, so
+// 60 MiB were allocated and zeroed before the file was found truncated, and
+// the 1 MiB bound on the header was checked only after reading it.
+TEST_F(BombTest, BundleSectionsClaimingMoreThanTheFileHoldsAreRefusedBeforeAllocating) {
+  auto u32 = [](uint32_t n) {
+    std::string le(4, '\0');
+    for (int i = 0; i < 4; ++i)
+      le[static_cast<size_t>(i)] = static_cast<char>((n >> (8 * i)) & 0xff);
+    return le;
+  };
+  const std::string magic = "ACCORDB1";
+  struct Lie {
+    std::string name, bytes, said;
+  };
+  const std::vector<Lie> lies = {
+      {"header of 60 MiB", magic + u32(60u << 20) + "ផែនការ",
+       "the header at byte 8 claims 62914560 bytes, over the limit of 1048576"},
+      {"chunk of 60 MiB", magic + u32(6) + "ផែ" + u32(60u << 20) + "แผนงาน",
+       "the file is truncated (in the chunk at byte 22: 62914560 bytes claimed, 18 left)"},
+  };
+  for (const Lie& lie : lies) {
+    std::string file = dir_.File("lie.accord-bundle");
+    std::ofstream(file, std::ios::binary) << lie.bytes;
+    auto inspect = testing::RunMeasured(kh_, {"bundle", "inspect", file}, dir_.File("inspect"));
+    std::printf("[ bounded  ] bundle inspect, %s in %zu bytes: %.2f s, peak %s: %s\n",
+                lie.name.c_str(), lie.bytes.size(), inspect.seconds,
+                Mb(inspect.peak_kb * 1024.0).c_str(), inspect.out.substr(0, 160).c_str());
+    EXPECT_EQ(inspect.code, 1) << lie.name;
+    EXPECT_THAT(inspect.out + inspect.err, HasSubstr(lie.said)) << lie.name;
+  }
 }
 
 // Bundles signed with TH-MSDHS's valid key, each chunk a bomb: they verify
