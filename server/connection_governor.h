@@ -56,6 +56,8 @@ struct FrontSettings {
   size_t max_connections = 0;
   size_t max_connections_per_address = 0;
   size_t max_requests_in_flight = 0;
+  // Of those, per client certificate (TLS fronts); 0: no such cap.
+  size_t max_requests_in_flight_per_node = 0;
   // At max_connections, which connection gives way to a new one: false =
   // only one still in its TLS handshake; true = the oldest with no request
   // in flight (for the review page, where every client is this machine).

@@ -37,6 +37,10 @@ struct ConnectionLimits {
   // Requests forwarded to the sync handler at once; beyond it: 503 with
   // Retry-After.
   size_t max_requests_in_flight = 32;
+  // Of those, what one node (one certificate) may hold at once, so that a
+  // certificate holder sending slow bodies cannot take every slot; an honest
+  // sync has one request in flight. Beyond it: 503 with Retry-After.
+  size_t max_requests_in_flight_per_node = 8;
 
   // Review page port (loopback only, so one address): at the cap a new
   // connection closes the oldest one with no request in flight.

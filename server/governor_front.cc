@@ -71,18 +71,26 @@ std::vector<std::weak_ptr<SessionBase>> Front::Sessions() {
   return out;
 }
 
-bool Front::TryBeginRequest() {
+Front::Slot Front::TryBeginRequest(const std::string& node) {
   std::lock_guard<std::mutex> lock(shared.flight_mu);
-  if (in_flight_ >= settings.max_requests_in_flight) return false;
+  if (in_flight_ >= settings.max_requests_in_flight) return Slot::kFrontBusy;
+  const bool per_node = settings.max_requests_in_flight_per_node > 0 && !node.empty();
+  if (per_node) {
+    size_t& held = in_flight_by_node_[node];
+    if (held >= settings.max_requests_in_flight_per_node) return Slot::kNodeBusy;
+    ++held;
+  }
   ++in_flight_;
   ++shared.in_flight;
-  return true;
+  return Slot::kTaken;
 }
 
-void Front::EndRequest() {
+void Front::EndRequest(const std::string& node) {
   std::lock_guard<std::mutex> lock(shared.flight_mu);
   --in_flight_;
   --shared.in_flight;
+  auto held = in_flight_by_node_.find(node);
+  if (held != in_flight_by_node_.end() && --held->second == 0) in_flight_by_node_.erase(held);
   shared.flight_cv.notify_all();
 }
 

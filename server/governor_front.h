@@ -87,9 +87,12 @@ class Front {
   void Forget(uint64_t id);  // from the session's destructor
   std::vector<std::weak_ptr<SessionBase>> Sessions();
 
-  // A slot for a request in flight; false at max_requests_in_flight.
-  bool TryBeginRequest();
-  void EndRequest();
+  // A slot for a request in flight of `node` (the client certificate's
+  // node; "" on a plain front), unless the front is at
+  // max_requests_in_flight or the node at max_requests_in_flight_per_node.
+  enum class Slot { kTaken, kFrontBusy, kNodeBusy };
+  Slot TryBeginRequest(const std::string& node);
+  void EndRequest(const std::string& node);
 
   UpstreamPool& pool(size_t context_index) { return *pools_[context_index]; }
   // Drops the acceptor, timer and pooled sockets. REQUIRES: the threads
@@ -100,7 +103,8 @@ class Front {
   std::mutex mu_;
   ConnectionTable table_;
   std::unordered_map<uint64_t, std::weak_ptr<SessionBase>> sessions_;
-  size_t in_flight_ = 0;  // under shared.flight_mu
+  size_t in_flight_ = 0;                                       // under shared.flight_mu
+  std::unordered_map<std::string, size_t> in_flight_by_node_;  // the same; none at 0
   std::vector<std::unique_ptr<UpstreamPool>> pools_;
 };
 

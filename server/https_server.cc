@@ -201,6 +201,7 @@ Status HttpsServer::Impl::Listen() {
   sync.max_connections = limits.max_connections;
   sync.max_connections_per_address = limits.max_connections_per_address;
   sync.max_requests_in_flight = limits.max_requests_in_flight;
+  sync.max_requests_in_flight_per_node = limits.max_requests_in_flight_per_node;
   auto node = OpenInternalListener([this](web::http::http_request r) { HandleNode(std::move(r)); },
                                    &sync.upstream_port);
   if (!node.ok()) return node.status();

@@ -185,12 +185,22 @@ void Session<Stream>::OnHead(const error_code& ec) {
   bool expects_continue =
       expect != head.end() && beast::iequals(expect->value(), "100-continue") && length > 0;
   if (length > front_.settings.max_body_bytes) return TooLarge(length, expects_continue);
-  if (!front_.TryBeginRequest()) {
-    ++shared_.busy;
-    return Refuse(503,
-                  "server busy: " + std::to_string(front_.settings.max_requests_in_flight) +
-                      " requests in progress; try again shortly",
-                  true, {{"Retry-After", "1"}});
+  switch (front_.TryBeginRequest(node_)) {
+    case Front::Slot::kTaken:
+      break;
+    case Front::Slot::kFrontBusy:
+      ++shared_.busy;
+      return Refuse(503,
+                    "server busy: " + std::to_string(front_.settings.max_requests_in_flight) +
+                        " requests in progress; try again shortly",
+                    true, {{"Retry-After", "1"}});
+    case Front::Slot::kNodeBusy:
+      ++shared_.busy;
+      return Refuse(
+          503,
+          "server busy: " + std::to_string(front_.settings.max_requests_in_flight_per_node) +
+              " requests of " + node_ + " in progress; try again shortly",
+          true, {{"Retry-After", "1"}});
   }
   in_flight_ = true;
   Forward(expects_continue);
@@ -202,7 +212,7 @@ void Session<Stream>::TooLarge(uint64_t length, bool expects_continue) {
   const std::string& text = front_.settings.too_large_message;
   // Draining takes a request slot: it bounds the relay buffers in use.
   bool drain = !expects_continue && length <= front_.settings.max_body_bytes * (1 + kDrainFactor) &&
-               front_.TryBeginRequest();
+               front_.TryBeginRequest(node_) == Front::Slot::kTaken;
   if (!drain) return Refuse(413, text, true);
   in_flight_ = true;
   body_left_ = length;
@@ -325,7 +335,7 @@ template <class Stream>
 void Session<Stream>::EndRequest() {
   if (!in_flight_) return;
   in_flight_ = false;
-  front_.EndRequest();
+  front_.EndRequest(node_);
 }
 
 template <class Stream>

@@ -462,6 +462,54 @@ TEST_F(ConnectionGovernorTest, BusyHandlerGets503WithRetryAfterAndSlowOneGets504
   EXPECT_GE(server_->timeouts(), 1u);
 }
 
+// Old behaviour: the requests in flight were one pool for every node, so one
+// certificate holder sending 32 slow bodies (above the minimum rate) took
+// every slot, and every other office got 503 for as long as it kept them.
+// Now one node holds at most max_requests_in_flight_per_node of them.
+TEST_F(ConnectionGovernorTest, OneNodeSendingSlowBodiesCannotTakeEverySlot) {
+  auto o = Options();
+  o.limits.max_requests_in_flight = 6;
+  o.limits.max_requests_in_flight_per_node = 4;
+  StartServer(o);
+  std::string host = "Host: 127.0.0.1:" + std::to_string(port_) + "\r\n";
+  std::vector<std::unique_ptr<TlsClient>> slow;
+  for (int i = 0; i < 4; ++i) {
+    auto c = TlsClient::Connect(port_, ca_pem(), cert("TH-ARANYA"), key("TH-ARANYA"));
+    ASSERT_TRUE(c);
+    ASSERT_TRUE(c->Write("POST /sync/v1/push HTTP/1.1\r\n" + host +
+                         "Content-Length: 100000\r\n\r\nแผนปฏิบัติการร่วม"));
+    slow.push_back(std::move(c));
+  }
+  // Each has a slot: the node's fifth request is refused...
+  bool refused = false;
+  for (int attempt = 0; attempt < 50 && !refused; ++attempt) {
+    RawReply fifth =
+        RawRequest(Url("/status"), "GET", "", {}, ca_pem(), cert("TH-ARANYA"), key("TH-ARANYA"));
+    refused = fifth.status == 503;
+    if (refused) {
+      EXPECT_THAT(fifth.body, HasSubstr("4 requests of TH-ARANYA in progress"));
+      EXPECT_EQ(fifth.Header("Retry-After"), "1");
+    } else {
+      std::this_thread::sleep_for(20ms);  // the slow ones' heads still on their way
+    }
+  }
+  EXPECT_TRUE(refused);
+  // ...while another office is served.
+  RawReply other =
+      RawRequest(Url("/status"), "GET", "", {}, ca_pem(), cert("KH-POIPET"), key("KH-POIPET"));
+  EXPECT_EQ(other.status, 200) << other.body;
+  // Once the slow ones are gone, the node is served again.
+  slow.clear();
+  bool served = false;
+  for (int attempt = 0; attempt < 100 && !served; ++attempt) {
+    RawReply again =
+        RawRequest(Url("/status"), "GET", "", {}, ca_pem(), cert("TH-ARANYA"), key("TH-ARANYA"));
+    served = again.status == 200;
+    if (!served) std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_TRUE(served);
+}
+
 TEST_F(ConnectionGovernorTest, StopReturnsWithinSecondsWithAThousandStuckClients) {
   testing::RaiseDescriptorLimit();
   auto o = Options();
