@@ -13,6 +13,7 @@
 
 #include "core/hex.h"
 #include "core/output_file.h"
+#include "core/protected_paths.h"
 #include "core/sha256.h"
 
 namespace accord {
@@ -279,17 +280,10 @@ Result<uint64_t> AttachmentFiles::Size(const FileKey& key) const {
 }
 
 Status AttachmentFiles::Import(const std::string& source, uint64_t max_bytes, FileKey* key,
-                               uint64_t* size) {
+                               uint64_t* size, const std::vector<std::string>& protected_paths) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(source, ec)) {
     return NotFound(source + " is not a readable file");
-  }
-  uint64_t bytes = std::filesystem::file_size(source, ec);
-  if (ec) return IoError("cannot read " + source + ": " + ec.message());
-  if (bytes > max_bytes) {
-    return InvalidArgument(source + " is " + std::to_string(bytes) +
-                           " bytes; attachments may be at most " + std::to_string(max_bytes) +
-                           " bytes on this deployment");
   }
   int fd = ::open(source.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return IoError("cannot open " + source + ": " + ErrnoText());
@@ -297,6 +291,18 @@ Status AttachmentFiles::Import(const std::string& source, uint64_t max_bytes, Fi
     int fd;
     ~Closer() { ::close(fd); }
   } closer{fd};
+  // Checked once open: the file read is the one checked.
+  struct stat opened {};
+  if (::fstat(fd, &opened) != 0) return IoError("cannot read " + source + ": " + ErrnoText());
+  std::vector<std::string> never = protected_paths;
+  never.push_back(dir_);
+  RETURN_IF_ERROR(CheckNotProtectedSource(source, opened, never));
+  const uint64_t bytes = static_cast<uint64_t>(opened.st_size);
+  if (bytes > max_bytes) {
+    return InvalidArgument(source + " is " + std::to_string(bytes) +
+                           " bytes; attachments may be at most " + std::to_string(max_bytes) +
+                           " bytes on this deployment");
+  }
   // First the digest (the file's name), then the bytes, in pieces.
   ASSIGN_OR_RETURN(Sha256 hash, Sha256::Start());
   for (uint64_t at = 0; at < bytes;) {

@@ -65,8 +65,11 @@ class AttachmentFiles {
   Result<uint64_t> Size(const FileKey& key) const;
 
   // Copies the file at `source` in (refusing one over `max_bytes`, with the
-  // limit in the message); fills key->sha256 and `size`.
-  Status Import(const std::string& source, uint64_t max_bytes, FileKey* key, uint64_t* size);
+  // limit in the message); fills key->sha256 and `size`. Refuses a source
+  // that is one of `protected_paths` or this store's own files
+  // (core/protected_paths.h): what is imported is shipped to other nodes.
+  Status Import(const std::string& source, uint64_t max_bytes, FileKey* key, uint64_t* size,
+                const std::vector<std::string>& protected_paths = {});
 
   // The stored name of a file (its SHA-256, or the keyed name when sealed).
   Result<std::string> NameOf(const FileKey& key) const;

@@ -85,7 +85,8 @@ Result<AttachmentInfo> Store::AttachmentFromView(const RecordView& view) {
   return info;
 }
 
-Result<AttachmentInfo> Store::Attach(const NewAttachment& attachment) {
+Result<AttachmentInfo> Store::Attach(const NewAttachment& attachment,
+                                     const std::vector<std::string>& protected_paths) {
   ASSIGN_OR_RETURN(RecordView owner, Get(attachment.owner_id));
   if (owner.deleted) return NotFound("record " + attachment.owner_id + " is deleted");
   const std::string type(IsPersonalType(owner.type) ? kCaseAttachmentType : kAttachmentType);
@@ -112,7 +113,8 @@ Result<AttachmentInfo> Store::Attach(const NewAttachment& attachment) {
   key.sealed = cipher_.encrypted() && cipher_.IsPersonalType(type);
   if (key.sealed && !cipher_.unlocked()) return FailedPrecondition(cipher_.locked_message());
   uint64_t size = 0;
-  RETURN_IF_ERROR(files_->Import(attachment.path, options_.max_attachment_bytes, &key, &size));
+  RETURN_IF_ERROR(
+      files_->Import(attachment.path, options_.max_attachment_bytes, &key, &size, protected_paths));
   std::string name = attachment.file_name.empty()
                          ? std::filesystem::path(attachment.path).filename().string()
                          : attachment.file_name;

@@ -863,7 +863,10 @@ class Store {
   // Copies the file in (refused over max_attachment_bytes) and writes an
   // attachment record for it on `owner_id` (a case_attachment when the
   // owner is personal), one local write. The same bytes are stored once.
-  Result<AttachmentInfo> Attach(const NewAttachment& attachment);
+  // Refuses a file that is one of `protected_paths` (the node's database,
+  // keys, node directory: core/protected_paths.h) or one of its stored files.
+  Result<AttachmentInfo> Attach(const NewAttachment& attachment,
+                                const std::vector<std::string>& protected_paths = {});
   // The live attachments of a record, by file name, each with whether its
   // file is held here; those this node cannot read (locked) are left out.
   Result<std::vector<AttachmentInfo>> Attachments(std::string_view record_id);
