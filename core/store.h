@@ -279,6 +279,14 @@ struct PurgeOrderOutcome {
 // At most this many characters of reason in a purge order.
 inline constexpr size_t kMaxPurgeReasonBytes = 1000;
 
+// The reason of a purge order as it is signed: not empty, one line under
+// the one rule for text (core/text_rule.h: valid UTF-8, no control
+// characters, NFC), at most kMaxPurgeReasonBytes once normalised. Checked
+// before anything is erased: a reason that is not UTF-8 would erase the
+// record here while every receiver refuses the order (a proto3 string).
+// kInvalidArgument saying what is wrong.
+Result<std::string> NormalizePurgeReason(std::string_view reason);
+
 struct ApplyResult {
   size_t received = 0;
   size_t applied = 0;    // stored (new value, or a new concurrent sibling)
@@ -644,7 +652,8 @@ class Store {
   // must hold the purge right on a node with users; on a node without users
   // anyone may purge, as anyone may write), now. kNotFound for a record not
   // held here, kFailedPrecondition for one purged already, kInvalidArgument
-  // for an empty or too long reason. Changes nothing.
+  // for a reason NormalizePurgeReason refuses (the order keeps the
+  // normalised reason). Changes nothing.
   Result<PurgeOrder> PreparePurge(std::string_view record_id, std::string_view reason);
   // Takes a verified purge order, in one write transaction: erases the record
   // (its values, history, conflicts and refusals; not what hangs off it,
