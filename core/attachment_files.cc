@@ -367,6 +367,12 @@ Result<size_t> AttachmentFiles::RemoveAllBut(const std::set<std::string>& keep) 
   return removed;
 }
 
+Status AttachmentFiles::CheckDigest(const FileKey& key, const std::string& hex_digest) {
+  if (hex_digest == key.sha256) return Status::Ok();
+  return Corruption("the stored file " + key.sha256 + " no longer matches its SHA-256 (its bytes" +
+                    " hash to " + hex_digest + "): it was changed on disk; not given out");
+}
+
 Status AttachmentFiles::Export(const FileKey& key, const std::string& out,
                                const std::vector<std::string>& protected_paths) const {
   ASSIGN_OR_RETURN(uint64_t size, Size(key));
@@ -375,12 +381,18 @@ Status AttachmentFiles::Export(const FileKey& key, const std::string& out,
     return FailedPrecondition(out + " already exists; nothing written (choose another --out)");
   }
   ASSIGN_OR_RETURN(OutputFile file, OutputFile::Create(out, protected_paths));
+  ASSIGN_OR_RETURN(Sha256 hash, Sha256::Start());
   for (uint64_t at = 0; at < size;) {
     ASSIGN_OR_RETURN(std::string piece, Read(key, at, kReadPiece));
     if (piece.empty()) return Corruption("stored file " + key.sha256 + " is shorter than it was");
+    RETURN_IF_ERROR(hash.Update(piece));
     RETURN_IF_ERROR(file.Write(piece));
     at += piece.size();
   }
+  // A stored file changed on disk since it was checked in (replaced,
+  // damaged) is not given out as the attachment: the partial goes.
+  ASSIGN_OR_RETURN(std::string digest, hash.Finish());
+  RETURN_IF_ERROR(CheckDigest(key, HexEncode(digest)));
   return file.Commit();
 }
 

@@ -77,8 +77,14 @@ class AttachmentFiles {
   // returns how many.
   Result<size_t> RemoveAllBut(const std::set<std::string>& keep);
 
+  // kCorruption unless `hex_digest` (of bytes read back) is the file's
+  // SHA-256: what was stored has been changed on disk since.
+  static Status CheckDigest(const FileKey& key, const std::string& hex_digest);
+
   // Writes the whole file's plain bytes to `out` (core/output_file.h rules:
-  // owner-only, never over `protected_paths`, created beside and renamed).
+  // owner-only, never over `protected_paths`, created beside and renamed),
+  // only when they still match the file's SHA-256 (nothing is left at `out`
+  // otherwise).
   Status Export(const FileKey& key, const std::string& out,
                 const std::vector<std::string>& protected_paths) const;
 

@@ -6,6 +6,7 @@
 #include <set>
 #include <tuple>
 
+#include "core/sha256.h"
 #include "core/store.h"
 
 namespace accord {
@@ -201,6 +202,14 @@ Result<std::string> Store::ReadAttachment(const AttachmentInfo& attachment, uint
   return files_->Read(attachment.key(), offset, max);
 }
 
+Result<std::string> Store::ReadWholeAttachment(const AttachmentInfo& attachment) {
+  ASSIGN_OR_RETURN(std::string bytes, files_->Read(attachment.key(), 0, attachment.size));
+  ASSIGN_OR_RETURN(std::string digest, Sha256Hex(bytes));
+  RETURN_IF_ERROR(AttachmentFiles::CheckDigest(attachment.key(), digest)
+                      .WithContext("attachment " + attachment.id + ": "));
+  return bytes;
+}
+
 Result<size_t> Store::SweepAttachmentFiles() {
   if (cipher_.encrypted() && !cipher_.unlocked()) return size_t{0};
   ASSIGN_OR_RETURN(std::set<std::string> keep, AttachmentFilesInUse(true));
@@ -263,7 +272,7 @@ Status Store::SaveAttachment(std::string_view attachment_id, const std::string& 
   }
   std::vector<std::string> never = protected_paths;
   never.push_back(files_->dir());
-  return files_->Export(info.key(), out, never);
+  return files_->Export(info.key(), out, never).WithContext("attachment " + info.id + ": ");
 }
 
 }  // namespace accord

@@ -893,7 +893,12 @@ class Store {
   Result<uint64_t> ReceiveAttachment(const AttachmentInfo& attachment, uint64_t offset,
                                      std::string_view bytes);
   // Up to `max` bytes of a held file from `offset`.
+  // Not checked against the SHA-256 here: pieces are checked whole by
+  // whoever receives them (AttachmentFiles::Receive).
   Result<std::string> ReadAttachment(const AttachmentInfo& attachment, uint64_t offset, size_t max);
+  // The whole file (a download), only when its bytes still match the
+  // record's SHA-256; kCorruption when the stored file changed on disk.
+  Result<std::string> ReadWholeAttachment(const AttachmentInfo& attachment);
   // After a purge (a record that left this node's scope, with what hangs off
   // it): removes the stored files and partials no live attachment record
   // references any more, so a purged case's scans do not stay on disk.

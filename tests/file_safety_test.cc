@@ -190,6 +190,19 @@ TEST_F(FileSafetyTest, EveryOutputRefusesAPathInsideTheNodeDirectory) {
             0);
 }
 
+TEST_F(FileSafetyTest, AStoredScanChangedOnDiskIsNotGivenOut) {
+  const StoredMinutes minutes = Minutes(node);
+  std::ofstream(minutes.path, std::ios::binary | std::ios::trunc)
+      << "%PDF-1.4 not the signed minutes of 18 January 2023";
+  const std::string out = dir.File("កំណត់ហេតុ.pdf");
+  auto r = AccordShell("", node, {"attachment", "save", minutes.id, "--out", out});
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("no longer matches its SHA-256"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(minutes.id), std::string::npos) << r.out;
+  EXPECT_FALSE(Exists(out));
+  EXPECT_FALSE(Exists(out + ".partial"));
+}
+
 TEST_F(FileSafetyTest, AFullDiskNamesTheReasonAndLeavesNoPartialFile) {
   // Enough records that the bundle outgrows a 64 KiB file size limit, which
   // then fails the write as a full USB stick would (SQLite's own files, only
