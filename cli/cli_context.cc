@@ -284,8 +284,12 @@ void AddJsonFlag(CLI::App* command, Context& ctx) {
   command->add_flag("--json", ctx.json, "Print JSON for scripts");
 }
 
+std::string JsonText(const nlohmann::json& value, int indent) {
+  return value.dump(indent, ' ', /*ensure_ascii=*/false, nlohmann::json::error_handler_t::replace);
+}
+
 void PrintJson(const nlohmann::json& value) {
-  std::cout << value.dump(2) << "\n";
+  std::cout << JsonText(value, 2) << "\n";
 }
 
 }  // namespace accord::cli

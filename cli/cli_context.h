@@ -91,6 +91,10 @@ int Fail(const Status& status);
 // while parsing arguments, before any store, file or peer is touched.
 int UsageError(const Status& status);
 
+// JSON text of `value`. Bytes that are not UTF-8 (a file name from another
+// encoding, text from an older peer) are shown as U+FFFD instead of
+// throwing once the command's work is done.
+std::string JsonText(const nlohmann::json& value, int indent = -1);
 void PrintJson(const nlohmann::json& value);
 
 // A command registers its options on the app; when it is the one chosen,

@@ -148,5 +148,21 @@ TEST_F(AttachmentCliTest, AttachRefusesTheNodesOwnFilesHoweverTheyAreNamed) {
   EXPECT_EQ(json::parse(listed.out).size(), 1u);
 }
 
+// A file name from a Windows-874 USB stick is not UTF-8: --json used to
+// throw after the file was written (exit 1, no JSON).
+TEST_F(AttachmentCliTest, JsonOutputNamingAFileThatIsNotUtf8StillPrints) {
+  auto listed = Accord(node, {"attachments", "mtg-2023-01-18-siemreap", "--json"});
+  ASSERT_EQ(listed.code, 0);
+  std::string id = json::parse(listed.out)[0]["id"];
+  const std::string out = dir.File("\xba\xd1\xb9\xb7\xd6\xa1.pdf");  // "บันทึก" in Windows-874
+  auto saved = Accord(node, {"attachment", "save", id, "--out", out, "--json"});
+  ASSERT_EQ(saved.code, 0) << saved.out;
+  json shown = json::parse(saved.out);
+  EXPECT_EQ(shown["attachment"], id);
+  EXPECT_NE(shown["file"].get<std::string>().find("\xEF\xBF\xBD"), std::string::npos)
+      << "shown with U+FFFD";
+  EXPECT_EQ(FileBytes(out), FileBytes(SampleFile("signed-minutes-2023-01-18-siemreap.pdf")));
+}
+
 }  // namespace
 }  // namespace accord
