@@ -44,7 +44,20 @@ void RestrictToOwner(const std::string& dir) {
 
 std::vector<std::string> Context::OwnFiles() const {
   std::string db = DatabasePath();
-  return {db, db + "-wal", db + "-shm", db + "-journal", TlsDir(), KeysDir()};
+  std::vector<std::string> own = {db,       db + "-wal", db + "-shm", db + "-journal",
+                                  TlsDir(), KeysDir()};
+  // The secrets the node is given from outside its directory.
+  for (const std::string& file : {key_file, passphrase_file, password_file}) {
+    if (!file.empty()) own.push_back(file);
+  }
+  if (const char* env = std::getenv("ACCORD_KEY_FILE"); env && *env) own.push_back(env);
+  if (const char* creds = std::getenv("CREDENTIALS_DIRECTORY"); creds && *creds) {
+    own.push_back(std::string(creds) + "/accord-key");
+  }
+  // Last, so that a refusal names the most precise entry: everything else
+  // in the node directory (attachments, logs, what a later version adds).
+  own.push_back(dir);
+  return own;
 }
 
 namespace {
@@ -271,8 +284,12 @@ void AddJsonFlag(CLI::App* command, Context& ctx) {
   command->add_flag("--json", ctx.json, "Print JSON for scripts");
 }
 
+std::string JsonText(const nlohmann::json& value, int indent) {
+  return value.dump(indent, ' ', /*ensure_ascii=*/false, nlohmann::json::error_handler_t::replace);
+}
+
 void PrintJson(const nlohmann::json& value) {
-  std::cout << value.dump(2) << "\n";
+  std::cout << JsonText(value, 2) << "\n";
 }
 
 }  // namespace accord::cli

@@ -45,8 +45,10 @@ struct Context {
   // is an error: nothing is opened, nothing changes.
   // Loaded once per process (a passphrase costs an Argon2id derivation).
   Result<std::shared_ptr<const DataKey>> LoadDataKey() const;
-  // What no output file may replace: the database with its WAL and shared
-  // memory files, and the keys.
+  // What no output file may replace and no attachment may take in
+  // (core/protected_paths.h): the database with its WAL and shared memory
+  // files, the TLS and data keys, the key, passphrase and password files
+  // given, and anything else in the node directory.
   std::vector<std::string> OwnFiles() const;
   Result<std::unique_ptr<Store>> OpenStore() const;
   // OpenStore for a local write: on a node with users, signs in the acting
@@ -89,6 +91,10 @@ int Fail(const Status& status);
 // while parsing arguments, before any store, file or peer is touched.
 int UsageError(const Status& status);
 
+// JSON text of `value`. Bytes that are not UTF-8 (a file name from another
+// encoding, text from an older peer) are shown as U+FFFD instead of
+// throwing once the command's work is done.
+std::string JsonText(const nlohmann::json& value, int indent = -1);
 void PrintJson(const nlohmann::json& value);
 
 // A command registers its options on the app; when it is the one chosen,

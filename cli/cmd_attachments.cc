@@ -40,7 +40,7 @@ int RunAttach(const Context& ctx, const std::string& record, const std::string& 
   auto store = ctx.OpenStoreAs();
   if (!store.ok()) return Fail(store.status());
   NewAttachment attachment{record, file, name, media, caption};
-  auto info = (*store)->Attach(attachment);
+  auto info = (*store)->Attach(attachment, ctx.OwnFiles());
   if (!info.ok()) return Fail(info.status());
   if (ctx.json) {
     PrintJson(AttachmentJson(*info));

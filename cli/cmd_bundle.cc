@@ -117,6 +117,10 @@ int RunCreate(const Context& ctx, BundleArgs& args, bool ack) {
   sync::BundleCreateOptions options;
   options.receiver = receiver;
   options.protected_paths = ctx.OwnFiles();
+  // The TLS files given by --ca/--cert/--key may live outside the node.
+  options.protected_paths.insert(
+      options.protected_paths.end(),
+      {args.tls.ca, args.tls.cert, args.tls.key, args.tls.revoked, args.tls.crl});
   options.verifier = &*verifier;
   options.receiver_cert_pem = receiver_cert_pem;
   Result<sync::BundleInfo> info = Status::Ok();

@@ -6,6 +6,7 @@
 #include "cli/cli_context.h"
 #include "core/conflicts.h"
 #include "core/json_codec.h"
+#include "core/text_rule.h"
 #include "core/time_format.h"
 
 namespace accord::cli {
@@ -96,7 +97,10 @@ int RunShow(const Context& ctx, const ConflictArgs& args) {
 std::string Reviewer(const ConflictArgs& args) {
   if (!args.by.empty()) return args.by;
   const char* user = std::getenv("USER");
-  return user ? user : "";
+  if (!user) return "";
+  // An account name that is not text is left out, not signed.
+  auto text = NormalizeText(user, /*long_text=*/false);
+  return text.ok() ? *text : "";
 }
 
 int RunResolve(const Context& ctx, const ConflictArgs& args) {
@@ -119,7 +123,10 @@ int RunResolve(const Context& ctx, const ConflictArgs& args) {
       choice.value = args.value;
     }
   }
-  choice.resolved_by = Reviewer(args);
+  // Checked before anything is opened: the name is signed into the note.
+  auto reviewer = NormalizeText(Reviewer(args), /*long_text=*/false);
+  if (!reviewer.ok()) return UsageError(reviewer.status().WithContext("--by: the name "));
+  choice.resolved_by = std::move(reviewer).value();
   auto store = ctx.OpenStoreAs();
   if (!store.ok()) return Fail(store.status());
 

@@ -90,7 +90,7 @@ int RunKeyExport(const Context& ctx, const std::string& out) {
     return Fail(FailedPrecondition(
         "no data key opened: give the passphrase (ACCORD_PASSPHRASE or --passphrase-file)"));
   }
-  Status written = WriteRawKeyFile(out, **key);
+  Status written = WriteRawKeyFile(out, **key, ctx.OwnFiles());
   if (!written.ok()) return Fail(written);
   std::cout << "wrote the raw data key to " << out
             << " (anyone holding it reads this node's cases: keep it like the passphrase)\n";

@@ -55,6 +55,11 @@ int RunPurge(const Context& ctx, PurgeArgs& args) {
   if (args.reason.empty()) {
     return UsageError(InvalidArgument("say why with --reason (kept in the record's tombstone)"));
   }
+  // Before anything is erased: a reason other nodes cannot read would erase
+  // the record here only.
+  auto reason = NormalizePurgeReason(args.reason);
+  if (!reason.ok()) return UsageError(reason.status().WithContext("--reason: "));
+  args.reason = std::move(reason).value();
   auto store = ctx.OpenStoreAs();
   if (!store.ok()) return Fail(store.status());
   // Checked before the key is loaded: a user without the right learns so

@@ -10,6 +10,7 @@
 #include "cli/cli_context.h"
 #include "core/json_codec.h"
 #include "core/node_id.h"
+#include "core/protected_paths.h"
 #include "core/record_id.h"
 #include "core/record_label.h"
 #include "core/schema_fit.h"
@@ -486,6 +487,13 @@ int RunLoad(const Context& ctx, const std::string& file) {
   auto attachments =
       ParseLoadAttachments(buffer.str(), std::filesystem::path(file).parent_path().string());
   if (!attachments.ok()) return Fail(attachments.status().WithContext(file + ": "));
+  for (const NewAttachment& a : *attachments) {
+    Status own = CheckNotProtectedSource(a.path, ctx.OwnFiles());
+    if (!own.ok()) {
+      return Fail(
+          own.WithContext(file + ": attachment for record " + a.owner_id + ": nothing loaded: "));
+    }
+  }
   auto store = ctx.OpenStoreAs();
   if (!store.ok()) return Fail(store.status());
   auto ids = (*store)->PutMany(*writes);
@@ -493,7 +501,7 @@ int RunLoad(const Context& ctx, const std::string& file) {
   if (!ids.ok()) return Fail(ids.status().WithContext(file + ": nothing loaded: "));
   // Files after the records they hang off; each is its own write.
   for (const NewAttachment& a : *attachments) {
-    auto attached = (*store)->Attach(a);
+    auto attached = (*store)->Attach(a, ctx.OwnFiles());
     if (!attached.ok()) {
       return Fail(attached.status().WithContext(file + ": the records are loaded, but " + a.path +
                                                 " was not attached: "));

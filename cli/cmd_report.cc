@@ -26,8 +26,33 @@ struct ReportArgs {
 
 // ---- Output helpers.
 
+// Whether a spreadsheet would read `value` as a plain number ("-3", "12.5").
+bool IsPlainNumber(const std::string& value) {
+  size_t i = value[0] == '-' ? 1 : 0;
+  bool digits = false, dot = false;
+  for (; i < value.size(); ++i) {
+    if (value[i] >= '0' && value[i] <= '9') {
+      digits = true;
+    } else if (value[i] == '.' && !dot && digits) {
+      dot = true;
+    } else {
+      return false;
+    }
+  }
+  return digits && value.back() != '.';
+}
+
 // One CSV field, quoted when it holds a comma, quote or line break (RFC 4180).
-std::string CsvField(const std::string& value) {
+// A value that starts as a formula would ("=", "+", "-", "@", tab, CR: a
+// note typed at another office, or sent by one) is opened in a spreadsheet
+// as text, not run: it is prefixed with a single quote (OWASP's advice for
+// CSV injection). Plain numbers are left as they are.
+std::string CsvField(const std::string& raw) {
+  std::string value = raw;
+  if (!value.empty() && std::string_view("=+-@\t\r").find(value[0]) != std::string_view::npos &&
+      !IsPlainNumber(value)) {
+    value.insert(value.begin(), '\'');
+  }
   if (value.find_first_of(",\"\r\n") == std::string::npos) return value;
   std::string out = "\"";
   for (char c : value) {

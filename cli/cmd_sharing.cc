@@ -121,7 +121,9 @@ int RunPolicySign(const Context& ctx, const PolicyArgs& args) {
   if (!text.ok()) return Fail(text.status());
   auto signed_text = sync::SignPolicy(*text, cert, key);
   if (!signed_text.ok()) return Fail(signed_text.status().WithContext(args.in + ": "));
-  auto out = OutputFile::Create(args.out, {cert, key});
+  std::vector<std::string> never = ctx.OwnFiles();
+  never.insert(never.end(), {cert, key});
+  auto out = OutputFile::Create(args.out, never);
   if (!out.ok()) return Fail(out.status());
   Status written = out->Write(*signed_text);
   if (written.ok()) written = out->Commit();

@@ -85,7 +85,7 @@ void PruneFromServe(server::StorePool& stores) {
     return;
   }
   if (report->pruned > 0 || !report->warning.empty()) {
-    server::Log("retention: " + RetentionReportJson(*report).dump());
+    server::Log("retention: " + JsonText(RetentionReportJson(*report)));
   }
   // Tombstones every known node acknowledged go with the same run
   // (docs/security.md, "Collecting tombstones").
@@ -166,10 +166,10 @@ int RunServe(const Context& ctx, NetArgs& args) {
   };
   auto status = [&stores]() -> std::string {
     auto store = stores.Acquire();
-    if (!store.ok()) return json({{"error", store.status().message()}}).dump();
+    if (!store.ok()) return JsonText({{"error", store.status().message()}});
     auto s = (*store)->GetStatus();
-    if (!s.ok()) return json({{"error", s.status().message()}}).dump();
-    return NodeStatusJson(*s).dump();
+    if (!s.ok()) return JsonText({{"error", s.status().message()}});
+    return JsonText(NodeStatusJson(*s));
   };
   // The handlers go in before the retention run and the listener: a SIGTERM
   // from a service manager (or a test) that comes as soon as the port

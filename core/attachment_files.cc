@@ -13,6 +13,7 @@
 
 #include "core/hex.h"
 #include "core/output_file.h"
+#include "core/protected_paths.h"
 #include "core/sha256.h"
 
 namespace accord {
@@ -279,17 +280,10 @@ Result<uint64_t> AttachmentFiles::Size(const FileKey& key) const {
 }
 
 Status AttachmentFiles::Import(const std::string& source, uint64_t max_bytes, FileKey* key,
-                               uint64_t* size) {
+                               uint64_t* size, const std::vector<std::string>& protected_paths) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(source, ec)) {
     return NotFound(source + " is not a readable file");
-  }
-  uint64_t bytes = std::filesystem::file_size(source, ec);
-  if (ec) return IoError("cannot read " + source + ": " + ec.message());
-  if (bytes > max_bytes) {
-    return InvalidArgument(source + " is " + std::to_string(bytes) +
-                           " bytes; attachments may be at most " + std::to_string(max_bytes) +
-                           " bytes on this deployment");
   }
   int fd = ::open(source.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return IoError("cannot open " + source + ": " + ErrnoText());
@@ -297,6 +291,18 @@ Status AttachmentFiles::Import(const std::string& source, uint64_t max_bytes, Fi
     int fd;
     ~Closer() { ::close(fd); }
   } closer{fd};
+  // Checked once open: the file read is the one checked.
+  struct stat opened {};
+  if (::fstat(fd, &opened) != 0) return IoError("cannot read " + source + ": " + ErrnoText());
+  std::vector<std::string> never = protected_paths;
+  never.push_back(dir_);
+  RETURN_IF_ERROR(CheckNotProtectedSource(source, opened, never));
+  const uint64_t bytes = static_cast<uint64_t>(opened.st_size);
+  if (bytes > max_bytes) {
+    return InvalidArgument(source + " is " + std::to_string(bytes) +
+                           " bytes; attachments may be at most " + std::to_string(max_bytes) +
+                           " bytes on this deployment");
+  }
   // First the digest (the file's name), then the bytes, in pieces.
   ASSIGN_OR_RETURN(Sha256 hash, Sha256::Start());
   for (uint64_t at = 0; at < bytes;) {
@@ -361,6 +367,12 @@ Result<size_t> AttachmentFiles::RemoveAllBut(const std::set<std::string>& keep) 
   return removed;
 }
 
+Status AttachmentFiles::CheckDigest(const FileKey& key, const std::string& hex_digest) {
+  if (hex_digest == key.sha256) return Status::Ok();
+  return Corruption("the stored file " + key.sha256 + " no longer matches its SHA-256 (its bytes" +
+                    " hash to " + hex_digest + "): it was changed on disk; not given out");
+}
+
 Status AttachmentFiles::Export(const FileKey& key, const std::string& out,
                                const std::vector<std::string>& protected_paths) const {
   ASSIGN_OR_RETURN(uint64_t size, Size(key));
@@ -369,12 +381,18 @@ Status AttachmentFiles::Export(const FileKey& key, const std::string& out,
     return FailedPrecondition(out + " already exists; nothing written (choose another --out)");
   }
   ASSIGN_OR_RETURN(OutputFile file, OutputFile::Create(out, protected_paths));
+  ASSIGN_OR_RETURN(Sha256 hash, Sha256::Start());
   for (uint64_t at = 0; at < size;) {
     ASSIGN_OR_RETURN(std::string piece, Read(key, at, kReadPiece));
     if (piece.empty()) return Corruption("stored file " + key.sha256 + " is shorter than it was");
+    RETURN_IF_ERROR(hash.Update(piece));
     RETURN_IF_ERROR(file.Write(piece));
     at += piece.size();
   }
+  // A stored file changed on disk since it was checked in (replaced,
+  // damaged) is not given out as the attachment: the partial goes.
+  ASSIGN_OR_RETURN(std::string digest, hash.Finish());
+  RETURN_IF_ERROR(CheckDigest(key, HexEncode(digest)));
   return file.Commit();
 }
 

@@ -65,8 +65,11 @@ class AttachmentFiles {
   Result<uint64_t> Size(const FileKey& key) const;
 
   // Copies the file at `source` in (refusing one over `max_bytes`, with the
-  // limit in the message); fills key->sha256 and `size`.
-  Status Import(const std::string& source, uint64_t max_bytes, FileKey* key, uint64_t* size);
+  // limit in the message); fills key->sha256 and `size`. Refuses a source
+  // that is one of `protected_paths` or this store's own files
+  // (core/protected_paths.h): what is imported is shipped to other nodes.
+  Status Import(const std::string& source, uint64_t max_bytes, FileKey* key, uint64_t* size,
+                const std::vector<std::string>& protected_paths = {});
 
   // The stored name of a file (its SHA-256, or the keyed name when sealed).
   Result<std::string> NameOf(const FileKey& key) const;
@@ -74,8 +77,14 @@ class AttachmentFiles {
   // returns how many.
   Result<size_t> RemoveAllBut(const std::set<std::string>& keep);
 
+  // kCorruption unless `hex_digest` (of bytes read back) is the file's
+  // SHA-256: what was stored has been changed on disk since.
+  static Status CheckDigest(const FileKey& key, const std::string& hex_digest);
+
   // Writes the whole file's plain bytes to `out` (core/output_file.h rules:
-  // owner-only, never over `protected_paths`, created beside and renamed).
+  // owner-only, never over `protected_paths`, created beside and renamed),
+  // only when they still match the file's SHA-256 (nothing is left at `out`
+  // otherwise).
   Status Export(const FileKey& key, const std::string& out,
                 const std::vector<std::string>& protected_paths) const;
 

@@ -6,6 +6,7 @@
 #include <set>
 #include <tuple>
 
+#include "core/sha256.h"
 #include "core/store.h"
 
 namespace accord {
@@ -85,7 +86,8 @@ Result<AttachmentInfo> Store::AttachmentFromView(const RecordView& view) {
   return info;
 }
 
-Result<AttachmentInfo> Store::Attach(const NewAttachment& attachment) {
+Result<AttachmentInfo> Store::Attach(const NewAttachment& attachment,
+                                     const std::vector<std::string>& protected_paths) {
   ASSIGN_OR_RETURN(RecordView owner, Get(attachment.owner_id));
   if (owner.deleted) return NotFound("record " + attachment.owner_id + " is deleted");
   const std::string type(IsPersonalType(owner.type) ? kCaseAttachmentType : kAttachmentType);
@@ -112,7 +114,8 @@ Result<AttachmentInfo> Store::Attach(const NewAttachment& attachment) {
   key.sealed = cipher_.encrypted() && cipher_.IsPersonalType(type);
   if (key.sealed && !cipher_.unlocked()) return FailedPrecondition(cipher_.locked_message());
   uint64_t size = 0;
-  RETURN_IF_ERROR(files_->Import(attachment.path, options_.max_attachment_bytes, &key, &size));
+  RETURN_IF_ERROR(
+      files_->Import(attachment.path, options_.max_attachment_bytes, &key, &size, protected_paths));
   std::string name = attachment.file_name.empty()
                          ? std::filesystem::path(attachment.path).filename().string()
                          : attachment.file_name;
@@ -199,6 +202,14 @@ Result<std::string> Store::ReadAttachment(const AttachmentInfo& attachment, uint
   return files_->Read(attachment.key(), offset, max);
 }
 
+Result<std::string> Store::ReadWholeAttachment(const AttachmentInfo& attachment) {
+  ASSIGN_OR_RETURN(std::string bytes, files_->Read(attachment.key(), 0, attachment.size));
+  ASSIGN_OR_RETURN(std::string digest, Sha256Hex(bytes));
+  RETURN_IF_ERROR(AttachmentFiles::CheckDigest(attachment.key(), digest)
+                      .WithContext("attachment " + attachment.id + ": "));
+  return bytes;
+}
+
 Result<size_t> Store::SweepAttachmentFiles() {
   if (cipher_.encrypted() && !cipher_.unlocked()) return size_t{0};
   ASSIGN_OR_RETURN(std::set<std::string> keep, AttachmentFilesInUse(true));
@@ -261,7 +272,7 @@ Status Store::SaveAttachment(std::string_view attachment_id, const std::string& 
   }
   std::vector<std::string> never = protected_paths;
   never.push_back(files_->dir());
-  return files_->Export(info.key(), out, never);
+  return files_->Export(info.key(), out, never).WithContext("attachment " + info.id + ": ");
 }
 
 }  // namespace accord

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/record_label.h"
+#include "core/text_rule.h"
 
 namespace accord {
 
@@ -114,6 +115,13 @@ Result<std::optional<std::string>> ResolveConflict(Store& store, const std::stri
                                                    const ResolutionChoice& choice) {
   int ways = (choice.take_node ? 1 : 0) + (choice.value ? 1 : 0) + (choice.clear ? 1 : 0);
   if (ways != 1) return InvalidArgument("resolve with exactly one of --take NODE or --value TEXT");
+  // The name goes into the resolution's note, which is signed and synced as
+  // text (a proto3 string): bytes that are not UTF-8 would have every other
+  // node refuse the resolution.
+  auto reviewer = NormalizeText(choice.resolved_by, /*long_text=*/false);
+  if (!reviewer.ok()) {
+    return InvalidArgument("the reviewer's name " + reviewer.status().message());
+  }
   ASSIGN_OR_RETURN(Conflict c, GetConflict(store, id));
   std::optional<std::string> value;
   std::string how;
@@ -145,8 +153,8 @@ Result<std::optional<std::string>> ResolveConflict(Store& store, const std::stri
   // On a node with users the resolver is the acting user (the write's
   // author, signed); a free-text name is only for nodes without users.
   std::string by = !store.acting_user().empty() ? store.acting_user()
-                   : choice.resolved_by.empty() ? "a reviewer"
-                                                : choice.resolved_by;
+                   : reviewer->empty()          ? "a reviewer"
+                                                : *reviewer;
   std::string note = "resolved conflict " + id + " by " + by + " at " + store.node_id() + ": " +
                      how + "; replaced";
   for (const auto& v : c.values) {

@@ -48,7 +48,10 @@ Status Store::Dump(std::ostream& out, std::set<std::pair<std::string, std::strin
       ASSIGN_OR_RETURN(has_version, versions->Step());
     }
     record["fields"] = std::move(fields);
-    out << (first ? "\n" : ",\n") << record.dump();
+    // Stored text follows the text rule; bytes that do not (written by an
+    // older version) show as U+FFFD rather than stop the dump half way.
+    out << (first ? "\n" : ",\n")
+        << record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     first = false;
   }
   records->Reset();

@@ -207,6 +207,52 @@ Result<std::vector<RecordWrite>> ParseLoadDocument(const std::string& text) {
   return writes;
 }
 
+namespace {
+
+// A load file comes from elsewhere (mail, a USB stick): were it free to name
+// any path, `accord load` would copy the node's own key or database, or any
+// file of the account, into an attachment that sync then ships to other
+// offices. Its files are its own folder's, as docs/attachments.md says.
+Status CheckInsideDocumentFolder(const std::string& given, const std::filesystem::path& base) {
+  std::filesystem::path path(given);
+  if (given.empty()) return InvalidArgument("\"file\" is empty");
+  if (path.is_absolute()) {
+    return InvalidArgument("file \"" + given +
+                           "\" is an absolute path; a load file names its attachments "
+                           "relative to its own folder (" +
+                           (base.empty() ? std::string(".") : base.string()) + ")");
+  }
+  for (const auto& part : path.lexically_normal()) {
+    if (part == "..") {
+      return InvalidArgument("file \"" + given + "\" climbs out of the load file's folder (" +
+                             (base.empty() ? std::string(".") : base.string()) +
+                             "); a load file names only files inside it");
+    }
+  }
+  return Status::Ok();
+}
+
+// The same once symbolic links are followed: a link in the folder that
+// points out of it is refused as well.
+Status CheckResolvesInside(const std::string& given, const std::string& path,
+                           const std::filesystem::path& base) {
+  std::error_code ec;
+  auto folder = std::filesystem::canonical(base.empty() ? "." : base, ec);
+  if (ec) return NotFound("cannot resolve the load file's folder: " + ec.message());
+  auto file = std::filesystem::canonical(path, ec);
+  if (ec) return NotFound("cannot resolve " + path + ": " + ec.message());
+  auto rel = file.lexically_relative(folder);
+  if (rel.empty() || *rel.begin() == "..") {
+    return InvalidArgument("file \"" + given + "\" leads out of the load file's folder (to " +
+                           file.string() +
+                           ", through a symbolic link); a load file names only "
+                           "files inside it");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<std::vector<NewAttachment>> ParseLoadAttachments(const std::string& text,
                                                         const std::string& base_dir) {
   json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
@@ -224,13 +270,17 @@ Result<std::vector<NewAttachment>> ParseLoadAttachments(const std::string& text,
     }
     NewAttachment n;
     n.owner_id = a["record"].get<std::string>();
-    n.path = (base / a["file"].get<std::string>()).string();
+    where = "attachment #" + std::to_string(i + 1) + " (record " + n.owner_id + "): ";
+    const std::string given = a["file"].get<std::string>();
+    RETURN_IF_ERROR(CheckInsideDocumentFolder(given, base).WithContext(where));
+    n.path = (base / given).string();
     if (a.contains("caption") && a["caption"].is_string()) n.caption = a["caption"];
     if (a.contains("file_name") && a["file_name"].is_string()) n.file_name = a["file_name"];
     std::error_code ec;
     if (!std::filesystem::is_regular_file(n.path, ec)) {
       return NotFound(where + "no file " + n.path);
     }
+    RETURN_IF_ERROR(CheckResolvesInside(given, n.path, base).WithContext(where));
     out.push_back(std::move(n));
   }
   return out;

@@ -176,13 +176,14 @@ Result<DataKey> ReadRawKeyFile(const std::string& path) {
   return key;
 }
 
-Status WriteRawKeyFile(const std::string& path, const DataKey& key) {
+Status WriteRawKeyFile(const std::string& path, const DataKey& key,
+                       const std::vector<std::string>& protected_paths) {
   std::error_code ec;
   if (std::filesystem::exists(path, ec)) return FailedPrecondition(path + " exists already");
   std::string hex =
       HexEncode(std::string_view(reinterpret_cast<const char*>(key.data()), DataKey::kBytes)) +
       "\n";
-  ASSIGN_OR_RETURN(OutputFile out, OutputFile::Create(path));
+  ASSIGN_OR_RETURN(OutputFile out, OutputFile::Create(path, protected_paths));
   RETURN_IF_ERROR(out.Write(hex));
   sodium_memzero(hex.data(), hex.size());
   return out.Commit();

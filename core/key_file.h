@@ -17,6 +17,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "core/cell_cipher.h"
 #include "core/status.h"
@@ -41,8 +42,12 @@ Result<std::string> WrappedKeyId(const std::string& path);
 
 // A raw key file: the 32 bytes, or 64 hex digits (a trailing newline allowed).
 Result<DataKey> ReadRawKeyFile(const std::string& path);
-// Writes the key as 64 hex digits and a newline (0600); fails if `path` exists.
-Status WriteRawKeyFile(const std::string& path, const DataKey& key);
+// Writes the key as 64 hex digits and a newline (0600); fails if `path`
+// exists or is, or lies in, one of `protected_paths` (core/output_file.h):
+// a raw key left in the node directory beside the data it opens protects
+// nothing.
+Status WriteRawKeyFile(const std::string& path, const DataKey& key,
+                       const std::vector<std::string>& protected_paths = {});
 
 // Overwrites the file with random bytes of its size, flushes that to the
 // disk, then removes it: a revoked node giving up its key (docs/encryption.md,

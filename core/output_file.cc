@@ -8,6 +8,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include "core/protected_paths.h"
+
 namespace accord {
 
 namespace {
@@ -30,29 +32,11 @@ Result<fs::path> ResolvedTarget(const std::string& path) {
   return parent / p.filename();
 }
 
-bool SameFile(const fs::path& a, const fs::path& b) {
-  struct stat sa {
-  }, sb{};
-  if (stat(a.c_str(), &sa) != 0 || stat(b.c_str(), &sb) != 0) return false;
-  return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-}
-
 Status CheckNotProtected(const std::string& path, const fs::path& target,
                          const std::vector<std::string>& protected_paths) {
-  for (const std::string& guarded : protected_paths) {
-    std::error_code ec;
-    fs::path resolved = fs::weakly_canonical(fs::absolute(guarded), ec);
-    if (ec) continue;
-    bool is_dir = fs::is_directory(resolved, ec);
-    bool hit = target == resolved || SameFile(target, resolved);
-    if (!hit && is_dir) {
-      auto rel = target.lexically_relative(resolved);
-      hit = !rel.empty() && *rel.begin() != "..";
-    }
-    if (hit) {
-      return InvalidArgument("refusing to write " + path + ": it would replace this node's own " +
-                             (is_dir ? "files in " : "file ") + guarded);
-    }
+  if (auto hit = FindProtected(target, protected_paths)) {
+    return InvalidArgument("refusing to write " + path + ": it would replace this node's own " +
+                           (hit->is_dir ? "files in " : "file ") + hit->guarded);
   }
   return Status::Ok();
 }

@@ -4,6 +4,7 @@
 // order as the record's tombstone, which refuses its old states from then on.
 #include "core/record_id.h"
 #include "core/store.h"
+#include "core/text_rule.h"
 #include "core/time_format.h"
 #include "core/users.h"
 
@@ -59,13 +60,23 @@ Status CheckReason(std::string_view reason) {
 
 }  // namespace
 
+Result<std::string> NormalizePurgeReason(std::string_view reason) {
+  RETURN_IF_ERROR(CheckReason(reason));
+  auto normalized = NormalizeText(reason, /*long_text=*/false);
+  if (!normalized.ok()) {
+    return InvalidArgument("the reason of a purge " + normalized.status().message());
+  }
+  RETURN_IF_ERROR(CheckReason(*normalized));
+  return normalized;
+}
+
 std::string DescribePurge(const PurgeOrder& order) {
   return "purged by " + (order.user.empty() ? std::string("no user") : order.user) + " on " +
          order.issuer + " at " + FormatUtcMs(order.issued_at_ms) + ": " + order.reason;
 }
 
-Result<PurgeOrder> Store::PreparePurge(std::string_view record_id, std::string_view reason) {
-  RETURN_IF_ERROR(CheckReason(reason));
+Result<PurgeOrder> Store::PreparePurge(std::string_view record_id, std::string_view given) {
+  ASSIGN_OR_RETURN(std::string reason, NormalizePurgeReason(given));
   ASSIGN_OR_RETURN(auto txn, Transaction::Begin(*db_, Transaction::Mode::kRead));
   ASSIGN_OR_RETURN(std::optional<PurgeOrder> before, FindPurgeOrder(record_id));
   if (before) {
@@ -79,7 +90,7 @@ Result<PurgeOrder> Store::PreparePurge(std::string_view record_id, std::string_v
   order.type = *type;
   order.issuer = node_id_;
   order.issued_at_ms = NowMs();
-  order.reason = std::string(reason);
+  order.reason = std::move(reason);
   ASSIGN_OR_RETURN(order.sequence, NextOwnPurgeSequence());
   return order;
 }

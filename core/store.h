@@ -279,6 +279,14 @@ struct PurgeOrderOutcome {
 // At most this many characters of reason in a purge order.
 inline constexpr size_t kMaxPurgeReasonBytes = 1000;
 
+// The reason of a purge order as it is signed: not empty, one line under
+// the one rule for text (core/text_rule.h: valid UTF-8, no control
+// characters, NFC), at most kMaxPurgeReasonBytes once normalised. Checked
+// before anything is erased: a reason that is not UTF-8 would erase the
+// record here while every receiver refuses the order (a proto3 string).
+// kInvalidArgument saying what is wrong.
+Result<std::string> NormalizePurgeReason(std::string_view reason);
+
 struct ApplyResult {
   size_t received = 0;
   size_t applied = 0;    // stored (new value, or a new concurrent sibling)
@@ -644,7 +652,8 @@ class Store {
   // must hold the purge right on a node with users; on a node without users
   // anyone may purge, as anyone may write), now. kNotFound for a record not
   // held here, kFailedPrecondition for one purged already, kInvalidArgument
-  // for an empty or too long reason. Changes nothing.
+  // for a reason NormalizePurgeReason refuses (the order keeps the
+  // normalised reason). Changes nothing.
   Result<PurgeOrder> PreparePurge(std::string_view record_id, std::string_view reason);
   // Takes a verified purge order, in one write transaction: erases the record
   // (its values, history, conflicts and refusals; not what hangs off it,
@@ -866,7 +875,10 @@ class Store {
   // Copies the file in (refused over max_attachment_bytes) and writes an
   // attachment record for it on `owner_id` (a case_attachment when the
   // owner is personal), one local write. The same bytes are stored once.
-  Result<AttachmentInfo> Attach(const NewAttachment& attachment);
+  // Refuses a file that is one of `protected_paths` (the node's database,
+  // keys, node directory: core/protected_paths.h) or one of its stored files.
+  Result<AttachmentInfo> Attach(const NewAttachment& attachment,
+                                const std::vector<std::string>& protected_paths = {});
   // The live attachments of a record, by file name, each with whether its
   // file is held here; those this node cannot read (locked) are left out.
   Result<std::vector<AttachmentInfo>> Attachments(std::string_view record_id);
@@ -884,7 +896,12 @@ class Store {
   Result<uint64_t> ReceiveAttachment(const AttachmentInfo& attachment, uint64_t offset,
                                      std::string_view bytes);
   // Up to `max` bytes of a held file from `offset`.
+  // Not checked against the SHA-256 here: pieces are checked whole by
+  // whoever receives them (AttachmentFiles::Receive).
   Result<std::string> ReadAttachment(const AttachmentInfo& attachment, uint64_t offset, size_t max);
+  // The whole file (a download), only when its bytes still match the
+  // record's SHA-256; kCorruption when the stored file changed on disk.
+  Result<std::string> ReadWholeAttachment(const AttachmentInfo& attachment);
   // After a purge (a record that left this node's scope, with what hangs off
   // it): removes the stored files and partials no live attachment record
   // references any more, so a purged case's scans do not stay on disk.

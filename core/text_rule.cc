@@ -59,6 +59,43 @@ Result<std::string> Clean(std::string_view text, bool long_text, bool& below_com
 
 }  // namespace
 
+std::string_view CutToBytes(std::string_view text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return text;
+  size_t cut = max_bytes;
+  // Back to the first byte of the sequence the cut falls in.
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return text.substr(0, cut);
+}
+
+std::string EscapeForLog(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  const auto* bytes = reinterpret_cast<const utf8proc_uint8_t*>(text.data());
+  size_t pos = 0;
+  auto escape = [&out](unsigned char byte) {
+    char hex[8];
+    std::snprintf(hex, sizeof(hex), "\\x%02X", byte);
+    out += hex;
+  };
+  while (pos < text.size()) {
+    utf8proc_int32_t cp = 0;
+    utf8proc_ssize_t n =
+        utf8proc_iterate(bytes + pos, static_cast<utf8proc_ssize_t>(text.size() - pos), &cp);
+    if (n <= 0) {
+      escape(bytes[pos]);
+      ++pos;
+      continue;
+    }
+    if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) {
+      for (utf8proc_ssize_t i = 0; i < n; ++i) escape(bytes[pos + static_cast<size_t>(i)]);
+    } else {
+      out.append(text.substr(pos, static_cast<size_t>(n)));
+    }
+    pos += static_cast<size_t>(n);
+  }
+  return out;
+}
+
 Result<std::string> NormalizeText(std::string_view text, bool long_text) {
   bool below_combining = true;
   ASSIGN_OR_RETURN(std::string normalized, Clean(text, long_text, below_combining));

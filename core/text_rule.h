@@ -32,4 +32,14 @@ Result<std::string> NormalizeText(std::string_view text, bool long_text);
 // `text` unchanged.
 Status CheckText(std::string_view text, bool long_text);
 
+// The longest start of `text` of at most `max_bytes` that does not end
+// inside a UTF-8 sequence: cutting valid UTF-8 (a Thai or Khmer reason from
+// a peer) leaves valid UTF-8.
+std::string_view CutToBytes(std::string_view text, size_t max_bytes);
+
+// `text` as one line of a log: control characters (line breaks, ESC, the
+// C1 range) and bytes that are not UTF-8 become "\xNN", so that text from a
+// peer can neither forge log lines nor drive the terminal showing them.
+std::string EscapeForLog(std::string_view text);
+
 }  // namespace accord

@@ -87,7 +87,7 @@ std::optional<HttpResponse> HandleAttachmentRequest(Store& store, const HttpRequ
       return ErrorResponse(401, "a case's file: sign in to download it (this office has users)");
     }
     if (!file->held) return ErrorResponse(NotFound("the file of " + *id + " is not held here yet"));
-    auto bytes = store.ReadAttachment(*file, 0, file->size);
+    auto bytes = store.ReadWholeAttachment(*file);
     if (!bytes.ok()) return ErrorResponse(bytes.status());
     HttpResponse response;
     // Always a download: a file from another office is never rendered as

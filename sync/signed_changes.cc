@@ -11,6 +11,7 @@
 #include "core/node_id.h"
 #include "core/sha256.h"
 #include "core/state_bytes.h"
+#include "core/text_rule.h"
 #include "core/users.h"
 #include "sync/state_reader.h"
 #include "sync/unit_seal.h"
@@ -392,9 +393,12 @@ void ToWire(const RefusedState& r, wire::Refusal* out) {
 }
 
 RefusedState FromWire(const wire::Refusal& r) {
-  // A reason is shown to people: bound what a peer can make us print.
-  return {r.record_id().substr(0, 128), r.field().substr(0, 128), r.origin().substr(0, 64),
-          r.counter(), r.reason().substr(0, 1000)};
+  // A reason is shown to people: bound what a peer can make us print, and
+  // cut between characters, so that what is kept is still text (a cut Thai
+  // or Khmer letter would break every JSON output that shows it).
+  auto cut = [](const std::string& text, size_t max) { return std::string(CutToBytes(text, max)); };
+  return {cut(r.record_id(), 128), cut(r.field(), 128), cut(r.origin(), 64), r.counter(),
+          cut(r.reason(), 1000)};
 }
 
 }  // namespace accord::sync

@@ -1,6 +1,7 @@
 #include "sync/sync_service.h"
 
 #include "core/schema.h"
+#include "core/text_rule.h"
 #include "sync/purge_ack.h"
 #include "sync/purge_order.h"
 #include "sync/signed_policy.h"
@@ -29,7 +30,9 @@ ServiceReply Reply(wire::Envelope& reply, const std::string& self) {
 }  // namespace
 
 void SyncService::Log(const std::string& line) const {
-  if (options_.log) options_.log(line);
+  // Most lines carry what a peer sent (its refusal reasons, record ids,
+  // purge orders): one line each, never a terminal's escape sequence.
+  if (options_.log) options_.log(EscapeForLog(line));
 }
 
 ServiceReply SyncService::Handle(std::string_view op, std::string_view body,

@@ -3,7 +3,10 @@
 // byte for byte, never over an existing file; bad usage exits 2.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "tests/cli_support.h"
@@ -85,6 +88,80 @@ TEST_F(AttachmentCliTest, BadUsageExitsTwoAndAMissingFileOrRecordOne) {
   EXPECT_EQ(Accord(node, {"attach", "no-such-record", SampleFile("progress-chart-2023.png")}).code,
             1);
   EXPECT_EQ(Accord(node, {"attachments", "no-such-record"}).code, 1);
+}
+
+// A load file received by mail names the node's own key and database: they
+// would be attached and shipped, in the clear, to every office the meeting
+// goes to. Its files are its own folder's, and never the node's.
+TEST_F(AttachmentCliTest, ALoadFileCannotAttachTheNodesKeyOrAnythingOutsideItsFolder) {
+  std::filesystem::create_directories(dir.File("ឯកសារ"));
+  std::ofstream(node + "/tls/node.key") << "-----BEGIN PRIVATE KEY----- KH-NCCT";
+  std::ofstream(dir.File("ข้อมูลลับ.txt")) << "ข้อมูลผู้เสียหาย";
+  ASSERT_EQ(symlink(dir.File("ข้อมูลลับ.txt").c_str(), dir.File("ឯកសារ/scan.pdf").c_str()), 0);
+  auto load = [&](const std::string& doc, const std::string& file) {
+    std::ofstream(doc) << json{
+        {"records",
+         {{{"type", "party"}, {"id", "p-ncct"}, {"code", "NCCT"}, {"name", "គណៈកម្មាធិការជាតិ"}}}},
+        {"attachments",
+         {{{"record", "mtg-2023-01-18-siemreap"},
+           {"file", file}}}}}.dump();
+    return AccordWithMessages(node, {"load", doc});
+  };
+  const std::string doc = dir.File("ឯកសារ/ការប្រជុំ.json");
+  for (const std::string& file :
+       {std::string("../node/tls/node.key"), std::string("../node/accord.db"),
+        std::string("x/../../ข้อมูลลับ.txt"), node + "/accord.db", dir.File("ข้อมูลลับ.txt"),
+        std::string("scan.pdf")}) {
+    auto refused = load(doc, file);
+    EXPECT_EQ(refused.code, 1) << file << ": " << refused.out;
+    EXPECT_NE(refused.out.find("mtg-2023-01-18-siemreap"), std::string::npos) << refused.out;
+    EXPECT_NE(refused.out.find("folder"), std::string::npos) << refused.out;
+  }
+  // Inside its folder but the node's own files (the load file is beside
+  // the node directory).
+  for (const std::string& file :
+       {std::string("node/tls/node.key"), std::string("node/accord.db")}) {
+    auto refused = load(dir.File("beside.json"), file);
+    EXPECT_EQ(refused.code, 1) << file << ": " << refused.out;
+    EXPECT_NE(refused.out.find("this node's own file"), std::string::npos) << refused.out;
+  }
+  // Nothing was loaded or attached.
+  EXPECT_EQ(Accord(node, {"get", "p-ncct"}).code, 1);
+  auto listed = Accord(node, {"attachments", "mtg-2023-01-18-siemreap", "--json"});
+  ASSERT_EQ(listed.code, 0);
+  EXPECT_EQ(json::parse(listed.out).size(), 1u);
+}
+
+TEST_F(AttachmentCliTest, AttachRefusesTheNodesOwnFilesHoweverTheyAreNamed) {
+  std::ofstream(node + "/tls/node.key") << "-----BEGIN PRIVATE KEY----- TH-MSDHS";
+  const std::string link = dir.File("บันทึก.pdf"), hard = dir.File("สแกน.pdf");
+  ASSERT_EQ(symlink((node + "/accord.db").c_str(), link.c_str()), 0);
+  ASSERT_EQ(::link((node + "/tls/node.key").c_str(), hard.c_str()), 0);
+  for (const std::string& file :
+       {node + "/accord.db", node + "/tls/node.key", node + "/tls/../accord.db", link, hard}) {
+    auto refused = AccordWithMessages(node, {"attach", "mtg-2023-01-18-siemreap", file});
+    EXPECT_EQ(refused.code, 1) << file << ": " << refused.out;
+    EXPECT_NE(refused.out.find("this node's own file"), std::string::npos) << refused.out;
+  }
+  auto listed = Accord(node, {"attachments", "mtg-2023-01-18-siemreap", "--json"});
+  ASSERT_EQ(listed.code, 0);
+  EXPECT_EQ(json::parse(listed.out).size(), 1u);
+}
+
+// A file name from a Windows-874 USB stick is not UTF-8: --json used to
+// throw after the file was written (exit 1, no JSON).
+TEST_F(AttachmentCliTest, JsonOutputNamingAFileThatIsNotUtf8StillPrints) {
+  auto listed = Accord(node, {"attachments", "mtg-2023-01-18-siemreap", "--json"});
+  ASSERT_EQ(listed.code, 0);
+  std::string id = json::parse(listed.out)[0]["id"];
+  const std::string out = dir.File("\xba\xd1\xb9\xb7\xd6\xa1.pdf");  // "บันทึก" in Windows-874
+  auto saved = Accord(node, {"attachment", "save", id, "--out", out, "--json"});
+  ASSERT_EQ(saved.code, 0) << saved.out;
+  json shown = json::parse(saved.out);
+  EXPECT_EQ(shown["attachment"], id);
+  EXPECT_NE(shown["file"].get<std::string>().find("\xEF\xBF\xBD"), std::string::npos)
+      << "shown with U+FFFD";
+  EXPECT_EQ(FileBytes(out), FileBytes(SampleFile("signed-minutes-2023-01-18-siemreap.pdf")));
 }
 
 }  // namespace

@@ -91,6 +91,34 @@ TEST(ConflictReviewTest, TwoCapitalsEditTheSameFieldAndEveryNodeListsTheSameConf
       << last.version.note;
 }
 
+// `resolve --by` typed on a console set to Windows-874: the name goes into
+// the resolution's signed note, which no other office could parse (a proto3
+// string). Refused here, before anything is written.
+TEST(ConflictReviewTest, AReviewerNameThatIsNotTextIsRefusedAndNothingIsWritten) {
+  Deployment d;
+  PutOk(*d.kh, {"meeting", std::string("mtg-1"), {{"venue", "Sokhalay Angkor"}}});
+  PutOk(*d.th, {"meeting", std::string("mtg-1"), {{"venue", "Sokhalay Angkor Hotel"}}});
+  d.Exchange();
+  auto c = ListConflicts(*d.border)->front();
+  const std::string before = DumpOf(*d.border);
+  for (const std::string& name : {std::string("\xca\xc1\xaa\xd2\xc2"),  // "สมชาย", Windows-874
+                                  std::string("สมชาย\n2026-11-27 resolved by the director")}) {
+    auto refused =
+        ResolveConflict(*d.border, c.id, {std::string("TH-MSDHS"), std::nullopt, false, name});
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.status().code(), Code::kInvalidArgument);
+    EXPECT_NE(refused.status().message().find("reviewer's name"), std::string::npos)
+        << refused.status().message();
+  }
+  EXPECT_EQ(DumpOf(*d.border), before);
+  ASSERT_TRUE(
+      ResolveConflict(*d.border, c.id, {std::string("TH-MSDHS"), std::nullopt, false, "สมชาย"})
+          .ok());
+  d.Exchange();
+  for (Store* s : d.all()) EXPECT_TRUE(Ids(*s).empty()) << s->node_id();
+  EXPECT_EQ(DumpOf(*d.kh), DumpOf(*d.border));
+}
+
 TEST(ConflictReviewTest, ThreeOfficesEditConcurrentlyAndOneResolutionClosesAllThreeValues) {
   Deployment d;
   PutOk(*d.kh, {"meeting", std::string("mtg-1"), {{"status", "held"}}});

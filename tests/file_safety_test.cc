@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "tests/cli_support.h"
 #include "tests/test_support.h"
@@ -123,6 +124,83 @@ TEST_F(FileSafetyTest, OutputOntoTheNodesOwnFilesIsRefused) {
   EXPECT_EQ(Dump(), before);
   EXPECT_EQ(Read(node + "/tls/node.key"), key);
   EXPECT_EQ(Accord(node, {"status"}).code, 0);
+}
+
+// The signed minutes of Siem Reap as this node stores them: the attachment's
+// id and the stored file.
+struct StoredMinutes {
+  std::string id, path;
+};
+StoredMinutes Minutes(const std::string& node) {
+  auto listed = Accord(node, {"attachments", "mtg-2023-01-18-siemreap", "--json"});
+  auto files = nlohmann::json::parse(listed.out);
+  std::string sha = files.at(0).at("sha256");
+  return {files.at(0).at("id"), node + "/attachments/" + sha.substr(0, 2) + "/" + sha};
+}
+
+// `bundle ack --out kh/attachments/53/536e…` replaced a stored scan, and
+// `attachment save` then gave out the wrong bytes; `policy sign` and `key
+// export` could write over the database or leave the raw key beside it.
+// Every --out refuses the node directory, whatever is in it.
+TEST_F(FileSafetyTest, EveryOutputRefusesAPathInsideTheNodeDirectory) {
+  const StoredMinutes minutes = Minutes(node);
+  const std::string scan = Read(minutes.path);
+  ASSERT_FALSE(scan.empty());
+  const std::string before = Dump();
+  auto refused = [&](const std::vector<std::string>& args, const std::string& env = "") {
+    auto r = AccordShell(env, node, args);
+    EXPECT_EQ(r.code, 1) << r.out;
+    EXPECT_NE(r.out.find("this node's own file"), std::string::npos) << r.out;
+  };
+  refused({"bundle", "ack", "--for", "KH-NCCT", "--out", minutes.path});
+  refused({"bundle", "create", "--for", "KH-NCCT", "--receiver-cert", capital + "/tls/node.pem",
+           "--out", node + "/ទៅ-KH-NCCT.bundle"});
+  refused({"attachment", "save", minutes.id, "--out", node + "/บันทึก.pdf"});
+  // A new sharing policy for the CA to sign (version 2, as an office would).
+  auto policy = nlohmann::json::parse(Accord(node, {"policy", "show", "--json"}).out);
+  for (const char* key : {"source", "versions_held", "signer", "key_id", "installed_at"}) {
+    policy.erase(key);
+  }
+  policy["version"] = 2;
+  std::ofstream(dir.File("นโยบาย.json")) << policy.dump(2);
+  for (const std::string& out : {node + "/accord.db", node + "/accord.db-wal",
+                                 node + "/tls/../นโยบาย.signed", node + "/นโยบาย.signed"}) {
+    refused({"policy", "sign", "--ca-dir", dir.File("ca"), "--in", dir.File("นโยบาย.json"), "--out",
+             out});
+  }
+  EXPECT_EQ(Read(minutes.path), scan);
+  EXPECT_EQ(Dump(), before);
+  for (const char* left : {"/ទៅ-KH-NCCT.bundle", "/บันทึก.pdf", "/นโยบาย.signed"}) {
+    EXPECT_FALSE(Exists(node + left)) << left;
+  }
+
+  // The raw data key of an encrypted node goes anywhere but beside the data.
+  const std::string laptop = dir.File("laptop");
+  const std::string passphrase = "ACCORD_PASSPHRASE='ពាក្យសម្ងាត់ ការិយាល័យ' ";
+  ASSERT_EQ(AccordShell(passphrase, laptop, {"init", "--node-id", "KH-BMC", "--encrypt"}).code, 0);
+  for (const std::string& out : {laptop + "/keys/raw-key", laptop + "/accord.db-wal",
+                                 laptop + "/tls/raw-key", laptop + "/កូនសោ.key"}) {
+    auto r = AccordShell(passphrase, laptop, {"key", "export", "--out", out});
+    EXPECT_EQ(r.code, 1) << out << ": " << r.out;
+    EXPECT_NE(r.out.find("this node's own file"), std::string::npos) << r.out;
+    EXPECT_FALSE(Exists(out) && out.find("raw-key") != std::string::npos) << out;
+  }
+  EXPECT_FALSE(Exists(laptop + "/កូនសោ.key"));
+  EXPECT_EQ(AccordShell(passphrase, laptop, {"key", "export", "--out", dir.File("កូនសោ.key")}).code,
+            0);
+}
+
+TEST_F(FileSafetyTest, AStoredScanChangedOnDiskIsNotGivenOut) {
+  const StoredMinutes minutes = Minutes(node);
+  std::ofstream(minutes.path, std::ios::binary | std::ios::trunc)
+      << "%PDF-1.4 not the signed minutes of 18 January 2023";
+  const std::string out = dir.File("កំណត់ហេតុ.pdf");
+  auto r = AccordShell("", node, {"attachment", "save", minutes.id, "--out", out});
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("no longer matches its SHA-256"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(minutes.id), std::string::npos) << r.out;
+  EXPECT_FALSE(Exists(out));
+  EXPECT_FALSE(Exists(out + ".partial"));
 }
 
 TEST_F(FileSafetyTest, AFullDiskNamesTheReasonAndLeavesNoPartialFile) {

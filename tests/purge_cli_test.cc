@@ -84,6 +84,29 @@ TEST_F(PurgeCliTest, PurgeHasHelpAndNeedsAReason) {
   EXPECT_TRUE(FilesHold(kName));
 }
 
+// A reason pasted from a Windows-874 file is not UTF-8: the signed order
+// would erase the case here while every other office refuses it, forever.
+// It is refused as bad usage before anything is erased.
+TEST_F(PurgeCliTest, AReasonThatIsNotUtf8OrHoldsControlCharactersErasesNothing) {
+  ASSERT_EQ(Accord(node, PutCase()).code, 0);
+  std::string before = Dump();
+  const std::string windows_874 = "\xaa\xd7\xe8\xcd\xa8\xc3\xd4\xa7";  // "ชื่อจริง"
+  for (const std::string& reason :
+       {windows_874, "ชื่อจริง " + windows_874, std::string("ឈ្មោះពិត\x1b[2J"),
+        std::string("ឈ្មោះពិត\nline two")}) {
+    CommandResult refused =
+        testing::AccordWithMessages(node, {"purge", kCase, "--reason", reason, "--json"});
+    EXPECT_EQ(refused.code, 2) << refused.out;
+    EXPECT_NE(refused.out.find("--reason"), std::string::npos) << refused.out;
+  }
+  EXPECT_EQ(Dump(), before) << "nothing erased";
+  EXPECT_TRUE(FilesHold(kName));
+  // The same reason in UTF-8 erases, and --json reads back.
+  CommandResult done = Accord(node, {"purge", kCase, "--reason", "ชื่อจริง", "--json"});
+  ASSERT_EQ(done.code, 0);
+  EXPECT_EQ(json::parse(done.out)["reason"], "ชื่อจริง");
+}
+
 TEST_F(PurgeCliTest, OnlyAUserWithThePurgeRightErasesAndTheTombstoneSaysWho) {
   ASSERT_EQ(Accord(node, {"user", "add", "sokha.kh", "--display", "ស៊ុន សុខា", "--new-password-file",
                           sokha_password})

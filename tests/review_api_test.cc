@@ -608,6 +608,15 @@ TEST(ReviewApiTest, AMeetingsAttachmentsAreListedAndDownloadedWhole) {
   HttpResponse missing =
       HandleReviewRequest(stores, sessions, Request("GET", "/api/attachments/nope/file", ""));
   EXPECT_EQ(missing.status, 404);
+  // The stored file changed on disk since: not given out as the minutes.
+  const std::string stored =
+      store->attachments_dir() + "/" + pdf->sha256.substr(0, 2) + "/" + pdf->sha256;
+  { std::ofstream(stored, std::ios::binary | std::ios::trunc) << "%PDF-1.4\nไม่ใช่บันทึกที่ลงนาม\n"; }
+  HttpResponse altered = HandleReviewRequest(
+      stores, sessions, Request("GET", list[0]["download"].get<std::string>(), ""));
+  EXPECT_NE(altered.status, 200);
+  EXPECT_NE(altered.body.find("no longer matches its SHA-256"), std::string::npos) << altered.body;
+  EXPECT_EQ(altered.body.find("ไม่ใช่บันทึกที่ลงนาม"), std::string::npos);
   // The record's view lists them too.
   HttpRequest view = Request("GET", "/api/record", "");
   view.query = "id=" + *meeting;

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <set>
 #include <thread>
@@ -990,6 +991,46 @@ TEST(SyncTest, ARelayThatAltersAWriteCannotMakeTheCapitalSkipIt) {
   SyncOkSmallPages(*o.kh, *o.border);
   EXPECT_EQ(*o.kh->Get("case-KH-2026-031")->fields.at("notes").value, notes);
   EXPECT_EQ(DumpOf(*o.kh), DumpOf(*o.border));
+}
+
+// A Thai office's refusal reason, a little over the 1,000 bytes kept, with a
+// line break and a terminal escape in it: what is kept is cut between two
+// characters (still text: `status --json` shows it), and the serve log gets
+// one line with the controls escaped, not a forged second line.
+TEST(SyncTest, APeersRefusalReasonIsCutBetweenCharactersAndLoggedOnOneLine) {
+  Offices o;
+  std::vector<std::string> lines;
+  sync::ServiceOptions options;
+  options.log = [&lines](std::string_view line) { lines.emplace_back(line); };
+  sync::SyncService service(*o.kh, testing::CredentialsFor(*o.kh), options);
+  std::string reason = "ข้อมูลไม่ตรงกับลายมือชื่อ\n2026-11-27 forged: accepted everything \x1b[2J";
+  reason += std::string(998 - reason.size(), '.') + "ก";  // its 3 bytes straddle byte 1000
+  wire::Envelope ask;
+  wire::Refusal* refusal = ask.mutable_pull_request()->add_refused();
+  refusal->set_record_id("case-KH-2026-031");
+  refusal->set_field("notes");
+  refusal->set_origin("KH-NCCT");
+  refusal->set_counter(1);
+  refusal->set_reason(reason);
+  auto frame = sync::EncodeFrame(ask, "TH-MSDHS");
+  ASSERT_TRUE(frame.ok());
+  service.Handle(sync::kOpPull, *frame, "TH-MSDHS");
+
+  auto kept = o.kh->RecentRefusals(10);
+  ASSERT_TRUE(kept.ok());
+  ASSERT_EQ(kept->size(), 1u);
+  const std::string& stored = (*kept)[0].state.reason;
+  EXPECT_EQ(stored, reason.substr(0, 998));
+  EXPECT_NO_THROW(nlohmann::json(stored).dump()) << "not UTF-8 any more";
+  int logged = 0;
+  for (const std::string& line : lines) {
+    if (line.find("refused record case-KH-2026-031") == std::string::npos) continue;
+    ++logged;
+    EXPECT_EQ(line.find_first_of("\n\r\x1b"), std::string::npos) << line;
+    EXPECT_NE(line.find("ข้อมูลไม่ตรงกับลายมือชื่อ\\x0A2026-11-27 forged"), std::string::npos) << line;
+    EXPECT_NE(line.find("\\x1B[2J"), std::string::npos) << line;
+  }
+  EXPECT_EQ(logged, 1);
 }
 
 // ---- Bad input: rejected with a clear error, nothing applied.

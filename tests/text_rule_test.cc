@@ -102,5 +102,27 @@ TEST(TextRuleTest, AValueHasAMaximumSize) {
   EXPECT_NE(refused.status().message().find("over the limit of 262144"), std::string::npos);
 }
 
+TEST(TextRuleTest, CutToBytesNeverEndsInsideACharacter) {
+  const std::string khmer = "ការជួញដូរមនុស្ស";  // 3 bytes a character
+  for (size_t max = 0; max <= khmer.size() + 1; ++max) {
+    std::string_view cut = CutToBytes(khmer, max);
+    EXPECT_LE(cut.size(), max);
+    EXPECT_GT(cut.size() + 3, std::min(max, khmer.size())) << max;
+    EXPECT_TRUE(CheckText(cut, false).ok()) << max;
+  }
+  EXPECT_EQ(CutToBytes("中柬", 5), "中");
+  EXPECT_EQ(CutToBytes("Việt", 3), "Vi");
+  EXPECT_EQ(CutToBytes("Việt", 100), "Việt");
+}
+
+TEST(TextRuleTest, EscapeForLogKeepsTextAndShowsControlsAndBadBytes) {
+  EXPECT_EQ(EscapeForLog("ผู้เสียหาย ចាន់ Việt 中"), "ผู้เสียหาย ចាន់ Việt 中");
+  EXPECT_EQ(EscapeForLog("a\nb\r\x1b[2J\t"), "a\\x0Ab\\x0D\\x1B[2J\\x09");
+  EXPECT_EQ(EscapeForLog("\xc2\x9b"
+                         "31m"),
+            "\\xC2\\x9B31m");                               // C1 CSI
+  EXPECT_EQ(EscapeForLog("\xaa\xd7 ok"), "\\xAA\\xD7 ok");  // Windows-874, not UTF-8
+}
+
 }  // namespace
 }  // namespace accord
