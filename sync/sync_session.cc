@@ -120,7 +120,7 @@ Result<Hello> SayHello(Store& store, Transport& transport, const SyncOptions& op
   hello.peer_id = reply.node_id();
   // Everything below is filed under this id (knowledge, cursors, party,
   // what may be pushed), so it must be the node the transport proved, not
-  // whatever the reply says (docs/security.md, "The peer's node id").
+  // whatever the reply says (docs/security.md, "A certificate holder").
   const std::string authenticated = transport.AuthenticatedPeer();
   if (!authenticated.empty() && hello.peer_id != authenticated) {
     return PermissionDenied("the hello reply names node " + hello.peer_id +
@@ -219,13 +219,12 @@ Status Pull(Store& store, Transport& transport, const SyncOptions& options,
   std::optional<PullPrefetcher> prefetcher;
   prefetcher.emplace(transport, store.node_id(), hello.peer_id,
                      FirstPullRequest(cursor, options, knowledge, hello), keys);
-  bool first = true;
-  bool first_page = true;  // of this pass over the peer's log
+  bool first = true;  // page of the pull (of its second pass, after a restart)
   bool restarted = false;
   while (true) {
     ASSIGN_OR_RETURN(PullPrefetcher::Page pulled, prefetcher->Next());
     const auto& page = pulled.reply->pull_reply();
-    if (page.next_cursor() < cursor && first_page && !restarted) {
+    if (page.next_cursor() < cursor && first && !restarted) {
       // The peer's log ends before where this node had read it: restored
       // from a backup, or its file replaced. Read it again from its start,
       // once: the requests carry this node's knowledge, so what it holds
@@ -242,8 +241,7 @@ Status Pull(Store& store, Transport& transport, const SyncOptions& options,
                          FirstPullRequest(cursor, options, knowledge, hello), keys);
       continue;
     }
-    const bool restart_cursor = restarted && first_page;
-    first_page = false;
+    const bool restart_cursor = restarted && first;
     if (first) {
       first = false;
       for (const auto& r : page.purge_orders_refused()) {
